@@ -1,0 +1,458 @@
+"""The only code that talks to the API server: one HTTP client, raw JSON, paging, retries.
+
+Requests are plain HTTP through urllib3 with the settings `kubeconfig.load` produced, so no
+model classes are built for thousands of objects and our code does not depend on the generated
+client's shape. Reads retry transient failures with backoff within --request-timeout; writes are
+never retried blindly.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import urllib3
+
+from .errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    NotVpcCniError,
+    ServerError,
+    Unauthorized,
+    Unreachable,
+    api_error_for,
+)
+from .kubeconfig import Connection
+
+Obj = dict[str, Any]
+TKE_GROUP = "networking.tke.cloud.tencent.com"
+USER_AGENT = "kubectl-vip"
+READ_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str
+    version: str
+    plural: str
+    namespaced: bool
+    kind: str = ""
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{quote(namespace, safe='')}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{quote(name, safe='')}"
+        return base
+
+
+NAMESPACES = Resource("", "v1", "namespaces", False, "Namespace")
+NODES = Resource("", "v1", "nodes", False, "Node")
+PODS = Resource("", "v1", "pods", True, "Pod")
+EVENTS = Resource("", "v1", "events", True, "Event")
+CONFIGMAPS = Resource("", "v1", "configmaps", True, "ConfigMap")
+SECRETS = Resource("", "v1", "secrets", True, "Secret")
+DEPLOYMENTS = Resource("apps", "v1", "deployments", True, "Deployment")
+STATEFULSETS = Resource("apps", "v1", "statefulsets", True, "StatefulSet")
+DAEMONSETS = Resource("apps", "v1", "daemonsets", True, "DaemonSet")
+ACCESS_REVIEWS = Resource(
+    "authorization.k8s.io", "v1", "selfsubjectaccessreviews", False, "SelfSubjectAccessReview"
+)
+
+
+@dataclass(frozen=True)
+class TkeApi:
+    """The TKE resources as this cluster serves them (version found by discovery)."""
+
+    version: str
+    claims: Resource
+    vips: Resource
+    necs: Resource | None
+    enis: Resource | None
+
+
+class Cluster:
+    def __init__(self, conn: Connection, *, request_timeout: float | None = None) -> None:
+        self.conn = conn
+        self.request_timeout = request_timeout
+        self._server_now: datetime | None = None
+        self._tke: TkeApi | None = None
+        self.requests = 0
+        cert_reqs = "CERT_REQUIRED" if conn.verify else "CERT_NONE"
+        tls: dict[str, Any] = {"cert_reqs": cert_reqs}
+        if conn.ca_file:
+            tls["ca_certs"] = conn.ca_file
+        if conn.cert_file:
+            tls["cert_file"] = conn.cert_file
+        if conn.key_file:
+            tls["key_file"] = conn.key_file
+        if conn.tls_server_name:
+            tls["server_hostname"] = conn.tls_server_name
+        if not conn.verify:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        self._http: urllib3.PoolManager
+        if conn.proxy:
+            self._http = urllib3.ProxyManager(conn.proxy, maxsize=8, **tls)
+        else:
+            self._http = urllib3.PoolManager(maxsize=8, **tls)
+
+    # ------------------------------------------------------------------ basics
+
+    @property
+    def server(self) -> str:
+        return self.conn.server
+
+    @property
+    def namespace(self) -> str:
+        return self.conn.namespace
+
+    def now(self) -> datetime:
+        """The API server's clock (from its Date header) when known, else ours."""
+        return self._server_now or datetime.now(timezone.utc)
+
+    def _timeout(self, deadline: float | None) -> urllib3.Timeout:
+        read = 60.0 if self.request_timeout is None else self.request_timeout
+        if deadline is not None:
+            read = max(0.1, min(read, deadline - time.monotonic()))
+        return urllib3.Timeout(connect=min(10.0, read), read=read)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        retry: bool | None = None,
+        stream: bool = False,
+    ) -> urllib3.BaseHTTPResponse:
+        """One API call. Reads (GET) retry transient failures unless retry=False."""
+        url = self.conn.server + path
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        data: bytes | None = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = content_type
+        retry = method == "GET" if retry is None else retry
+        attempts = READ_RETRIES + 1 if retry else 1
+        deadline = time.monotonic() + self.request_timeout if self.request_timeout else None
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            auth = self.conn.auth_header()
+            if auth:
+                headers["Authorization"] = auth
+            try:
+                self.requests += 1
+                resp = self._http.request(
+                    method,
+                    url,
+                    body=data,
+                    headers=headers,
+                    timeout=self._timeout(deadline),
+                    retries=False,
+                    redirect=False,
+                    preload_content=not stream,
+                )
+            except urllib3.exceptions.HTTPError as e:
+                if attempt < attempts and self._backoff(attempt, deadline):
+                    continue
+                raise Unreachable(
+                    f"cannot reach the API server at {self.conn.server}: {_reason(e)}",
+                    hint="check --context/--kubeconfig, the network, and --request-timeout",
+                ) from None
+            self._note_date(resp.headers.get("Date"))
+            if resp.status < 400:
+                return resp
+            raw = resp.data if not stream else resp.read()
+            err = _error(resp.status, raw)
+            if isinstance(err, Unauthorized) and not refreshed:
+                refreshed = True  # an exec/OIDC token may have just expired: refresh once
+                continue
+            if isinstance(err, ServerError) and attempt < attempts and self._backoff(attempt, deadline):
+                continue
+            raise err
+
+    @staticmethod
+    def _backoff(attempt: int, deadline: float | None) -> bool:
+        delay = 0.2 * (2 ** (attempt - 1))
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            return False
+        time.sleep(delay)
+        return True
+
+    def _note_date(self, value: str | None) -> None:
+        if not value:
+            return
+        try:
+            self._server_now = email.utils.parsedate_to_datetime(value).astimezone(timezone.utc)
+        except (TypeError, ValueError):
+            pass
+
+    def get_json(self, path: str, query: dict[str, Any] | None = None) -> Obj:
+        doc = _json(self.request("GET", path, query=query).data)
+        if not isinstance(doc, dict):
+            raise ApiError(f"unexpected answer from {path}: not a JSON object")
+        return doc
+
+    # ------------------------------------------------------------------ objects
+
+    def get(self, res: Resource, name: str, namespace: str | None = None) -> Obj | None:
+        """The object, or None when it does not exist."""
+        try:
+            return self.get_json(res.path(namespace, name))
+        except NotFound:
+            return None
+
+    def list(
+        self,
+        res: Resource,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        chunk_size: int = 500,
+        trim: Callable[[Obj], Obj] | None = None,
+    ) -> tuple[list[Obj], str]:
+        """Every matching object (paged), each passed through `trim`; and the list's RV.
+
+        An expired continue token (410) restarts the list from the beginning, so the result
+        has neither gaps nor duplicates.
+        """
+        path = res.path(namespace)
+        for _restart in range(3):
+            items: list[Obj] = []
+            token = ""
+            rv = ""
+            try:
+                while True:
+                    doc = self.get_json(
+                        path,
+                        {
+                            "limit": chunk_size or None,
+                            "continue": token,
+                            "labelSelector": label_selector,
+                            "fieldSelector": field_selector,
+                        },
+                    )
+                    page = doc.get("items") or []
+                    items.extend(trim(o) for o in page) if trim else items.extend(page)
+                    meta = doc.get("metadata") or {}
+                    rv = rv or str(meta.get("resourceVersion") or "")
+                    token = str(meta.get("continue") or "")
+                    if not token:
+                        return items, rv
+            except Gone:
+                continue
+        raise ApiError(f"listing {res.qualified} kept expiring; try a larger --chunk-size")
+
+    def create(self, res: Resource, obj: Obj, namespace: str | None = None, *, dry_run: bool = False) -> Obj:
+        resp = self.request(
+            "POST", res.path(namespace), query={"dryRun": "All" if dry_run else None}, body=obj
+        )
+        out: Obj = _json(resp.data)
+        return out
+
+    def patch_json(
+        self,
+        res: Resource,
+        name: str,
+        ops: list[Obj],
+        namespace: str | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> Obj:
+        resp = self.request(
+            "PATCH",
+            res.path(namespace, name),
+            query={"dryRun": "All" if dry_run else None, "fieldManager": USER_AGENT},
+            body=ops,
+            content_type="application/json-patch+json",
+        )
+        out: Obj = _json(resp.data)
+        return out
+
+    def delete(
+        self,
+        res: Resource,
+        name: str,
+        namespace: str | None = None,
+        *,
+        uid: str | None = None,
+        resource_version: str | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
+        """Delete with preconditions. NotFound and Conflict reach the caller to decide."""
+        body: Obj = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        pre = {k: v for k, v in (("uid", uid), ("resourceVersion", resource_version)) if v}
+        if pre:
+            body["preconditions"] = pre
+        if dry_run:
+            body["dryRun"] = ["All"]
+        resp = self.request("DELETE", res.path(namespace, name), body=body)
+        out: Obj = _json(resp.data)
+        return out
+
+    def watch(
+        self,
+        res: Resource,
+        namespace: str | None = None,
+        *,
+        resource_version: str = "",
+        field_selector: str | None = None,
+        timeout_seconds: int = 60,
+    ) -> Iterator[tuple[str, Obj]]:
+        """(type, object) events until the server ends the stream or `timeout_seconds` pass."""
+        resp = self.request(
+            "GET",
+            res.path(namespace),
+            query={
+                "watch": "1",
+                "resourceVersion": resource_version,
+                "fieldSelector": field_selector,
+                "timeoutSeconds": timeout_seconds,
+                "allowWatchBookmarks": "true",
+            },
+            retry=False,
+            stream=True,
+        )
+        buf = b""
+        try:
+            for chunk in resp.stream(4096, decode_content=True):
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        ev = _json(line)
+                        obj = ev.get("object") or {}
+                        if ev.get("type") == "ERROR":
+                            raise _error(int(obj.get("code") or 500), json.dumps(obj).encode())
+                        yield str(ev.get("type")), obj
+        except urllib3.exceptions.HTTPError as e:
+            raise Unreachable(f"watch of {res.qualified} broke: {_reason(e)}") from None
+        finally:
+            resp.release_conn()
+
+    def can_i(self, verb: str, res: Resource, namespace: str | None = None) -> bool:
+        review = {
+            "kind": "SelfSubjectAccessReview",
+            "apiVersion": "authorization.k8s.io/v1",
+            "spec": {
+                "resourceAttributes": {
+                    "namespace": namespace or "",
+                    "verb": verb,
+                    "group": res.group,
+                    "resource": res.plural,
+                }
+            },
+        }
+        doc = self.create(ACCESS_REVIEWS, review)
+        return bool((doc.get("status") or {}).get("allowed"))
+
+    # ------------------------------------------------------------------ discovery
+
+    def tke(self) -> TkeApi:
+        """Find the served version of the TKE group; NotVpcCniError when it is not served."""
+        if self._tke is not None:
+            return self._tke
+        groups = self.get_json("/apis").get("groups") or []
+        group = next((g for g in groups if g.get("name") == TKE_GROUP), None)
+        if group is None:
+            raise NotVpcCniError(
+                f"this cluster does not serve {TKE_GROUP} (VpcIPClaim, VpcIP): it is not a TKE "
+                "VPC-CNI cluster with static Pod IPs",
+                hint="check --context; static IP support is enabled per cluster in the TKE console",
+            )
+        version = str((group.get("preferredVersion") or {}).get("version") or "")
+        if not version:
+            versions = group.get("versions") or [{}]
+            version = str(versions[0].get("version") or "v1")
+        doc = self.get_json(f"/apis/{TKE_GROUP}/{version}")
+        served = {r.get("name"): r for r in doc.get("resources") or [] if "/" not in str(r.get("name"))}
+
+        def res(plural: str) -> Resource | None:
+            r = served.get(plural)
+            if r is None:
+                return None
+            return Resource(TKE_GROUP, version, plural, bool(r.get("namespaced")), str(r.get("kind", "")))
+
+        claims, vips = res("vpcipclaims"), res("vpcips")
+        if claims is None or vips is None:
+            raise NotVpcCniError(
+                f"{TKE_GROUP}/{version} does not serve vpcipclaims and vpcips: static Pod IPs "
+                "are not enabled on this cluster"
+            )
+        self._tke = TkeApi(version, claims, vips, res("nodeeniconfigs"), res("vpcenis"))
+        return self._tke
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ApiError(f"the API server answered something that is not JSON: {raw[:80]!r}") from None
+
+
+def _error(code: int, raw: bytes) -> ApiError:
+    status: Obj | None = None
+    text = ""
+    try:
+        doc = json.loads(raw) if raw else None
+        if isinstance(doc, dict) and doc.get("kind") == "Status":
+            status = doc
+    except ValueError:
+        text = raw.decode(errors="replace").strip()[:200]
+    err = api_error_for(code, status, text)
+    if isinstance(err, Unauthorized):
+        err.hint = "your credentials were rejected: log in again or check the kubeconfig user"
+    elif isinstance(err, Forbidden):
+        err.hint = "ask a cluster admin for the RBAC permission named above"
+    return err
+
+
+def _reason(e: Exception) -> str:
+    inner = getattr(e, "reason", None)
+    text = str(inner or e)
+    for marker in ("Connection refused", "timed out", "Name or service not known", "certificate"):
+        if marker.lower() in text.lower():
+            return marker.lower() if marker != "certificate" else "TLS certificate problem: " + text[-120:]
+    return text.splitlines()[0][:200]
+
+
+__all__ = [
+    "ACCESS_REVIEWS",
+    "CONFIGMAPS",
+    "DAEMONSETS",
+    "DEPLOYMENTS",
+    "EVENTS",
+    "NAMESPACES",
+    "NODES",
+    "PODS",
+    "SECRETS",
+    "STATEFULSETS",
+    "Cluster",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "Resource",
+    "TkeApi",
+]

@@ -1,0 +1,332 @@
+"""Simulated Kubernetes controllers: scheduler + kubelet, StatefulSets, Deployment rollouts,
+the garbage collector and namespace deletion. Each reacts to store events synchronously."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from datetime import timedelta
+from typing import Any
+
+from .clock import parse_rfc3339
+from .store import Event, Obj
+from .world import ENI_IP, ENI_UNAVAILABLE_TAINT, ORDINAL, ZONE_LABEL, World, controller_ref, is_vpc_cni, owner_ref
+
+
+class KubeControllers:
+    def __init__(self, world: World) -> None:
+        self.w = world
+        self._pod_ip_seq = 10
+
+    # -------------------------------------------------------------- dispatch
+
+    def on_event(self, ev: Event) -> None:
+        t = self.w.t
+        if ev.rtype is t.pods:
+            self._on_pod(ev)
+        elif ev.rtype is t.statefulsets:
+            if ev.type != "DELETED":
+                self.reconcile_statefulset(ev.obj["metadata"]["namespace"], ev.obj["metadata"]["name"])
+        elif ev.rtype is t.deployments and ev.type != "DELETED":
+            self._rollout(ev.obj)
+        elif ev.rtype is t.namespaces and ev.type == "DELETED":
+            self._purge_namespace(ev.obj["metadata"]["name"])
+        self._collect_garbage(ev)
+
+    def tick(self) -> None:
+        for dep in list(self.w.store.objects(self.w.t.deployments)):
+            self._rollout(dep)
+
+    # -------------------------------------------------------------- pods
+
+    def _on_pod(self, ev: Event) -> None:
+        pod = ev.obj
+        meta = pod["metadata"]
+        if ev.type == "DELETED":
+            ref = controller_ref(pod)
+            if ref and ref.get("kind") == "StatefulSet":
+                self.reconcile_statefulset(meta["namespace"], ref["name"])
+            return
+        if meta.get("deletionTimestamp"):
+            return
+        if not pod.get("spec", {}).get("nodeName"):
+            self._schedule(pod)
+        elif pod.get("status", {}).get("phase", "Pending") == "Pending" and not is_vpc_cni(pod):
+            self._start(pod, self._next_pod_ip(pod["spec"]["nodeName"]))
+
+    def _candidate_nodes(self, pod: Obj) -> tuple[list[Obj], int]:
+        nodes = self.w.store.objects(self.w.t.nodes)
+        vpc = is_vpc_cni(pod)
+        zone = self.w.pinned_zone(pod) if vpc else None
+        selector = pod.get("spec", {}).get("nodeSelector") or {}
+        fit = []
+        for n in nodes:
+            spec = n.get("spec", {})
+            labels = n["metadata"].get("labels") or {}
+            if any(labels.get(k) != v for k, v in selector.items()):
+                continue
+            if spec.get("unschedulable"):
+                continue
+            taints = {t.get("key") for t in spec.get("taints") or [] if t.get("effect") == "NoSchedule"}
+            if vpc:
+                alloc = (n.get("status", {}).get("allocatable") or {}).get(ENI_IP, "0")
+                if ENI_UNAVAILABLE_TAINT in taints or str(alloc) in ("0", ""):
+                    continue
+                if zone and n["metadata"].get("labels", {}).get(ZONE_LABEL) != zone:
+                    continue
+            if taints - {ENI_UNAVAILABLE_TAINT}:
+                continue
+            fit.append(n)
+        return fit, len(nodes)
+
+    def _schedule(self, pod: Obj) -> None:
+        meta = pod["metadata"]
+        fit, total = self._candidate_nodes(pod)
+        if not fit:
+            reason = f"Insufficient {ENI_IP}" if is_vpc_cni(pod) else "node(s) didn't match"
+            msg = f"0/{total} nodes are available: {total} {reason}."
+
+            def pending(p: Obj) -> None:
+                st = p.setdefault("status", {})
+                st["phase"] = "Pending"
+                st["conditions"] = [
+                    {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": msg}
+                ]
+
+            self.w.store.mutate(self.w.t.pods, meta["namespace"], meta["name"], pending, manager="kube-scheduler")
+            self.w.event(pod, "FailedScheduling", msg, type_="Warning", component="default-scheduler")
+            return
+        load: dict[str, int] = {}
+        for p in self.w.store.objects(self.w.t.pods):
+            n = p.get("spec", {}).get("nodeName")
+            if n:
+                load[n] = load.get(n, 0) + 1
+        node = min(fit, key=lambda n: (load.get(n["metadata"]["name"], 0), n["metadata"]["name"]))
+        node_name = node["metadata"]["name"]
+
+        def bind(p: Obj) -> None:
+            p.setdefault("spec", {})["nodeName"] = node_name
+            st = p.setdefault("status", {})
+            st["phase"] = "Pending"
+            st["conditions"] = [{"type": "PodScheduled", "status": "True"}]
+
+        bound = self.w.store.mutate(self.w.t.pods, meta["namespace"], meta["name"], bind, manager="kube-scheduler")
+        if bound is not None:
+            self.w.event(
+                bound,
+                "Scheduled",
+                f"Successfully assigned {meta['namespace']}/{meta['name']} to {node_name}",
+                component="default-scheduler",
+            )
+
+    def _next_pod_ip(self, node_name: str) -> str:
+        self._pod_ip_seq += 1
+        return str(ipaddress.IPv4Address("172.16.0.0") + self._pod_ip_seq)
+
+    def start_vpc_pod(self, pod: Obj, ip: str) -> None:
+        self._start(pod, ip)
+
+    def _start(self, pod: Obj, ip: str) -> None:
+        meta = pod["metadata"]
+        node = self.w.store.peek(self.w.t.nodes, "", pod["spec"]["nodeName"])
+        host_ip = ""
+        for a in (node or {}).get("status", {}).get("addresses") or []:
+            if a.get("type") == "InternalIP":
+                host_ip = a.get("address", "")
+        now = self.w.now()
+
+        def run(p: Obj) -> None:
+            if p.get("status", {}).get("phase") not in (None, "Pending"):
+                return
+            names = [c.get("name", "") for c in p.get("spec", {}).get("containers") or []]
+            p["status"] = {
+                "phase": "Running",
+                "hostIP": host_ip,
+                "podIP": ip,
+                "podIPs": [{"ip": ip}],
+                "startTime": now,
+                "conditions": [
+                    {"type": t, "status": "True", "lastTransitionTime": now}
+                    for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+                ],
+                "containerStatuses": [
+                    {
+                        "name": n,
+                        "ready": True,
+                        "restartCount": 0,
+                        "started": True,
+                        "state": {"running": {"startedAt": now}},
+                        "image": "",
+                        "imageID": "",
+                    }
+                    for n in names
+                ],
+            }
+
+        self.w.store.mutate(self.w.t.pods, meta["namespace"], meta["name"], run, manager="kubelet")
+
+    # -------------------------------------------------------------- statefulsets
+
+    def reconcile_statefulset(self, namespace: str, name: str) -> None:
+        store, t = self.w.store, self.w.t
+        sts = store.peek(t.statefulsets, namespace, name)
+        if sts is None or sts["metadata"].get("deletionTimestamp"):
+            return
+        replicas = int(sts.get("spec", {}).get("replicas", 1))
+        uid = sts["metadata"]["uid"]
+        owned: dict[int, Obj] = {}
+        for pod in store.objects(t.pods, namespace):
+            ref = controller_ref(pod)
+            m = ORDINAL.match(pod["metadata"]["name"])
+            if ref and ref.get("uid") == uid and m and m.group(1) == name:
+                owned[int(m.group(2))] = pod
+        for ordinal in sorted(owned, reverse=True):
+            if ordinal >= replicas and not owned[ordinal]["metadata"].get("deletionTimestamp"):
+                self.w.delete(t.pods, namespace, owned[ordinal]["metadata"]["name"])
+        for ordinal in range(replicas):
+            if ordinal not in owned:
+                self._create_replica(sts, ordinal)
+        ready = 0
+        for pod in store.objects(t.pods, namespace):
+            ref = controller_ref(pod)
+            if ref and ref.get("uid") == uid and pod.get("status", {}).get("phase") == "Running":
+                ready += 1
+
+        def status(s: Obj) -> None:
+            s["status"] = {
+                "observedGeneration": s["metadata"].get("generation", 1),
+                "replicas": replicas,
+                "readyReplicas": ready,
+                "currentReplicas": replicas,
+                "updatedReplicas": replicas,
+                "availableReplicas": ready,
+            }
+
+        store.mutate(t.statefulsets, namespace, name, status, manager="kube-controller-manager")
+
+    def _create_replica(self, sts: Obj, ordinal: int) -> None:
+        meta = sts["metadata"]
+        template = copy.deepcopy(sts.get("spec", {}).get("template", {}))
+        tmeta: dict[str, Any] = template.get("metadata", {})
+        pod_name = f"{meta['name']}-{ordinal}"
+        labels = dict(tmeta.get("labels") or {})
+        labels["statefulset.kubernetes.io/pod-name"] = pod_name
+        labels["apps.kubernetes.io/pod-index"] = str(ordinal)
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": pod_name,
+                "namespace": meta["namespace"],
+                "labels": labels,
+                "annotations": dict(tmeta.get("annotations") or {}),
+                "ownerReferences": [owner_ref(sts)],
+            },
+            "spec": template.get("spec", {"containers": []}),
+        }
+        created = self.w.create(self.w.t.pods, pod, manager="kube-controller-manager")
+        if created is not None:
+            self.w.event(sts, "SuccessfulCreate", f"create Pod {pod_name} in StatefulSet {meta['name']} successful",
+                         component="statefulset-controller")
+
+    # -------------------------------------------------------------- deployments
+
+    def _rollout(self, dep: Obj) -> None:
+        meta = dep["metadata"]
+        gen = int(meta.get("generation", 1))
+        replicas = int(dep.get("spec", {}).get("replicas", 1))
+        st = dep.get("status") or {}
+        started = (meta.get("annotations") or {}).get("sandbox.kubectl-vip/rollout-started")
+        done = st.get("observedGeneration") == gen and st.get("updatedReplicas") == replicas and (
+            st.get("availableReplicas") == replicas
+        )
+        if done:
+            return
+        now = self.w.clock.now()
+        finished = self.w.rollout_seconds <= 0 or (
+            started is not None and now - parse_rfc3339(started) >= timedelta(seconds=self.w.rollout_seconds)
+        )
+
+        def update(d: Obj) -> None:
+            ann = d["metadata"].setdefault("annotations", {})
+            if finished:
+                if meta["name"] == "tke-eni-ipamd" and meta["namespace"] == "kube-system":
+                    self.w.sweep_stalled = False  # restarted ipamd resumes its expiry sweep
+                ann.pop("sandbox.kubectl-vip/rollout-started", None)
+                if not ann:
+                    d["metadata"].pop("annotations")
+                d["status"] = {
+                    "observedGeneration": gen,
+                    "replicas": replicas,
+                    "updatedReplicas": replicas,
+                    "readyReplicas": replicas,
+                    "availableReplicas": replicas,
+                    "conditions": [
+                        {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                        {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
+                    ],
+                }
+            else:
+                ann.setdefault("sandbox.kubectl-vip/rollout-started", self.w.now())
+                d["status"] = {
+                    "observedGeneration": gen,
+                    "replicas": replicas,
+                    "updatedReplicas": 0,
+                    "readyReplicas": max(replicas - 1, 0),
+                    "availableReplicas": max(replicas - 1, 0),
+                    "unavailableReplicas": 1 if replicas else 0,
+                    "conditions": [
+                        {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"},
+                    ],
+                }
+
+        self.w.store.mutate(self.w.t.deployments, meta["namespace"], meta["name"], update,
+                            manager="kube-controller-manager")
+
+    # -------------------------------------------------------------- garbage collection
+
+    def _collect_garbage(self, ev: Event) -> None:
+        meta = ev.obj.get("metadata", {})
+        uid = meta.get("uid")
+        if not uid:
+            return
+        finalizers = meta.get("finalizers") or []
+        store = self.w.store
+        if ev.type == "DELETED":
+            for rtype, dep in store.dependents(uid):
+                refs = dep["metadata"].get("ownerReferences") or []
+                live = [r for r in refs if r.get("uid") != uid and self._owner_exists(r, dep)]
+                if live:
+                    continue
+                self.w.delete(rtype, dep["metadata"].get("namespace", ""), dep["metadata"]["name"])
+        elif meta.get("deletionTimestamp") and "orphan" in finalizers:
+            for rtype, dep in store.dependents(uid):
+                def strip(o: Obj, uid: str = uid) -> None:
+                    refs = [r for r in o["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+                    if refs:
+                        o["metadata"]["ownerReferences"] = refs
+                    else:
+                        o["metadata"].pop("ownerReferences", None)
+
+                store.mutate(rtype, dep["metadata"].get("namespace", ""), dep["metadata"]["name"], strip,
+                             manager="kube-controller-manager")
+            store.remove_finalizer(ev.rtype, meta.get("namespace", ""), meta["name"], "orphan")
+        elif meta.get("deletionTimestamp") and "foregroundDeletion" in finalizers:
+            for rtype, dep in store.dependents(uid):
+                self.w.delete(rtype, dep["metadata"].get("namespace", ""), dep["metadata"]["name"])
+            if not store.dependents(uid):
+                store.remove_finalizer(ev.rtype, meta.get("namespace", ""), meta["name"], "foregroundDeletion")
+
+    def _owner_exists(self, ref: dict[str, Any], dependent: Obj) -> bool:
+        api, kind = ref.get("apiVersion", ""), ref.get("kind", "")
+        rtype = self.w.store.registry.for_api_version(api, kind)
+        if rtype is None:
+            return True  # unknown kinds are left alone, as the real GC would wait for discovery
+        owner = self.w.store.peek(rtype, dependent["metadata"].get("namespace", ""), ref.get("name", ""))
+        return owner is not None and owner["metadata"].get("uid") == ref.get("uid")
+
+    def _purge_namespace(self, namespace: str) -> None:
+        for rtype in self.w.store.registry.types:
+            if rtype.namespaced:
+                for obj in list(self.w.store.objects(rtype, namespace)):
+                    self.w.delete(rtype, namespace, obj["metadata"]["name"])

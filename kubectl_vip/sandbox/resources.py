@@ -1,0 +1,235 @@
+"""The resource types the sandbox serves, and the discovery documents built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TKE_GROUP = "networking.tke.cloud.tencent.com"
+
+READ_WRITE = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    group: str
+    version: str
+    plural: str
+    singular: str
+    kind: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = READ_WRITE
+    field_labels: frozenset[str] = field(default_factory=frozenset)
+    custom: bool = False
+    categories: tuple[str, ...] = ()
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> str:
+        """Store key: `plural.group` (`pods` for core)."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def supported_fields(self) -> frozenset[str]:
+        base = {"metadata.name"}
+        if self.namespaced:
+            base.add("metadata.namespace")
+        return frozenset(base) | self.field_labels
+
+    def api_resource(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "name": self.plural,
+            "singularName": self.singular,
+            "namespaced": self.namespaced,
+            "kind": self.kind,
+            "verbs": list(self.verbs),
+        }
+        if self.short_names:
+            doc["shortNames"] = list(self.short_names)
+        if self.categories:
+            doc["categories"] = list(self.categories)
+        return doc
+
+
+POD_FIELDS = frozenset(
+    {
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.podIPs",
+        "status.nominatedNodeName",
+    }
+)
+EVENT_FIELDS = frozenset(
+    {
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    }
+)
+
+
+def builtin_types() -> list[ResourceType]:
+    return [
+        ResourceType("", "v1", "namespaces", "namespace", "Namespace", False, ("ns",),
+                     ("create", "delete", "get", "list", "patch", "update", "watch"),
+                     frozenset({"status.phase"})),
+        ResourceType("", "v1", "nodes", "node", "Node", False, ("no",),
+                     field_labels=frozenset({"spec.unschedulable"})),
+        ResourceType("", "v1", "pods", "pod", "Pod", True, ("po",), field_labels=POD_FIELDS,
+                     categories=("all",)),
+        ResourceType("", "v1", "events", "event", "Event", True, ("ev",),
+                     field_labels=EVENT_FIELDS),
+        ResourceType("", "v1", "configmaps", "configmap", "ConfigMap", True, ("cm",)),
+        ResourceType("", "v1", "secrets", "secret", "Secret", True,
+                     field_labels=frozenset({"type"})),
+        ResourceType("apps", "v1", "deployments", "deployment", "Deployment", True, ("deploy",),
+                     categories=("all",)),
+        ResourceType("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, ("sts",),
+                     categories=("all",)),
+        ResourceType("apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, ("ds",),
+                     categories=("all",)),
+        ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+                     "selfsubjectaccessreview", "SelfSubjectAccessReview", False,
+                     verbs=("create",)),
+    ]
+
+
+def tke_types(version: str = "v1") -> list[ResourceType]:
+    return [
+        ResourceType(TKE_GROUP, version, "vpcipclaims", "vpcipclaim", "VpcIPClaim", True,
+                     ("vipc",), custom=True),
+        ResourceType(TKE_GROUP, version, "vpcips", "vpcip", "VpcIP", False, ("vip",),
+                     custom=True),
+        ResourceType(TKE_GROUP, version, "nodeeniconfigs", "nodeeniconfig", "NodeENIConfig",
+                     False, ("nec",), custom=True),
+        ResourceType(TKE_GROUP, version, "vpcenis", "vpceni", "VpcENI", False, ("veni",),
+                     custom=True),
+    ]
+
+
+class Registry:
+    """Every served type, found by store key, by group/version/plural, or by kind."""
+
+    def __init__(self, types: list[ResourceType]) -> None:
+        self.types = types
+        self.by_key = {t.key: t for t in types}
+        self.by_path = {(t.group, t.version, t.plural): t for t in types}
+        self.by_kind = {(t.group, t.kind): t for t in types}
+
+    def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
+        return self.by_path.get((group, version, plural))
+
+    def for_api_version(self, api_version: str, kind: str) -> ResourceType | None:
+        group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+        return self.by_kind.get((group, kind))
+
+    def groups(self) -> dict[str, list[str]]:
+        """Non-core group → its versions, in registration order."""
+        out: dict[str, list[str]] = {}
+        for t in self.types:
+            if t.group and t.version not in out.setdefault(t.group, []):
+                out[t.group].append(t.version)
+        return out
+
+    # ---- discovery documents ----
+
+    def api_versions(self) -> dict[str, Any]:
+        return {
+            "kind": "APIVersions",
+            "versions": ["v1"],
+            "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}
+            ],
+        }
+
+    def _group_doc(self, name: str, versions: list[str]) -> dict[str, Any]:
+        gvs = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+        return {"name": name, "versions": gvs, "preferredVersion": gvs[0]}
+
+    def api_group_list(self) -> dict[str, Any]:
+        return {
+            "kind": "APIGroupList",
+            "apiVersion": "v1",
+            "groups": [self._group_doc(g, vs) for g, vs in self.groups().items()],
+        }
+
+    def api_group(self, group: str) -> dict[str, Any] | None:
+        versions = self.groups().get(group)
+        if versions is None:
+            return None
+        return {"kind": "APIGroup", "apiVersion": "v1", **self._group_doc(group, versions)}
+
+    def api_resource_list(self, group: str, version: str) -> dict[str, Any] | None:
+        members = [t for t in self.types if t.group == group and t.version == version]
+        if not members:
+            return None
+        gv = f"{group}/{version}" if group else version
+        return {
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": gv,
+            "resources": [t.api_resource() for t in members],
+        }
+
+    # ---- OpenAPI v3: just enough for kubectl to see that fieldValidation is supported ----
+
+    def _gv_paths(self) -> list[tuple[str, str, str]]:
+        """(discovery path, group, version) for every served group version."""
+        out = [("api/v1", "", "v1")]
+        for g, versions in self.groups().items():
+            out.extend((f"apis/{g}/{v}", g, v) for v in versions)
+        return out
+
+    def openapi_root(self) -> dict[str, Any]:
+        return {
+            "paths": {
+                p: {"serverRelativeURL": f"/openapi/v3/{p}?hash={abs(hash(p)):016X}"}
+                for p, _, _ in self._gv_paths()
+            }
+        }
+
+    def openapi_group_version(self, path: str) -> dict[str, Any] | None:
+        match = next(((g, v) for p, g, v in self._gv_paths() if p == path), None)
+        if match is None:
+            return None
+        group, version = match
+        params = [
+            {"name": n, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+            for n in ("dryRun", "fieldManager", "fieldValidation")
+        ]
+        paths: dict[str, Any] = {}
+        for t in self.types:
+            if t.group != group or t.version != version or "patch" not in t.verbs:
+                continue
+            prefix = f"/{path}/namespaces/{{namespace}}" if t.namespaced else f"/{path}"
+            gvk = {"group": t.group, "version": t.version, "kind": t.kind}
+            op = {
+                "x-kubernetes-group-version-kind": gvk,
+                "x-kubernetes-action": "patch",
+                "parameters": params,
+                "responses": {"200": {"description": "OK"}},
+            }
+            paths[f"{prefix}/{t.plural}/{{name}}"] = {"patch": op}
+        return {
+            "openapi": "3.0.0",
+            "info": {"title": "Kubernetes", "version": "v1.32.2"},
+            "paths": paths,
+            "components": {"schemas": {}},
+        }

@@ -1,0 +1,165 @@
+"""The sandbox facade: build a scenario, serve it over HTTP, steer it from tests."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .clock import Clock
+from .controls import ADMIN, Controls, read_only
+from .kube import KubeControllers
+from .resources import Registry, builtin_types, tke_types
+from .server import _Server, ca_data, make_server
+from .store import Store
+from .tke import IpamdController
+from .world import World
+
+CLUSTER_NAME = "vip-sandbox"
+
+
+class Sandbox:
+    """An emulated TKE VPC-CNI cluster.
+
+    `now` fixes the virtual present (tests); by default it is the wall clock. With `frozen`
+    (the default) time moves only through `advance`; `sandbox serve` runs it unfrozen.
+    """
+
+    def __init__(
+        self,
+        scenario: str = "demo",
+        *,
+        size: int = 1000,
+        now: datetime | None = None,
+        frozen: bool = True,
+        tke: bool = True,
+        tke_version: str = "v1",
+        rollout_seconds: float = 0.0,
+        seed: int = 1,
+    ) -> None:
+        from . import scenarios  # scenarios import this module's helpers
+
+        present = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+        self.present = present
+        self.registry = Registry(builtin_types() + (tke_types(tke_version) if tke else []))
+        self.clock = Clock(present - scenarios.HISTORY, frozen=True)
+        self.store = Store(self.registry, self.clock)
+        self.world = World.build(self.store, self.clock)
+        self.world.rollout_seconds = rollout_seconds
+        self.kube = KubeControllers(self.world)
+        self.ipamd = IpamdController(self.world, self.kube)
+        self.store.listeners = [self.kube.on_event, self.ipamd.on_event]
+        self.controls = Controls()
+        self.admin_token = secrets.token_hex(16)
+        self.viewer_token = secrets.token_hex(16)
+        self.controls.add_user(self.admin_token, ADMIN)
+        self.controls.add_user(self.viewer_token, read_only("viewer"))
+        self.scenario = scenario
+        scenarios.build(self, scenario, size=size, seed=seed)
+        if self.clock.now() < present:
+            self.clock.advance(present - self.clock.now())
+        self.tick()
+        self.clock.frozen = frozen
+        if not frozen:
+            # keep virtual time continuous from `present` on
+            self.clock = _continue_running(self.clock)
+            self.world.clock = self.clock
+            self.store.clock = self.clock
+        self._server: _Server | None = None
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------------ time
+
+    def tick(self) -> None:
+        with self.store.lock:
+            self.kube.tick()
+            self.ipamd.tick()
+            self.store._dispatch()
+
+    def advance(self, delta: timedelta) -> None:
+        self.clock.advance(delta)
+        self.tick()
+
+    # ------------------------------------------------------------------ serving
+
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
+        srv = make_server(self, host, port)
+        self._server = srv
+        t = threading.Thread(target=srv.serve_forever, name="sandbox-http", daemon=True)
+        t.start()
+        self._threads.append(t)
+        if not self.clock.frozen:
+            ticker = threading.Thread(target=self._tick_loop, name="sandbox-clock", daemon=True)
+            ticker.start()
+            self._threads.append(ticker)
+        return self.url
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(1.0):
+            self.tick()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server is not None:
+            self._server.stopping = True
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not serving; call start() first")
+        host, port = self._server.server_address[:2]
+        return f"https://{host!s}:{port}"
+
+    def kubeconfig(self, namespace: str = "default") -> dict[str, Any]:
+        ca = base64.b64encode(ca_data()).decode()
+        cluster = {"name": CLUSTER_NAME, "cluster": {"server": self.url, "certificate-authority-data": ca}}
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [cluster],
+            "users": [
+                {"name": "sandbox-admin", "user": {"token": self.admin_token}},
+                {"name": "sandbox-viewer", "user": {"token": self.viewer_token}},
+            ],
+            "contexts": [
+                {
+                    "name": CLUSTER_NAME,
+                    "context": {"cluster": CLUSTER_NAME, "user": "sandbox-admin", "namespace": namespace},
+                },
+                {
+                    "name": f"{CLUSTER_NAME}-readonly",
+                    "context": {"cluster": CLUSTER_NAME, "user": "sandbox-viewer", "namespace": namespace},
+                },
+            ],
+            "current-context": CLUSTER_NAME,
+            "preferences": {},
+        }
+
+    def write_kubeconfig(self, path: Path, namespace: str = "default") -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump(self.kubeconfig(namespace), sort_keys=False)
+        path.write_text(text)
+        path.chmod(0o600)
+        return path
+
+
+def _continue_running(clock: Clock) -> Clock:
+    running = Clock(clock.now(), frozen=False)
+    return running

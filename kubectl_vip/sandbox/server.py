@@ -1,0 +1,517 @@
+"""HTTP front of the sandbox: Kubernetes API paths, verbs, auth, faults, watch streaming."""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+import yaml
+
+from . import apierrors, patching
+from .apierrors import StatusError
+from .controls import ADMIN, RequestInfo, User
+from .resources import ResourceType
+from .selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
+from .store import Entry, Obj, Preconditions, dumps
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+VERSION_INFO = {
+    "major": "1",
+    "minor": "32",
+    "gitVersion": "v1.32.2-tke.sandbox",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.23.6",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
+
+_VERB_BY_METHOD = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sandbox: Sandbox
+    stopping: bool = False
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    server_version = "kube-apiserver-sandbox"
+    sys_version = ""
+
+    # ------------------------------------------------------------ plumbing
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # Date follows the virtual clock: clients may take it as the server's "now"
+        return email.utils.format_datetime(self.server.sandbox.clock.now(), usegmt=True)
+
+    def _send(self, code: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, code: int, doc: Any) -> None:
+        self._send(code, dumps(doc))
+
+    def _send_error(self, err: StatusError) -> None:
+        self._send_json(err.code, err.body())
+
+    def _read_body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    # ------------------------------------------------------------ dispatch
+
+    def _handle(self) -> None:
+        sb = self.server.sandbox
+        body = self._read_body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        parts = [p for p in url.path.split("/") if p]
+        try:
+            user = self._authenticate()
+            route = self._route(parts)
+            if route is None:
+                self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
+                return
+            if callable(route):
+                self._send_json(200, route())
+                return
+            rtype, namespace, name, sub = route
+            verb = verb_for(self.command, rtype, name, query)
+            req = RequestInfo(
+                self.command,
+                url.path,
+                verb,
+                rtype.group,
+                rtype.plural,
+                namespace,
+                name,
+                sub,
+                query,
+                user.name,
+            )
+            sb.controls.log(req)
+            sb.controls.run_hooks(req)
+            fault = sb.controls.take_fault(req)
+            if fault is not None:
+                if fault.latency:
+                    time.sleep(fault.latency)
+                if fault.reset:
+                    self._reset()
+                    return
+                if fault.expire_continue:
+                    raise apierrors.expired_continue(query.get("continue", ""))
+                if fault.code:
+                    raise StatusError(fault.code, fault.reason, fault.message)
+            self._authorize(user, req, rtype)
+            self._serve(rtype, req, body, user)
+        except StatusError as e:
+            self._send_error(e)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _reset(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _authenticate(self) -> User:
+        users = self.server.sandbox.controls.users
+        if not users:
+            return ADMIN
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer ") and auth[7:].strip() in users:
+            return users[auth[7:].strip()]
+        raise apierrors.unauthorized()
+
+    def _authorize(self, user: User, req: RequestInfo, rtype: ResourceType) -> None:
+        if not user.allows(req.verb, rtype.plural, req.namespace):
+            raise apierrors.forbidden(
+                user.name, req.verb, rtype.plural, rtype.group, req.name, req.namespace
+            )
+
+    def _route(
+        self, parts: list[str]
+    ) -> Callable[[], Any] | tuple[ResourceType, str, str, str] | None:
+        reg = self.server.sandbox.registry
+        if parts == ["version"]:
+            return lambda: VERSION_INFO
+        if parts == ["api"]:
+            return reg.api_versions
+        if parts == ["apis"]:
+            return reg.api_group_list
+        if parts[:2] == ["openapi", "v3"]:
+            doc = reg.openapi_root() if len(parts) == 2 else reg.openapi_group_version("/".join(parts[2:]))
+            return (lambda: doc) if doc is not None else None
+        if parts[:1] == ["api"] and len(parts) >= 2:
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[:1] == ["apis"] and len(parts) >= 2:
+            if len(parts) == 2:
+                doc = reg.api_group(parts[1])
+                return (lambda: doc) if doc is not None else None
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            return None
+        if not rest:
+            rl = reg.api_resource_list(group, version)
+            return (lambda: rl) if rl is not None else None
+        namespace = ""
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        plural = rest[0]
+        name = rest[1] if len(rest) > 1 else ""
+        sub = "/".join(rest[2:])
+        rtype = reg.lookup(group, version, plural)
+        if rtype is None or sub or (namespace and not rtype.namespaced):
+            return None
+        return rtype, namespace, name, sub
+
+    # ------------------------------------------------------------ verbs
+
+    def _serve(self, rtype: ResourceType, req: RequestInfo, body: bytes, user: User) -> None:
+        sb = self.server.sandbox
+        store = sb.store
+        q = req.query
+        dry_run = _dry_run(q)
+        manager = q.get("fieldManager") or (self.headers.get("User-Agent", "unknown").split("/")[0])
+        if req.verb == "get":
+            self._send(200, _entry(store, rtype, req.namespace, req.name).raw)
+        elif req.verb == "list":
+            self._list(rtype, req)
+        elif req.verb == "watch":
+            self._watch(rtype, req)
+        elif req.verb == "create":
+            obj = _decode(body, self.headers.get("Content-Type", ""))
+            if rtype.plural == "selfsubjectaccessreviews":
+                self._send_json(201, _access_review(obj, user))
+                return
+            created = store.create(rtype, req.namespace, obj, dry_run=dry_run, manager=manager)
+            if dry_run:
+                created["metadata"].pop("resourceVersion", None)
+            self._send_json(201, created)
+        elif req.verb == "update":
+            obj = _decode(body, self.headers.get("Content-Type", ""))
+            updated = store.update(
+                rtype, req.namespace, req.name, obj, dry_run=dry_run, manager=manager
+            )
+            self._send_json(200, updated)
+        elif req.verb == "patch":
+            with store.lock:
+                current = store.get(rtype, req.namespace, req.name)
+                patched = patching.apply_patch(
+                    current,
+                    body,
+                    self.headers.get("Content-Type", ""),
+                    builtin=not rtype.custom,
+                )
+                updated = store.update(
+                    rtype,
+                    req.namespace,
+                    req.name,
+                    patched,
+                    dry_run=dry_run,
+                    manager=manager,
+                    require_rv=False,
+                )
+            self._send_json(200, updated)
+        elif req.verb == "delete":
+            self._delete(rtype, req, body, dry_run)
+        elif req.verb == "deletecollection":
+            labels, fields = _selectors(rtype, q)
+            entries, *_ = store.list(rtype, req.namespace or None, labels=labels, fields=fields)
+            items = []
+            for e in entries:
+                m = e.obj["metadata"]
+                obj, _removed = store.delete(
+                    rtype, m.get("namespace", ""), m["name"], dry_run=dry_run
+                )
+                items.append(obj)
+            self._send_json(
+                200,
+                {
+                    "kind": f"{rtype.kind}List",
+                    "apiVersion": rtype.group_version,
+                    "metadata": {"resourceVersion": str(store.rv)},
+                    "items": items,
+                },
+            )
+        else:
+            raise apierrors.method_not_allowed(req.verb, rtype.plural, rtype.group)
+
+    def _list(self, rtype: ResourceType, req: RequestInfo) -> None:
+        store = self.server.sandbox.store
+        q = req.query
+        labels, fields = _selectors(rtype, q)
+        rv = q.get("resourceVersion", "")
+        match = q.get("resourceVersionMatch", "")
+        token = q.get("continue", "")
+        if match and not rv:
+            raise _list_options_invalid(
+                "resourceVersionMatch",
+                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+            )
+        if token and rv not in ("", "0"):
+            raise apierrors.bad_request("specifying resource version is not allowed when using continue")
+        limit = _int(q.get("limit", "0"), "limit")
+        if rv == "0" and not token:
+            limit = 0  # served from the watch cache: the limit is ignored
+        entries, list_rv, next_token, remaining = store.list(
+            rtype,
+            req.namespace or None,
+            labels=labels,
+            fields=fields,
+            limit=limit,
+            continue_token=token,
+        )
+        meta: dict[str, Any] = {"resourceVersion": str(list_rv)}
+        if next_token:
+            meta["continue"] = next_token
+        if remaining is not None:
+            meta["remainingItemCount"] = remaining
+        head = dumps({"kind": f"{rtype.kind}List", "apiVersion": rtype.group_version, "metadata": meta})
+        body = head[:-1] + b',"items":[' + b",".join(e.raw for e in entries) + b"]}"
+        self._send(200, body)
+
+    def _watch(self, rtype: ResourceType, req: RequestInfo) -> None:
+        sb = self.server.sandbox
+        q = req.query
+        if q.get("sendInitialEvents") in ("true", "1"):
+            raise _list_options_invalid(
+                "sendInitialEvents",
+                "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList "
+                "feature gate is enabled",
+            )
+        labels, fields = _selectors(rtype, q)
+        rv = q.get("resourceVersion", "")
+        since = int(rv) if rv not in ("", "0") and rv.isdigit() else None
+        timeout = _int(q.get("timeoutSeconds", "0"), "timeoutSeconds") or 1800
+        deadline = time.monotonic() + timeout
+        bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+
+        def chunk(data: bytes) -> None:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        def stop() -> bool:
+            return self.server.stopping or time.monotonic() >= deadline
+
+        last_bookmark = time.monotonic()
+        try:
+            for etype, raw in sb.store.watch(
+                rtype, req.namespace or None, since, labels=labels, fields=fields, stop=stop
+            ):
+                if etype:
+                    chunk(b'{"type":"%s","object":%s}\n' % (etype.encode(), raw))
+                    if etype == "ERROR":
+                        break
+                if bookmarks and time.monotonic() - last_bookmark > 30:
+                    last_bookmark = time.monotonic()
+                    mark = {
+                        "kind": rtype.kind,
+                        "apiVersion": rtype.group_version,
+                        "metadata": {"resourceVersion": str(sb.store.rv)},
+                    }
+                    chunk(b'{"type":"BOOKMARK","object":%s}\n' % dumps(mark))
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        self.close_connection = True
+
+    def _delete(self, rtype: ResourceType, req: RequestInfo, body: bytes, dry_run: bool) -> None:
+        store = self.server.sandbox.store
+        opts: dict[str, Any] = {}
+        if body.strip():
+            try:
+                opts = json.loads(body)
+            except ValueError as e:
+                raise apierrors.bad_request(f"error decoding DeleteOptions: {e}") from None
+        q = req.query
+        propagation = opts.get("propagationPolicy") or q.get("propagationPolicy") or "Background"
+        if opts.get("orphanDependents") is True:
+            propagation = "Orphan"
+        if propagation not in ("Background", "Foreground", "Orphan"):
+            raise apierrors.invalid(
+                "DeleteOptions",
+                "meta.k8s.io",
+                "",
+                [
+                    (
+                        "FieldValueNotSupported",
+                        "propagationPolicy",
+                        f'Unsupported value: "{propagation}": supported values: '
+                        '"Foreground", "Background", "Orphan", "nil"',
+                    )
+                ],
+            )
+        dry_run = dry_run or "All" in (opts.get("dryRun") or [])
+        pre = opts.get("preconditions") or {}
+        obj, removed = store.delete(
+            rtype,
+            req.namespace,
+            req.name,
+            preconditions=Preconditions(pre.get("uid"), pre.get("resourceVersion")),
+            propagation=propagation,
+            dry_run=dry_run,
+        )
+        if removed and rtype.custom:
+            details: dict[str, Any] = {"name": req.name, "group": rtype.group, "kind": rtype.plural}
+            details["uid"] = obj["metadata"].get("uid")
+            self._send_json(
+                200,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "details": details,
+                },
+            )
+        else:
+            self._send_json(200, obj)
+
+
+def verb_for(method: str, rtype: ResourceType, name: str, query: dict[str, str]) -> str:
+    if method in ("GET", "HEAD"):
+        if not name:
+            return "watch" if query.get("watch") in ("true", "1") else "list"
+        return "get"
+    if method == "DELETE":
+        return "delete" if name else "deletecollection"
+    return _VERB_BY_METHOD.get(method, method.lower())
+
+
+def _entry(store: Any, rtype: ResourceType, namespace: str, name: str) -> Entry:
+    with store.lock:
+        e: Entry | None = store.entry(rtype, namespace, name)
+        if e is None:
+            raise apierrors.not_found(rtype.plural, rtype.group, name)
+        return e
+
+
+def _dry_run(q: dict[str, str]) -> bool:
+    value = q.get("dryRun")
+    if value is None or value == "":
+        return False
+    if value != "All":
+        raise apierrors.bad_request(f'Invalid dry run value: "{value}"; must be "All"')
+    return True
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text or "0")
+    except ValueError:
+        raise apierrors.bad_request(f'{what}: Invalid value: "{text}"') from None
+
+
+def _selectors(
+    rtype: ResourceType, q: dict[str, str]
+) -> tuple[LabelSelector | None, FieldSelector | None]:
+    ls = q.get("labelSelector", "")
+    fs = q.get("fieldSelector", "")
+    labels = parse_label_selector(ls) if ls else None
+    fields = parse_field_selector(fs, rtype.supported_fields, rtype.kind) if fs else None
+    return labels, fields
+
+
+def _list_options_invalid(field: str, body: str) -> StatusError:
+    return apierrors.invalid("ListOptions", "meta.k8s.io", "", [("FieldValueForbidden", field, body)])
+
+
+def _decode(body: bytes, content_type: str) -> Obj:
+    try:
+        if "yaml" in content_type:
+            doc = yaml.safe_load(body)
+        else:
+            doc = json.loads(body)
+    except (ValueError, yaml.YAMLError) as e:
+        raise apierrors.bad_request(f"error decoding request body: {e}") from None
+    if not isinstance(doc, dict):
+        raise apierrors.bad_request("the request body must be a JSON object")
+    return doc
+
+
+def _access_review(obj: Obj, user: User) -> Obj:
+    attrs = (obj.get("spec") or {}).get("resourceAttributes") or {}
+    allowed = user.allows(
+        str(attrs.get("verb", "")), str(attrs.get("resource", "")), str(attrs.get("namespace", ""))
+    )
+    out = dict(obj)
+    out.setdefault("apiVersion", "authorization.k8s.io/v1")
+    out.setdefault("kind", "SelfSubjectAccessReview")
+    out["metadata"] = {"creationTimestamp": None}
+    out["status"] = {"allowed": allowed}
+    return out
+
+
+TLS_DIR = Path(__file__).parent / "tls"
+
+
+def make_server(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> _Server:
+    """A TLS server: kubectl sends credentials only over TLS, so users can be told apart.
+
+    The certificate is a fixed self-signed one for 127.0.0.1/localhost that ships with the
+    package; it protects nothing (the sandbox serves loopback only), it only makes TLS possible.
+    """
+    srv = _Server((host, port), Handler)
+    srv.sandbox = sandbox
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(TLS_DIR / "cert.pem", TLS_DIR / "key.pem")
+    # the handshake runs in the request thread, so a slow client cannot stall accept()
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
+    return srv
+
+
+def ca_data() -> bytes:
+    return (TLS_DIR / "cert.pem").read_bytes()

@@ -1,0 +1,274 @@
+"""Simulated tke-eni-ipamd in static-IP mode, driven by the args of the sandbox's own
+`kube-system/tke-eni-ipamd` Deployment.
+
+- A scheduled VPC-CNI Pod gets a VpcIPClaim (same namespace/name) and a VpcIP (named by the IP,
+  from the subnet of the node's zone), then runs with that IP.
+- Pod deleted: delete policy `Immediate` (default) releases both; `Never` keeps them and records
+  `status.releaseTime`; the next Pod of that name gets the same IP back.
+- `--claim-expired-duration` (or the per-object annotation) reclaims kept claims after it.
+- `--enable-ownerref` puts the Pod's controller as owner on new claims (the GC cascades).
+- Deleting a claim releases its VpcIP. VpcIPs are never released by scanning, so leaked ones stay.
+- A node whose ENIs cannot attach (VPC ENI quota) has an empty NodeENIConfig status; its VpcIPs
+  stay `Attaching` with an error, `ENILimit` Events are recorded, and its Pods stay Pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from .clock import parse_rfc3339
+from .kube import KubeControllers
+from .store import Event, Obj
+from .world import (
+    DELETE_POLICY,
+    EXPIRY_ANNOTATION,
+    NODE_LABEL,
+    POD_NAME_LABEL,
+    POD_NS_LABEL,
+    ZONE_LABEL,
+    World,
+    controller_ref,
+    is_vpc_cni,
+    parse_duration,
+)
+
+MANAGER = "tke-eni-ipamd"
+ENI_LIMIT_MESSAGE = (
+    "ENILimit: the number of ENIs in the VPC has reached the quota (1000 per VPC per region); "
+    "cannot attach an ENI to node {node}"
+)
+
+
+class IpamdController:
+    def __init__(self, world: World, kube: KubeControllers) -> None:
+        self.w = world
+        self.kube = kube
+
+    def on_event(self, ev: Event) -> None:
+        t = self.w.t
+        if t.claims is None or t.vips is None:
+            return
+        if ev.rtype is t.pods:
+            if ev.type == "DELETED":
+                self._pod_gone(ev.obj)
+            else:
+                self._pod_changed(ev.obj)
+        elif ev.rtype is t.claims and ev.type == "DELETED":
+            self._release_ip(ev.obj)
+
+    def tick(self) -> None:
+        if self.w.t.claims is None or not self.w.ipamd_running() or self.w.sweep_stalled:
+            return
+        now = self.w.clock.now()
+        default = self.w.expiry()
+        for claim in list(self.w.store.objects(self.w.t.claims)):
+            released = (claim.get("status") or {}).get("releaseTime")
+            if not released:
+                continue
+            meta = claim["metadata"]
+            if self.w.store.peek(self.w.t.pods, meta["namespace"], meta["name"]) is not None:
+                continue
+            expiry = self._expiry_of(claim) or default
+            if expiry is not None and now >= parse_rfc3339(released) + expiry:
+                self.w.delete(self.w.t.claims, meta["namespace"], meta["name"])
+
+    # ------------------------------------------------------------------ helpers
+
+    def _expiry_of(self, claim: Obj) -> timedelta | None:
+        ann = claim["metadata"].get("annotations") or {}
+        if EXPIRY_ANNOTATION in ann:
+            return parse_duration(ann[EXPIRY_ANNOTATION])
+        ip = (claim.get("status") or {}).get("ip")
+        vip = self.w.store.peek(self.w.t.vips, "", ip) if ip and self.w.t.vips else None
+        vann = ((vip or {}).get("metadata") or {}).get("annotations") or {}
+        if EXPIRY_ANNOTATION in vann:
+            return parse_duration(vann[EXPIRY_ANNOTATION])
+        return None
+
+    def _mutate_claim(self, ns: str, name: str, fn: Callable[[Obj], None]) -> Obj | None:
+        assert self.w.t.claims is not None
+        return self.w.store.mutate(self.w.t.claims, ns, name, fn, manager=MANAGER)
+
+    def _mutate_vip(self, ip: str, fn: Callable[[Obj], None]) -> Obj | None:
+        assert self.w.t.vips is not None
+        return self.w.store.mutate(self.w.t.vips, "", ip, fn, manager=MANAGER)
+
+    # ------------------------------------------------------------------ pods
+
+    def _pod_changed(self, pod: Obj) -> None:
+        meta = pod["metadata"]
+        node_name = pod.get("spec", {}).get("nodeName")
+        if (
+            not node_name
+            or meta.get("deletionTimestamp")
+            or not is_vpc_cni(pod)
+            or pod.get("status", {}).get("phase", "Pending") != "Pending"
+            or not self.w.ipamd_running()
+        ):
+            return
+        assert self.w.t.claims is not None and self.w.t.vips is not None
+        ns, name = meta["namespace"], meta["name"]
+        claim = self.w.store.peek(self.w.t.claims, ns, name)
+        if claim is None:
+            claim = self._create_claim(pod)
+            if claim is None:
+                return
+        ip = (claim.get("status") or {}).get("ip")
+        vip = self.w.store.peek(self.w.t.vips, "", ip) if ip else None
+        if vip is None:
+            ip = self._allocate(pod, claim, node_name)
+            if ip is None:
+                return
+        assert ip is not None
+        limited = node_name in self.w.eni_limited_nodes
+        now = self.w.now()
+
+        def attach(v: Obj) -> None:
+            v["metadata"].setdefault("labels", {})[NODE_LABEL] = node_name
+            st = v.setdefault("status", {})
+            if limited:
+                st["phase"] = "Attaching"
+                st["message"] = ENI_LIMIT_MESSAGE.format(node=node_name)
+            else:
+                st["phase"] = "Attached"
+                st.pop("message", None)
+            st["lastTransitionTime"] = now
+
+        self._mutate_vip(ip, attach)
+
+        def bind(c: Obj) -> None:
+            st = c.setdefault("status", {})
+            st["ip"] = ip
+            st["phase"] = "Bound"
+            st.pop("releaseTime", None)
+
+        self._mutate_claim(ns, name, bind)
+        if limited:
+            node = self.w.store.peek(self.w.t.nodes, "", node_name)
+            if node is not None:
+                self.w.event(node, "ENILimit", ENI_LIMIT_MESSAGE.format(node=node_name),
+                             type_="Warning", component=MANAGER)
+            self.w.event(pod, "FailedCreatePodSandBox",
+                         f"failed to set up pod network: VpcIP {ip} is still Attaching: "
+                         + ENI_LIMIT_MESSAGE.format(node=node_name),
+                         type_="Warning", component="kubelet")
+            return
+        self.kube.start_vpc_pod(pod, ip)
+
+    def _create_claim(self, pod: Obj) -> Obj | None:
+        assert self.w.t.claims is not None
+        meta = pod["metadata"]
+        ann = meta.get("annotations") or {}
+        claim_ann = {DELETE_POLICY: ann.get(DELETE_POLICY, "Immediate")}
+        if EXPIRY_ANNOTATION in ann:
+            claim_ann[EXPIRY_ANNOTATION] = ann[EXPIRY_ANNOTATION]
+        claim_meta: dict[str, Any] = {
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "labels": dict(meta.get("labels") or {}),
+            "annotations": claim_ann,
+        }
+        if self.w.cascade():
+            ref = controller_ref(pod)
+            if ref is not None:
+                ref["controller"] = False
+                ref["blockOwnerDeletion"] = True
+                claim_meta["ownerReferences"] = [ref]
+        return self.w.create(
+            self.w.t.claims,
+            {"metadata": claim_meta, "spec": {}, "status": {"phase": "Pending"}},
+            manager=MANAGER,
+        )
+
+    def _allocate(self, pod: Obj, claim: Obj, node_name: str) -> str | None:
+        assert self.w.t.vips is not None
+        node = self.w.store.peek(self.w.t.nodes, "", node_name) or {}
+        zone = (node.get("metadata", {}).get("labels") or {}).get(ZONE_LABEL, "")
+        subnet = self.w.subnet_for_zone(zone)
+        if subnet is None:
+            self.w.event(pod, "InsufficientIPorENI",
+                         f"no container subnet configured for zone {zone or 'unknown'}",
+                         type_="Warning", component=MANAGER)
+            return None
+        used = {v["metadata"]["name"] for v in self.w.store.objects(self.w.t.vips)}
+        free = next((h for h in subnet.hosts() if h not in used), None)
+        if free is None:
+            self.w.event(pod, "InsufficientIPorENI",
+                         f"subnet {subnet.id} ({subnet.cidr}) has no free IP",
+                         type_="Warning", component=MANAGER)
+            return None
+        cmeta = claim["metadata"]
+        vmeta: dict[str, Any] = {
+            "name": free,
+            "labels": {
+                NODE_LABEL: node_name,
+                POD_NS_LABEL: cmeta["namespace"],
+                POD_NAME_LABEL: cmeta["name"],
+            },
+        }
+        cann = cmeta.get("annotations") or {}
+        if EXPIRY_ANNOTATION in cann:
+            vmeta["annotations"] = {EXPIRY_ANNOTATION: cann[EXPIRY_ANNOTATION]}
+        created = self.w.create(
+            self.w.t.vips,
+            {
+                "metadata": vmeta,
+                "spec": {
+                    "type": "Pod",
+                    "subnetID": subnet.id,
+                    "claimRef": {
+                        "namespace": cmeta["namespace"],
+                        "name": cmeta["name"],
+                        "uid": cmeta["uid"],
+                    },
+                },
+                "status": {"phase": "Assigned", "subnetCIDR": subnet.cidr},
+            },
+            manager=MANAGER,
+        )
+        return free if created is not None else None
+
+    def _pod_gone(self, pod: Obj) -> None:
+        assert self.w.t.claims is not None
+        meta = pod["metadata"]
+        ns, name = meta["namespace"], meta["name"]
+        if self.w.store.peek(self.w.t.pods, ns, name) is not None:
+            return
+        claim = self.w.store.peek(self.w.t.claims, ns, name)
+        if claim is None or not self.w.ipamd_running():
+            return
+        policy = (claim["metadata"].get("annotations") or {}).get(DELETE_POLICY, "Immediate")
+        if policy != "Never":
+            self.w.delete(self.w.t.claims, ns, name)
+            return
+        now = self.w.now()
+
+        def release(c: Obj) -> None:
+            st = c.setdefault("status", {})
+            st["phase"] = "Released"
+            st["releaseTime"] = now
+
+        self._mutate_claim(ns, name, release)
+        ip = (claim.get("status") or {}).get("ip")
+        if ip:
+
+            def detach(v: Obj) -> None:
+                v["metadata"].get("labels", {}).pop(NODE_LABEL, None)
+                st = v.setdefault("status", {})
+                st["phase"] = "Assigned"
+                st.pop("message", None)
+                st["lastTransitionTime"] = now
+
+            self._mutate_vip(ip, detach)
+
+    def _release_ip(self, claim: Obj) -> None:
+        assert self.w.t.vips is not None
+        ip = (claim.get("status") or {}).get("ip")
+        if not ip:
+            return
+        vip = self.w.store.peek(self.w.t.vips, "", ip)
+        ref = ((vip or {}).get("spec") or {}).get("claimRef") or {}
+        if vip is not None and ref.get("uid") == claim["metadata"].get("uid"):
+            self.w.delete(self.w.t.vips, "", ip)

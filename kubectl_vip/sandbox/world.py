@@ -1,0 +1,279 @@
+"""Shared helpers for the simulated controllers: typed access to the store, Events, ownership."""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from .apierrors import StatusError
+from .clock import Clock, rfc3339
+from .resources import TKE_GROUP, ResourceType
+from .store import Obj, Store
+
+ENI_IP = "tke.cloud.tencent.com/eni-ip"
+DIRECT_ENI = "tke.cloud.tencent.com/direct-eni"
+NETWORKS = "tke.cloud.tencent.com/networks"
+DELETE_POLICY = "tke.cloud.tencent.com/vpc-ip-claim-delete-policy"
+EXPIRY_ANNOTATION = "tke.cloud.tencent.com/claim-expired-duration"
+NODE_LABEL = "tke.cloud.tencent.com/node-name"
+POD_NS_LABEL = "tke.cloud.tencent.com/pod-namespace"
+POD_NAME_LABEL = "tke.cloud.tencent.com/pod-name"
+ENI_UNAVAILABLE_TAINT = "tke.cloud.tencent.com/eni-ip-unavailable"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+ORDINAL = re.compile(r"^(.*)-(\d+)$")
+
+
+@dataclass
+class Subnet:
+    id: str
+    cidr: str
+    zone: str
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.cidr)
+
+    def hosts(self) -> list[str]:
+        """Assignable addresses: the network, the gateway (first host) and broadcast are reserved."""
+        return [str(h) for h in itertools.islice(self.network.hosts(), 1, None)]
+
+
+@dataclass
+class Types:
+    namespaces: ResourceType
+    nodes: ResourceType
+    pods: ResourceType
+    events: ResourceType
+    configmaps: ResourceType
+    secrets: ResourceType
+    deployments: ResourceType
+    statefulsets: ResourceType
+    daemonsets: ResourceType
+    claims: ResourceType | None
+    vips: ResourceType | None
+    necs: ResourceType | None
+    enis: ResourceType | None
+
+
+@dataclass
+class World:
+    """What controllers share: the store, the clock, the types, and TKE's cloud-side facts."""
+
+    store: Store
+    clock: Clock
+    t: Types
+    subnets: list[Subnet] = field(default_factory=list)
+    eni_limited_nodes: set[str] = field(default_factory=set)
+    rollout_seconds: float = 0.0
+    # ipamd's expiry sweep has stopped (the demo's story); an ipamd rollout restarts it
+    sweep_stalled: bool = False
+    _event_seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    def build(cls, store: Store, clock: Clock) -> World:
+        by = store.registry.by_key
+        tke = {t.plural: t for t in store.registry.types if t.group == TKE_GROUP}
+        t = Types(
+            by["namespaces"],
+            by["nodes"],
+            by["pods"],
+            by["events"],
+            by["configmaps"],
+            by["secrets"],
+            by["deployments.apps"],
+            by["statefulsets.apps"],
+            by["daemonsets.apps"],
+            tke.get("vpcipclaims"),
+            tke.get("vpcips"),
+            tke.get("nodeeniconfigs"),
+            tke.get("vpcenis"),
+        )
+        return cls(store, clock, t)
+
+    def now(self) -> str:
+        return rfc3339(self.clock.now())
+
+    def create(self, rtype: ResourceType, obj: Obj, manager: str = "sandbox") -> Obj | None:
+        ns = obj.get("metadata", {}).get("namespace", "")
+        try:
+            return self.store.create(rtype, ns, obj, manager=manager)
+        except StatusError as e:
+            if e.code in (404, 409):
+                return None
+            raise
+
+    def delete(self, rtype: ResourceType, namespace: str, name: str, propagation: str = "Background") -> None:
+        try:
+            self.store.delete(rtype, namespace, name, propagation=propagation)
+        except StatusError as e:
+            if e.code != 404:
+                raise
+
+    def event(
+        self,
+        involved: Obj,
+        reason: str,
+        message: str,
+        *,
+        type_: str = "Normal",
+        component: str = "sandbox",
+    ) -> None:
+        """Record an Event; a repeat of the same reason and message bumps its count."""
+        meta = involved.get("metadata", {})
+        ns = meta.get("namespace") or "default"
+        name = meta.get("name", "")
+        for ev in self.store.objects(self.t.events, ns):
+            io = ev.get("involvedObject", {})
+            if io.get("uid") == meta.get("uid") and ev.get("reason") == reason and ev.get("message") == message:
+                now = self.now()
+
+                def bump(o: Obj) -> None:
+                    o["count"] = int(o.get("count", 1)) + 1
+                    o["lastTimestamp"] = now
+
+                self.store.mutate(self.t.events, ns, ev["metadata"]["name"], bump)
+                return
+        now = self.now()
+        self.create(
+            self.t.events,
+            {
+                "metadata": {"name": f"{name}.{next(self._event_seq):016x}", "namespace": ns},
+                "involvedObject": {
+                    "kind": involved.get("kind", ""),
+                    "namespace": meta.get("namespace", ""),
+                    "name": name,
+                    "uid": meta.get("uid", ""),
+                    "apiVersion": involved.get("apiVersion", ""),
+                    "resourceVersion": meta.get("resourceVersion", ""),
+                },
+                "reason": reason,
+                "message": message,
+                "source": {"component": component},
+                "reportingComponent": component,
+                "firstTimestamp": now,
+                "lastTimestamp": now,
+                "eventTime": None,
+                "count": 1,
+                "type": type_,
+            },
+        )
+
+    # ---- facts about objects -------------------------------------------------------------
+
+    def subnet_for_zone(self, zone: str) -> Subnet | None:
+        configured = set(self.configured_subnet_ids())
+        for s in self.subnets:
+            if s.zone == zone and s.id in configured:
+                return s
+        return None
+
+    def subnet_of_ip(self, ip: str) -> Subnet | None:
+        addr = ipaddress.IPv4Address(ip)
+        for s in self.subnets:
+            if addr in s.network:
+                return s
+        return None
+
+    def pinned_zone(self, pod: Obj) -> str | None:
+        """A static IP pins its Pod to the zone of its subnet (tke-eni-ip-scheduler's job)."""
+        if self.t.claims is None:
+            return None
+        meta = pod.get("metadata", {})
+        claim = self.store.peek(self.t.claims, meta.get("namespace", ""), meta.get("name", ""))
+        ip = ((claim or {}).get("status") or {}).get("ip")
+        subnet = self.subnet_of_ip(ip) if ip else None
+        return subnet.zone if subnet else None
+
+    def configured_subnet_ids(self) -> list[str]:
+        cm = self.store.peek(self.t.configmaps, "kube-system", "tke-eni-ipamd")
+        raw = str(((cm or {}).get("data") or {}).get("TKE_ENI_IPAMD_SUBNET_ID", ""))
+        return [s for s in raw.split(":") if s]
+
+    def ipamd_args(self) -> list[str]:
+        dep = self.store.peek(self.t.deployments, "kube-system", "tke-eni-ipamd")
+        if dep is None:
+            return []
+        for c in dep.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+            if c.get("name") == "tke-eni-ipamd" or "tke-eni-ipamd" in str(c.get("image", "")):
+                return [str(a) for a in (c.get("command") or [])[1:]] + [
+                    str(a) for a in c.get("args") or []
+                ]
+        return []
+
+    def ipamd_running(self) -> bool:
+        dep = self.store.peek(self.t.deployments, "kube-system", "tke-eni-ipamd")
+        return dep is not None and int(dep.get("spec", {}).get("replicas", 1)) > 0
+
+    def ipamd_flag(self, name: str) -> str | None:
+        """Last value of `--name` (= form or split form), as Go's flag package resolves it."""
+        args = self.ipamd_args()
+        value: str | None = None
+        i = 0
+        while i < len(args):
+            a = args[i].lstrip("-") if args[i].startswith("-") else None
+            if a is not None:
+                key, eq, val = a.partition("=")
+                if key == name:
+                    if eq:
+                        value = val
+                    elif name == "enable-ownerref":
+                        value = "true"
+                    elif i + 1 < len(args):
+                        value = args[i + 1]
+                        i += 1
+            i += 1
+        return value
+
+    def expiry(self) -> timedelta | None:
+        return parse_duration(self.ipamd_flag("claim-expired-duration"))
+
+    def cascade(self) -> bool:
+        return (self.ipamd_flag("enable-ownerref") or "false").lower() in ("true", "1", "t")
+
+
+def parse_duration(text: str | None) -> timedelta | None:
+    """Go duration → timedelta; None for absent, zero or unparseable (ipamd would not expire)."""
+    if not text:
+        return None
+    import durationpy  # a dependency of the kubernetes client
+
+    try:
+        td = durationpy.from_str(text)
+    except ValueError:
+        return None
+    return td if td > timedelta(0) else None
+
+
+def is_vpc_cni(pod: Obj) -> bool:
+    ann = pod.get("metadata", {}).get("annotations") or {}
+    if ann.get(NETWORKS) in ("tke-route-eni", "tke-direct-eni"):
+        return True
+    for c in pod.get("spec", {}).get("containers") or []:
+        res = c.get("resources") or {}
+        for part in ("requests", "limits"):
+            if ENI_IP in (res.get(part) or {}) or DIRECT_ENI in (res.get(part) or {}):
+                return True
+    return False
+
+
+def controller_ref(obj: Obj) -> dict[str, Any] | None:
+    for ref in obj.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return dict(ref)
+    return None
+
+
+def owner_ref(owner: Obj, *, controller: bool = True) -> dict[str, Any]:
+    m = owner["metadata"]
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": m["name"],
+        "uid": m["uid"],
+        "controller": controller,
+        "blockOwnerDeletion": True,
+    }
