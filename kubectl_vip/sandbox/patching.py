@@ -260,7 +260,6 @@ _SET_ELEMENT_ORDER = "$setElementOrder"
 ERR_BAD_PATCH_FORMAT_FOR_PRIMITIVE_LIST = "invalid patch format of primitive list"
 ERR_BAD_PATCH_FORMAT_FOR_RETAIN_KEYS = "invalid patch format of retainKeys"
 ERR_BAD_PATCH_FORMAT_FOR_SET_ELEMENT_ORDER = "invalid patch format of setElementOrder list"
-ERR_NO_LIST_OF_LISTS = "lists of lists are not supported"
 
 _CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
 
@@ -458,7 +457,8 @@ def _element_kind(*lists: list[Any]) -> str:
             if not prev:
                 prev = cur
                 if isinstance(v, list):
-                    raise StatusError(422, "Invalid", ERR_NO_LIST_OF_LISTS, {})
+                    # ErrNoListOfLists becomes a generic 422 whose text is dropped.
+                    raise patch_rejected()
             elif cur != prev:
                 raise _plain_error("list element types are not identical: " + _go_fmt(list(lists)))
     if not prev:

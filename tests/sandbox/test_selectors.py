@@ -119,9 +119,7 @@ LABEL_ERRORS: list[tuple[str, str, str]] = [
     (
         "empty-name",
         "ex.com/",
-        REQ
-        + '<nil>: Invalid value: "ex.com/": name part must be non-empty; name part '
-        + KEY_RULE,
+        REQ + '<nil>: Invalid value: "ex.com/": name part must be non-empty; name part ' + KEY_RULE,
     ),
     (
         "two-slashes",
@@ -162,9 +160,8 @@ LABEL_ERRORS: list[tuple[str, str, str]] = [
     (
         "gt-aggregated-errors",
         "a>x@",
-        REQ
-        + "[values[0]: Invalid value: \"x@\": for 'Gt', 'Lt' operators, the value must be an "
-        "integer, values[0][a]: Invalid value: \"x@\": " + VALUE_RULE + "]",
+        REQ + "[values[0]: Invalid value: \"x@\": for 'Gt', 'Lt' operators, the value must be an "
+        'integer, values[0][a]: Invalid value: "x@": ' + VALUE_RULE + "]",
     ),
 ]
 
@@ -288,18 +285,34 @@ def test_field_selector_matches(
 
 
 FIELD_ERRORS: list[tuple[str, str, str]] = [
-    ("no-operator", "metadata.name", "invalid selector: 'metadata.name'; can't understand 'metadata.name'"),
+    (
+        "no-operator",
+        "metadata.name",
+        "invalid selector: 'metadata.name'; can't understand 'metadata.name'",
+    ),
     (
         "terms-sorted-first-bad-reported",
         "zzz,aaa",
         "invalid selector: 'zzz,aaa'; can't understand 'aaa'",
     ),
     ("gt-not-supported", "a>1", "invalid selector: 'a>1'; can't understand 'a>1'"),
-    ("unescaped-equals", "metadata.name=a=b", "invalid field selector: unescaped character in value: 61"),
+    (
+        "unescaped-equals",
+        "metadata.name=a=b",
+        "invalid field selector: unescaped character in value: 61",
+    ),
     ("bad-escape", "metadata.name=a\\x", "invalid field selector: invalid escape sequence: \\x"),
-    ("trailing-backslash", "metadata.name=a\\", "invalid field selector: invalid escape sequence: \\"),
+    (
+        "trailing-backslash",
+        "metadata.name=a\\",
+        "invalid field selector: invalid escape sequence: \\",
+    ),
     ("unsupported-label", "spec.foo=1", "field label not supported: spec.foo"),
-    ("unsupported-after-valid", "metadata.name=a,status.bar=1", "field label not supported: status.bar"),
+    (
+        "unsupported-after-valid",
+        "metadata.name=a,status.bar=1",
+        "field label not supported: status.bar",
+    ),
     ("label-not-trimmed", "metadata.name =a", "field label not supported: metadata.name "),
 ]
 

@@ -1,0 +1,164 @@
+"""The typer app: global kubectl flags, command registration, and the one place that turns
+errors into a line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from .. import __version__
+from ..errors import ExitCode, UsageError, VipError
+from ..render import Out
+from . import common
+from .clickcompat import Abort, ClickException, NoArgsIsHelpError, UsageError as ClickUsageError
+
+HELP = """See, reclaim and keep in check the static Pod IPs of TKE VPC-CNI clusters.
+
+Global flags (--kubeconfig, --context, -n, -A, --request-timeout, --sandbox, -v) may be given
+anywhere on the line, as with kubectl.
+
+Exit codes: 0 done/healthy, 1 refused/partly failed/problems found, 2 usage error,
+3 cannot reach/authenticate/forbidden, 4 not a TKE VPC-CNI static-IP cluster.
+"""
+
+app = typer.Typer(
+    name="kubectl-vip",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kubectl-vip {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    kubeconfig: str | None = typer.Option(
+        None, "--kubeconfig", help="Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
+    ),
+    context: str | None = typer.Option(None, "--context", help="The kubeconfig context to use."),
+    namespace: str | None = typer.Option(
+        None, "-n", "--namespace", help="Namespace scope (default: the context's namespace)."
+    ),
+    all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces", help="Work across all namespaces."),
+    request_timeout: str = typer.Option(
+        "0", "--request-timeout", help="Timeout per API request: 0 (none), seconds, or a duration (30s, 1m)."
+    ),
+    sandbox: bool = typer.Option(
+        False, "--sandbox", help="Run against a built-in emulated TKE cluster (demo scenario), not a real one."
+    ),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Show details (a traceback) for unexpected errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    g = common.Globals(
+        kubeconfig=kubeconfig,
+        context=context,
+        namespace=namespace,
+        all_namespaces=all_namespaces,
+        request_timeout=common.parse_request_timeout(request_timeout),
+        sandbox=sandbox,
+        verbose=verbose,
+        out=common.current_out(),
+    )
+    ctx.obj = g
+    ctx.call_on_close(g.close)
+
+
+def _register() -> None:
+    # one import and one register() call per command module
+    from . import list_cmd, sandbox_cmd
+
+    list_cmd.register(app)
+    sandbox_cmd.register(app)
+
+
+_register()
+
+# Flags that belong to the app, wherever the user put them (kubectl accepts global flags anywhere).
+_GLOBAL_VALUE = {"--kubeconfig", "--context", "-n", "--namespace", "--request-timeout"}
+_GLOBAL_BOOL = {"-A", "--all-namespaces", "--sandbox", "-v", "--verbose"}
+
+
+def hoist_globals(argv: list[str]) -> list[str]:
+    """Move global flags in front of the subcommand, so `kubectl vip list -n db` works."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            rest.extend(argv[i:])
+            break
+        name = a.split("=", 1)[0]
+        if name in _GLOBAL_BOOL:
+            front.append(a)
+        elif name in _GLOBAL_VALUE:
+            if "=" in a or i + 1 >= len(argv):
+                front.append(a)
+            else:
+                front.extend(argv[i : i + 2])
+                i += 1
+        elif a.startswith("-n") and len(a) > 2 and not a.startswith("--"):
+            front.append(a)  # -ndb
+        else:
+            rest.append(a)
+        i += 1
+    return front + rest
+
+
+def run(argv: list[str] | None = None) -> None:
+    sys.exit(invoke(sys.argv[1:] if argv is None else argv))
+
+
+def invoke(argv: list[str], out: Out | None = None) -> int:
+    """Run the CLI; return the exit code. Every error becomes one line on stderr."""
+    err = out or Out()
+    common.set_out(err)
+    verbose = any(a in ("-v", "--verbose") for a in argv)
+    command = typer.main.get_command(app)
+    try:
+        result: Any = command.main(
+            args=hoist_globals(argv), prog_name="kubectl-vip", standalone_mode=False
+        )
+        return int(result) if isinstance(result, int) else 0
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except ClickUsageError as e:
+        if NoArgsIsHelpError is not None and isinstance(e, NoArgsIsHelpError):
+            typer.echo(e.ctx.get_help() if e.ctx else "")
+            return 0
+        hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
+        err.error(f"{e.format_message()}{hint}")
+        return ExitCode.USAGE
+    except ClickException as e:
+        err.error(e.format_message())
+        return int(getattr(e, "exit_code", 1))
+    except (Abort, typer.Abort, KeyboardInterrupt):
+        err.error("interrupted")
+        return 130
+    except VipError as e:
+        msg = e.message + (f"; {e.hint}" if e.hint else "")
+        err.error(msg)
+        return int(e.exit_code)
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # noqa: BLE001 - the top: one line instead of a traceback
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        err.error(f"unexpected {type(e).__name__}: {e} (run with -v for details)")
+        return ExitCode.FAILED
+
+
+__all__ = ["UsageError", "app", "hoist_globals", "invoke", "run"]

@@ -1,0 +1,147 @@
+"""What every command shares: the global kubectl flags, the cluster connection, output formats."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ..duration import DurationError, format_human, parse_go_duration
+from ..errors import NotFound, RefusedError, UsageError
+from ..render import Out
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..sandbox import Sandbox
+
+API_VERSION = "kubectl-vip/v1"
+LIST_FORMATS = ("table", "wide", "json", "yaml", "name")
+DOC_FORMATS = ("table", "json", "yaml")
+
+
+_out: Out | None = None
+
+
+def set_out(out: Out | None) -> None:
+    """Tests pass their own Out (captured streams, no colour) through `invoke`."""
+    global _out
+    _out = out
+
+
+def current_out() -> Out:
+    return _out or Out()
+
+
+@dataclass
+class Globals:
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    all_namespaces: bool = False
+    request_timeout: float | None = None
+    sandbox: bool = False
+    verbose: bool = False
+    out: Out = field(default_factory=Out)
+    _cluster: Cluster | None = None
+    _sandbox: Sandbox | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def cluster(self) -> Cluster:
+        """Connect on first use: commands that never talk to a cluster import nothing heavy."""
+        if self._cluster is not None:
+            return self._cluster
+        from .. import kubeconfig
+        from ..cluster import Cluster
+
+        path = self.kubeconfig
+        if self.sandbox:
+            path = str(self._start_sandbox())
+        conn = kubeconfig.load(path, self.context)
+        self._cluster = Cluster(conn, request_timeout=self.request_timeout)
+        return self._cluster
+
+    def _start_sandbox(self) -> Path:
+        from ..sandbox import Sandbox
+
+        self._sandbox = Sandbox("demo")
+        self._sandbox.start()
+        self._tmp = tempfile.TemporaryDirectory(prefix="kubectl-vip-sandbox-")
+        return self._sandbox.write_kubeconfig(Path(self._tmp.name) / "kubeconfig")
+
+    def scope(self) -> str | None:
+        """The namespace to work in; None means all namespaces (-A)."""
+        if self.all_namespaces:
+            return None
+        return self.namespace or self.cluster().namespace
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.stop()
+            self._sandbox = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def globals_of(ctx: typer.Context) -> Globals:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, Globals):  # invoked without the app callback (tests of one command)
+        obj = Globals()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def parse_request_timeout(value: str | None) -> float | None:
+    """kubectl's --request-timeout: '0' (none), a bare number of seconds, or a Go duration."""
+    if value is None or value.strip() in ("", "0"):
+        return None
+    v = value.strip()
+    if v.isdigit():
+        return float(v)
+    try:
+        td = parse_go_duration(v)
+    except DurationError as e:
+        raise UsageError(f"invalid --request-timeout: {e}") from None
+    return td.total_seconds() or None
+
+
+def check_format(fmt: str, allowed: tuple[str, ...]) -> str:
+    f = fmt.strip().lower()
+    if f not in allowed:
+        raise UsageError(
+            f'unknown output format "{fmt}": use one of {", ".join(allowed)}'
+        )
+    return f
+
+
+def ensure_namespace(g: Globals, namespace: str | None) -> None:
+    """An empty result in a namespace that does not exist says so instead of printing nothing."""
+    if namespace is None:
+        return
+    from ..cluster import NAMESPACES
+
+    try:
+        found = g.cluster().get(NAMESPACES, namespace)
+    except NotFound:
+        found = None
+    except Exception:  # noqa: BLE001 - this check only improves a message; never fail on it
+        return
+    if found is None:
+        raise RefusedError(f"namespace \"{namespace}\" not found") from None
+
+
+def age(t: datetime | None, now: datetime) -> str:
+    return format_human(now - t) if t is not None else "<unknown>"
+
+
+def iso(t: datetime | None) -> str | None:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
+
+
+def document(kind: str, items: list[Any], **extra: Any) -> dict[str, Any]:
+    """A versioned document for scripts: apiVersion kubectl-vip/v1."""
+    return {"apiVersion": API_VERSION, "kind": kind, **extra, "items": items}

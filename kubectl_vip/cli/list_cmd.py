@@ -1,0 +1,312 @@
+"""`kubectl vip list`: every claim joined with its Pod, VpcIP and owner, in one state each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import typer
+
+from .. import claims as cl
+from ..claims import ClaimRow, IpRow, State
+from ..duration import format_go_duration, format_human
+from ..errors import UsageError
+from . import common
+from .common import Globals, age, iso
+
+SORT_KEYS = ("name", "age", "retained", "ip")
+
+EPILOG = """Examples:
+
+  kubectl vip list -A                      # every claim in the cluster, with its state
+  kubectl vip list -n db --state orphaned --state overdue -o json > plan.json
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list", epilog=EPILOG)(list_command)
+
+
+def list_command(
+    ctx: typer.Context,
+    output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml|name"),
+    state: list[str] = typer.Option(
+        [], "--state", help="Only claims in this state (repeatable): " + ", ".join(cl.CLAIM_STATES)
+    ),
+    selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector on claims."),
+    sort_by: str = typer.Option("name", "--sort-by", help="name|age|retained|ip"),
+    ips: bool = typer.Option(False, "--ips", help="Show VpcIPs instead: each IP with its claim, or Leaked."),
+    no_headers: bool = typer.Option(False, "--no-headers", help="Omit the header and the summary."),
+    chunk_size: int = typer.Option(500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."),
+) -> None:
+    """List static-IP claims joined with their Pod, VpcIP and owner, one state each."""
+    g = common.globals_of(ctx)
+    fmt = common.check_format(output, common.LIST_FORMATS)
+    states = _parse_states(state)
+    if sort_by not in SORT_KEYS:
+        raise UsageError(f'unknown --sort-by "{sort_by}": use one of {", ".join(SORT_KEYS)}')
+    if ips and states:
+        raise UsageError("--state filters claims; it cannot be combined with --ips")
+    from .. import gather
+
+    c = g.cluster()
+    scope = g.scope()
+    snap = gather.snapshot(c, scope, label_selector=selector, chunk_size=chunk_size)
+    for w in snap.warnings:
+        g.out.warn(w)
+    now = c.now()
+    rows = cl.classify(snap.inventory, snap.ipamd.policy, now)
+    if ips:
+        ip_rows = cl.classify_ips(snap.inventory, rows, scoped_namespace=scope)
+        if not ip_rows:
+            common.ensure_namespace(g, scope)
+        _emit_ips(g, ip_rows, fmt, now, scope, no_headers)
+        return
+    shown = [r for r in rows if not states or r.state in states]
+    shown = _sorted(shown, sort_by)
+    if not shown and fmt in ("table", "wide", "name"):
+        common.ensure_namespace(g, scope)
+        where = f"namespace {scope}" if scope else "any namespace"
+        g.out.info(f"No claims found in {where}.")
+        return
+    if fmt in ("json", "yaml"):
+        g.out.document(claim_list_doc(g, rows, shown, now, scope, snap), fmt)
+    elif fmt == "name":
+        for r in shown:
+            g.out.raw(f"vipc/{r.namespace}/{r.name}\n")
+    else:
+        _table(g, shown, rows, fmt == "wide", scope is None, now, no_headers)
+
+
+def _parse_states(values: list[str]) -> set[State]:
+    by_lower = {s.value.lower(): s for s in State}
+    out = set()
+    for v in values:
+        for part in v.split(","):
+            s = by_lower.get(part.strip().lower())
+            if s is None:
+                raise UsageError(f'unknown state "{part}": use one of {", ".join(cl.CLAIM_STATES)}')
+            out.add(s)
+    return out
+
+
+def _sorted(rows: list[ClaimRow], key: str) -> list[ClaimRow]:
+    if key == "age":
+        return sorted(rows, key=lambda r: (r.created is None, r.created or datetime.max), reverse=False)
+    if key == "retained":
+        return sorted(rows, key=lambda r: r.retained_for.total_seconds() if r.retained_for else -1, reverse=True)
+    if key == "ip":
+        return sorted(rows, key=lambda r: cl._ip_sort_key(r.ip or "~"))
+    return rows
+
+
+def _reclaim_at(r: ClaimRow, now: datetime) -> str:
+    if r.pod_phase is not None:
+        return "-"
+    if r.reclaim_at is None:
+        return "never" if r.expiry is None and not r.overdue else "<unknown>"
+    if r.reclaim_at <= now:
+        return f"{format_human(now - r.reclaim_at)} ago"
+    return f"in {format_human(r.reclaim_at - now)}"
+
+
+def _table(
+    g: Globals,
+    shown: list[ClaimRow],
+    every: list[ClaimRow],
+    wide: bool,
+    all_ns: bool,
+    now: datetime,
+    no_headers: bool,
+) -> None:
+    headers = ["NAME", "IP", "STATE", "POD", "OWNER", "NODE", "AGE", "RETAINED FOR", "RECLAIM AT"]
+    if all_ns:
+        headers.insert(0, "NAMESPACE")
+    if wide:
+        headers += ["VIP PHASE", "SUBNET", "POLICY", "REASON"]
+    rows = []
+    for r in shown:
+        retained = "-" if r.retained_for is None else format_human(r.retained_for)
+        if r.retained_for is not None and r.released_estimated:
+            retained += "~"
+        cells = [
+            r.name,
+            r.ip or "<none>",
+            r.state.value,
+            r.pod_phase or "-",
+            str(r.owner) if r.owner else "-",
+            r.node or "-",
+            age(r.created, now),
+            retained if r.pod_phase is None else "-",
+            _reclaim_at(r, now),
+        ]
+        if all_ns:
+            cells.insert(0, r.namespace)
+        if wide:
+            cells += [
+                ("<no VpcIP>" if r.unbound else r.vip_phase or "<unknown>"),
+                r.subnet_cidr or r.subnet_id or "-",
+                r.policy or "-",
+                r.reason,
+            ]
+        rows.append(cells)
+    g.out.table(headers, rows, style_column="STATE", no_headers=no_headers)
+    if no_headers:
+        return
+    counts = cl.summarize(shown)
+    parts = [f"{n} {s}" for s, n in counts.items() if n]
+    free = cl.freeable(every)
+    g.out.line()
+    g.out.line(f"{len(shown)} claims: " + ", ".join(parts))
+    if free:
+        flag = "-A" if all_ns else f"-n {shown[0].namespace if shown else ''}".rstrip()
+        g.out.line(
+            f"Reclaiming Orphaned + Overdue claims would free {free} IPs: "
+            f"kubectl vip reclaim --orphaned --overdue {flag} --dry-run"
+        )
+    if any(r.released_estimated for r in shown):
+        g.out.line("~ release time estimated from the claim's managedFields")
+
+
+def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:
+    owner = None
+    if r.owner is not None:
+        owner = {
+            "kind": r.owner.kind,
+            "name": r.owner.name,
+            "uid": r.owner.uid,
+            "source": r.owner.source,
+            "exists": r.owner.exists,
+            "replicas": r.owner.replicas,
+        }
+    return {
+        "namespace": r.namespace,
+        "name": r.name,
+        "uid": r.uid,
+        "resourceVersion": r.resource_version,
+        "ip": r.ip,
+        "state": r.state.value,
+        "reason": r.reason,
+        "reclaimable": r.reclaimable,
+        "orphaned": r.orphaned,
+        "overdue": r.overdue,
+        "returning": r.returning,
+        "pod": {"phase": r.pod_phase, "uid": r.pod_uid} if r.pod_phase else None,
+        "owner": owner,
+        "ordinal": r.ordinal,
+        "node": r.node,
+        "vpcIP": None
+        if r.unbound
+        else {
+            "name": r.ip,
+            "phase": r.vip_phase,
+            "message": r.vip_message,
+            "subnetID": r.subnet_id,
+            "subnetCIDR": r.subnet_cidr,
+        },
+        "deletePolicy": r.policy,
+        "createdAt": iso(r.created),
+        "releasedAt": iso(r.released_at),
+        "releasedAtEstimated": r.released_estimated,
+        "retainedForSeconds": int(r.retained_for.total_seconds()) if r.retained_for is not None else None,
+        "expiry": format_go_duration(r.expiry) if r.expiry is not None else None,
+        "expirySource": r.expiry_source,
+        "reclaimAt": iso(r.reclaim_at),
+        "objects": {
+            "vpcipclaim": f"{r.namespace}/{r.name}",
+            "vpcip": None if r.unbound else r.ip,
+            "pod": f"{r.namespace}/{r.name}" if r.pod_phase else None,
+        },
+    }
+
+
+def claim_list_doc(
+    g: Globals,
+    every: list[ClaimRow],
+    shown: list[ClaimRow],
+    now: datetime,
+    scope: str | None,
+    snap: Any,
+) -> dict[str, Any]:
+    from .. import gather
+
+    info: gather.IpamdInfo = snap.ipamd
+    return common.document(
+        "ClaimList",
+        [row_doc(r, now) for r in shown],
+        metadata={
+            "generatedAt": iso(now),
+            "namespace": scope,
+            "cluster": cluster_identity(g),
+            "ipamd": {
+                "version": str(info.version) if info.version else None,
+                "expiry": format_go_duration(info.flags.expiry) if info.flags and info.flags.expiry else "never",
+                "cascade": bool(info.flags and info.flags.cascade),
+            },
+        },
+        summary={"states": cl.summarize(shown), "freeable": cl.freeable(every)},
+    )
+
+
+def cluster_identity(g: Globals) -> dict[str, Any]:
+    """Server and kube-system uid: a plan made on one cluster is refused on another."""
+    from ..cluster import NAMESPACES
+    from ..errors import ApiError
+
+    c = g.cluster()
+    try:
+        ks = c.get(NAMESPACES, "kube-system")
+    except ApiError:
+        ks = None
+    return {"server": c.server, "kubeSystemUID": (ks or {}).get("metadata", {}).get("uid")}
+
+
+def _emit_ips(g: Globals, rows: list[IpRow], fmt: str, now: datetime, scope: str | None, no_headers: bool) -> None:
+    if fmt in ("json", "yaml"):
+        items = [
+            {
+                "ip": r.ip,
+                "state": r.state,
+                "phase": r.phase,
+                "message": r.message,
+                "node": r.node,
+                "subnetID": r.subnet_id,
+                "subnetCIDR": r.subnet_cidr,
+                "type": r.vip_type,
+                "claim": {"namespace": r.claim[0], "name": r.claim[1]} if r.claim else None,
+                "claimState": r.claim_state.value if r.claim_state else None,
+                "createdAt": iso(r.created),
+            }
+            for r in rows
+        ]
+        doc = common.document("IPList", items, metadata={"generatedAt": iso(now), "namespace": scope})
+        g.out.document(doc, fmt)
+        return
+    if fmt == "name":
+        for r in rows:
+            g.out.raw(f"vip/{r.ip}\n")
+        return
+    headers = ["IP", "STATE", "PHASE", "CLAIM", "NODE", "SUBNET", "AGE"]
+    if fmt == "wide":
+        headers += ["TYPE", "MESSAGE"]
+    table = []
+    for r in rows:
+        cells = [
+            r.ip,
+            r.state,
+            r.phase or "<unknown>",
+            f"{r.claim[0]}/{r.claim[1]}" if r.claim else "<none>",
+            r.node or "-",
+            r.subnet_cidr or r.subnet_id or "-",
+            age(r.created, now),
+        ]
+        if fmt == "wide":
+            cells += [r.vip_type or "<unknown>", r.message or "-"]
+        table.append(cells)
+    g.out.table(headers, table, style_column="STATE", no_headers=no_headers)
+    if not no_headers:
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r.state] = counts.get(r.state, 0) + 1
+        g.out.line()
+        g.out.line(f"{len(rows)} VpcIPs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))

@@ -1,0 +1,156 @@
+"""The one door to the terminal: kubectl-style tables, JSON, YAML, messages, bars.
+
+Colour only on a TTY and never with NO_COLOR; piped output is plain aligned text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO, Any
+
+from rich.console import Console
+from rich.text import Text
+
+STATE_STYLES = {
+    "InUse": "green",
+    "Terminating": "yellow",
+    "Completed": "dim",
+    "Retained": "cyan",
+    "Expiring": "yellow",
+    "Overdue": "bold red",
+    "Orphaned": "magenta",
+    "Leaked": "bold red",
+    "Attaching": "bold red",
+    "Unbound": "red",
+    "error": "bold red",
+    "warning": "yellow",
+    "info": "cyan",
+    "ok": "green",
+    "skipped": "dim",
+}
+PADDING = 3  # kubectl's tabwriter padding
+
+
+def color_enabled(stream: IO[str]) -> bool:
+    if os.environ.get("NO_COLOR") is not None or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class Out:
+    """Where a command writes: stdout for results, stderr for warnings and errors."""
+
+    def __init__(
+        self,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        *,
+        color: bool | None = None,
+    ) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.color = color_enabled(self.stdout) if color is None else color
+        err_color = color_enabled(self.stderr) if color is None else color
+        self.console = _console(self.stdout, self.color)
+        self.err_console = _console(self.stderr, err_color)
+
+    @property
+    def tty(self) -> bool:
+        return bool(getattr(self.stdout, "isatty", lambda: False)())
+
+    # ---------------------------------------------------------------- results
+
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        style_column: str | None = None,
+        no_headers: bool = False,
+    ) -> None:
+        """Columns separated like kubectl's tabwriter; the `style_column` cells are coloured."""
+        lines = [list(headers)] if not no_headers else []
+        lines += [list(r) for r in rows]
+        if not lines:
+            return
+        widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+        styled = headers.index(style_column) if style_column in headers else -1
+        for n, line in enumerate(lines):
+            text = Text()
+            for i, cell in enumerate(line):
+                last = i == len(line) - 1
+                pad = "" if last else " " * (widths[i] - len(cell) + PADDING)
+                style = STATE_STYLES.get(cell) if (i == styled and (n > 0 or no_headers)) else None
+                text.append(cell, style=style if self.color else None)
+                text.append(pad)
+            self.console.print(text, soft_wrap=True, overflow="ignore", crop=False)
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        self.console.print(Text(text, style=style if self.color and style else ""), soft_wrap=True)
+
+    def styled(self, parts: Sequence[tuple[str, str | None]]) -> None:
+        t = Text()
+        for s, style in parts:
+            t.append(s, style=style if self.color else None)
+        self.console.print(t, soft_wrap=True)
+
+    def json(self, doc: Any) -> None:
+        self.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        self.stdout.flush()
+
+    def yaml(self, doc: Any) -> None:
+        import yaml  # only where YAML is asked for: it is not on the start-up path
+
+        self.stdout.write(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=1000))
+        self.stdout.flush()
+
+    def document(self, doc: Any, fmt: str) -> None:
+        if fmt == "yaml":
+            self.yaml(doc)
+        else:
+            self.json(doc)
+
+    def raw(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    # ---------------------------------------------------------------- diagnostics
+
+    def info(self, text: str) -> None:
+        """A note for people, on stderr so it never mixes with a script's data."""
+        self.err_console.print(Text(text), soft_wrap=True)
+
+    def warn(self, text: str) -> None:
+        t = Text()
+        t.append("Warning:", style="yellow" if self.err_console.no_color is False else None)
+        t.append(" " + text)
+        self.err_console.print(t, soft_wrap=True)
+
+    def error(self, text: str) -> None:
+        t = Text()
+        t.append("error:", style="bold red" if self.err_console.no_color is False else None)
+        t.append(" " + text)
+        self.err_console.print(t, soft_wrap=True)
+
+
+def _console(stream: IO[str], color: bool) -> Console:
+    return Console(
+        file=stream,
+        color_system="auto" if color else None,
+        force_terminal=color or None,
+        no_color=not color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        width=100_000 if not color else None,
+    )
+
+
+def bar(fraction: float, width: int = 20) -> str:
+    fraction = min(max(fraction, 0.0), 1.0)
+    full = round(fraction * width)
+    return "█" * full + "░" * (width - full)
