@@ -184,27 +184,39 @@ def resolve_owner(claim: Obj, pod: Obj | None, inv: Inventory) -> tuple[Owner | 
             _replicas(wl) if wl is not None and exists else None,
             bool(wl is not None and exists and schema.deleting(wl)),
         )
-        ordinal = int(m.group(2)) if m and ref.kind == "StatefulSet" and m.group(1) == ref.name else None
+        ordinal = (
+            int(m.group(2)) if m and ref.kind == "StatefulSet" and m.group(1) == ref.name else None
+        )
         return owner, ordinal
     if m:
         sts = inv.workloads.get(("StatefulSet", ns, m.group(1)))
         if sts is not None:
-            owner = Owner("StatefulSet", m.group(1), schema.uid(sts), "name", True, _replicas(sts),
-                          schema.deleting(sts))
+            owner = Owner(
+                "StatefulSet",
+                m.group(1),
+                schema.uid(sts),
+                "name",
+                True,
+                _replicas(sts),
+                schema.deleting(sts),
+            )
             return owner, int(m.group(2))
     return None, None
 
 
-def _expiry(claim: Obj, vip: Obj | None, policy: IpamdPolicy) -> tuple[timedelta | None, str | None]:
+def _expiry(
+    claim: Obj, vip: Obj | None, policy: IpamdPolicy
+) -> tuple[timedelta | None, str | None]:
     if policy.annotation_supported:
         raw = schema.expiry_override(claim, vip)
         if raw is not None:
+            td: timedelta | None
             try:
                 td = parse_go_duration(raw)
             except DurationError:
                 td = None  # ipamd cannot use it either; fall back to the flag
-            else:
-                return (td, "annotation") if td > timedelta(0) else (None, "annotation")
+            if td is not None:
+                return (td if td > timedelta(0) else None), "annotation"
     if policy.expiry is not None and policy.expiry > timedelta(0):
         return policy.expiry, "flag"
     return None, None
@@ -288,12 +300,19 @@ def _classify_one(
         if owner is not None and owner.exists is False:
             orphaned = True
             orphan_reason = f"owner {owner} is gone"
-        elif owner is not None and owner.kind == "StatefulSet" and owner.exists and ordinal is not None:
+        elif (
+            owner is not None
+            and owner.kind == "StatefulSet"
+            and owner.exists
+            and ordinal is not None
+        ):
             if owner.deleting:
                 orphaned, orphan_reason = True, f"owner {owner} is being deleted"
             elif owner.replicas is not None and ordinal >= owner.replicas:
                 orphaned = True
-                orphan_reason = f"{owner} has {owner.replicas} replicas; ordinal {ordinal} will not return"
+                orphan_reason = (
+                    f"{owner} has {owner.replicas} replicas; ordinal {ordinal} will not return"
+                )
             elif owner.replicas is not None:
                 returning = True
         immediate = pol is not None and pol.lower() == "immediate"
@@ -304,15 +323,23 @@ def _classify_one(
         elif expiry is not None and released_at is not None:
             reclaim_at = released_at + expiry
             overdue = now > reclaim_at + OVERDUE_GRACE
-            overdue_reason = f"expiry {_fmt(expiry)} passed {_fmt(now - reclaim_at)} ago: ipamd has not reclaimed it"
+            overdue_reason = (
+                f"expiry {_fmt(expiry)} passed {_fmt(now - reclaim_at)} ago: "
+                "ipamd has not reclaimed it"
+            )
         if overdue:
             state, reason = State.OVERDUE, overdue_reason
         elif orphaned:
             state, reason = State.ORPHANED, orphan_reason + "; nothing will recreate its Pod"
         elif expiry is not None:
             state = State.EXPIRING
-            if reclaim_at is not None:
-                reason = f"ipamd reclaims it in {_fmt(reclaim_at - now)} ({expiry_source} expiry {_fmt(expiry)})"
+            if reclaim_at is not None and reclaim_at > now:
+                reason = (
+                    f"ipamd reclaims it in {_fmt(reclaim_at - now)} "
+                    f"({expiry_source} expiry {_fmt(expiry)})"
+                )
+            elif reclaim_at is not None:
+                reason = f"due {_fmt(now - reclaim_at)} ago; ipamd reclaims it on its next sweep"
             else:
                 reason = f"{expiry_source} expiry {_fmt(expiry)}; release time unknown"
         else:
@@ -354,7 +381,9 @@ def _classify_one(
     )
 
 
-def classify_ips(inv: Inventory, rows: list[ClaimRow], *, scoped_namespace: str | None) -> list[IpRow]:
+def classify_ips(
+    inv: Inventory, rows: list[ClaimRow], *, scoped_namespace: str | None
+) -> list[IpRow]:
     """The VpcIP view. With a namespace scope, only VpcIPs whose claim ref is in it."""
     by_key = {r.key: r for r in rows}
     claims_by_key = {(schema.namespace(c), schema.name(c)): c for c in inv.claims}
@@ -365,7 +394,12 @@ def classify_ips(inv: Inventory, rows: list[ClaimRow], *, scoped_namespace: str 
             continue
         key = (ref.namespace, ref.name) if ref else None
         claim = claims_by_key.get(key) if key else None
-        if claim is not None and ref is not None and ref.uid and schema.uid(claim) not in (None, ref.uid):
+        if (
+            claim is not None
+            and ref is not None
+            and ref.uid
+            and schema.uid(claim) not in (None, ref.uid)
+        ):
             claim = None  # the ref names an older claim of the same name
         row = by_key.get(key) if key and claim is not None else None
         if row is not None and row.ip not in (None, schema.vip_ip(vip)):
@@ -416,4 +450,6 @@ def summarize(rows: Iterable[ClaimRow]) -> dict[str, int]:
 
 def freeable(rows: Iterable[ClaimRow]) -> int:
     """IPs that reclaiming Orphaned + Overdue claims would free."""
-    return sum(1 for r in rows if (r.orphaned or r.overdue) and r.pod_phase is None and not r.unbound)
+    return sum(
+        1 for r in rows if (r.orphaned or r.overdue) and r.pod_phase is None and not r.unbound
+    )

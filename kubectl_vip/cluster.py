@@ -8,6 +8,8 @@ never retried blindly.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import email.utils
 import json
 import time
@@ -188,7 +190,11 @@ class Cluster:
             if isinstance(err, Unauthorized) and not refreshed:
                 refreshed = True  # an exec/OIDC token may have just expired: refresh once
                 continue
-            if isinstance(err, ServerError) and attempt < attempts and self._backoff(attempt, deadline):
+            if (
+                isinstance(err, ServerError)
+                and attempt < attempts
+                and self._backoff(attempt, deadline)
+            ):
                 continue
             raise err
 
@@ -203,10 +209,8 @@ class Cluster:
     def _note_date(self, value: str | None) -> None:
         if not value:
             return
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             self._server_now = email.utils.parsedate_to_datetime(value).astimezone(timezone.utc)
-        except (TypeError, ValueError):
-            pass
 
     def get_json(self, path: str, query: dict[str, Any] | None = None) -> Obj:
         doc = _json(self.request("GET", path, query=query).data)
@@ -232,7 +236,7 @@ class Cluster:
         field_selector: str | None = None,
         chunk_size: int = 500,
         trim: Callable[[Obj], Obj] | None = None,
-    ) -> tuple[list[Obj], str]:
+    ) -> tuple[builtins.list[Obj], str]:
         """Every matching object (paged), each passed through `trim`; and the list's RV.
 
         An expired continue token (410) restarts the list from the beginning, so the result
@@ -240,7 +244,7 @@ class Cluster:
         """
         path = res.path(namespace)
         for _restart in range(3):
-            items: list[Obj] = []
+            items: builtins.list[Obj] = []
             token = ""
             rv = ""
             try:
@@ -265,7 +269,9 @@ class Cluster:
                 continue
         raise ApiError(f"listing {res.qualified} kept expiring; try a larger --chunk-size")
 
-    def create(self, res: Resource, obj: Obj, namespace: str | None = None, *, dry_run: bool = False) -> Obj:
+    def create(
+        self, res: Resource, obj: Obj, namespace: str | None = None, *, dry_run: bool = False
+    ) -> Obj:
         resp = self.request(
             "POST", res.path(namespace), query={"dryRun": "All" if dry_run else None}, body=obj
         )
@@ -276,7 +282,7 @@ class Cluster:
         self,
         res: Resource,
         name: str,
-        ops: list[Obj],
+        ops: builtins.list[Obj],
         namespace: str | None = None,
         *,
         dry_run: bool = False,
@@ -387,13 +393,17 @@ class Cluster:
             versions = group.get("versions") or [{}]
             version = str(versions[0].get("version") or "v1")
         doc = self.get_json(f"/apis/{TKE_GROUP}/{version}")
-        served = {r.get("name"): r for r in doc.get("resources") or [] if "/" not in str(r.get("name"))}
+        served = {
+            r.get("name"): r for r in doc.get("resources") or [] if "/" not in str(r.get("name"))
+        }
 
         def res(plural: str) -> Resource | None:
             r = served.get(plural)
             if r is None:
                 return None
-            return Resource(TKE_GROUP, version, plural, bool(r.get("namespaced")), str(r.get("kind", "")))
+            return Resource(
+                TKE_GROUP, version, plural, bool(r.get("namespaced")), str(r.get("kind", ""))
+            )
 
         claims, vips = res("vpcipclaims"), res("vpcips")
         if claims is None or vips is None:
@@ -409,7 +419,9 @@ def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
-        raise ApiError(f"the API server answered something that is not JSON: {raw[:80]!r}") from None
+        raise ApiError(
+            f"the API server answered something that is not JSON: {raw[:80]!r}"
+        ) from None
 
 
 def _error(code: int, raw: bytes) -> ApiError:
@@ -434,7 +446,11 @@ def _reason(e: Exception) -> str:
     text = str(inner or e)
     for marker in ("Connection refused", "timed out", "Name or service not known", "certificate"):
         if marker.lower() in text.lower():
-            return marker.lower() if marker != "certificate" else "TLS certificate problem: " + text[-120:]
+            return (
+                marker.lower()
+                if marker != "certificate"
+                else "TLS certificate problem: " + text[-120:]
+            )
     return text.splitlines()[0][:200]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import cluster as api
 from . import ipamd, schema
-from .claims import IpamdPolicy, Inventory
+from .claims import Inventory, IpamdPolicy
 from .cluster import Cluster, Resource
 from .errors import ApiError, Forbidden
 

@@ -94,8 +94,12 @@ def _from_files(config_file: str, context: str | None) -> Connection:
     except (ConfigException, yaml.YAMLError, OSError, TypeError, ValueError, KeyError) as e:
         raise ConfigError(f"cannot use kubeconfig {config_file}: {_first_line(e)}") from None
     ctx = chosen.get("context") or {}
-    return _connection(cfg, str(ctx.get("namespace") or "default"), str(chosen.get("name")),
-                       str(ctx.get("user") or ""))
+    return _connection(
+        cfg,
+        str(ctx.get("namespace") or "default"),
+        str(chosen.get("name")),
+        str(ctx.get("user") or ""),
+    )
 
 
 def _in_cluster() -> Connection:

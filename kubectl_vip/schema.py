@@ -277,7 +277,9 @@ def _pick(obj: Any, keys: tuple[str, ...]) -> Obj:
     return {k: obj[k] for k in keys if k in obj} if isinstance(obj, dict) else {}
 
 
-def _meta(obj: Obj, *, annotations: tuple[str, ...] = (), labels: tuple[str, ...] | None = ()) -> Obj:
+def _meta(
+    obj: Obj, *, annotations: tuple[str, ...] = (), labels: tuple[str, ...] | None = ()
+) -> Obj:
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         return {}
@@ -315,7 +317,9 @@ def trim_claim(claim: Obj) -> Obj:
     return {
         "metadata": meta,
         "spec": _pick(claim.get("spec"), ("ip",)),
-        "status": _pick(claim.get("status"), ("ip", "vpcIP", "phase", "releaseTime", "lastDetachTime")),
+        "status": _pick(
+            claim.get("status"), ("ip", "vpcIP", "phase", "releaseTime", "lastDetachTime")
+        ),
     }
 
 

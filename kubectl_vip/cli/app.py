@@ -12,7 +12,8 @@ from .. import __version__
 from ..errors import ExitCode, UsageError, VipError
 from ..render import Out
 from . import common
-from .clickcompat import Abort, ClickException, NoArgsIsHelpError, UsageError as ClickUsageError
+from .clickcompat import Abort, ClickException, NoArgsIsHelpError
+from .clickcompat import UsageError as ClickUsageError
 
 HELP = """See, reclaim and keep in check the static Pod IPs of TKE VPC-CNI clusters.
 
@@ -44,21 +45,33 @@ def _version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     kubeconfig: str | None = typer.Option(
-        None, "--kubeconfig", help="Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)."
+        None,
+        "--kubeconfig",
+        help="Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).",
     ),
     context: str | None = typer.Option(None, "--context", help="The kubeconfig context to use."),
     namespace: str | None = typer.Option(
         None, "-n", "--namespace", help="Namespace scope (default: the context's namespace)."
     ),
-    all_namespaces: bool = typer.Option(False, "-A", "--all-namespaces", help="Work across all namespaces."),
+    all_namespaces: bool = typer.Option(
+        False, "-A", "--all-namespaces", help="Work across all namespaces."
+    ),
     request_timeout: str = typer.Option(
-        "0", "--request-timeout", help="Timeout per API request: 0 (none), seconds, or a duration (30s, 1m)."
+        "0",
+        "--request-timeout",
+        help="Timeout per API request: 0 (none), seconds, or a duration (30s, 1m).",
     ),
     sandbox: bool = typer.Option(
-        False, "--sandbox", help="Run against a built-in emulated TKE cluster (demo scenario), not a real one."
+        False,
+        "--sandbox",
+        help="Run against a built-in emulated TKE cluster (demo scenario), not a real one.",
     ),
-    verbose: bool = typer.Option(False, "-v", "--verbose", help="Show details (a traceback) for unexpected errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Show details (a traceback) for unexpected errors."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     g = common.Globals(
         kubeconfig=kubeconfig,

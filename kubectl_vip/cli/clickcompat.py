@@ -5,7 +5,7 @@ from __future__ import annotations
 try:
     from typer._click import exceptions as click_exceptions  # typer >= 0.2x
 except ImportError:  # pragma: no cover - older typer depends on click itself
-    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+    from click import exceptions as click_exceptions  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 UsageError = click_exceptions.UsageError
 ClickException = click_exceptions.ClickException

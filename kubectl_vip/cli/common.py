@@ -112,9 +112,7 @@ def parse_request_timeout(value: str | None) -> float | None:
 def check_format(fmt: str, allowed: tuple[str, ...]) -> str:
     f = fmt.strip().lower()
     if f not in allowed:
-        raise UsageError(
-            f'unknown output format "{fmt}": use one of {", ".join(allowed)}'
-        )
+        raise UsageError(f'unknown output format "{fmt}": use one of {", ".join(allowed)}')
     return f
 
 
@@ -131,7 +129,7 @@ def ensure_namespace(g: Globals, namespace: str | None) -> None:
     except Exception:  # noqa: BLE001 - this check only improves a message; never fail on it
         return
     if found is None:
-        raise RefusedError(f"namespace \"{namespace}\" not found") from None
+        raise RefusedError(f'namespace "{namespace}" not found') from None
 
 
 def age(t: datetime | None, now: datetime) -> str:

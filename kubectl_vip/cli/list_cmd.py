@@ -35,9 +35,13 @@ def list_command(
     ),
     selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector on claims."),
     sort_by: str = typer.Option("name", "--sort-by", help="name|age|retained|ip"),
-    ips: bool = typer.Option(False, "--ips", help="Show VpcIPs instead: each IP with its claim, or Leaked."),
+    ips: bool = typer.Option(
+        False, "--ips", help="Show VpcIPs instead: each IP with its claim, or Leaked."
+    ),
     no_headers: bool = typer.Option(False, "--no-headers", help="Omit the header and the summary."),
-    chunk_size: int = typer.Option(500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."),
+    chunk_size: int = typer.Option(
+        500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."
+    ),
 ) -> None:
     """List static-IP claims joined with their Pod, VpcIP and owner, one state each."""
     g = common.globals_of(ctx)
@@ -92,9 +96,15 @@ def _parse_states(values: list[str]) -> set[State]:
 
 def _sorted(rows: list[ClaimRow], key: str) -> list[ClaimRow]:
     if key == "age":
-        return sorted(rows, key=lambda r: (r.created is None, r.created or datetime.max), reverse=False)
+        return sorted(
+            rows, key=lambda r: (r.created is None, r.created or datetime.max), reverse=False
+        )
     if key == "retained":
-        return sorted(rows, key=lambda r: r.retained_for.total_seconds() if r.retained_for else -1, reverse=True)
+        return sorted(
+            rows,
+            key=lambda r: r.retained_for.total_seconds() if r.retained_for else -1,
+            reverse=True,
+        )
     if key == "ip":
         return sorted(rows, key=lambda r: cl._ip_sort_key(r.ip or "~"))
     return rows
@@ -208,7 +218,9 @@ def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:
         "createdAt": iso(r.created),
         "releasedAt": iso(r.released_at),
         "releasedAtEstimated": r.released_estimated,
-        "retainedForSeconds": int(r.retained_for.total_seconds()) if r.retained_for is not None else None,
+        "retainedForSeconds": int(r.retained_for.total_seconds())
+        if r.retained_for is not None
+        else None,
         "expiry": format_go_duration(r.expiry) if r.expiry is not None else None,
         "expirySource": r.expiry_source,
         "reclaimAt": iso(r.reclaim_at),
@@ -240,7 +252,9 @@ def claim_list_doc(
             "cluster": cluster_identity(g),
             "ipamd": {
                 "version": str(info.version) if info.version else None,
-                "expiry": format_go_duration(info.flags.expiry) if info.flags and info.flags.expiry else "never",
+                "expiry": format_go_duration(info.flags.expiry)
+                if info.flags and info.flags.expiry
+                else "never",
                 "cascade": bool(info.flags and info.flags.cascade),
             },
         },
@@ -261,7 +275,9 @@ def cluster_identity(g: Globals) -> dict[str, Any]:
     return {"server": c.server, "kubeSystemUID": (ks or {}).get("metadata", {}).get("uid")}
 
 
-def _emit_ips(g: Globals, rows: list[IpRow], fmt: str, now: datetime, scope: str | None, no_headers: bool) -> None:
+def _emit_ips(
+    g: Globals, rows: list[IpRow], fmt: str, now: datetime, scope: str | None, no_headers: bool
+) -> None:
     if fmt in ("json", "yaml"):
         items = [
             {
@@ -279,7 +295,9 @@ def _emit_ips(g: Globals, rows: list[IpRow], fmt: str, now: datetime, scope: str
             }
             for r in rows
         ]
-        doc = common.document("IPList", items, metadata={"generatedAt": iso(now), "namespace": scope})
+        doc = common.document(
+            "IPList", items, metadata={"generatedAt": iso(now), "namespace": scope}
+        )
         g.out.document(doc, fmt)
         return
     if fmt == "name":
@@ -309,4 +327,6 @@ def _emit_ips(g: Globals, rows: list[IpRow], fmt: str, now: datetime, scope: str
         for r in rows:
             counts[r.state] = counts.get(r.state, 0) + 1
         g.out.line()
-        g.out.line(f"{len(rows)} VpcIPs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        g.out.line(
+            f"{len(rows)} VpcIPs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        )

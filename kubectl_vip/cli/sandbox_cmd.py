@@ -13,8 +13,10 @@ import typer
 from ..errors import UsageError
 from . import common
 
-sandbox_app = typer.Typer(help="An emulated TKE VPC-CNI cluster on loopback, for trying kubectl vip.",
-                          no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="An emulated TKE VPC-CNI cluster on loopback, for trying kubectl vip.",
+    no_args_is_help=True,
+)
 
 SERVE_EPILOG = """Examples:
 
@@ -37,11 +39,17 @@ def serve(
     ctx: typer.Context,
     scenario: str = typer.Option("demo", "--scenario", help="demo|healthy|empty|scale"),
     size: int = typer.Option(1000, "--size", min=1, help="Claims in the scale scenario."),
-    port: int = typer.Option(0, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
-    write_kubeconfig: Path | None = typer.Option(
-        None, "--write-kubeconfig", help="Where to write the kubeconfig (default: under ~/.cache/kubectl-vip)."
+    port: int = typer.Option(
+        0, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."
     ),
-    no_tke: bool = typer.Option(False, "--no-tke", help="Serve no TKE CRDs (a cluster without VPC-CNI)."),
+    write_kubeconfig: Path | None = typer.Option(
+        None,
+        "--write-kubeconfig",
+        help="Where to write the kubeconfig (default: under ~/.cache/kubectl-vip).",
+    ),
+    no_tke: bool = typer.Option(
+        False, "--no-tke", help="Serve no TKE CRDs (a cluster without VPC-CNI)."
+    ),
 ) -> None:
     """Serve an emulated cluster and print the kubeconfig to use; runs until stopped."""
     g = common.globals_of(ctx)

@@ -100,9 +100,7 @@ def precondition_failed(kind: str, group: str, name: str, why: str) -> StatusErr
     )
 
 
-def invalid(
-    kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
-) -> StatusError:
+def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]) -> StatusError:
     """causes: (cause reason, field, body such as 'Invalid value: "x": detail')."""
     parts = [f"{field}: {body}" for _, field, body in causes]
     joined = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"

@@ -1,4 +1,5 @@
-"""What tests steer in the sandbox: users and their rights, injected faults, hooks, a request log."""
+"""What tests steer in the sandbox: users and their rights, injected faults, hooks, a request
+log."""
 
 from __future__ import annotations
 

@@ -10,7 +10,16 @@ from typing import Any
 
 from .clock import parse_rfc3339
 from .store import Event, Obj
-from .world import ENI_IP, ENI_UNAVAILABLE_TAINT, ORDINAL, ZONE_LABEL, World, controller_ref, is_vpc_cni, owner_ref
+from .world import (
+    ENI_IP,
+    ENI_UNAVAILABLE_TAINT,
+    ORDINAL,
+    ZONE_LABEL,
+    World,
+    controller_ref,
+    is_vpc_cni,
+    owner_ref,
+)
 
 
 class KubeControllers:
@@ -26,7 +35,9 @@ class KubeControllers:
             self._on_pod(ev)
         elif ev.rtype is t.statefulsets:
             if ev.type != "DELETED":
-                self.reconcile_statefulset(ev.obj["metadata"]["namespace"], ev.obj["metadata"]["name"])
+                self.reconcile_statefulset(
+                    ev.obj["metadata"]["namespace"], ev.obj["metadata"]["name"]
+                )
         elif ev.rtype is t.deployments and ev.type != "DELETED":
             self._rollout(ev.obj)
         elif ev.rtype is t.namespaces and ev.type == "DELETED":
@@ -67,7 +78,9 @@ class KubeControllers:
                 continue
             if spec.get("unschedulable"):
                 continue
-            taints = {t.get("key") for t in spec.get("taints") or [] if t.get("effect") == "NoSchedule"}
+            taints = {
+                t.get("key") for t in spec.get("taints") or [] if t.get("effect") == "NoSchedule"
+            }
             if vpc:
                 alloc = (n.get("status", {}).get("allocatable") or {}).get(ENI_IP, "0")
                 if ENI_UNAVAILABLE_TAINT in taints or str(alloc) in ("0", ""):
@@ -90,11 +103,20 @@ class KubeControllers:
                 st = p.setdefault("status", {})
                 st["phase"] = "Pending"
                 st["conditions"] = [
-                    {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": msg}
+                    {
+                        "type": "PodScheduled",
+                        "status": "False",
+                        "reason": "Unschedulable",
+                        "message": msg,
+                    }
                 ]
 
-            self.w.store.mutate(self.w.t.pods, meta["namespace"], meta["name"], pending, manager="kube-scheduler")
-            self.w.event(pod, "FailedScheduling", msg, type_="Warning", component="default-scheduler")
+            self.w.store.mutate(
+                self.w.t.pods, meta["namespace"], meta["name"], pending, manager="kube-scheduler"
+            )
+            self.w.event(
+                pod, "FailedScheduling", msg, type_="Warning", component="default-scheduler"
+            )
             return
         load: dict[str, int] = {}
         for p in self.w.store.objects(self.w.t.pods):
@@ -110,7 +132,9 @@ class KubeControllers:
             st["phase"] = "Pending"
             st["conditions"] = [{"type": "PodScheduled", "status": "True"}]
 
-        bound = self.w.store.mutate(self.w.t.pods, meta["namespace"], meta["name"], bind, manager="kube-scheduler")
+        bound = self.w.store.mutate(
+            self.w.t.pods, meta["namespace"], meta["name"], bind, manager="kube-scheduler"
+        )
         if bound is not None:
             self.w.event(
                 bound,
@@ -226,8 +250,12 @@ class KubeControllers:
         }
         created = self.w.create(self.w.t.pods, pod, manager="kube-controller-manager")
         if created is not None:
-            self.w.event(sts, "SuccessfulCreate", f"create Pod {pod_name} in StatefulSet {meta['name']} successful",
-                         component="statefulset-controller")
+            self.w.event(
+                sts,
+                "SuccessfulCreate",
+                f"create Pod {pod_name} in StatefulSet {meta['name']} successful",
+                component="statefulset-controller",
+            )
 
     # -------------------------------------------------------------- deployments
 
@@ -237,14 +265,17 @@ class KubeControllers:
         replicas = int(dep.get("spec", {}).get("replicas", 1))
         st = dep.get("status") or {}
         started = (meta.get("annotations") or {}).get("sandbox.kubectl-vip/rollout-started")
-        done = st.get("observedGeneration") == gen and st.get("updatedReplicas") == replicas and (
-            st.get("availableReplicas") == replicas
+        done = (
+            st.get("observedGeneration") == gen
+            and st.get("updatedReplicas") == replicas
+            and (st.get("availableReplicas") == replicas)
         )
         if done:
             return
         now = self.w.clock.now()
         finished = self.w.rollout_seconds <= 0 or (
-            started is not None and now - parse_rfc3339(started) >= timedelta(seconds=self.w.rollout_seconds)
+            started is not None
+            and now - parse_rfc3339(started) >= timedelta(seconds=self.w.rollout_seconds)
         )
 
         def update(d: Obj) -> None:
@@ -262,8 +293,16 @@ class KubeControllers:
                     "readyReplicas": replicas,
                     "availableReplicas": replicas,
                     "conditions": [
-                        {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
-                        {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
+                        {
+                            "type": "Available",
+                            "status": "True",
+                            "reason": "MinimumReplicasAvailable",
+                        },
+                        {
+                            "type": "Progressing",
+                            "status": "True",
+                            "reason": "NewReplicaSetAvailable",
+                        },
                     ],
                 }
             else:
@@ -280,8 +319,13 @@ class KubeControllers:
                     ],
                 }
 
-        self.w.store.mutate(self.w.t.deployments, meta["namespace"], meta["name"], update,
-                            manager="kube-controller-manager")
+        self.w.store.mutate(
+            self.w.t.deployments,
+            meta["namespace"],
+            meta["name"],
+            update,
+            manager="kube-controller-manager",
+        )
 
     # -------------------------------------------------------------- garbage collection
 
@@ -301,28 +345,40 @@ class KubeControllers:
                 self.w.delete(rtype, dep["metadata"].get("namespace", ""), dep["metadata"]["name"])
         elif meta.get("deletionTimestamp") and "orphan" in finalizers:
             for rtype, dep in store.dependents(uid):
+
                 def strip(o: Obj, uid: str = uid) -> None:
-                    refs = [r for r in o["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+                    refs = [
+                        r for r in o["metadata"].get("ownerReferences") or [] if r.get("uid") != uid
+                    ]
                     if refs:
                         o["metadata"]["ownerReferences"] = refs
                     else:
                         o["metadata"].pop("ownerReferences", None)
 
-                store.mutate(rtype, dep["metadata"].get("namespace", ""), dep["metadata"]["name"], strip,
-                             manager="kube-controller-manager")
+                store.mutate(
+                    rtype,
+                    dep["metadata"].get("namespace", ""),
+                    dep["metadata"]["name"],
+                    strip,
+                    manager="kube-controller-manager",
+                )
             store.remove_finalizer(ev.rtype, meta.get("namespace", ""), meta["name"], "orphan")
         elif meta.get("deletionTimestamp") and "foregroundDeletion" in finalizers:
             for rtype, dep in store.dependents(uid):
                 self.w.delete(rtype, dep["metadata"].get("namespace", ""), dep["metadata"]["name"])
             if not store.dependents(uid):
-                store.remove_finalizer(ev.rtype, meta.get("namespace", ""), meta["name"], "foregroundDeletion")
+                store.remove_finalizer(
+                    ev.rtype, meta.get("namespace", ""), meta["name"], "foregroundDeletion"
+                )
 
     def _owner_exists(self, ref: dict[str, Any], dependent: Obj) -> bool:
         api, kind = ref.get("apiVersion", ""), ref.get("kind", "")
         rtype = self.w.store.registry.for_api_version(api, kind)
         if rtype is None:
             return True  # unknown kinds are left alone, as the real GC would wait for discovery
-        owner = self.w.store.peek(rtype, dependent["metadata"].get("namespace", ""), ref.get("name", ""))
+        owner = self.w.store.peek(
+            rtype, dependent["metadata"].get("namespace", ""), ref.get("name", "")
+        )
         return owner is not None and owner["metadata"].get("uid") == ref.get("uid")
 
     def _purge_namespace(self, namespace: str) -> None:

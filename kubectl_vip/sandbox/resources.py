@@ -87,40 +87,106 @@ EVENT_FIELDS = frozenset(
 
 def builtin_types() -> list[ResourceType]:
     return [
-        ResourceType("", "v1", "namespaces", "namespace", "Namespace", False, ("ns",),
-                     ("create", "delete", "get", "list", "patch", "update", "watch"),
-                     frozenset({"status.phase"})),
-        ResourceType("", "v1", "nodes", "node", "Node", False, ("no",),
-                     field_labels=frozenset({"spec.unschedulable"})),
-        ResourceType("", "v1", "pods", "pod", "Pod", True, ("po",), field_labels=POD_FIELDS,
-                     categories=("all",)),
-        ResourceType("", "v1", "events", "event", "Event", True, ("ev",),
-                     field_labels=EVENT_FIELDS),
+        ResourceType(
+            "",
+            "v1",
+            "namespaces",
+            "namespace",
+            "Namespace",
+            False,
+            ("ns",),
+            ("create", "delete", "get", "list", "patch", "update", "watch"),
+            frozenset({"status.phase"}),
+        ),
+        ResourceType(
+            "",
+            "v1",
+            "nodes",
+            "node",
+            "Node",
+            False,
+            ("no",),
+            field_labels=frozenset({"spec.unschedulable"}),
+        ),
+        ResourceType(
+            "",
+            "v1",
+            "pods",
+            "pod",
+            "Pod",
+            True,
+            ("po",),
+            field_labels=POD_FIELDS,
+            categories=("all",),
+        ),
+        ResourceType(
+            "", "v1", "events", "event", "Event", True, ("ev",), field_labels=EVENT_FIELDS
+        ),
         ResourceType("", "v1", "configmaps", "configmap", "ConfigMap", True, ("cm",)),
-        ResourceType("", "v1", "secrets", "secret", "Secret", True,
-                     field_labels=frozenset({"type"})),
-        ResourceType("apps", "v1", "deployments", "deployment", "Deployment", True, ("deploy",),
-                     categories=("all",)),
-        ResourceType("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, ("sts",),
-                     categories=("all",)),
-        ResourceType("apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, ("ds",),
-                     categories=("all",)),
-        ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews",
-                     "selfsubjectaccessreview", "SelfSubjectAccessReview", False,
-                     verbs=("create",)),
+        ResourceType(
+            "", "v1", "secrets", "secret", "Secret", True, field_labels=frozenset({"type"})
+        ),
+        ResourceType(
+            "apps",
+            "v1",
+            "deployments",
+            "deployment",
+            "Deployment",
+            True,
+            ("deploy",),
+            categories=("all",),
+        ),
+        ResourceType(
+            "apps",
+            "v1",
+            "statefulsets",
+            "statefulset",
+            "StatefulSet",
+            True,
+            ("sts",),
+            categories=("all",),
+        ),
+        ResourceType(
+            "apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, ("ds",), categories=("all",)
+        ),
+        ResourceType(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+            "selfsubjectaccessreview",
+            "SelfSubjectAccessReview",
+            False,
+            verbs=("create",),
+        ),
     ]
 
 
 def tke_types(version: str = "v1") -> list[ResourceType]:
     return [
-        ResourceType(TKE_GROUP, version, "vpcipclaims", "vpcipclaim", "VpcIPClaim", True,
-                     ("vipc",), custom=True),
-        ResourceType(TKE_GROUP, version, "vpcips", "vpcip", "VpcIP", False, ("vip",),
-                     custom=True),
-        ResourceType(TKE_GROUP, version, "nodeeniconfigs", "nodeeniconfig", "NodeENIConfig",
-                     False, ("nec",), custom=True),
-        ResourceType(TKE_GROUP, version, "vpcenis", "vpceni", "VpcENI", False, ("veni",),
-                     custom=True),
+        ResourceType(
+            TKE_GROUP,
+            version,
+            "vpcipclaims",
+            "vpcipclaim",
+            "VpcIPClaim",
+            True,
+            ("vipc",),
+            custom=True,
+        ),
+        ResourceType(TKE_GROUP, version, "vpcips", "vpcip", "VpcIP", False, ("vip",), custom=True),
+        ResourceType(
+            TKE_GROUP,
+            version,
+            "nodeeniconfigs",
+            "nodeeniconfig",
+            "NodeENIConfig",
+            False,
+            ("nec",),
+            custom=True,
+        ),
+        ResourceType(
+            TKE_GROUP, version, "vpcenis", "vpceni", "VpcENI", False, ("veni",), custom=True
+        ),
     ]
 
 

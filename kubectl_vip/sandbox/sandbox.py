@@ -44,7 +44,9 @@ class Sandbox:
     ) -> None:
         from . import scenarios  # scenarios import this module's helpers
 
-        present = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+        present = (
+            (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+        )
         self.present = present
         self.registry = Registry(builtin_types() + (tke_types(tke_version) if tke else []))
         self.clock = Clock(present - scenarios.HISTORY, frozen=True)
@@ -91,7 +93,9 @@ class Sandbox:
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
         srv = make_server(self, host, port)
         self._server = srv
-        t = threading.Thread(target=srv.serve_forever, name="sandbox-http", daemon=True)
+        t = threading.Thread(
+            target=srv.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
+        )
         t.start()
         self._threads.append(t)
         if not self.clock.frozen:
@@ -129,7 +133,10 @@ class Sandbox:
 
     def kubeconfig(self, namespace: str = "default") -> dict[str, Any]:
         ca = base64.b64encode(ca_data()).decode()
-        cluster = {"name": CLUSTER_NAME, "cluster": {"server": self.url, "certificate-authority-data": ca}}
+        cluster = {
+            "name": CLUSTER_NAME,
+            "cluster": {"server": self.url, "certificate-authority-data": ca},
+        }
         return {
             "apiVersion": "v1",
             "kind": "Config",
@@ -141,11 +148,19 @@ class Sandbox:
             "contexts": [
                 {
                     "name": CLUSTER_NAME,
-                    "context": {"cluster": CLUSTER_NAME, "user": "sandbox-admin", "namespace": namespace},
+                    "context": {
+                        "cluster": CLUSTER_NAME,
+                        "user": "sandbox-admin",
+                        "namespace": namespace,
+                    },
                 },
                 {
                     "name": f"{CLUSTER_NAME}-readonly",
-                    "context": {"cluster": CLUSTER_NAME, "user": "sandbox-viewer", "namespace": namespace},
+                    "context": {
+                        "cluster": CLUSTER_NAME,
+                        "user": "sandbox-viewer",
+                        "namespace": namespace,
+                    },
                 },
             ],
             "current-context": CLUSTER_NAME,

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from .sandbox import Sandbox
 
 HISTORY = timedelta(days=10)
-IPAMD_IMAGE = "ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:{version}"
+REGISTRY = "ccr.ccs.tencentyun.com/tkeimages"
+IPAMD_IMAGE = REGISTRY + "/tke-eni-ipamd:{version}"
 VPC_ID = "vpc-sb7x2k9d"
 
 
@@ -68,13 +69,23 @@ class B:
 
     def ns(self, *names: str) -> None:
         for n in names:
-            self.w.create(self.t.namespaces, {"metadata": {"name": n}, "spec": {"finalizers": ["kubernetes"]},
-                                               "status": {"phase": "Active"}})
+            self.w.create(
+                self.t.namespaces,
+                {
+                    "metadata": {"name": n},
+                    "spec": {"finalizers": ["kubernetes"]},
+                    "status": {"phase": "Active"},
+                },
+            )
 
-    def node(self, name: str, zone: str, ip: str, *, eni_ips: int = 30, taint: bool = False) -> None:
+    def node(
+        self, name: str, zone: str, ip: str, *, eni_ips: int = 30, taint: bool = False
+    ) -> None:
         spec: dict[str, Any] = {"providerID": f"qcloud:///{zone}/ins-{name}"}
         if taint:
-            spec["taints"] = [{"key": ENI_UNAVAILABLE_TAINT, "value": "true", "effect": "NoSchedule"}]
+            spec["taints"] = [
+                {"key": ENI_UNAVAILABLE_TAINT, "value": "true", "effect": "NoSchedule"}
+            ]
         self.w.create(
             self.t.nodes,
             {
@@ -91,9 +102,17 @@ class B:
                 "status": {
                     "addresses": [{"type": "InternalIP", "address": ip}],
                     "capacity": {"cpu": "8", "memory": "16Gi", "pods": "61", ENI_IP: str(eni_ips)},
-                    "allocatable": {"cpu": "7800m", "memory": "14Gi", "pods": "61", ENI_IP: str(eni_ips)},
+                    "allocatable": {
+                        "cpu": "7800m",
+                        "memory": "14Gi",
+                        "pods": "61",
+                        ENI_IP: str(eni_ips),
+                    },
                     "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
-                    "nodeInfo": {"kubeletVersion": "v1.32.2-tke.1", "osImage": "TencentOS Server 3.1"},
+                    "nodeInfo": {
+                        "kubeletVersion": "v1.32.2-tke.1",
+                        "osImage": "TencentOS Server 3.1",
+                    },
                 },
             },
         )
@@ -103,12 +122,23 @@ class B:
         if subnet is not None:
             status = {
                 "eniInfos": [
-                    {"eniID": eni, "subnetID": subnet.id, "subnetCIDR": subnet.cidr, "phase": "Attached"}
+                    {
+                        "eniID": eni,
+                        "subnetID": subnet.id,
+                        "subnetCIDR": subnet.cidr,
+                        "phase": "Attached",
+                    }
                 ]
             }
         assert self.t.necs is not None
-        self.w.create(self.t.necs, {"metadata": {"name": node}, "spec": {"maxRouteENI": 3, "maxIPPerENI": 10},
-                                    "status": status})
+        self.w.create(
+            self.t.necs,
+            {
+                "metadata": {"name": node},
+                "spec": {"maxRouteENI": 3, "maxIPPerENI": 10},
+                "status": status,
+            },
+        )
         if subnet is not None and self.t.enis is not None:
             self.w.create(
                 self.t.enis,
@@ -119,7 +149,9 @@ class B:
                 },
             )
 
-    def ipamd(self, version: str, args: list[str], subnets: list[Subnet], *, replicas: int = 1) -> None:
+    def ipamd(
+        self, version: str, args: list[str], subnets: list[Subnet], *, replicas: int = 1
+    ) -> None:
         self.w.subnets = subnets
         self.w.create(
             self.t.configmaps,
@@ -158,8 +190,12 @@ class B:
             },
         )
         for suffix in ("x2lp9", "q7k4m", "b8n3t")[:replicas]:
-            self.system_pod(f"tke-eni-ipamd-7c9d8f6b5-{suffix}", labels, "tke-eni-ipamd",
-                            IPAMD_IMAGE.format(version=version))
+            self.system_pod(
+                f"tke-eni-ipamd-7c9d8f6b5-{suffix}",
+                labels,
+                "tke-eni-ipamd",
+                IPAMD_IMAGE.format(version=version),
+            )
         agent = {"k8s-app": "tke-eni-agent"}
         self.w.create(
             self.t.daemonsets,
@@ -169,8 +205,14 @@ class B:
                     "selector": {"matchLabels": agent},
                     "template": {
                         "metadata": {"labels": agent},
-                        "spec": {"containers": [{"name": "tke-eni-agent",
-                                                 "image": f"ccr.ccs.tencentyun.com/tkeimages/tke-eni-agent:{version}"}]},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "tke-eni-agent",
+                                    "image": f"{REGISTRY}/tke-eni-agent:{version}",
+                                }
+                            ]
+                        },
                     },
                 },
             },
@@ -179,51 +221,94 @@ class B:
         self.w.create(
             self.t.deployments,
             {
-                "metadata": {"name": "tke-eni-ip-scheduler", "namespace": "kube-system", "labels": sched},
+                "metadata": {
+                    "name": "tke-eni-ip-scheduler",
+                    "namespace": "kube-system",
+                    "labels": sched,
+                },
                 "spec": {
                     "replicas": 1,
                     "selector": {"matchLabels": sched},
                     "template": {
                         "metadata": {"labels": sched},
-                        "spec": {"containers": [{"name": "tke-eni-ip-scheduler",
-                                                 "image": f"ccr.ccs.tencentyun.com/tkeimages/tke-eni-ip-scheduler:{version}"}]},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "tke-eni-ip-scheduler",
+                                    "image": f"{REGISTRY}/tke-eni-ip-scheduler:{version}",
+                                }
+                            ]
+                        },
                     },
                 },
             },
         )
 
-    def system_pod(self, name: str, labels: dict[str, str], container: str, image: str,
-                   *, restarts: int = 0, crash: bool = False) -> None:
+    def system_pod(
+        self,
+        name: str,
+        labels: dict[str, str],
+        container: str,
+        image: str,
+        *,
+        restarts: int = 0,
+        crash: bool = False,
+    ) -> None:
         now = self.w.now()
         state: dict[str, Any] = {"running": {"startedAt": now}}
         if crash:
-            state = {"waiting": {"reason": "CrashLoopBackOff",
-                                 "message": "back-off 5m0s restarting failed container"}}
+            state = {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": "back-off 5m0s restarting failed container",
+                }
+            }
         self.w.create(
             self.t.pods,
             {
                 "metadata": {"name": name, "namespace": "kube-system", "labels": labels},
-                "spec": {"nodeName": "node-a", "hostNetwork": True,
-                         "containers": [{"name": container, "image": image}]},
+                "spec": {
+                    "nodeName": "node-a",
+                    "hostNetwork": True,
+                    "containers": [{"name": container, "image": image}],
+                },
                 "status": {
                     "phase": "Running",
                     "hostIP": "10.0.0.11",
                     "podIP": "10.0.0.11",
                     "conditions": [{"type": "Ready", "status": "False" if crash else "True"}],
-                    "containerStatuses": [{"name": container, "ready": not crash, "restartCount": restarts,
-                                           "state": state, "image": image, "imageID": ""}],
+                    "containerStatuses": [
+                        {
+                            "name": container,
+                            "ready": not crash,
+                            "restartCount": restarts,
+                            "state": state,
+                            "image": image,
+                            "imageID": "",
+                        }
+                    ],
                 },
             },
         )
 
-    def template(self, app: str, *, static: bool, expiry: str | None = None,
-                 zone: str | None = None, vpc: bool = True) -> dict[str, Any]:
+    def template(
+        self,
+        app: str,
+        *,
+        static: bool,
+        expiry: str | None = None,
+        zone: str | None = None,
+        vpc: bool = True,
+    ) -> dict[str, Any]:
         ann = {DELETE_POLICY: "Never" if static else "Immediate"}
         if expiry:
             ann[EXPIRY_ANNOTATION] = expiry
         res = {"requests": {ENI_IP: "1"}, "limits": {ENI_IP: "1"}} if vpc else {}
-        spec: dict[str, Any] = {"containers": [{"name": app, "image": f"registry.example.com/{app}:1.0",
-                                                "resources": res}]}
+        spec: dict[str, Any] = {
+            "containers": [
+                {"name": app, "image": f"registry.example.com/{app}:1.0", "resources": res}
+            ]
+        }
         if zone:
             spec["nodeSelector"] = {ZONE_LABEL: zone}
         return {"metadata": {"labels": {"app": app}, "annotations": ann}, "spec": spec}
@@ -248,7 +333,9 @@ class B:
 
         self.w.store.mutate(self.t.statefulsets, ns, name, set_replicas, manager="kubectl-scale")
 
-    def pod(self, ns: str, name: str, template: dict[str, Any], owner: dict[str, Any] | None = None) -> Obj | None:
+    def pod(
+        self, ns: str, name: str, template: dict[str, Any], owner: dict[str, Any] | None = None
+    ) -> Obj | None:
         meta: dict[str, Any] = {"name": name, "namespace": ns, **template["metadata"]}
         if owner:
             meta["ownerReferences"] = [owner]
@@ -263,8 +350,12 @@ class B:
             st["phase"] = phase
             for c in st.get("containerStatuses") or []:
                 c["ready"] = False
-                c["state"] = {"terminated": {"exitCode": 0 if phase == "Succeeded" else 1,
-                                             "reason": "Completed" if phase == "Succeeded" else "Error"}}
+                c["state"] = {
+                    "terminated": {
+                        "exitCode": 0 if phase == "Succeeded" else 1,
+                        "reason": "Completed" if phase == "Succeeded" else "Error",
+                    }
+                }
 
         self.w.store.mutate(self.t.pods, ns, name, done, manager="kubelet")
 
@@ -307,7 +398,15 @@ def _demo(sb: Sandbox) -> None:
     w.eni_limited_nodes.add("node-c")
     b.ipamd(
         "v3.4.2",
-        ["--logtostderr", "--v", "3", "--cluster-id", "cls-sandbox1", "--claim-expired-duration", "0s"],
+        [
+            "--logtostderr",
+            "--v",
+            "3",
+            "--cluster-id",
+            "cls-sandbox1",
+            "--claim-expired-duration",
+            "0s",
+        ],
         [subnet_a, subnet_b, subnet_c],
     )
     w.sweep_stalled = True
@@ -360,8 +459,11 @@ def _healthy(sb: Sandbox) -> None:
     b.node("node-b", GZ4, "10.0.0.12")
     b.nec("node-a", subnet_a, "eni-5k2m9x1a")
     b.nec("node-b", subnet_b, "eni-7p3q8r2b")
-    b.ipamd("v3.4.2", ["--logtostderr", "--v=3", "--claim-expired-duration=1h", "--enable-ownerref"],
-            [subnet_a, subnet_b])
+    b.ipamd(
+        "v3.4.2",
+        ["--logtostderr", "--v=3", "--claim-expired-duration=1h", "--enable-ownerref"],
+        [subnet_a, subnet_b],
+    )
     b.sts("db", "mysql", 3, b.template("mysql", static=True))
     b.later(timedelta(days=1))
 
@@ -377,16 +479,27 @@ def _seed_owned_claims(b: B, ns: str, owner: Obj, count: int, subnet: Subnet) ->
     """Claims (and VpcIPs) of an owner's Pods that were deleted while cascade was on."""
     assert b.t.claims is not None and b.t.vips is not None
     om = owner["metadata"]
-    ref = {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": om["name"], "uid": om["uid"],
-           "controller": False, "blockOwnerDeletion": True}
+    ref = {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "name": om["name"],
+        "uid": om["uid"],
+        "controller": False,
+        "blockOwnerDeletion": True,
+    }
     hosts = [h for h in subnet.hosts() if b.w.store.peek(b.t.vips, "", h) is None]
     for i in range(count):
         name = f"{om['name']}-{i}"
         claim = b.w.create(
             b.t.claims,
             {
-                "metadata": {"name": name, "namespace": ns, "labels": {"app": om["name"]},
-                             "annotations": {DELETE_POLICY: "Never"}, "ownerReferences": [ref]},
+                "metadata": {
+                    "name": name,
+                    "namespace": ns,
+                    "labels": {"app": om["name"]},
+                    "annotations": {DELETE_POLICY: "Never"},
+                    "ownerReferences": [ref],
+                },
                 "spec": {},
                 "status": {"phase": "Released", "ip": hosts[-1 - i], "releaseTime": b.w.now()},
             },
@@ -396,7 +509,9 @@ def _seed_owned_claims(b: B, ns: str, owner: Obj, count: int, subnet: Subnet) ->
         _seed_vip(b, hosts[-1 - i], subnet, claim)
 
 
-def _seed_vip(b: B, ip: str, subnet: Subnet, claim: Obj | None, *, ref: dict[str, str] | None = None) -> None:
+def _seed_vip(
+    b: B, ip: str, subnet: Subnet, claim: Obj | None, *, ref: dict[str, str] | None = None
+) -> None:
     assert b.t.vips is not None
     if claim is not None:
         cm = claim["metadata"]
@@ -405,7 +520,10 @@ def _seed_vip(b: B, ip: str, subnet: Subnet, claim: Obj | None, *, ref: dict[str
     b.w.create(
         b.t.vips,
         {
-            "metadata": {"name": ip, "labels": {POD_NS_LABEL: ref["namespace"], POD_NAME_LABEL: ref["name"]}},
+            "metadata": {
+                "name": ip,
+                "labels": {POD_NS_LABEL: ref["namespace"], POD_NAME_LABEL: ref["name"]},
+            },
             "spec": {"type": "Pod", "subnetID": subnet.id, "claimRef": ref},
             "status": {"phase": "Assigned", "subnetCIDR": subnet.cidr},
         },
@@ -416,8 +534,17 @@ def _seed_vip(b: B, ip: str, subnet: Subnet, claim: Obj | None, *, ref: dict[str
 def _seed_leaks(b: B, subnet: Subnet, ips: list[str]) -> None:
     """VpcIPs whose claim is gone: a claim deleted while ipamd was down never released them."""
     for i, ip in enumerate(ips):
-        _seed_vip(b, ip, subnet, None,
-                  ref={"namespace": "web", "name": f"batch-{i}", "uid": f"00000000-0000-4000-8000-00000000000{i}"})
+        _seed_vip(
+            b,
+            ip,
+            subnet,
+            None,
+            ref={
+                "namespace": "web",
+                "name": f"batch-{i}",
+                "uid": f"00000000-0000-4000-8000-00000000000{i}",
+            },
+        )
 
 
 def _seed_unbound(b: B, ns: str, name: str) -> None:
@@ -483,8 +610,12 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
                 claim = w.create(
                     b.t.claims,
                     {
-                        "metadata": {"name": pod_name, "namespace": ns, "labels": {"app": sts_name},
-                                     "annotations": {DELETE_POLICY: "Never"}},
+                        "metadata": {
+                            "name": pod_name,
+                            "namespace": ns,
+                            "labels": {"app": sts_name},
+                            "annotations": {DELETE_POLICY: "Never"},
+                        },
                         "spec": {},
                         "status": status,
                     },
@@ -499,9 +630,15 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
                     b.t.vips,
                     {
                         "metadata": {"name": ip, "labels": labels},
-                        "spec": {"type": "Pod", "subnetID": subnet.id,
-                                 "claimRef": {"namespace": ns, "name": pod_name, "uid": cm["uid"]}},
-                        "status": {"phase": "Attached" if in_use else "Assigned", "subnetCIDR": subnet.cidr},
+                        "spec": {
+                            "type": "Pod",
+                            "subnetID": subnet.id,
+                            "claimRef": {"namespace": ns, "name": pod_name, "uid": cm["uid"]},
+                        },
+                        "status": {
+                            "phase": "Attached" if in_use else "Assigned",
+                            "subnetCIDR": subnet.cidr,
+                        },
                     },
                     manager="tke-eni-ipamd",
                 )
@@ -510,10 +647,21 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
                     w.create(
                         b.t.pods,
                         {
-                            "metadata": {"name": pod_name, "namespace": ns, **tmpl["metadata"],
-                                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet",
-                                                              "name": sts_name, "uid": sts["metadata"]["uid"],
-                                                              "controller": True, "blockOwnerDeletion": True}]},
+                            "metadata": {
+                                "name": pod_name,
+                                "namespace": ns,
+                                **tmpl["metadata"],
+                                "ownerReferences": [
+                                    {
+                                        "apiVersion": "apps/v1",
+                                        "kind": "StatefulSet",
+                                        "name": sts_name,
+                                        "uid": sts["metadata"]["uid"],
+                                        "controller": True,
+                                        "blockOwnerDeletion": True,
+                                    }
+                                ],
+                            },
                             "spec": {**tmpl["spec"], "nodeName": node},
                             "status": {"phase": "Running", "podIP": ip, "startTime": now},
                         },
@@ -522,8 +670,17 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
         for i in range(max(1, size // 20)):
             node, subnet = nodes[rng.randrange(len(nodes))]
             ip = next(ip_iter[subnet.id])
-            _seed_vip(b, ip, subnet, None, ref={"namespace": namespaces[0], "name": f"gone-{i}",
-                                                "uid": f"00000000-0000-4000-8000-{i:012d}"})
+            _seed_vip(
+                b,
+                ip,
+                subnet,
+                None,
+                ref={
+                    "namespace": namespaces[0],
+                    "name": f"gone-{i}",
+                    "uid": f"00000000-0000-4000-8000-{i:012d}",
+                },
+            )
     finally:
         store.listeners = listeners
         store._pending.clear()

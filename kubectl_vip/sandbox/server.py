@@ -56,7 +56,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ plumbing
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def date_time_string(self, timestamp: float | None = None) -> str:
@@ -186,7 +186,11 @@ class Handler(BaseHTTPRequestHandler):
         if parts == ["apis"]:
             return reg.api_group_list
         if parts[:2] == ["openapi", "v3"]:
-            doc = reg.openapi_root() if len(parts) == 2 else reg.openapi_group_version("/".join(parts[2:]))
+            doc = (
+                reg.openapi_root()
+                if len(parts) == 2
+                else reg.openapi_group_version("/".join(parts[2:]))
+            )
             return (lambda: doc) if doc is not None else None
         if parts[:1] == ["api"] and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]
@@ -296,7 +300,9 @@ class Handler(BaseHTTPRequestHandler):
                 "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
             )
         if token and rv not in ("", "0"):
-            raise apierrors.bad_request("specifying resource version is not allowed when using continue")
+            raise apierrors.bad_request(
+                "specifying resource version is not allowed when using continue"
+            )
         limit = _int(q.get("limit", "0"), "limit")
         if rv == "0" and not token:
             limit = 0  # served from the watch cache: the limit is ignored
@@ -313,7 +319,9 @@ class Handler(BaseHTTPRequestHandler):
             meta["continue"] = next_token
         if remaining is not None:
             meta["remainingItemCount"] = remaining
-        head = dumps({"kind": f"{rtype.kind}List", "apiVersion": rtype.group_version, "metadata": meta})
+        head = dumps(
+            {"kind": f"{rtype.kind}List", "apiVersion": rtype.group_version, "metadata": meta}
+        )
         body = head[:-1] + b',"items":[' + b",".join(e.raw for e in entries) + b"]}"
         self._send(200, body)
 
@@ -466,15 +474,14 @@ def _selectors(
 
 
 def _list_options_invalid(field: str, body: str) -> StatusError:
-    return apierrors.invalid("ListOptions", "meta.k8s.io", "", [("FieldValueForbidden", field, body)])
+    return apierrors.invalid(
+        "ListOptions", "meta.k8s.io", "", [("FieldValueForbidden", field, body)]
+    )
 
 
 def _decode(body: bytes, content_type: str) -> Obj:
     try:
-        if "yaml" in content_type:
-            doc = yaml.safe_load(body)
-        else:
-            doc = json.loads(body)
+        doc = yaml.safe_load(body) if "yaml" in content_type else json.loads(body)
     except (ValueError, yaml.YAMLError) as e:
         raise apierrors.bad_request(f"error decoding request body: {e}") from None
     if not isinstance(doc, dict):

@@ -33,7 +33,9 @@ from .selectors import FieldSelector, LabelSelector
 Obj = dict[str, Any]
 Key = tuple[str, str]
 
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _HISTORY = 50_000
 
@@ -236,7 +238,9 @@ class Store:
         self.rv += 1
         return self.rv
 
-    def _index_owners(self, rtype: ResourceType, key: Key, old: Obj | None, new: Obj | None) -> None:
+    def _index_owners(
+        self, rtype: ResourceType, key: Key, old: Obj | None, new: Obj | None
+    ) -> None:
         def uids(o: Obj | None) -> set[str]:
             if not o:
                 return set()
@@ -327,7 +331,13 @@ class Store:
                 rtype.kind,
                 rtype.group,
                 "",
-                [("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")],
+                [
+                    (
+                        "FieldValueRequired",
+                        "metadata.name",
+                        "Required value: name or generateName is required",
+                    )
+                ],
             )
         if len(name) > 253 or not pattern.match(name):
             detail = (
@@ -354,7 +364,9 @@ class Store:
             obj = copy.deepcopy(obj)
             meta = _meta(obj)
             if meta.get("resourceVersion"):
-                raise apierrors.bad_request("resourceVersion should not be set on objects to be created")
+                raise apierrors.bad_request(
+                    "resourceVersion should not be set on objects to be created"
+                )
             if not meta.get("name") and meta.get("generateName"):
                 meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
             name = str(meta.get("name") or "")
@@ -444,7 +456,12 @@ class Store:
                     f"UID in object meta: {cur_meta.get('uid')}",
                 )
             # server-owned metadata survives any update
-            for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            for k in (
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+            ):
                 if k in cur_meta:
                     meta[k] = cur_meta[k]
                 else:
@@ -529,9 +546,8 @@ class Store:
                         f"UID in record ({meta.get('uid')}). The object might have been deleted "
                         "and then recreated",
                     )
-                if (
-                    preconditions.resource_version
-                    and preconditions.resource_version != meta.get("resourceVersion")
+                if preconditions.resource_version and preconditions.resource_version != meta.get(
+                    "resourceVersion"
                 ):
                     raise apierrors.precondition_failed(
                         rtype.kind,
@@ -569,7 +585,9 @@ class Store:
             self._dispatch()
             return snapshot, True
 
-    def remove_finalizer(self, rtype: ResourceType, namespace: str, name: str, finalizer: str) -> None:
+    def remove_finalizer(
+        self, rtype: ResourceType, namespace: str, name: str, finalizer: str
+    ) -> None:
         def drop(o: Obj) -> None:
             fins = [f for f in o["metadata"].get("finalizers") or [] if f != finalizer]
             if fins:
@@ -605,14 +623,19 @@ class Store:
         with self.lock:
             if since is None:
                 start = self.rv
-                initial = [e.raw for e in self._iter_entries(rtype, namespace, None) if wanted(e.obj)]
+                initial = [
+                    e.raw for e in self._iter_entries(rtype, namespace, None) if wanted(e.obj)
+                ]
             else:
                 oldest = self.history[0].rv if self.history else self.rv + 1
                 if since < oldest - 1 and len(self.history) == self.history.maxlen:
-                    yield "ERROR", dumps(
-                        StatusError(
-                            410, "Expired", f"too old resource version: {since} ({oldest - 1})"
-                        ).body()
+                    yield (
+                        "ERROR",
+                        dumps(
+                            StatusError(
+                                410, "Expired", f"too old resource version: {since} ({oldest - 1})"
+                            ).body()
+                        ),
                     )
                     return
                 start = since

@@ -148,12 +148,21 @@ class IpamdController:
         if limited:
             node = self.w.store.peek(self.w.t.nodes, "", node_name)
             if node is not None:
-                self.w.event(node, "ENILimit", ENI_LIMIT_MESSAGE.format(node=node_name),
-                             type_="Warning", component=MANAGER)
-            self.w.event(pod, "FailedCreatePodSandBox",
-                         f"failed to set up pod network: VpcIP {ip} is still Attaching: "
-                         + ENI_LIMIT_MESSAGE.format(node=node_name),
-                         type_="Warning", component="kubelet")
+                self.w.event(
+                    node,
+                    "ENILimit",
+                    ENI_LIMIT_MESSAGE.format(node=node_name),
+                    type_="Warning",
+                    component=MANAGER,
+                )
+            self.w.event(
+                pod,
+                "FailedCreatePodSandBox",
+                f"failed to set up pod network: VpcIP {ip} is still Attaching: "
+                + ENI_LIMIT_MESSAGE.format(node=node_name),
+                type_="Warning",
+                component="kubelet",
+            )
             return
         self.kube.start_vpc_pod(pod, ip)
 
@@ -188,16 +197,24 @@ class IpamdController:
         zone = (node.get("metadata", {}).get("labels") or {}).get(ZONE_LABEL, "")
         subnet = self.w.subnet_for_zone(zone)
         if subnet is None:
-            self.w.event(pod, "InsufficientIPorENI",
-                         f"no container subnet configured for zone {zone or 'unknown'}",
-                         type_="Warning", component=MANAGER)
+            self.w.event(
+                pod,
+                "InsufficientIPorENI",
+                f"no container subnet configured for zone {zone or 'unknown'}",
+                type_="Warning",
+                component=MANAGER,
+            )
             return None
         used = {v["metadata"]["name"] for v in self.w.store.objects(self.w.t.vips)}
         free = next((h for h in subnet.hosts() if h not in used), None)
         if free is None:
-            self.w.event(pod, "InsufficientIPorENI",
-                         f"subnet {subnet.id} ({subnet.cidr}) has no free IP",
-                         type_="Warning", component=MANAGER)
+            self.w.event(
+                pod,
+                "InsufficientIPorENI",
+                f"subnet {subnet.id} ({subnet.cidr}) has no free IP",
+                type_="Warning",
+                component=MANAGER,
+            )
             return None
         cmeta = claim["metadata"]
         vmeta: dict[str, Any] = {

@@ -38,7 +38,8 @@ class Subnet:
         return ipaddress.IPv4Network(self.cidr)
 
     def hosts(self) -> list[str]:
-        """Assignable addresses: the network, the gateway (first host) and broadcast are reserved."""
+        """Assignable addresses: the network, the gateway (first host) and broadcast are
+        reserved."""
         return [str(h) for h in itertools.islice(self.network.hosts(), 1, None)]
 
 
@@ -106,7 +107,9 @@ class World:
                 return None
             raise
 
-    def delete(self, rtype: ResourceType, namespace: str, name: str, propagation: str = "Background") -> None:
+    def delete(
+        self, rtype: ResourceType, namespace: str, name: str, propagation: str = "Background"
+    ) -> None:
         try:
             self.store.delete(rtype, namespace, name, propagation=propagation)
         except StatusError as e:
@@ -128,10 +131,14 @@ class World:
         name = meta.get("name", "")
         for ev in self.store.objects(self.t.events, ns):
             io = ev.get("involvedObject", {})
-            if io.get("uid") == meta.get("uid") and ev.get("reason") == reason and ev.get("message") == message:
+            if (
+                io.get("uid") == meta.get("uid")
+                and ev.get("reason") == reason
+                and ev.get("message") == message
+            ):
                 now = self.now()
 
-                def bump(o: Obj) -> None:
+                def bump(o: Obj, now: str = now) -> None:
                     o["count"] = int(o.get("count", 1)) + 1
                     o["lastTimestamp"] = now
 

@@ -1,0 +1,528 @@
+"""Decisions and texts for `config`, `set-expiry`, `enable-cascade` and `disable-cascade` (pure).
+
+Who manages ipamd (the `eniipamd` add-on or a hand-edited Deployment), whether we patch,
+what the console says to set instead, the command that restores the previous args, which
+workloads a new `--enable-ownerref` does not cover, and the result documents. No I/O here:
+the CLI reads the cluster and passes plain data in.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from . import ipamd
+from .claims import ClaimRow
+from .duration import DurationError, format_compact, parse_expiry
+from .errors import UsageError
+from .ipamd import ADDON_MANAGED_FROM, UNSET, ArgsPlan, IpamdFlags, Unset, Version
+
+API_VERSION = "kubectl-vip/v1"
+ADDON = "eniipamd"
+HELM_SECRET_PREFIX = f"sh.helm.release.v1.{ADDON}."
+HELM_SECRET_SELECTOR = f"owner=helm,name={ADDON}"
+CONSOLE_URL = "https://console.qcloud.com/tke2"
+ROLLOUT_STATUS_COMMAND = "kubectl rollout status deploy/tke-eni-ipamd -n kube-system"
+DRY_RUN_MODES = ("none", "client", "server")
+
+
+# ---------------------------------------------------------------------------------- input
+
+
+def parse_expiry_arg(text: str) -> timedelta | None:
+    """`set-expiry`'s argument: None = never (remove the flag); else a duration >= 5m."""
+    try:
+        return parse_expiry(text)
+    except DurationError as e:
+        raise UsageError(f"{e} (or never to disable)") from None
+
+
+def parse_dry_run(value: str | None) -> str:
+    """kubectl's --dry-run: none (absent), client (bare flag) or server."""
+    if value is None:
+        return "none"
+    v = value.strip().lower()
+    if v not in DRY_RUN_MODES:
+        raise UsageError(f'invalid --dry-run "{value}": use --dry-run=client or --dry-run=server')
+    return v
+
+
+# ---------------------------------------------------------------------------------- versions
+
+
+def version_note(image: str | None, version: Version | None) -> str | None:
+    """Why the version is unknown (None when it is known)."""
+    if version is not None:
+        return None
+    if not image:
+        return "the ipamd container has no image"
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else None
+    if tag is None and digest:
+        return "the image is pinned by digest only; the tag carries the version"
+    if tag is None:
+        return "the image has no tag; the tag carries the version"
+    if tag == "latest":
+        return 'the image tag is "latest", which names no version'
+    return f'the image tag "{tag}" is not a version'
+
+
+# ---------------------------------------------------------------------------------- management
+
+
+def helm_release_secrets(names: Iterable[str]) -> list[str]:
+    """The eniipamd add-on's Helm release Secrets among these names, sorted."""
+    return sorted(n for n in names if n.startswith(HELM_SECRET_PREFIX))
+
+
+@dataclass(frozen=True)
+class Management:
+    addon: bool  # the eniipamd add-on owns the flags: change them in the console
+    reasons: list[str]
+    helm_secrets: list[str] | None  # None: they could not be listed
+    version: Version | None
+
+    @property
+    def by(self) -> str:
+        return "eniipamd add-on" if self.addon else "manual"
+
+    def describe(self) -> str:
+        if self.addon:
+            return f"the {ADDON} add-on (" + "; ".join(self.reasons) + ")"
+        return "by hand: the Deployment's container args (" + "; ".join(self.reasons) + ")"
+
+
+def management(version: Version | None, helm_secrets: list[str] | None) -> Management:
+    """The add-on manages ipamd from v3.5.0 on, or wherever its Helm release Secrets exist."""
+    reasons: list[str] = []
+    if version is not None and version >= ADDON_MANAGED_FROM:
+        reasons.append(f"ipamd {version} >= {ADDON_MANAGED_FROM}")
+    if helm_secrets:
+        reasons.append("Helm release Secret " + ", ".join(helm_secrets) + " in kube-system")
+    addon = bool(reasons)
+    if not addon:
+        if version is None:
+            reasons.append("version unknown")
+        else:
+            reasons.append(f"ipamd {version} < {ADDON_MANAGED_FROM}")
+        if helm_secrets is None:
+            reasons.append("Helm release Secrets could not be listed")
+        else:
+            reasons.append(f"no {HELM_SECRET_PREFIX}* Secret")
+    return Management(addon, reasons, helm_secrets, version)
+
+
+class Gate(enum.Enum):
+    PATCH = "patch"
+    FORCED = "forced"  # add-on managed, patched anyway because of --force
+    REFUSE = "refuse"
+
+
+def gate(m: Management, *, force: bool) -> Gate:
+    if not m.addon:
+        return Gate.PATCH
+    return Gate.FORCED if force else Gate.REFUSE
+
+
+# ---------------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a command asks for: expiry (UNSET: leave; None: never) and/or cascade (None: leave)."""
+
+    expiry: timedelta | Unset | None = UNSET
+    cascade: bool | None = None
+
+    def describe(self) -> str:
+        if not isinstance(self.expiry, Unset):
+            return "expiry " + ("never" if self.expiry is None else format_compact(self.expiry))
+        if self.cascade is not None:
+            return "cascade " + ("on" if self.cascade else "off")
+        return "nothing"
+
+    def doc(self) -> dict[str, Any]:
+        expiry: str | None = None
+        if not isinstance(self.expiry, Unset):
+            expiry = "never" if self.expiry is None else format_compact(self.expiry)
+        return {"expiry": expiry, "cascade": self.cascade}
+
+
+def is_set(flags: IpamdFlags, target: Target) -> bool:
+    """Whether the flags already mean what the target asks (read back after a rollout)."""
+    if not isinstance(target.expiry, Unset) and (
+        flags.expiry_invalid or flags.expiry != target.expiry
+    ):
+        return False
+    return target.cascade is None or (
+        not flags.cascade_invalid and flags.cascade == target.cascade
+    )
+
+
+def console_action(target: Target) -> str:
+    """What to do on the add-on's "Update configuration" page."""
+    if not isinstance(target.expiry, Unset):
+        if target.expiry is None:
+            return (
+                "clear the expiration time of the static IP reclaiming policy "
+                "(never reclaim)"
+            )
+        seconds = int(target.expiry.total_seconds())
+        return (
+            f"enter the expiration time {format_compact(target.expiry)} ({seconds} seconds) "
+            "in the static IP reclaiming policy"
+        )
+    if target.cascade:
+        return 'select "Cascade reclaiming"'
+    return 'clear the "Cascade reclaiming" checkbox'
+
+
+def console_steps(target: Target, cluster_id: str | None = None) -> list[str]:
+    """The console path from the TKE docs, with what to set at its end."""
+    which = f" ({cluster_id})" if cluster_id else ""
+    return [
+        f"TKE console → Cluster → {cluster_id or '(your cluster)'} → Add-On Management → "
+        f"{ADDON} → Update configuration:",
+        f"  1. Log in to the TKE console ({CONSOLE_URL}) and click Cluster in the left sidebar.",
+        f"  2. On the Cluster Management page, click the ID of the target cluster{which}.",
+        "  3. On the cluster details page, select Add-On Management in the left sidebar.",
+        f"  4. Click Update configuration in the Operation column of the {ADDON} add-on.",
+        f"  5. On the Update configuration page, {console_action(target)}, and click Done.",
+    ]
+
+
+def cluster_id(flags: IpamdFlags | None) -> str | None:
+    """ipamd's `--cluster-id` (names the cluster in the console), if it has one."""
+    if flags is None:
+        return None
+    args = flags.other_args
+    found: str | None = None
+    for i, a in enumerate(args):
+        name, eq, value = a.lstrip("-").partition("=")
+        if not a.startswith("-") or name != "cluster-id":
+            continue
+        if eq:
+            found = value
+        elif i + 1 < len(args):
+            found = args[i + 1]
+    return found or None
+
+
+# ---------------------------------------------------------------------------------- commands
+
+
+def restore_command(
+    restore_patch: list[dict[str, Any]],
+    *,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+) -> str:
+    """The kubectl line that puts the previous args back (its own `test` op guards it too)."""
+    argv = ["kubectl"]
+    if kubeconfig:
+        argv += ["--kubeconfig", kubeconfig]
+    if context:
+        argv += ["--context", context]
+    argv += [
+        "patch",
+        "deploy",
+        ipamd.DEPLOYMENT_NAME,
+        "-n",
+        ipamd.DEPLOYMENT_NAMESPACE,
+        "--type=json",
+        "-p",
+        json.dumps(restore_patch, separators=(",", ":"), ensure_ascii=False),
+    ]
+    return shlex.join(argv)
+
+
+def diff_label(plan: ArgsPlan, container_name: str | None) -> str:
+    where = container_name or f"containers[{plan.container_index}]"
+    return f"deploy/{ipamd.DEPLOYMENT_NAME} {where} {plan.field}"
+
+
+# ---------------------------------------------------------------------------------- cascade
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """An existing workload whose claims have no ownerReference: deleting it keeps them."""
+
+    kind: str
+    namespace: str
+    name: str
+    claims: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name} -n {self.namespace}"
+
+
+def uncovered_workloads(rows: Iterable[ClaimRow]) -> list[Uncovered]:
+    """Workloads that still exist (or cannot be checked) whose claims name no owner themselves.
+
+    `--enable-ownerref` only puts ownerReferences on claims created after it; an owner we found
+    through the Pod or the claim's name is not one the garbage collector follows. Claims with
+    the `Immediate` delete policy are left out: they go with their Pods anyway.
+    """
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for r in rows:
+        o = r.owner
+        if o is None or o.source == "claim" or o.exists is False or r.policy == "Immediate":
+            continue
+        groups.setdefault((o.kind, r.namespace, o.name), []).append(r.name)
+    return [
+        Uncovered(kind, ns, name, sorted(claims))
+        for (kind, ns, name), claims in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2]))
+    ]
+
+
+def uncovered_lines(found: list[Uncovered]) -> list[str]:
+    if not found:
+        return ["Every existing workload's static claims already carry an ownerReference."]
+    n_claims = sum(len(u.claims) for u in found)
+    lines = [
+        f"{len(found)} existing workloads ({n_claims} static claims) will not cascade: their "
+        "claims carry no ownerReference (only workloads created from now on are covered):"
+    ]
+    lines += [f"  {u.kind}/{u.name} -n {u.namespace}: {len(u.claims)} claims" for u in found]
+    return lines
+
+
+def uncovered_doc(found: list[Uncovered]) -> list[dict[str, Any]]:
+    return [
+        {"kind": u.kind, "namespace": u.namespace, "name": u.name, "claims": list(u.claims)}
+        for u in found
+    ]
+
+
+# ---------------------------------------------------------------------------------- documents
+
+
+def management_doc(m: Management) -> dict[str, Any]:
+    return {
+        "addon": m.addon,
+        "managedBy": m.by,
+        "reasons": list(m.reasons),
+        "helmReleaseSecrets": None if m.helm_secrets is None else list(m.helm_secrets),
+    }
+
+
+def change_doc(
+    plan: ArgsPlan,
+    target: Target,
+    *,
+    container: str | None,
+    dry_run: str,
+    applied: bool,
+    forced: bool,
+    restore: str | None,
+    mgmt: Management,
+    rollout: str | None = None,
+    uncovered: list[Uncovered] | None = None,
+) -> dict[str, Any]:
+    """The `IpamdChange` result document (stable keys)."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "IpamdChange",
+        "deployment": {
+            "namespace": ipamd.DEPLOYMENT_NAMESPACE,
+            "name": ipamd.DEPLOYMENT_NAME,
+            "container": container,
+            "field": plan.field,
+        },
+        "request": target.doc(),
+        "before": {"args": list(plan.old), "flags": ipamd.describe_flags(plan.before)},
+        "after": {"args": list(plan.new), "flags": ipamd.describe_flags(plan.after)},
+        "changed": plan.changed,
+        "applied": applied,
+        "dryRun": dry_run,
+        "forced": forced,
+        "management": management_doc(mgmt),
+        "jsonPatch": list(plan.json_patch),
+        "restorePatch": list(plan.restore_patch),
+        "restoreCommand": restore,
+        "rollout": rollout,
+        "uncoveredWorkloads": None if uncovered is None else uncovered_doc(uncovered),
+    }
+
+
+@dataclass(frozen=True)
+class Replicas:
+    desired: int
+    ready: int
+    updated: int
+    available: int
+
+
+def replicas_of(dep: dict[str, Any]) -> Replicas:
+    spec = dep.get("spec") or {}
+    st = dep.get("status") or {}
+
+    def num(v: Any, default: int = 0) -> int:
+        return v if isinstance(v, int) and not isinstance(v, bool) else default
+
+    return Replicas(
+        num(spec.get("replicas"), 1),
+        num(st.get("readyReplicas")),
+        num(st.get("updatedReplicas")),
+        num(st.get("availableReplicas")),
+    )
+
+
+@dataclass(frozen=True)
+class ConfigView:
+    """What `kubectl vip config` shows."""
+
+    image: str | None
+    version: Version | None
+    container: str | None
+    replicas: Replicas
+    mgmt: Management
+    static_ip_mode: bool | None  # None: could not be checked
+    flags: IpamdFlags | None
+    flags_problem: str | None
+    subnets: list[str] | None  # None: the ConfigMap is missing or unreadable
+    vpc_id: str | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def config_warnings(flags: IpamdFlags | None) -> list[str]:
+    if flags is None:
+        return []
+    out: list[str] = []
+    if flags.expiry_invalid:
+        out.append(
+            f"--{ipamd.EXPIRY_FLAG} has an invalid value {json.dumps(flags.expiry_raw)}: ipamd "
+            "would not start with it; fix it with kubectl vip set-expiry DURATION|never"
+        )
+    if flags.cascade_invalid:
+        out.append(
+            f"--{ipamd.CASCADE_FLAG} has an invalid value {json.dumps(flags.cascade_raw)}: ipamd "
+            "would not start with it; fix it with kubectl vip enable-cascade or disable-cascade"
+        )
+    if flags.duplicate_flags:
+        out.append(
+            "repeated flags (the last one wins): " + ", ".join(flags.duplicate_flags)
+        )
+    return out
+
+
+def expiry_text(flags: IpamdFlags) -> str:
+    if flags.expiry_invalid:
+        return f"invalid ({json.dumps(flags.expiry_raw)})"
+    if flags.expiry is None:
+        how = "flag not set" if flags.expiry_raw is None else f"--{ipamd.EXPIRY_FLAG} {flags.expiry_raw}"
+        return f"never ({how})"
+    return format_compact(flags.expiry)
+
+
+def config_lines(v: ConfigView) -> list[tuple[str, str]]:
+    """(label, value) rows of the `config` view."""
+    version = str(v.version) if v.version else "unknown: " + (version_note(v.image, None) or "")
+    r = v.replicas
+    if v.static_ip_mode is None:
+        static = "unknown (cannot read kube-system/tke-eni-ip-scheduler)"
+    elif v.static_ip_mode:
+        static = "on (tke-eni-ip-scheduler is deployed)"
+    else:
+        static = "off (no tke-eni-ip-scheduler Deployment)"
+    rows = [
+        ("Deployment", f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME}"),
+        ("Container", v.container or "-"),
+        ("Image", v.image or "-"),
+        ("Version", version),
+        ("Replicas", f"{r.desired} desired, {r.ready} ready"),
+        ("Managed by", v.mgmt.describe()),
+        ("Static IP mode", static),
+    ]
+    if v.flags is None:
+        rows.append(("Flags", f"unreadable: {v.flags_problem}"))
+    else:
+        f = v.flags
+        rows += [
+            ("Expiry", expiry_text(f)),
+            ("Cascade", ("invalid " if f.cascade_invalid else "") + ("on" if f.cascade else "off")),
+            ("Other flags", shlex.join(f.other_args) if f.other_args else "-"),
+            ("Flags in", f.location),
+        ]
+    if v.subnets is None:
+        rows.append(("Subnets", "unknown (no ConfigMap kube-system/tke-eni-ipamd)"))
+    else:
+        rows.append(("Subnets", ", ".join(v.subnets) if v.subnets else "none configured"))
+    rows.append(("VPC", v.vpc_id or "-"))
+    if v.mgmt.addon:
+        change = f"TKE console → Add-On Management → {ADDON} → Update configuration"
+    else:
+        change = "kubectl vip set-expiry DURATION|never, kubectl vip enable-cascade|disable-cascade"
+    rows.append(("Change with", change))
+    return rows
+
+
+def config_doc(v: ConfigView) -> dict[str, Any]:
+    r = v.replicas
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "IpamdConfig",
+        "deployment": {
+            "namespace": ipamd.DEPLOYMENT_NAMESPACE,
+            "name": ipamd.DEPLOYMENT_NAME,
+            "container": v.container,
+        },
+        "image": v.image,
+        "version": str(v.version) if v.version else None,
+        "versionNote": version_note(v.image, v.version),
+        "replicas": {
+            "desired": r.desired,
+            "ready": r.ready,
+            "updated": r.updated,
+            "available": r.available,
+        },
+        "management": management_doc(v.mgmt),
+        "staticIPMode": v.static_ip_mode,
+        "flags": ipamd.describe_flags(v.flags) if v.flags is not None else None,
+        "flagsProblem": v.flags_problem,
+        "subnets": v.subnets,
+        "vpcID": v.vpc_id,
+        "warnings": list(v.warnings),
+    }
+
+
+def subnets_of(configmap: dict[str, Any] | None) -> tuple[list[str] | None, str | None]:
+    """Subnet IDs (TKE_ENI_IPAMD_SUBNET_ID, colon-separated) and the VPC ID of the ConfigMap."""
+    if configmap is None:
+        return None, None
+    data = configmap.get("data") or {}
+    raw = str(data.get("TKE_ENI_IPAMD_SUBNET_ID") or "")
+    vpc = data.get("TKE_ENI_IPAMD_VPC_ID")
+    return [s for s in raw.split(":") if s.strip()], (str(vpc) if vpc else None)
+
+
+__all__ = [
+    "DRY_RUN_MODES",
+    "ROLLOUT_STATUS_COMMAND",
+    "ConfigView",
+    "Gate",
+    "Management",
+    "Target",
+    "Uncovered",
+    "change_doc",
+    "cluster_id",
+    "config_doc",
+    "config_lines",
+    "console_steps",
+    "gate",
+    "helm_release_secrets",
+    "is_set",
+    "management",
+    "parse_dry_run",
+    "parse_expiry_arg",
+    "restore_command",
+    "uncovered_workloads",
+    "version_note",
+]
