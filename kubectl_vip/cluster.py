@@ -356,6 +356,8 @@ class Cluster:
         except urllib3.exceptions.HTTPError as e:
             raise Unreachable(f"watch of {res.qualified} broke: {_reason(e)}") from None
         finally:
+            # a stream left unread must not go back to the pool: close its connection
+            resp.close()
             resp.release_conn()
 
     def can_i(self, verb: str, res: Resource, namespace: str | None = None) -> bool:

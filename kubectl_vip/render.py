@@ -136,6 +136,39 @@ class Out:
         self.err_console.print(t, soft_wrap=True)
 
 
+class Progress:
+    """A progress bar on a TTY's stderr for long runs; silent otherwise."""
+
+    def __init__(self, out: Out, total: int, label: str) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        if out.err_console.is_terminal and total > 5:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=out.err_console,
+                transient=True,
+            )
+            self._task = self._bar.add_task(label, total=total)
+
+    def __enter__(self) -> Progress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 def _console(stream: IO[str], color: bool) -> Console:
     return Console(
         file=stream,

@@ -1,0 +1,314 @@
+"""Carrying out a reclaim: for each claim, read again, re-check, record, delete with
+preconditions, leave an Event. Bounded concurrency; Ctrl-C stops starting new deletes.
+
+Per claim, right before its delete:
+1. read the claim: gone → already reclaimed; uid/resourceVersion changed since it was
+   classified → classify again from fresh reads (a plan file's items are skipped instead);
+2. read the Pod: any Pod that is not Succeeded/Failed (or those without --include-completed)
+   refuses the delete, with no override;
+3. for a StatefulSet owner, read it: an ordinal it will recreate is refused (--allow-new-ip);
+4. append the full claim to the audit file (flushed and synced before the delete);
+5. delete with preconditions uid + resourceVersion: Conflict means it changed at the last
+   moment (a Pod came back and bound it): left alone and reported, never retried blindly;
+   NotFound means it is already reclaimed.
+VpcIP objects are never deleted: ipamd releases them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import cluster as api
+from . import schema
+from .claims import ClaimRow, Inventory, IpamdPolicy, classify
+from .cluster import Cluster, TkeApi
+from .errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
+from .reclaim import Outcome, Rules, Target, decide, event_for, pod_blocks
+
+Obj = dict[str, Any]
+
+
+def state_dir() -> Path:
+    env = os.environ.get("KUBECTL_VIP_STATE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "kubectl-vip"
+
+
+class Audit:
+    """JSON lines, one per claim about to be deleted, synced to disk before the delete."""
+
+    def __init__(self, path: Path, cluster: dict[str, Any]) -> None:
+        self.path = path
+        self.cluster = cluster
+        self._lock = threading.Lock()
+
+    def record(self, claim: Obj, target: Target, now: datetime) -> None:
+        line = json.dumps(
+            {
+                "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "action": "reclaim",
+                "cluster": self.cluster,
+                "state": target.state,
+                "reason": target.reason,
+                "ip": target.ip,
+                "claim": claim,
+            },
+            separators=(",", ":"),
+        )
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+
+
+@dataclass
+class RunOptions:
+    rules: Rules
+    dry_run: bool = False
+    concurrency: int = 4
+    strict_plan: bool = False  # items from a plan file: any change since the plan → skipped
+
+
+class Executor:
+    def __init__(
+        self,
+        c: Cluster,
+        tke: TkeApi,
+        policy: IpamdPolicy,
+        opts: RunOptions,
+        audit: Audit | None,
+        on_done: Callable[[Target], None],
+        warn: Callable[[str], None],
+    ) -> None:
+        self.c = c
+        self.tke = tke
+        self.policy = policy
+        self.opts = opts
+        self.audit = audit
+        self.on_done = on_done
+        self.warn = warn
+        self.stop = threading.Event()
+        self._event_warned = False
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self, targets: list[Target]) -> bool:
+        """Process every target; returns False when interrupted (the rest left untouched)."""
+        interrupted = False
+        with ThreadPoolExecutor(max_workers=max(1, self.opts.concurrency)) as pool:
+            futures: dict[Future[None], Target] = {}
+            queue = list(targets)
+            try:
+                while queue or futures:
+                    while queue and len(futures) < self.opts.concurrency and not self.stop.is_set():
+                        t = queue.pop(0)
+                        futures[pool.submit(self._guarded, t)] = t
+                    if not futures:
+                        break
+                    done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        futures.pop(f)
+                        f.result()  # re-raises access errors: they stop the whole run
+            except KeyboardInterrupt:
+                interrupted = True
+                self.stop.set()
+                wait(futures)
+            except BaseException:
+                self.stop.set()
+                raise
+            for t in queue:
+                t.outcome, t.detail = Outcome.SKIPPED, "not started: interrupted"
+        return not interrupted
+
+    def _guarded(self, t: Target) -> None:
+        try:
+            self._one(t)
+        except (Forbidden, Unreachable):
+            self.stop.set()
+            raise
+        except ApiError as e:
+            t.outcome, t.detail = Outcome.FAILED, e.message
+        if t.outcome is not None:
+            self.on_done(t)
+
+    # ------------------------------------------------------------------ one claim
+
+    def _one(self, t: Target) -> None:
+        claim = self.c.get(self.tke.claims, t.name, t.namespace)
+        if claim is None:
+            t.outcome, t.detail = Outcome.RECLAIMED, "already gone"
+            return
+        if schema.uid(claim) != t.uid or _rv(claim) != t.resource_version:
+            if self.opts.strict_plan:
+                t.outcome = Outcome.SKIPPED
+                t.detail = (
+                    f"changed since the plan was made (uid {t.uid} rv {t.resource_version} → "
+                    f"uid {schema.uid(claim)} rv {_rv(claim)})"
+                )
+                return
+            row = self.reclassify(claim)
+            ok, why = decide(row, self.opts.rules)
+            if not ok:
+                t.outcome, t.detail = Outcome.REFUSED, f"changed since it was listed: {why}"
+                return
+            t.uid, t.resource_version, t.state, t.reason = (
+                row.uid,
+                row.resource_version,
+                row.state.value,
+                why,
+            )
+            t.ip, t.row = row.ip, row
+        pod = self.c.get(api.PODS, t.name, t.namespace)
+        blocked = pod_blocks(pod, self.opts.rules)
+        if blocked:
+            t.outcome, t.detail = Outcome.REFUSED, blocked
+            return
+        blocked = self._owner_blocks(t)
+        if blocked:
+            t.outcome, t.detail = Outcome.REFUSED, blocked
+            return
+        if self.opts.dry_run:
+            t.outcome, t.detail = Outcome.WOULD_RECLAIM, t.reason
+            return
+        if self.stop.is_set():
+            t.outcome, t.detail = Outcome.SKIPPED, "not started: interrupted"
+            return
+        now = self.c.now()
+        if self.audit is not None:
+            self.audit.record(claim, t, now)
+        try:
+            self.c.delete(
+                self.tke.claims, t.name, t.namespace, uid=t.uid, resource_version=t.resource_version
+            )
+        except NotFound:
+            t.outcome, t.detail = Outcome.RECLAIMED, "already gone"
+            return
+        except Conflict as e:
+            t.outcome = Outcome.SKIPPED
+            t.detail = (
+                "the claim changed just before the delete (a Pod may have come back and bound it); "
+                f"left alone: {e.message}"
+            )
+            return
+        t.outcome, t.detail = Outcome.RECLAIMED, t.reason
+        self._record_event(claim, t, now)
+
+    def _owner_blocks(self, t: Target) -> str | None:
+        row = t.row
+        if (
+            row is None
+            or row.owner is None
+            or row.owner.kind != "StatefulSet"
+            or row.ordinal is None
+        ):
+            return None
+        if self.opts.rules.allow_new_ip:
+            return None
+        sts = self.c.get(api.STATEFULSETS, row.owner.name, t.namespace)
+        if sts is None or schema.deleting(sts):
+            return None
+        if row.owner.uid and schema.uid(sts) != row.owner.uid:
+            return None
+        replicas = schema.dig(sts, "spec", "replicas")
+        replicas = 1 if replicas is None else replicas
+        if isinstance(replicas, int) and row.ordinal < replicas:
+            return (
+                f"StatefulSet {t.namespace}/{row.owner.name} now has {replicas} replicas and will "
+                f"recreate Pod {t.name}, which gets this IP back "
+                "(pass --allow-new-ip to do it anyway)"
+            )
+        return None
+
+    def reclassify(self, claim: Obj) -> ClaimRow:
+        """Classify one claim from fresh reads of it, its VpcIP, its Pod and its StatefulSet."""
+        ns, name = schema.namespace(claim), schema.name(claim)
+        trimmed = schema.trim_claim(claim)
+        ip = schema.claim_ip(trimmed)
+        vip = self.c.get(self.tke.vips, ip) if ip else None
+        pod = self.c.get(api.PODS, name, ns)
+        workloads: dict[str, list[Obj]] = {"StatefulSet": []}
+        sts_names = {r.name for r in schema.owner_refs(claim) if r.kind == "StatefulSet"}
+        base, _, ordinal = name.rpartition("-")
+        if base and ordinal.isdigit():
+            sts_names.add(base)
+        for sts_name in sorted(sts_names):
+            sts = self.c.get(api.STATEFULSETS, sts_name, ns)
+            if sts is not None:
+                workloads["StatefulSet"].append(schema.trim_workload(sts))
+        inv = Inventory.build(
+            [trimmed],
+            [schema.trim_vip(vip)] if vip else [],
+            [schema.trim_pod(pod)] if pod else [],
+            workloads,
+        )
+        return classify(inv, self.policy, self.c.now())[0]
+
+    def _record_event(self, claim: Obj, t: Target, now: datetime) -> None:
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        try:
+            self.c.create(api.EVENTS, event_for(claim, t, now, seq), t.namespace)
+        except Forbidden:
+            with self._lock:
+                if not self._event_warned:
+                    self._event_warned = True
+                    self.warn(
+                        "cannot create Events (forbidden): reclaims are recorded in the audit "
+                        "file only"
+                    )
+        except ApiError as e:
+            self.warn(f"could not record an Event for {t.namespace}/{t.name}: {e.message}")
+
+
+def _rv(obj: Obj) -> str | None:
+    return schema.text(schema.dig(obj, "metadata", "resourceVersion"))
+
+
+def wait_released(
+    c: Cluster,
+    tke: TkeApi,
+    ips: set[str],
+    timeout: float,
+    progress: Callable[[int], None] | None = None,
+) -> set[str]:
+    """Watch VpcIPs until each of `ips` is gone; returns those still present at the timeout."""
+    deadline = time.monotonic() + timeout
+    pending = set(ips)
+    while pending and time.monotonic() < deadline:
+        items, rv = c.list(tke.vips, trim=lambda o: {"metadata": {"name": schema.name(o)}})
+        present = {schema.name(o) for o in items}
+        gone = pending - present
+        pending &= present
+        if progress and gone:
+            progress(len(gone))
+        if not pending:
+            break
+        remaining = max(1, int(deadline - time.monotonic()))
+        try:
+            for etype, obj in c.watch(tke.vips, resource_version=rv, timeout_seconds=remaining):
+                name = schema.name(obj)
+                if etype == "DELETED" and name in pending:
+                    pending.discard(name)
+                    if progress:
+                        progress(1)
+                if not pending or time.monotonic() >= deadline:
+                    break
+        except ApiError:
+            continue  # an expired resourceVersion or a broken stream: list again
+    return pending
