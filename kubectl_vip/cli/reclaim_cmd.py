@@ -260,7 +260,7 @@ def _check_delete_allowed(c: Any, tke: Any, targets: list[Target]) -> None:
         if not allowed:
             raise Forbidden(
                 f'you may not delete vpcipclaims.{tke.claims.group} in namespace "{ns}"',
-                hint="ask for RBAC: get, list and delete on vpcipclaims (the README has a ClusterRole)",
+                hint="ask for get, list and delete on vpcipclaims (README: RBAC)",
             )
 
 
