@@ -7,14 +7,14 @@ covered by table-driven tests.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from . import schema
-from .duration import DurationError, parse_go_duration
+from .duration import DurationError, format_human, parse_go_duration
 
 Obj = dict[str, Any]
 Key = tuple[str, str]
@@ -74,7 +74,7 @@ class Owner:
         return f"{self.kind}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimRow:
     namespace: str
     name: str
@@ -114,7 +114,7 @@ class ClaimRow:
         return self.state in (State.RETAINED, State.EXPIRING, State.OVERDUE, State.ORPHANED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IpRow:
     ip: str
     state: str
@@ -129,60 +129,68 @@ class IpRow:
     created: datetime | None
 
 
+Rec = TypeVar("Rec")
+
+
+def _records(items: Iterable[Any], rec_type: type[Rec], convert: Callable[[Obj], Rec]) -> list[Rec]:
+    return [i if isinstance(i, rec_type) else convert(i) for i in items]
+
+
 @dataclass
 class Inventory:
-    """Everything classification reads, indexed; built from (trimmed) lists."""
+    """Everything classification reads, as compact records, indexed."""
 
-    claims: list[Obj]
-    vips: list[Obj]
-    pods: dict[Key, Obj] = field(default_factory=dict)
-    workloads: dict[tuple[str, str, str], Obj] = field(default_factory=dict)  # (kind, ns, name)
+    claims: list[schema.ClaimRec]
+    vips: list[schema.VipRec]
+    pods: dict[Key, schema.PodRec] = field(default_factory=dict)
+    workloads: dict[tuple[str, str, str], schema.WorkloadRec] = field(default_factory=dict)
     listed_kinds: set[str] = field(default_factory=set)  # owner kinds whose absence means "gone"
 
     @classmethod
     def build(
         cls,
-        claims: Iterable[Obj],
-        vips: Iterable[Obj],
-        pods: Iterable[Obj] = (),
-        workloads: Mapping[str, Iterable[Obj]] | None = None,
+        claims: Iterable[Obj | schema.ClaimRec],
+        vips: Iterable[Obj | schema.VipRec],
+        pods: Iterable[Obj | schema.PodRec] = (),
+        workloads: Mapping[str, Iterable[Obj | schema.WorkloadRec]] | None = None,
     ) -> Inventory:
-        inv = cls(list(claims), list(vips))
-        inv.pods = {(schema.namespace(p), schema.name(p)): p for p in pods}
+        """From API objects (raw or trimmed) or records already made by `schema`."""
+        inv = cls(
+            _records(claims, schema.ClaimRec, schema.claim_record),
+            _records(vips, schema.VipRec, schema.vip_record),
+        )
+        for p in _records(pods, schema.PodRec, schema.pod_record):
+            inv.pods[(p.namespace, p.name)] = p
         for kind, objs in (workloads or {}).items():
             inv.listed_kinds.add(kind)
-            for o in objs:
-                inv.workloads[(kind, schema.namespace(o), schema.name(o))] = o
+            for w in _records(objs, schema.WorkloadRec, schema.workload_record):
+                inv.workloads[(kind, w.namespace, w.name)] = w
         return inv
 
 
-def _replicas(obj: Obj) -> int | None:
-    v = schema.dig(obj, "spec", "replicas")
-    if v is None:
-        return 1  # the API server defaults replicas to 1
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
-
-
-def resolve_owner(claim: Obj, pod: Obj | None, inv: Inventory) -> tuple[Owner | None, int | None]:
+def resolve_owner(
+    claim: schema.ClaimRec, pod: schema.PodRec | None, inv: Inventory
+) -> tuple[Owner | None, int | None]:
     """The claim's owner workload and the Pod's ordinal (for StatefulSet owners)."""
-    ns, nm = schema.namespace(claim), schema.name(claim)
+    ns, nm = claim.namespace, claim.name
     m = ORDINAL.match(nm)
-    candidates: list[tuple[str, schema.OwnerRef]] = [("claim", r) for r in schema.owner_refs(claim)]
-    if pod is not None:
-        candidates += [("pod", r) for r in schema.owner_refs(pod) if r.controller]
+    candidates: list[tuple[str, schema.OwnerRef]] = [("claim", r) for r in claim.owners]
+    if pod is not None and pod.controller is not None:
+        candidates.append(("pod", pod.controller))
     for source, ref in candidates:
         wl = inv.workloads.get((ref.kind, ns, ref.name))
         exists: bool | None = None
         if ref.kind in inv.listed_kinds:
-            exists = wl is not None and (ref.uid is None or schema.uid(wl) == ref.uid)
+            exists = wl is not None and (ref.uid is None or wl.uid == ref.uid)
+        live = wl if wl is not None and exists else None
         owner = Owner(
             ref.kind,
             ref.name,
             ref.uid,
             source,
             exists,
-            _replicas(wl) if wl is not None and exists else None,
-            bool(wl is not None and exists and schema.deleting(wl)),
+            live.replicas if live else None,
+            bool(live and live.deleting),
         )
         ordinal = (
             int(m.group(2)) if m and ref.kind == "StatefulSet" and m.group(1) == ref.name else None
@@ -192,23 +200,17 @@ def resolve_owner(claim: Obj, pod: Obj | None, inv: Inventory) -> tuple[Owner | 
         sts = inv.workloads.get(("StatefulSet", ns, m.group(1)))
         if sts is not None:
             owner = Owner(
-                "StatefulSet",
-                m.group(1),
-                schema.uid(sts),
-                "name",
-                True,
-                _replicas(sts),
-                schema.deleting(sts),
+                "StatefulSet", m.group(1), sts.uid, "name", True, sts.replicas, sts.deleting
             )
             return owner, int(m.group(2))
     return None, None
 
 
 def _expiry(
-    claim: Obj, vip: Obj | None, policy: IpamdPolicy
+    claim: schema.ClaimRec, vip: schema.VipRec | None, policy: IpamdPolicy
 ) -> tuple[timedelta | None, str | None]:
     if policy.annotation_supported:
-        raw = schema.expiry_override(claim, vip)
+        raw = claim.expiry or (vip.expiry if vip else None)
         if raw is not None:
             td: timedelta | None
             try:
@@ -223,58 +225,54 @@ def _expiry(
 
 
 def _fmt(td: timedelta) -> str:
-    from .duration import format_human
-
     return format_human(td)
 
 
 def classify(inv: Inventory, policy: IpamdPolicy, now: datetime) -> list[ClaimRow]:
-    vip_by_name = {schema.name(v): v for v in inv.vips}
-    vip_by_claim: dict[Key, Obj] = {}
+    vip_by_name = {v.name: v for v in inv.vips}
+    vip_by_claim: dict[Key, schema.VipRec] = {}
     for v in inv.vips:
-        ref = schema.vip_claim_ref(v)
-        if ref is not None:
-            vip_by_claim.setdefault((ref.namespace, ref.name), v)
+        if v.claim is not None:
+            vip_by_claim.setdefault((v.claim.namespace, v.claim.name), v)
     rows = [_classify_one(c, inv, vip_by_name, vip_by_claim, policy, now) for c in inv.claims]
     rows.sort(key=lambda r: r.key)
     return rows
 
 
-def _claim_vip(claim: Obj, vip_by_name: dict[str, Obj], vip_by_claim: dict[Key, Obj]) -> Obj | None:
-    key = (schema.namespace(claim), schema.name(claim))
-    ip = schema.claim_ip(claim)
-    if ip is not None:
-        vip = vip_by_name.get(ip)
-        if vip is not None:
-            ref = schema.vip_claim_ref(vip)
-            if ref is None or (ref.namespace, ref.name) == key:
-                return vip
+def _claim_vip(
+    claim: schema.ClaimRec,
+    vip_by_name: dict[str, schema.VipRec],
+    vip_by_claim: dict[Key, schema.VipRec],
+) -> schema.VipRec | None:
+    key = (claim.namespace, claim.name)
+    if claim.ip is not None:
+        vip = vip_by_name.get(claim.ip)
+        if vip is not None and (vip.claim is None or (vip.claim.namespace, vip.claim.name) == key):
+            return vip
     vip = vip_by_claim.get(key)
-    if vip is not None:
-        ref = schema.vip_claim_ref(vip)
-        cuid = schema.uid(claim)
-        if ref is not None and (ref.uid is None or cuid is None or ref.uid == cuid):
+    if vip is not None and vip.claim is not None:
+        ref_uid = vip.claim.uid
+        if ref_uid is None or claim.uid is None or ref_uid == claim.uid:
             return vip
     return None
 
 
 def _classify_one(
-    claim: Obj,
+    claim: schema.ClaimRec,
     inv: Inventory,
-    vip_by_name: dict[str, Obj],
-    vip_by_claim: dict[Key, Obj],
+    vip_by_name: dict[str, schema.VipRec],
+    vip_by_claim: dict[Key, schema.VipRec],
     policy: IpamdPolicy,
     now: datetime,
 ) -> ClaimRow:
-    ns, nm = schema.namespace(claim), schema.name(claim)
+    ns, nm = claim.namespace, claim.name
     pod = inv.pods.get((ns, nm))
     vip = _claim_vip(claim, vip_by_name, vip_by_claim)
-    ip = schema.claim_ip(claim) or (schema.vip_ip(vip) if vip else None)
+    ip = claim.ip or (vip.name if vip else None)
     owner, ordinal = resolve_owner(claim, pod, inv)
-    pol = schema.delete_policy(claim, pod)
-    released_at, estimated = schema.claim_released_at(claim)
+    pol = claim.policy or (pod.policy if pod else None)
+    released_at, estimated = claim.released, claim.released_estimated
     expiry, expiry_source = _expiry(claim, vip, policy)
-    subnet_id, subnet_cidr = schema.vip_subnet(vip) if vip else (None, None)
     pod_phase: str | None = None
     returning = False
     orphaned = overdue = False
@@ -282,8 +280,8 @@ def _classify_one(
     retained_for: timedelta | None = None
 
     if pod is not None:
-        phase = schema.pod_phase(pod) or "Unknown"
-        if schema.deleting(pod):
+        phase = pod.phase or "Unknown"
+        if pod.deleting:
             pod_phase = "Terminating"
             state, reason = State.TERMINATING, "its Pod is being deleted; wait for it to go"
         elif phase in ("Succeeded", "Failed"):
@@ -348,30 +346,30 @@ def _classify_one(
                 reason = f"{owner} will recreate its Pod, which gets this IP back"
             else:
                 reason = "no Pod; kept for a Pod of the same name; no expiry set"
-    node = (schema.vip_node(vip) if vip else None) or (schema.pod_node(pod) if pod else None)
+    node = (vip.node if vip else None) or (pod.node if pod else None)
     return ClaimRow(
         namespace=ns,
         name=nm,
-        uid=schema.uid(claim),
-        resource_version=schema.text(schema.dig(claim, "metadata", "resourceVersion")),
-        created=schema.created(claim),
+        uid=claim.uid,
+        resource_version=claim.resource_version,
+        created=schema.parse_time(claim.created),
         state=state,
         reason=reason,
         ip=ip,
         unbound=vip is None,
         pod_phase=pod_phase,
-        pod_uid=schema.uid(pod) if pod else None,
+        pod_uid=pod.uid if pod else None,
         owner=owner,
         ordinal=ordinal,
         returning=returning,
         node=node,
-        vip_phase=schema.vip_phase(vip) if vip else None,
-        vip_message=schema.vip_message(vip) if vip else None,
-        subnet_id=subnet_id,
-        subnet_cidr=subnet_cidr,
+        vip_phase=vip.phase if vip else None,
+        vip_message=vip.message if vip else None,
+        subnet_id=vip.subnet_id if vip else None,
+        subnet_cidr=vip.subnet_cidr if vip else None,
         policy=pol,
         released_at=released_at,
-        released_estimated=estimated and released_at is not None,
+        released_estimated=estimated,
         retained_for=retained_for,
         expiry=expiry,
         expiry_source=expiry_source,
@@ -386,48 +384,40 @@ def classify_ips(
 ) -> list[IpRow]:
     """The VpcIP view. With a namespace scope, only VpcIPs whose claim ref is in it."""
     by_key = {r.key: r for r in rows}
-    claims_by_key = {(schema.namespace(c), schema.name(c)): c for c in inv.claims}
+    claims_by_key = {(c.namespace, c.name): c for c in inv.claims}
     out = []
     for vip in inv.vips:
-        ref = schema.vip_claim_ref(vip)
+        ref = vip.claim
         if scoped_namespace is not None and (ref is None or ref.namespace != scoped_namespace):
             continue
         key = (ref.namespace, ref.name) if ref else None
         claim = claims_by_key.get(key) if key else None
-        if (
-            claim is not None
-            and ref is not None
-            and ref.uid
-            and schema.uid(claim) not in (None, ref.uid)
-        ):
+        if claim is not None and ref is not None and ref.uid and claim.uid not in (None, ref.uid):
             claim = None  # the ref names an older claim of the same name
         row = by_key.get(key) if key and claim is not None else None
-        if row is not None and row.ip not in (None, schema.vip_ip(vip)):
+        if row is not None and row.ip not in (None, vip.name):
             row = None  # that claim holds another IP now
-        vtype = schema.vip_type(vip)
-        phase = schema.vip_phase(vip)
-        if phase == "Attaching":
+        if vip.phase == "Attaching":
             state = str(IpState.ATTACHING)
         elif row is not None:
             state = str(row.state)
-        elif vtype not in (None, "Pod"):
+        elif vip.vtype not in (None, "Pod"):
             state = str(IpState.OTHER)
         else:
             state = str(IpState.LEAKED)
-        sid, cidr = schema.vip_subnet(vip)
         out.append(
             IpRow(
-                ip=schema.vip_ip(vip),
+                ip=vip.name,
                 state=state,
-                phase=phase,
-                message=schema.vip_message(vip),
-                node=schema.vip_node(vip),
-                subnet_id=sid,
-                subnet_cidr=cidr,
-                vip_type=vtype,
+                phase=vip.phase,
+                message=vip.message,
+                node=vip.node,
+                subnet_id=vip.subnet_id,
+                subnet_cidr=vip.subnet_cidr,
+                vip_type=vip.vtype,
                 claim=key,
                 claim_state=row.state if row else None,
-                created=schema.created(vip),
+                created=schema.parse_time(vip.created),
             )
         )
     out.sort(key=lambda r: _ip_sort_key(r.ip))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,8 +66,8 @@ class Snapshot:
     warnings: list[str] = field(default_factory=list)
 
 
-def _owner_kinds(claims: list[Obj]) -> set[str]:
-    return {r.kind for c in claims for r in schema.owner_refs(c)}
+def _owner_kinds(claims: list[schema.ClaimRec]) -> set[str]:
+    return {r.kind for c in claims for r in c.owners}
 
 
 def snapshot(
@@ -78,27 +81,51 @@ def snapshot(
     """Claims (in `namespace`, None = all), every VpcIP, the Pods and StatefulSets in scope,
     other owner workloads only when some claim names one, and the ipamd policy."""
     tke = c.tke()
+    with paused_gc():
+        return _snapshot(c, tke, namespace, label_selector, chunk_size, with_pods)
 
-    def lst(res: Resource, ns: str | None, trim: Any, selector: str | None = None) -> list[Obj]:
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Parsing tens of thousands of objects makes no reference cycles; without this the cyclic
+    collector would scan every new dict again and again (about a fifth of the run time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _snapshot(
+    c: Cluster,
+    tke: api.TkeApi,
+    namespace: str | None,
+    label_selector: str | None,
+    chunk_size: int,
+    with_pods: bool,
+) -> Snapshot:
+    def lst(res: Resource, ns: str | None, trim: Any, selector: str | None = None) -> list[Any]:
         items, _ = c.list(res, ns, label_selector=selector, chunk_size=chunk_size, trim=trim)
         return items
 
     with ThreadPoolExecutor(max_workers=5) as pool:
-        f_claims = pool.submit(lst, tke.claims, namespace, schema.trim_claim, label_selector)
-        f_vips = pool.submit(lst, tke.vips, None, schema.trim_vip)
-        f_pods = pool.submit(lst, api.PODS, namespace, schema.trim_pod) if with_pods else None
-        f_sts = pool.submit(lst, api.STATEFULSETS, namespace, schema.trim_workload)
+        f_claims = pool.submit(lst, tke.claims, namespace, schema.claim_record, label_selector)
+        f_vips = pool.submit(lst, tke.vips, None, schema.vip_record)
+        f_pods = pool.submit(lst, api.PODS, namespace, schema.pod_record) if with_pods else None
+        f_sts = pool.submit(lst, api.STATEFULSETS, namespace, schema.workload_record)
         f_ipamd = pool.submit(read_ipamd, c)
         claims = f_claims.result()
         vips = f_vips.result()
         pods = f_pods.result() if f_pods else []
-        workloads: dict[str, list[Obj]] = {"StatefulSet": f_sts.result()}
+        workloads: dict[str, list[Any]] = {"StatefulSet": f_sts.result()}
         info = f_ipamd.result()
     warnings = [info.problem] if info.problem else []
     for kind, res in (("Deployment", api.DEPLOYMENTS), ("DaemonSet", api.DAEMONSETS)):
         if kind in _owner_kinds(claims):
             try:
-                workloads[kind] = lst(res, namespace, schema.trim_workload)
+                workloads[kind] = lst(res, namespace, schema.workload_record)
             except ApiError as e:
                 warnings.append(f"cannot list {res.qualified}: {e.message}")
     return Snapshot(Inventory.build(claims, vips, pods, workloads), info, warnings)

@@ -160,19 +160,14 @@ def is_set(flags: IpamdFlags, target: Target) -> bool:
         flags.expiry_invalid or flags.expiry != target.expiry
     ):
         return False
-    return target.cascade is None or (
-        not flags.cascade_invalid and flags.cascade == target.cascade
-    )
+    return target.cascade is None or (not flags.cascade_invalid and flags.cascade == target.cascade)
 
 
 def console_action(target: Target) -> str:
     """What to do on the add-on's "Update configuration" page."""
     if not isinstance(target.expiry, Unset):
         if target.expiry is None:
-            return (
-                "clear the expiration time of the static IP reclaiming policy "
-                "(never reclaim)"
-            )
+            return "clear the expiration time of the static IP reclaiming policy (never reclaim)"
         seconds = int(target.expiry.total_seconds())
         return (
             f"enter the expiration time {format_compact(target.expiry)} ({seconds} seconds) "
@@ -278,7 +273,9 @@ def uncovered_workloads(rows: Iterable[ClaimRow]) -> list[Uncovered]:
         groups.setdefault((o.kind, r.namespace, o.name), []).append(r.name)
     return [
         Uncovered(kind, ns, name, sorted(claims))
-        for (kind, ns, name), claims in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2]))
+        for (kind, ns, name), claims in sorted(
+            groups.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])
+        )
     ]
 
 
@@ -290,7 +287,11 @@ def uncovered_lines(found: list[Uncovered]) -> list[str]:
         f"{len(found)} existing workloads ({n_claims} static claims) will not cascade: their "
         "claims carry no ownerReference (only workloads created from now on are covered):"
     ]
-    lines += [f"  {u.kind}/{u.name} -n {u.namespace}: {len(u.claims)} claims" for u in found]
+    lines += [
+        f"  {u.kind}/{u.name} -n {u.namespace}: {len(u.claims)} "
+        + ("claim" if len(u.claims) == 1 else "claims")
+        for u in found
+    ]
     return lines
 
 
@@ -407,9 +408,7 @@ def config_warnings(flags: IpamdFlags | None) -> list[str]:
             "would not start with it; fix it with kubectl vip enable-cascade or disable-cascade"
         )
     if flags.duplicate_flags:
-        out.append(
-            "repeated flags (the last one wins): " + ", ".join(flags.duplicate_flags)
-        )
+        out.append("repeated flags (the last one wins): " + ", ".join(flags.duplicate_flags))
     return out
 
 
@@ -417,7 +416,11 @@ def expiry_text(flags: IpamdFlags) -> str:
     if flags.expiry_invalid:
         return f"invalid ({json.dumps(flags.expiry_raw)})"
     if flags.expiry is None:
-        how = "flag not set" if flags.expiry_raw is None else f"--{ipamd.EXPIRY_FLAG} {flags.expiry_raw}"
+        how = (
+            "flag not set"
+            if flags.expiry_raw is None
+            else f"--{ipamd.EXPIRY_FLAG} {flags.expiry_raw}"
+        )
         return f"never ({how})"
     return format_compact(flags.expiry)
 

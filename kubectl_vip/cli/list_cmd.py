@@ -18,6 +18,7 @@ SORT_KEYS = ("name", "age", "retained", "ip")
 
 EPILOG = """Examples:
 
+\b
   kubectl vip list -A                      # every claim in the cluster, with its state
   kubectl vip list -n db --state orphaned --state overdue -o json > plan.json
 """

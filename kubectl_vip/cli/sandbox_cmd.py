@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -52,6 +53,7 @@ def serve(
     ),
 ) -> None:
     """Serve an emulated cluster and print the kubeconfig to use; runs until stopped."""
+    gc.enable()  # a long-running server needs the cyclic collector that short commands skip
     g = common.globals_of(ctx)
     from ..sandbox import Sandbox
     from ..sandbox.scenarios import SCENARIOS

@@ -143,6 +143,14 @@ def forbidden(
     return StatusError(403, "Forbidden", msg, _details(name, group, resource))
 
 
+def forbidden_reason(resource: str, group: str, name: str, why: str) -> StatusError:
+    """Forbidden by admission (not RBAC): `<resource.group> "<name>" is forbidden: <why>`."""
+    what = f'{qualified(resource, group)} "{name}"' if name else qualified(resource, group)
+    return StatusError(
+        403, "Forbidden", f"{what} is forbidden: {why}", _details(name, group, resource)
+    )
+
+
 def unauthorized() -> StatusError:
     return StatusError(401, "Unauthorized", "Unauthorized")
 
@@ -165,6 +173,10 @@ def method_not_allowed(verb: str, resource: str, group: str) -> StatusError:
     )
 
 
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter."
+)
 EXPIRED_CONTINUE = (
     "The provided continue parameter is too old to display a consistent list result. You can "
     "start a new list without the continue parameter, or use the continue token in this "

@@ -71,8 +71,10 @@ class Fault:
     """An injected failure for matching requests (`*` matches anything).
 
     `times` counts how often it fires (-1: always). `latency` delays the answer (real seconds);
-    `reset` closes the connection without answering; `expire_continue` answers paged list
-    requests that carry a continue token with 410 Expired.
+    with `code=0` the request is then served normally. `reset` closes the connection without
+    answering; `expire_continue` answers paged list requests that carry a continue token with
+    410 Expired and a fresh token. `retry_after` adds the `Retry-After` header (and
+    `details.retryAfterSeconds`), which client-go honours by retrying 429s and 5xx.
     """
 
     verb: str = "*"
@@ -86,6 +88,7 @@ class Fault:
     latency: float = 0.0
     reset: bool = False
     expire_continue: bool = False
+    retry_after: int | None = None
     fired: int = 0
 
     def matches(self, req: RequestInfo) -> bool:

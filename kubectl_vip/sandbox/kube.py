@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from .clock import parse_rfc3339
+from .resources import ResourceType
 from .store import Event, Obj
 from .world import (
     ENI_IP,
@@ -40,8 +41,17 @@ class KubeControllers:
                 )
         elif ev.rtype is t.deployments and ev.type != "DELETED":
             self._rollout(ev.obj)
-        elif ev.rtype is t.namespaces and ev.type == "DELETED":
-            self._purge_namespace(ev.obj["metadata"]["name"])
+        elif ev.rtype is t.namespaces and ev.type != "DELETED":
+            spec = ev.obj.get("spec") or {}
+            if ev.obj["metadata"].get("deletionTimestamp") and "kubernetes" in (
+                spec.get("finalizers") or []
+            ):
+                self._finalize_namespace(ev.obj)
+        if ev.type == "DELETED" and ev.rtype.namespaced:
+            # content that held a Terminating namespace is gone: finish the namespace
+            ns = self.w.store.peek(t.namespaces, "", ev.obj["metadata"].get("namespace", ""))
+            if ns is not None and ns["metadata"].get("deletionTimestamp"):
+                self._finalize_namespace(ns)
         self._collect_garbage(ev)
 
     def tick(self) -> None:
@@ -60,10 +70,15 @@ class KubeControllers:
             return
         if meta.get("deletionTimestamp"):
             return
+        phase = pod.get("status", {}).get("phase", "Pending")
         if not pod.get("spec", {}).get("nodeName"):
             self._schedule(pod)
-        elif pod.get("status", {}).get("phase", "Pending") == "Pending" and not is_vpc_cni(pod):
+        elif phase == "Pending" and not is_vpc_cni(pod):
             self._start(pod, self._next_pod_ip(pod["spec"]["nodeName"]))
+        was = ((ev.old or {}).get("status") or {}).get("phase", "Pending")
+        ref = controller_ref(pod)
+        if ev.type == "MODIFIED" and was != phase and ref and ref.get("kind") == "StatefulSet":
+            self.reconcile_statefulset(meta["namespace"], ref["name"])  # its ready count moved
 
     def _candidate_nodes(self, pod: Obj) -> tuple[list[Obj], int]:
         nodes = self.w.store.objects(self.w.t.nodes)
@@ -281,7 +296,9 @@ class KubeControllers:
         def update(d: Obj) -> None:
             ann = d["metadata"].setdefault("annotations", {})
             if finished:
-                if meta["name"] == "tke-eni-ipamd" and meta["namespace"] == "kube-system":
+                stalled = self.w.stalled_at_generation
+                ipamd = meta["name"] == "tke-eni-ipamd" and meta["namespace"] == "kube-system"
+                if ipamd and stalled is not None and gen > stalled:
                     self.w.sweep_stalled = False  # restarted ipamd resumes its expiry sweep
                 ann.pop("sandbox.kubectl-vip/rollout-started", None)
                 if not ann:
@@ -330,6 +347,9 @@ class KubeControllers:
     # -------------------------------------------------------------- garbage collection
 
     def _collect_garbage(self, ev: Event) -> None:
+        """The garbage collector: Background deletes dependents once their owner is gone,
+        Orphan strips the owner's references, Foreground deletes the dependents first and lets
+        the owner go once no dependent with blockOwnerDeletion is left."""
         meta = ev.obj.get("metadata", {})
         uid = meta.get("uid")
         if not uid:
@@ -340,36 +360,67 @@ class KubeControllers:
             for rtype, dep in store.dependents(uid):
                 refs = dep["metadata"].get("ownerReferences") or []
                 live = [r for r in refs if r.get("uid") != uid and self._owner_exists(r, dep)]
-                if live:
+                if live:  # other owners remain: only the dangling reference goes
+                    self._strip_owner(rtype, dep, uid)
                     continue
                 self.w.delete(rtype, dep["metadata"].get("namespace", ""), dep["metadata"]["name"])
+            # a Foreground-deleted owner waits for its blocking dependents
+            for ref in meta.get("ownerReferences") or []:
+                self._finish_foreground(ref, ev.obj)
         elif meta.get("deletionTimestamp") and "orphan" in finalizers:
             for rtype, dep in store.dependents(uid):
-
-                def strip(o: Obj, uid: str = uid) -> None:
-                    refs = [
-                        r for r in o["metadata"].get("ownerReferences") or [] if r.get("uid") != uid
-                    ]
-                    if refs:
-                        o["metadata"]["ownerReferences"] = refs
-                    else:
-                        o["metadata"].pop("ownerReferences", None)
-
-                store.mutate(
-                    rtype,
-                    dep["metadata"].get("namespace", ""),
-                    dep["metadata"]["name"],
-                    strip,
-                    manager="kube-controller-manager",
-                )
+                self._strip_owner(rtype, dep, uid)
             store.remove_finalizer(ev.rtype, meta.get("namespace", ""), meta["name"], "orphan")
         elif meta.get("deletionTimestamp") and "foregroundDeletion" in finalizers:
             for rtype, dep in store.dependents(uid):
-                self.w.delete(rtype, dep["metadata"].get("namespace", ""), dep["metadata"]["name"])
-            if not store.dependents(uid):
+                if not dep["metadata"].get("deletionTimestamp"):
+                    self.w.delete(
+                        rtype,
+                        dep["metadata"].get("namespace", ""),
+                        dep["metadata"]["name"],
+                        propagation="Foreground",
+                    )
+            if not self._blocking(uid):
                 store.remove_finalizer(
                     ev.rtype, meta.get("namespace", ""), meta["name"], "foregroundDeletion"
                 )
+
+    def _blocking(self, uid: str) -> bool:
+        return any(
+            r.get("uid") == uid and r.get("blockOwnerDeletion")
+            for _, dep in self.w.store.dependents(uid)
+            for r in dep["metadata"].get("ownerReferences") or []
+        )
+
+    def _finish_foreground(self, ref: dict[str, Any], dependent: Obj) -> None:
+        rtype = self.w.store.registry.for_api_version(
+            str(ref.get("apiVersion", "")), str(ref.get("kind", ""))
+        )
+        if rtype is None:
+            return
+        ns = dependent["metadata"].get("namespace", "") if rtype.namespaced else ""
+        owner = self.w.store.peek(rtype, ns, str(ref.get("name", "")))
+        if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
+            return
+        om = owner["metadata"]
+        if "foregroundDeletion" in (om.get("finalizers") or []) and not self._blocking(om["uid"]):
+            self.w.store.remove_finalizer(rtype, ns, om["name"], "foregroundDeletion")
+
+    def _strip_owner(self, rtype: ResourceType, dep: Obj, uid: str) -> None:
+        def strip(o: Obj) -> None:
+            refs = [r for r in o["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+            if refs:
+                o["metadata"]["ownerReferences"] = refs
+            else:
+                o["metadata"].pop("ownerReferences", None)
+
+        self.w.store.mutate(
+            rtype,
+            dep["metadata"].get("namespace", ""),
+            dep["metadata"]["name"],
+            strip,
+            manager="kube-controller-manager",
+        )
 
     def _owner_exists(self, ref: dict[str, Any], dependent: Obj) -> bool:
         api, kind = ref.get("apiVersion", ""), ref.get("kind", "")
@@ -381,8 +432,29 @@ class KubeControllers:
         )
         return owner is not None and owner["metadata"].get("uid") == ref.get("uid")
 
-    def _purge_namespace(self, namespace: str) -> None:
-        for rtype in self.w.store.registry.types:
-            if rtype.namespaced:
-                for obj in list(self.w.store.objects(rtype, namespace)):
-                    self.w.delete(rtype, namespace, obj["metadata"]["name"])
+    def _finalize_namespace(self, ns: Obj) -> None:
+        """The namespace controller: delete everything in a Terminating namespace, then drop its
+        `kubernetes` finalizer, which lets the namespace go."""
+        name = ns["metadata"]["name"]
+        if "kubernetes" not in ((ns.get("spec") or {}).get("finalizers") or []):
+            return
+        namespaced = [rt for rt in self.w.store.registry.types if rt.namespaced]
+        for _ in range(5):  # controllers may react to a deletion by creating more
+            deleted = False
+            for rtype in namespaced:
+                for obj in list(self.w.store.objects(rtype, name)):
+                    if not obj["metadata"].get("deletionTimestamp"):
+                        self.w.delete(rtype, name, obj["metadata"]["name"])
+                        deleted = True
+            if not deleted:
+                break
+
+        def finalize(o: Obj) -> None:
+            spec = o.setdefault("spec", {})
+            spec["finalizers"] = [f for f in spec.get("finalizers") or [] if f != "kubernetes"]
+            if not spec["finalizers"]:
+                del spec["finalizers"]
+
+        if any(self.w.store.objects(rt, name) for rt in namespaced):
+            return  # content with finalizers of its own: the namespace stays Terminating
+        self.w.store.mutate(self.w.t.namespaces, "", name, finalize, manager="namespace-controller")

@@ -570,6 +570,7 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
     b = B(sb)
     w = b.w
     store = w.store
+    sb.clock.advance(HISTORY)  # seeded as of the present, not as a played history
     listeners, store.listeners = store.listeners, []
     try:
         namespaces = [f"team-{i:02d}" for i in range(max(1, min(50, size // 200)))]

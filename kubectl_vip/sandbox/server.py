@@ -16,12 +16,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from . import apierrors, patching
+from . import apierrors, patching, protobuf
 from .apierrors import StatusError
 from .controls import ADMIN, RequestInfo, User
 from .resources import ResourceType
 from .selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
-from .store import Entry, Obj, Preconditions, dumps
+from .store import Entry, Obj, Preconditions, decode_continue, dumps, encode_continue
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -50,6 +50,10 @@ class _Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK hold every response back ~40 ms
+    disable_nagle_algorithm = True
+    _retry_after: int | None = None
     server: _Server
     server_version = "kube-apiserver-sandbox"
     sys_version = ""
@@ -63,9 +67,17 @@ class Handler(BaseHTTPRequestHandler):
         # Date follows the virtual clock: clients may take it as the server's "now"
         return email.utils.format_datetime(self.server.sandbox.clock.now(), usegmt=True)
 
-    def _send(self, code: int, body: bytes, content_type: str = "application/json") -> None:
+    def _send(
+        self,
+        code: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(code)
         self.send_header("Content-Type", content_type)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
@@ -76,7 +88,11 @@ class Handler(BaseHTTPRequestHandler):
         self._send(code, dumps(doc))
 
     def _send_error(self, err: StatusError) -> None:
-        self._send_json(err.code, err.body())
+        extra = {}
+        if self._retry_after is not None:
+            extra["Retry-After"] = str(self._retry_after)
+            self._retry_after = None
+        self._send(err.code, dumps(err.body()), headers=extra)
 
     def _read_body(self) -> bytes:
         n = int(self.headers.get("Content-Length") or 0)
@@ -104,6 +120,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         sb = self.server.sandbox
+        self._retry_after = None
         body = self._read_body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
@@ -141,9 +158,13 @@ class Handler(BaseHTTPRequestHandler):
                     self._reset()
                     return
                 if fault.expire_continue:
-                    raise apierrors.expired_continue(query.get("continue", ""))
+                    raise _expired(query.get("continue", ""))
                 if fault.code:
-                    raise StatusError(fault.code, fault.reason, fault.message)
+                    self._retry_after = fault.retry_after
+                    details = None
+                    if fault.retry_after is not None:
+                        details = {"retryAfterSeconds": fault.retry_after}
+                    raise StatusError(fault.code, fault.reason, fault.message, details)
             self._authorize(user, req, rtype)
             self._serve(rtype, req, body, user)
         except StatusError as e:
@@ -221,7 +242,7 @@ class Handler(BaseHTTPRequestHandler):
         sb = self.server.sandbox
         store = sb.store
         q = req.query
-        dry_run = _dry_run(q)
+        dry_run = _dry_run(q, req.verb) if req.verb != "delete" else False
         manager = q.get("fieldManager") or (self.headers.get("User-Agent", "unknown").split("/")[0])
         if req.verb == "get":
             self._send(200, _entry(store, rtype, req.namespace, req.name).raw)
@@ -264,7 +285,7 @@ class Handler(BaseHTTPRequestHandler):
                 )
             self._send_json(200, updated)
         elif req.verb == "delete":
-            self._delete(rtype, req, body, dry_run)
+            self._delete(rtype, req, body)
         elif req.verb == "deletecollection":
             labels, fields = _selectors(rtype, q)
             entries, *_ = store.list(rtype, req.namespace or None, labels=labels, fields=fields)
@@ -299,6 +320,8 @@ class Handler(BaseHTTPRequestHandler):
                 "resourceVersionMatch",
                 "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
             )
+        if token:
+            decode_continue(token)  # a bad token is reported before a bad combination
         if token and rv not in ("", "0"):
             raise apierrors.bad_request(
                 "specifying resource version is not allowed when using continue"
@@ -376,34 +399,15 @@ class Handler(BaseHTTPRequestHandler):
             pass
         self.close_connection = True
 
-    def _delete(self, rtype: ResourceType, req: RequestInfo, body: bytes, dry_run: bool) -> None:
+    def _delete(self, rtype: ResourceType, req: RequestInfo, body: bytes) -> None:
         store = self.server.sandbox.store
-        opts: dict[str, Any] = {}
-        if body.strip():
-            try:
-                opts = json.loads(body)
-            except ValueError as e:
-                raise apierrors.bad_request(f"error decoding DeleteOptions: {e}") from None
-        q = req.query
-        propagation = opts.get("propagationPolicy") or q.get("propagationPolicy") or "Background"
-        if opts.get("orphanDependents") is True:
-            propagation = "Orphan"
-        if propagation not in ("Background", "Foreground", "Orphan"):
-            raise apierrors.invalid(
-                "DeleteOptions",
-                "meta.k8s.io",
-                "",
-                [
-                    (
-                        "FieldValueNotSupported",
-                        "propagationPolicy",
-                        f'Unsupported value: "{propagation}": supported values: '
-                        '"Foreground", "Background", "Orphan", "nil"',
-                    )
-                ],
-            )
-        dry_run = dry_run or "All" in (opts.get("dryRun") or [])
+        opts = _delete_options(body, req.query)
+        dry_run = bool(opts.get("dryRun"))
         pre = opts.get("preconditions") or {}
+        orphan = opts.get("orphanDependents")
+        propagation = opts.get("propagationPolicy")
+        if orphan is not None:
+            propagation = "Orphan" if orphan else "Background"
         obj, removed = store.delete(
             rtype,
             req.namespace,
@@ -412,8 +416,9 @@ class Handler(BaseHTTPRequestHandler):
             propagation=propagation,
             dry_run=dry_run,
         )
-        if removed and rtype.custom:
-            details: dict[str, Any] = {"name": req.name, "group": rtype.group, "kind": rtype.plural}
+        if removed and rtype.plural not in RETURNS_DELETED_OBJECT:
+            # finalizeDelete: "Yes we set Kind field to resource."
+            details = _details_of(rtype, req.name)
             details["uid"] = obj["metadata"].get("uid")
             self._send_json(
                 200,
@@ -425,14 +430,74 @@ class Handler(BaseHTTPRequestHandler):
                     "details": details,
                 },
             )
-        else:
-            self._send_json(200, obj)
+            return
+        # 202 only where a client asked for cascading with the deprecated field
+        self._send_json(202 if not removed and orphan is False else 200, obj)
+
+
+# kinds whose registry sets ReturnDeletedObject (the rest answer an immediate delete with Status)
+RETURNS_DELETED_OBJECT = frozenset({"pods", "namespaces"})
+
+
+def _details_of(rtype: ResourceType, name: str) -> dict[str, Any]:
+    details: dict[str, Any] = {"name": name}
+    if rtype.group:
+        details["group"] = rtype.group
+    details["kind"] = rtype.plural
+    return details
+
+
+def _delete_options(body: bytes, q: dict[str, str]) -> dict[str, Any]:
+    """DeleteOptions from the body, else from the query, validated as apiserver does."""
+    opts: dict[str, Any] = {}
+    if body.strip():
+        try:
+            doc = json.loads(body)
+        except ValueError as e:
+            raise apierrors.bad_request(f"error decoding DeleteOptions: {e}") from None
+        if not isinstance(doc, dict):
+            raise apierrors.bad_request("the request body must be a DeleteOptions object")
+        opts = doc
+    else:
+        if "propagationPolicy" in q:
+            opts["propagationPolicy"] = q["propagationPolicy"]
+        if "orphanDependents" in q:
+            opts["orphanDependents"] = q["orphanDependents"].lower() in ("true", "1", "t")
+        if "dryRun" in q:
+            opts["dryRun"] = [q["dryRun"]]
+        if "gracePeriodSeconds" in q:
+            opts["gracePeriodSeconds"] = _int(q["gracePeriodSeconds"], "gracePeriodSeconds")
+    causes: list[tuple[str, str, str]] = []
+    policy = opts.get("propagationPolicy")
+    if opts.get("orphanDependents") is not None and policy is not None:
+        causes.append(
+            (
+                "FieldValueInvalid",
+                "propagationPolicy",
+                f"Invalid value: {json.dumps(policy)}: orphanDependents and deletionPropagation "
+                "cannot be both set",
+            )
+        )
+    if policy is not None and policy not in ("Foreground", "Background", "Orphan"):
+        causes.append(
+            (
+                "FieldValueNotSupported",
+                "propagationPolicy",
+                f"Unsupported value: {json.dumps(policy)}: supported values: "
+                '"Foreground", "Background", "Orphan", "nil"',
+            )
+        )
+    if causes:
+        raise apierrors.invalid("DeleteOptions", "meta.k8s.io", "", causes)
+    _check_dry_run([str(v) for v in opts.get("dryRun") or []], "DeleteOptions")
+    return opts
 
 
 def verb_for(method: str, rtype: ResourceType, name: str, query: dict[str, str]) -> str:
     if method in ("GET", "HEAD"):
         if not name:
-            return "watch" if query.get("watch") in ("true", "1") else "list"
+            watch = query.get("watch", "").lower() in ("true", "1", "t")  # Go's ParseBool
+            return "watch" if watch else "list"
         return "get"
     if method == "DELETE":
         return "delete" if name else "deletecollection"
@@ -447,13 +512,49 @@ def _entry(store: Any, rtype: ResourceType, namespace: str, name: str) -> Entry:
         return e
 
 
-def _dry_run(q: dict[str, str]) -> bool:
+_OPTIONS_KIND = {
+    "create": "CreateOptions",
+    "update": "UpdateOptions",
+    "patch": "PatchOptions",
+    "delete": "DeleteOptions",
+    "deletecollection": "DeleteOptions",
+}
+
+
+def _dry_run(q: dict[str, str], verb: str) -> bool:
     value = q.get("dryRun")
-    if value is None or value == "":
+    if value is None or verb not in _OPTIONS_KIND:
         return False
-    if value != "All":
-        raise apierrors.bad_request(f'Invalid dry run value: "{value}"; must be "All"')
+    _check_dry_run([value], _OPTIONS_KIND[verb])
     return True
+
+
+def _check_dry_run(values: list[str], options_kind: str) -> None:
+    """metav1 validation.ValidateDryRun: only "All" is known."""
+    if any(v != "All" for v in values):
+        shown = ", ".join(json.dumps(v) for v in values)
+        raise apierrors.invalid(
+            options_kind,
+            "meta.k8s.io",
+            "",
+            [
+                (
+                    "FieldValueNotSupported",
+                    "dryRun",
+                    f'Unsupported value: []string{{{shown}}}: supported values: "All"',
+                )
+            ],
+        )
+
+
+def _expired(token: str) -> StatusError:
+    """410 for a continue token that is too old, with a token to go on at the latest version
+    (etcd3 handleCompactedErrorForPaging: same start key, rv -1)."""
+    try:
+        _, start = decode_continue(token)
+    except StatusError:
+        return StatusError(410, "Expired", apierrors.CONTINUE_EXPIRED)
+    return apierrors.expired_continue(encode_continue(-1, start))
 
 
 def _int(text: str, what: str) -> int:
@@ -480,8 +581,13 @@ def _list_options_invalid(field: str, body: str) -> StatusError:
 
 
 def _decode(body: bytes, content_type: str) -> Obj:
+    media = content_type.split(";")[0].strip().lower()
+    if media == protobuf.PROTOBUF:
+        return protobuf.decode_access_review(body)
+    if media not in ("", "application/json", "application/yaml", "*/*"):
+        raise apierrors.unsupported_media_type(["application/json", "application/yaml"])
     try:
-        doc = yaml.safe_load(body) if "yaml" in content_type else json.loads(body)
+        doc = yaml.safe_load(body) if media == "application/yaml" else json.loads(body)
     except (ValueError, yaml.YAMLError) as e:
         raise apierrors.bad_request(f"error decoding request body: {e}") from None
     if not isinstance(doc, dict):

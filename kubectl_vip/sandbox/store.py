@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import base64
 import bisect
+import builtins
 import copy
 import json
+import posixpath
 import re
 import threading
 import uuid
@@ -91,20 +93,98 @@ def _body(obj: Obj) -> dict[str, Any]:
 
 
 def encode_continue(rv: int, start: str) -> str:
+    """apiserver's token: base64url (no padding) of {"v", "rv", "start"}; `start` is the etcd key
+    after the list's key prefix (`name\\x00`, or `namespace/name\\x00` across namespaces)."""
     raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _invalid_token(text: str) -> StatusError:
+    return apierrors.bad_request(f"invalid continue token: continue key is not valid{text}")
+
+
 def decode_continue(token: str) -> tuple[int, str]:
+    """(resourceVersion, start key) with apiserver's checks and messages (storage/continue.go).
+
+    rv < 0 means "continue at the latest resourceVersion" (tokens handed out with 410 Expired).
+    """
+    bad = next((i for i, c in enumerate(token) if c not in _B64URL), None)
+    if bad is None and len(token) % 4 == 1:
+        bad = len(token) - 1
+    if bad is not None:
+        raise _invalid_token(f": illegal base64 data at input byte {bad}")
     try:
-        padded = token + "=" * (-len(token) % 4)
-        doc = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if doc.get("v") != "meta.k8s.io/v1":
-            raise ValueError("continue key is not valid: incorrect encoded start resourceVersion")
-        return int(doc["rv"]), str(doc["start"])
-    except (ValueError, KeyError, TypeError) as e:
-        text = str(e) if "continue key" in str(e) else f"continue key is not valid: {e}"
-        raise apierrors.bad_request(f"invalid continue token: {text}") from None
+        doc = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except ValueError as e:
+        raise _invalid_token(f": {e}") from None
+    if not isinstance(doc, dict):
+        raise _invalid_token(": json: cannot unmarshal into Go value of type storage.continueToken")
+    version = doc.get("v")
+    if version != "meta.k8s.io/v1":
+        raise _invalid_token(f": server does not recognize this encoded version {version or ''}")
+    rv, start = doc.get("rv", 0), doc.get("start", "")
+    if not isinstance(rv, int) or not isinstance(start, str):
+        raise _invalid_token(": json: cannot unmarshal into Go value of type storage.continueToken")
+    if rv == 0:
+        raise _invalid_token(": incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    if not start:
+        raise _invalid_token(": encoded start key empty (version meta.k8s.io/v1)")
+    # path.Clean keeps a client from ranging outside the list's key prefix
+    key = start if start.startswith("/") else "/" + start
+    cleaned = posixpath.normpath(key)
+    if cleaned.startswith("//"):
+        cleaned = "/" + cleaned.lstrip("/")
+    if cleaned != key:
+        raise _invalid_token(f": {start}")
+    return rv, start
+
+
+def _sort_key(key: Key) -> Key:
+    """(namespace, name) → a tuple that sorts as the etcd key `namespace/name` does."""
+    return (key[0] + "/", key[1])
+
+
+GC_FINALIZERS = ("orphan", "foregroundDeletion")
+
+
+def _gc_finalizers(current: list[str], propagation: str | None) -> list[str]:
+    """The finalizers a delete leaves (registry/generic/registry/store.go
+    deletionFinalizersForGarbageCollection): the policy replaces either GC finalizer."""
+    if propagation is None:
+        return current
+    new = [f for f in current if f not in GC_FINALIZERS]
+    if propagation == "Orphan":
+        new.append("orphan")
+    elif propagation == "Foreground":
+        new.append("foregroundDeletion")
+    return current if set(new) == set(current) else new
+
+
+def _is_namespace(rtype: ResourceType) -> bool:
+    return rtype.plural == "namespaces" and not rtype.group
+
+
+def _namespace_finalizers(rtype: ResourceType, obj: Obj) -> bool:
+    return _is_namespace(rtype) and bool((obj.get("spec") or {}).get("finalizers"))
+
+
+def _namespace_defaults(obj: Obj) -> None:
+    """What the Namespace strategy and defaults set on create: phase Active, the `kubernetes`
+    finalizer, and the `kubernetes.io/metadata.name` label."""
+    meta = _meta(obj)
+    labels = meta.get("labels") or {}
+    labels["kubernetes.io/metadata.name"] = meta.get("name", "")
+    meta["labels"] = labels
+    spec = obj.get("spec") or {}
+    finalizers = list(spec.get("finalizers") or [])
+    if "kubernetes" not in finalizers:
+        finalizers.append("kubernetes")
+    spec["finalizers"] = finalizers
+    obj["spec"] = spec
+    obj["status"] = {"phase": "Active"}
 
 
 class Store:
@@ -115,6 +195,7 @@ class Store:
         self.changed = threading.Condition(self.lock)
         self.rv = 1000
         self._data: dict[str, dict[Key, Entry]] = {t.key: {} for t in registry.types}
+        # sorted (namespace + "/", name): the order of etcd's `namespace/name` keys
         self._keys: dict[str, list[Key]] = {t.key: [] for t in registry.types}
         self._owners: dict[str, set[tuple[str, Key]]] = {}
         self.history: deque[Event] = deque(maxlen=_HISTORY)
@@ -148,22 +229,31 @@ class Store:
             return [e.obj for e in self._iter_entries(rtype, namespace, None)]
 
     def _iter_entries(
-        self, rtype: ResourceType, namespace: str | None, after: Key | None
+        self, rtype: ResourceType, namespace: str | None, start: str | None
     ) -> Iterator[Entry]:
+        """Entries in etcd key order, from `start` (a key after the list's prefix, inclusive;
+        continue tokens end theirs in NUL to start just after the last item)."""
         keys = self._keys[rtype.key]
         data = self._data[rtype.key]
-        if namespace is not None and rtype.namespaced:
-            lo = bisect.bisect_left(keys, (namespace, ""))
-            if after is not None and after >= (namespace, ""):
-                lo = bisect.bisect_right(keys, after)
-            for k in keys[lo:]:
-                if k[0] != namespace:
-                    break
-                yield data[k]
-        else:
-            lo = bisect.bisect_right(keys, after) if after is not None else 0
-            for k in keys[lo:]:
-                yield data[k]
+        scoped = namespace is not None and rtype.namespaced
+        lo = 0
+        if scoped:
+            assert namespace is not None
+            lo = bisect.bisect_left(keys, (namespace + "/", ""))
+        if start is not None:
+            if scoped:
+                begin: tuple[str, str] = (f"{namespace}/", start)
+            elif rtype.namespaced:
+                ns, sep, name = start.partition("/")
+                begin = (ns + "/", name) if sep else (start, "")
+            else:
+                begin = ("/", start)
+            lo = max(lo, bisect.bisect_left(keys, begin))
+        prefix = f"{namespace}/" if scoped else None
+        for sk in keys[lo:]:
+            if prefix is not None and sk[0] != prefix:
+                break
+            yield data[(sk[0][:-1], sk[1])]
 
     def list(
         self,
@@ -174,24 +264,24 @@ class Store:
         fields: FieldSelector | None = None,
         limit: int = 0,
         continue_token: str = "",
-    ) -> tuple[list[Entry], int, str, int | None]:
+    ) -> tuple[builtins.list[Entry], int, str, int | None]:
         """Returns (entries, list resourceVersion, next continue token, remainingItemCount)."""
         with self.lock:
             list_rv = self.rv
-            after: Key | None = None
+            start: str | None = None
             if continue_token:
-                list_rv, start = decode_continue(continue_token)
-                ns, _, name = start.rstrip("\x00").partition("/")
-                after = (ns, name)
+                token_rv, start = decode_continue(continue_token)
+                if token_rv > 0:  # rv < 0: continue at the latest version
+                    list_rv = token_rv
             name_only = fields.exact_name() if fields is not None else None
-            out: list[Entry] = []
+            out: builtins.list[Entry] = []
             last: Key | None = None
             more = False
             source: Iterator[Entry]
             if name_only is not None and not continue_token:
                 source = iter(self._by_name(rtype, namespace, name_only))
             else:
-                source = self._iter_entries(rtype, namespace, after)
+                source = self._iter_entries(rtype, namespace, start)
             for e in source:
                 if labels is not None and not labels.matches(e.obj["metadata"].get("labels")):
                     continue
@@ -206,26 +296,29 @@ class Store:
             token = ""
             remaining: int | None = None
             if more and last is not None:
-                token = encode_continue(list_rv, f"{last[0]}/{last[1]}\x00")
+                scoped = namespace is not None and rtype.namespaced
+                key = f"{last[0]}/{last[1]}" if rtype.namespaced and not scoped else last[1]
+                token = encode_continue(list_rv, key + "\x00")
                 if labels is None and fields is None:
                     keys = self._keys[rtype.key]
-                    if namespace is not None and rtype.namespaced:
-                        hi = bisect.bisect_left(keys, (namespace + "\x00", ""))
-                    else:
-                        hi = len(keys)
-                    remaining = hi - bisect.bisect_right(keys, last)
+                    hi = len(keys)
+                    if scoped:
+                        hi = bisect.bisect_left(keys, (f"{namespace}/\x00", ""))
+                    remaining = hi - bisect.bisect_right(keys, _sort_key(last))
             return out, list_rv, token, remaining
 
-    def _by_name(self, rtype: ResourceType, namespace: str | None, name: str) -> list[Entry]:
+    def _by_name(
+        self, rtype: ResourceType, namespace: str | None, name: str
+    ) -> builtins.list[Entry]:
         data = self._data[rtype.key]
         if not rtype.namespaced or namespace is not None:
             e = data.get(((namespace or "") if rtype.namespaced else "", name))
             return [e] if e is not None else []
-        return [data[k] for k in self._keys[rtype.key] if k[1] == name]
+        return [data[(sk[0][:-1], sk[1])] for sk in self._keys[rtype.key] if sk[1] == name]
 
-    def dependents(self, uid: str) -> list[tuple[ResourceType, Obj]]:
+    def dependents(self, uid: str) -> builtins.list[tuple[ResourceType, Obj]]:
         with self.lock:
-            out = []
+            out: builtins.list[tuple[ResourceType, Obj]] = []
             for tkey, key in sorted(self._owners.get(uid, ())):
                 e = self._data[tkey].get(key)
                 if e is not None:
@@ -245,7 +338,7 @@ class Store:
             if not o:
                 return set()
             refs = o.get("metadata", {}).get("ownerReferences") or []
-            return {r.get("uid") for r in refs if isinstance(r, dict) and r.get("uid")}
+            return {str(r["uid"]) for r in refs if isinstance(r, dict) and r.get("uid")}
 
         before, after = uids(old), uids(new)
         for u in before - after:
@@ -266,15 +359,16 @@ class Store:
             _meta(new)["resourceVersion"] = str(rv)
             entry = Entry(new)
             if old_entry is None:
-                bisect.insort(self._keys[rtype.key], key)
+                bisect.insort(self._keys[rtype.key], _sort_key(key))
             data[key] = entry
             obj, raw = new, entry.raw
         else:
             assert old is not None
             del data[key]
             keys = self._keys[rtype.key]
-            i = bisect.bisect_left(keys, key)
-            if i < len(keys) and keys[i] == key:
+            sk = _sort_key(key)
+            i = bisect.bisect_left(keys, sk)
+            if i < len(keys) and keys[i] == sk:
                 del keys[i]
             # a DELETED event carries the last state, with a fresh resourceVersion
             obj = copy.copy(old)
@@ -304,7 +398,9 @@ class Store:
             self._dispatching = False
 
     def _managed(self, obj: Obj, manager: str, subresource: str = "") -> None:
-        fields = {f"f:{k}": {} for k in obj if k not in ("apiVersion", "kind", "metadata")}
+        fields: dict[str, Any] = {
+            f"f:{k}": {} for k in obj if k not in ("apiVersion", "kind", "metadata")
+        }
         meta = _meta(obj)
         entries = [
             m
@@ -378,8 +474,17 @@ class Store:
                         "on the request"
                     )
                 ns_type = self.registry.by_key["namespaces"]
-                if self.peek(ns_type, "", namespace) is None:
+                ns_obj = self.peek(ns_type, "", namespace)
+                if ns_obj is None:
                     raise apierrors.not_found("namespaces", "", namespace)
+                if ns_obj["metadata"].get("deletionTimestamp"):
+                    raise apierrors.forbidden_reason(
+                        rtype.plural,
+                        rtype.group,
+                        name,
+                        f"unable to create new content in namespace {namespace} because it is "
+                        "being terminated",
+                    )
                 meta["namespace"] = namespace
             else:
                 meta.pop("namespace", None)
@@ -391,6 +496,8 @@ class Store:
                 raise apierrors.already_exists(rtype.plural, rtype.group, name, deleting=deleting)
             obj["apiVersion"] = rtype.group_version
             obj["kind"] = rtype.kind
+            if _is_namespace(rtype):
+                _namespace_defaults(obj)
             meta["uid"] = str(uuid.uuid4())
             meta["creationTimestamp"] = rfc3339(self.clock.now())
             meta.pop("deletionTimestamp", None)
@@ -483,10 +590,16 @@ class Store:
             self._managed(obj, manager)
             if dry_run:
                 return obj
-            if cur_meta.get("deletionTimestamp") and not meta.get("finalizers"):
-                self._commit(rtype, key, None, "DELETED")
+            if (
+                cur_meta.get("deletionTimestamp")
+                and not meta.get("finalizers")
+                and not _namespace_finalizers(rtype, obj)
+            ):
+                # the last finalizer is gone: the object is deleted, and the answer is its last
+                # stored state at the deletion's resourceVersion
+                ev = self._commit(rtype, key, None, "DELETED")
                 self._dispatch()
-                return obj
+                return copy.deepcopy(ev.obj)
             self._commit(rtype, key, obj, "MODIFIED")
             self._dispatch()
             return copy.deepcopy(obj)
@@ -524,10 +637,17 @@ class Store:
         name: str,
         *,
         preconditions: Preconditions | None = None,
-        propagation: str = "Background",
+        propagation: str | None = "Background",
         dry_run: bool = False,
     ) -> tuple[Obj, bool]:
-        """Returns (object as last seen, removed now?)."""
+        """Returns (object as the delete left it, removed now?).
+
+        As the generic registry does: an object with finalizers (or given one by the
+        Foreground/Orphan policy, whether or not it has dependents) is only marked with a
+        deletionTimestamp and stays until the finalizers are removed; a Namespace stays while its
+        `spec.finalizers` are set (the namespace controller empties it). `propagation` None keeps
+        the GC finalizers the object already has.
+        """
         with self.lock:
             namespace = namespace if rtype.namespaced else ""
             key = (namespace, name)
@@ -536,6 +656,12 @@ class Store:
                 raise apierrors.not_found(rtype.plural, rtype.group, name)
             cur = current.obj
             meta = cur["metadata"]
+            if _is_namespace(rtype) and (
+                not meta.get("deletionTimestamp") or _namespace_finalizers(rtype, cur)
+            ):
+                return self._delete_namespace(
+                    rtype, key, cur, preconditions or Preconditions(), propagation, dry_run
+                )
             if preconditions is not None:
                 if preconditions.uid and preconditions.uid != meta.get("uid"):
                     raise apierrors.precondition_failed(
@@ -558,32 +684,75 @@ class Store:
                         f"in record ({meta.get('resourceVersion')}). The object might have been "
                         "modified",
                     )
-            finalizers = list(meta.get("finalizers") or [])
-            if propagation == "Foreground" and "foregroundDeletion" not in finalizers:
-                if self._owners.get(str(meta.get("uid"))):
-                    finalizers.append("foregroundDeletion")
-            elif propagation == "Orphan" and "orphan" not in finalizers:
-                if self._owners.get(str(meta.get("uid"))):
-                    finalizers.append("orphan")
-            if dry_run:
-                return copy.deepcopy(cur), not finalizers
-            if finalizers:
-                if meta.get("deletionTimestamp") and finalizers == meta.get("finalizers"):
-                    return copy.deepcopy(cur), False
-                new = copy.deepcopy(cur)
-                nm = new["metadata"]
-                nm.setdefault("deletionTimestamp", rfc3339(self.clock.now()))
-                nm.setdefault("deletionGracePeriodSeconds", 0)
-                nm["finalizers"] = finalizers
-                if "generation" in nm:
-                    nm["generation"] = int(nm["generation"]) + 1
-                self._commit(rtype, key, new, "MODIFIED")
+            old_finalizers = list(meta.get("finalizers") or [])
+            finalizers = _gc_finalizers(old_finalizers, propagation)
+            if not finalizers:
+                if dry_run:
+                    return copy.deepcopy(cur), True
+                snapshot = copy.deepcopy(cur)
+                self._commit(rtype, key, None, "DELETED")
                 self._dispatch()
-                return copy.deepcopy(new), False
-            snapshot = copy.deepcopy(cur)
-            self._commit(rtype, key, None, "DELETED")
+                return snapshot, True
+            if meta.get("deletionTimestamp") and finalizers == old_finalizers:
+                return copy.deepcopy(cur), False  # already being deleted: nothing to change
+            new = copy.deepcopy(cur)
+            nm = new["metadata"]
+            if not nm.get("deletionTimestamp"):
+                nm["deletionTimestamp"] = rfc3339(self.clock.now())
+                if int(nm.get("generation") or 0) > 0:
+                    nm["generation"] = int(nm["generation"]) + 1
+            nm["deletionGracePeriodSeconds"] = 0
+            if finalizers:
+                nm["finalizers"] = finalizers
+            else:
+                nm.pop("finalizers", None)
+            if dry_run:
+                return new, False
+            self._commit(rtype, key, new, "MODIFIED")
             self._dispatch()
-            return snapshot, True
+            return copy.deepcopy(new), False
+
+    def _delete_namespace(
+        self,
+        rtype: ResourceType,
+        key: Key,
+        cur: Obj,
+        pre: Preconditions,
+        propagation: str | None,
+        dry_run: bool,
+    ) -> tuple[Obj, bool]:
+        """registry/core/namespace/storage.go Delete: the first delete only marks the namespace
+        Terminating; it goes once the namespace controller has emptied `spec.finalizers`."""
+        meta = cur["metadata"]
+        name = meta["name"]
+        for what, want, have in (
+            ("UID", pre.uid, meta.get("uid")),
+            ("ResourceVersion", pre.resource_version, meta.get("resourceVersion")),
+        ):
+            if want and want != have:
+                raise apierrors.conflict(
+                    "namespaces",
+                    "",
+                    name,
+                    f"Precondition failed: {what} in precondition: {want}, {what} in object "
+                    f"meta: {have}",
+                )
+        if meta.get("deletionTimestamp"):
+            return copy.deepcopy(cur), False
+        new = copy.deepcopy(cur)
+        nm = new["metadata"]
+        nm["deletionTimestamp"] = rfc3339(self.clock.now())
+        new.setdefault("status", {})["phase"] = "Terminating"
+        finalizers = _gc_finalizers(list(nm.get("finalizers") or []), propagation)
+        if finalizers:
+            nm["finalizers"] = finalizers
+        else:
+            nm.pop("finalizers", None)
+        if dry_run:
+            return new, False
+        self._commit(rtype, key, new, "MODIFIED")
+        self._dispatch()
+        return copy.deepcopy(new), False
 
     def remove_finalizer(
         self, rtype: ResourceType, namespace: str, name: str, finalizer: str
@@ -655,8 +824,22 @@ class Store:
                     fresh.append(ev)
                 for ev in reversed(fresh):
                     cursor = ev.rv
-                    if ev.rtype is rtype and wanted(ev.obj):
-                        batch.append((ev.type, ev.raw))
+                    if ev.rtype is not rtype:
+                        continue
+                    # as the watch cache does: an object that moves out of the selection is
+                    # DELETED (its previous state at the new resourceVersion), one that moves in
+                    # is ADDED
+                    if ev.type != "MODIFIED" or ev.old is None:
+                        if wanted(ev.obj):
+                            batch.append((ev.type, ev.raw))
+                        continue
+                    now_in, was_in = wanted(ev.obj), wanted(ev.old)
+                    if now_in:
+                        batch.append(("MODIFIED" if was_in else "ADDED", ev.raw))
+                    elif was_in:
+                        gone = dict(ev.old, metadata=dict(ev.old["metadata"]))
+                        gone["metadata"]["resourceVersion"] = str(ev.rv)
+                        batch.append(("DELETED", dumps(gone)))
             yield from batch
             if not batch:
                 yield "", b""  # heartbeat: lets the caller check its deadline

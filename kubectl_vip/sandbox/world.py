@@ -70,8 +70,9 @@ class World:
     subnets: list[Subnet] = field(default_factory=list)
     eni_limited_nodes: set[str] = field(default_factory=set)
     rollout_seconds: float = 0.0
-    # ipamd's expiry sweep has stopped (the demo's story); an ipamd rollout restarts it
-    sweep_stalled: bool = False
+    # ipamd's expiry sweep has stopped (the demo's story): the generation of the ipamd
+    # Deployment when it stalled; finishing the rollout of a newer generation restarts it
+    stalled_at_generation: int | None = None
     _event_seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
@@ -95,6 +96,19 @@ class World:
         )
         return cls(store, clock, t)
 
+    @property
+    def sweep_stalled(self) -> bool:
+        """ipamd's expiry sweep has stopped; only a rollout of a changed ipamd restarts it."""
+        return self.stalled_at_generation is not None
+
+    @sweep_stalled.setter
+    def sweep_stalled(self, stalled: bool) -> None:
+        if not stalled:
+            self.stalled_at_generation = None
+            return
+        dep = self.store.peek(self.t.deployments, "kube-system", "tke-eni-ipamd")
+        self.stalled_at_generation = int(((dep or {}).get("metadata") or {}).get("generation", 0))
+
     def now(self) -> str:
         return rfc3339(self.clock.now())
 
@@ -103,7 +117,8 @@ class World:
         try:
             return self.store.create(rtype, ns, obj, manager=manager)
         except StatusError as e:
-            if e.code in (404, 409):
+            # 404: namespace gone, 409: exists, 403: namespace terminating
+            if e.code in (403, 404, 409):
                 return None
             raise
 

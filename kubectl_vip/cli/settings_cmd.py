@@ -1,0 +1,424 @@
+"""`kubectl vip set-expiry`, `enable-cascade`, `disable-cascade`: version-aware ipamd patches.
+
+Read the Deployment, plan the args (pure), show the diff, apply a JSON patch whose first op
+tests the old args, print the restore command; optionally follow the rollout and check that
+nothing reverted the change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import typer
+from typer.core import TyperCommand
+
+from .. import ipamd, settings
+from ..duration import DurationError, format_compact, parse_go_duration
+from ..errors import ApiError, Conflict, Invalid, NotFound, RefusedError, UsageError, VipError
+from ..rollout import RolloutStatus
+from . import common
+from .common import Globals
+from .config_cmd import Inspected, read_deployment, read_helm_secrets
+
+Obj = dict[str, Any]
+FORMATS = ("text", "json", "yaml")
+DEFAULT_TIMEOUT = timedelta(minutes=5)
+
+# "\b" keeps click from re-wrapping the example lines into one paragraph
+SET_EXPIRY_EPILOG = """Examples:
+
+\b
+  kubectl vip set-expiry 1h --dry-run   # show the args diff, send nothing
+  kubectl vip set-expiry 90m --wait     # patch ipamd and follow its rollout
+"""
+
+ENABLE_EPILOG = """Examples:
+
+\b
+  kubectl vip enable-cascade --dry-run=server   # the diff, validated by the API server
+  kubectl vip enable-cascade --wait --timeout 10m
+"""
+
+DISABLE_EPILOG = """Examples:
+
+\b
+  kubectl vip disable-cascade --dry-run         # show the args diff, send nothing
+  kubectl vip disable-cascade -o json > change.json
+"""
+
+
+class DryRunCommand(TyperCommand):
+    """Accepts kubectl's bare `--dry-run` (= client) next to `--dry-run=client|server|none`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        result: list[str] = super().parse_args(ctx, normalize_dry_run(args))
+        return result
+
+
+def normalize_dry_run(args: list[str]) -> list[str]:
+    """Bare `--dry-run` becomes `--dry-run=client`, unless a mode follows (`--dry-run server`),
+    so that it never swallows the DURATION argument."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            out.extend(args[i:])
+            break
+        if a == "--dry-run":
+            nxt = args[i + 1] if i + 1 < len(args) else None
+            if nxt is not None and nxt.strip().lower() in settings.DRY_RUN_MODES:
+                out.append(f"--dry-run={nxt}")
+                i += 2
+                continue
+            out.append("--dry-run=client")
+        else:
+            out.append(a)
+        i += 1
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    app.command("set-expiry", cls=DryRunCommand, epilog=SET_EXPIRY_EPILOG)(set_expiry)
+    app.command("enable-cascade", cls=DryRunCommand, epilog=ENABLE_EPILOG)(enable_cascade)
+    app.command("disable-cascade", cls=DryRunCommand, epilog=DISABLE_EPILOG)(disable_cascade)
+
+
+_DRY_RUN_HELP = "client: show the diff only; server: send it with dryRun=All. Bare = client."
+_FORCE_HELP = "Patch even when the eniipamd add-on manages ipamd (an add-on update may revert it)."
+_WAIT_HELP = "Follow the rollout, then check that the flag is still set."
+_TIMEOUT_HELP = "How long --wait waits (a Go duration; default 5m)."
+_OUTPUT_HELP = "text|json|yaml (json/yaml: an IpamdChange document; the diff goes to stderr)."
+
+
+def set_expiry(
+    ctx: typer.Context,
+    duration: str = typer.Argument(
+        ..., metavar="DURATION|never", help="A Go duration of at least 5m (90m, 1h30m), or never."
+    ),
+    dry_run: str | None = typer.Option(
+        None, "--dry-run", metavar="client|server", help=_DRY_RUN_HELP
+    ),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    wait: bool = typer.Option(False, "--wait", help=_WAIT_HELP),
+    timeout: str | None = typer.Option(None, "--timeout", metavar="DURATION", help=_TIMEOUT_HELP),
+    output: str = typer.Option("text", "-o", "--output", help=_OUTPUT_HELP),
+) -> None:
+    """Set how long ipamd keeps a released static IP (--claim-expired-duration)."""
+    target = settings.Target(expiry=settings.parse_expiry_arg(duration))
+    _run(ctx, target, dry_run, force, wait, timeout, output)
+
+
+def enable_cascade(
+    ctx: typer.Context,
+    dry_run: str | None = typer.Option(
+        None, "--dry-run", metavar="client|server", help=_DRY_RUN_HELP
+    ),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    wait: bool = typer.Option(False, "--wait", help=_WAIT_HELP),
+    timeout: str | None = typer.Option(None, "--timeout", metavar="DURATION", help=_TIMEOUT_HELP),
+    output: str = typer.Option("text", "-o", "--output", help=_OUTPUT_HELP),
+) -> None:
+    """Turn on cascade reclaiming (--enable-ownerref) for new workloads."""
+    _run(ctx, settings.Target(cascade=True), dry_run, force, wait, timeout, output)
+
+
+def disable_cascade(
+    ctx: typer.Context,
+    dry_run: str | None = typer.Option(
+        None, "--dry-run", metavar="client|server", help=_DRY_RUN_HELP
+    ),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
+    wait: bool = typer.Option(False, "--wait", help=_WAIT_HELP),
+    timeout: str | None = typer.Option(None, "--timeout", metavar="DURATION", help=_TIMEOUT_HELP),
+    output: str = typer.Option("text", "-o", "--output", help=_OUTPUT_HELP),
+) -> None:
+    """Turn off cascade reclaiming (remove --enable-ownerref from ipamd)."""
+    _run(ctx, settings.Target(cascade=False), dry_run, force, wait, timeout, output)
+
+
+def _parse_timeout(value: str | None, wait: bool) -> timedelta:
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if not wait:
+        raise UsageError("--timeout only applies with --wait")
+    try:
+        td = parse_go_duration(value.strip())
+    except DurationError as e:
+        raise UsageError(f"invalid --timeout: {e}") from None
+    if td <= timedelta(0):
+        raise UsageError("--timeout must be positive")
+    return td
+
+
+def _run(
+    ctx: typer.Context,
+    target: settings.Target,
+    dry_run_value: str | None,
+    force: bool,
+    wait: bool,
+    timeout_value: str | None,
+    output: str,
+) -> None:
+    g = common.globals_of(ctx)
+    fmt = common.check_format(output, FORMATS)
+    dry_run = settings.parse_dry_run(dry_run_value)
+    timeout = _parse_timeout(timeout_value, wait)
+    if wait and dry_run != "none":
+        raise UsageError("--wait cannot be combined with --dry-run: nothing rolls out")
+    Change(g, target, dry_run=dry_run, force=force, fmt=fmt).run(wait, timeout)
+
+
+class Change:
+    """One run of a settings command: every step prints what it did."""
+
+    def __init__(
+        self, g: Globals, target: settings.Target, *, dry_run: str, force: bool, fmt: str
+    ) -> None:
+        self.g = g
+        self.target = target
+        self.dry_run = dry_run
+        self.force = force
+        self.fmt = fmt
+        self.applied = False
+        self.rollout: str | None = None
+        self.uncovered: list[settings.Uncovered] | None = None
+
+    def say(self, text: str = "", style: str | None = None) -> None:
+        """Human lines: stdout for text output, stderr when stdout carries a document."""
+        if self.fmt == "text":
+            self.g.out.line(text, style)
+        else:
+            self.g.out.info(text)
+
+    def run(self, wait: bool, timeout: timedelta) -> None:
+        from ..cluster import DEPLOYMENTS
+
+        g = self.g
+        secrets, problem = read_helm_secrets(g)
+        if problem:
+            g.out.warn(problem)
+        # The plan is computed from this read, made right before the patch: nothing slow in
+        # between, and the patch's first op tests exactly these args.
+        dep = read_deployment(g)
+        info = Inspected(dep)
+        if info.problem:
+            raise RefusedError(f"cannot change the ipamd flags: {info.problem}")
+        try:
+            plan = ipamd.plan_for_deployment(
+                dep, expiry=self.target.expiry, cascade=self.target.cascade
+            )
+        except ipamd.IpamdError as e:
+            raise RefusedError(f"cannot change the ipamd flags: {e}") from None
+        if plan.changed and settings.is_set(plan.before, self.target):
+            # the flags already mean this (e.g. "0s" for never, a repeated flag): restarting
+            # ipamd to tidy the args is not worth it
+            plan = dataclasses.replace(
+                plan,
+                new=list(plan.old),
+                changed=False,
+                json_patch=[],
+                restore_patch=[],
+                after=plan.before,
+            )
+        self.plan = plan
+        self.container = info.name
+        self.mgmt = settings.management(info.version, secrets)
+        self.cluster_id = settings.cluster_id(plan.before)
+        self.restore = (
+            settings.restore_command(plan.restore_patch, context=g.context, kubeconfig=g.kubeconfig)
+            if plan.changed
+            else None
+        )
+
+        if not plan.changed:
+            self.say(
+                f"{self.target.describe()} is already set on deploy/{ipamd.DEPLOYMENT_NAME}: "
+                "nothing to change, nothing sent."
+            )
+            self._cascade_report()
+            self._emit()
+            return
+
+        self._show_diff()
+        decision = settings.gate(self.mgmt, force=self.force)
+        if decision is settings.Gate.REFUSE:
+            self._console_path()
+            raise RefusedError(
+                f"{ipamd.DEPLOYMENT_NAME} is managed by the {settings.ADDON} add-on "
+                f"({'; '.join(self.mgmt.reasons)}): set it in the TKE console as shown above; "
+                "nothing was sent (--force patches the Deployment anyway, but an add-on update "
+                "may revert it)"
+            )
+        if decision is settings.Gate.FORCED:
+            g.out.warn(
+                f"{ipamd.DEPLOYMENT_NAME} is managed by the {settings.ADDON} add-on "
+                f"({'; '.join(self.mgmt.reasons)}); patching the Deployment anyway (--force). "
+                "An add-on update may revert this hand edit: set the same in the console "
+                f"(Add-On Management → {settings.ADDON} → Update configuration)."
+            )
+
+        if self.dry_run == "client":
+            self.say("Dry run (client): the patch above was not sent.")
+            self._cascade_report()
+            self._emit()
+            return
+
+        server_dry = self.dry_run == "server"
+        try:
+            result = g.cluster().patch_json(
+                DEPLOYMENTS,
+                ipamd.DEPLOYMENT_NAME,
+                plan.json_patch,
+                ipamd.DEPLOYMENT_NAMESPACE,
+                dry_run=server_dry,
+            )
+        except (Invalid, Conflict) as e:
+            raise self._refused_patch(e) from None
+        except NotFound:
+            raise RefusedError(
+                f"deployment {ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME} was deleted "
+                "since it was read; nothing was changed"
+            ) from None
+        if server_dry:
+            self.say(
+                f"deployment.apps/{ipamd.DEPLOYMENT_NAME} patched (server dry run): the API "
+                "server accepted the patch with dryRun=All; nothing was changed."
+            )
+            self._cascade_report()
+            self._emit()
+            return
+
+        self.applied = True
+        self.say(f"deployment.apps/{ipamd.DEPLOYMENT_NAME} patched: {self.target.describe()}.")
+        self.say("To restore the previous args:")
+        self.say(f"  {self.restore}")
+        if wait:
+            generation = int(((result.get("metadata") or {}).get("generation")) or 0)
+            self._wait(generation, timeout)
+        else:
+            self.say(
+                "ipamd restarts with the new flags; follow it with --wait or: "
+                + settings.ROLLOUT_STATUS_COMMAND
+            )
+        self._cascade_report()
+        self._emit()
+
+    # ---------------------------------------------------------------------------- steps
+
+    def _show_diff(self) -> None:
+        label = settings.diff_label(self.plan, self.container)
+        for line in ipamd.unified_diff(self.plan.old, self.plan.new, label).splitlines():
+            style = None
+            if line.startswith(("+++", "---")):
+                style = "bold"
+            elif line.startswith("+"):
+                style = "green"
+            elif line.startswith("-"):
+                style = "red"
+            elif line.startswith("@@"):
+                style = "cyan"
+            self.say(line, style)
+
+    def _console_path(self) -> None:
+        for line in settings.console_steps(self.target, self.cluster_id):
+            self.g.out.info(line)
+
+    def _refused_patch(self, e: ApiError) -> VipError:
+        """A 422 on our patch is most likely its `test` op: read again to say which."""
+        try:
+            now = read_deployment(self.g)
+        except VipError:
+            return RefusedError(f"the API server refused the patch: {e.message}; nothing changed")
+        containers = (((now.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+            "containers"
+        ) or []
+        idx = self.plan.container_index
+        current = containers[idx] if isinstance(containers, list) and idx < len(containers) else {}
+        raw = current.get(self.plan.field)
+        same_args = (raw is not None) == self.plan.field_existed and [
+            str(a) for a in raw or []
+        ] == self.plan.old
+        if same_args and current.get("name") == self.container:
+            return RefusedError(f"the API server refused the patch: {e.message}; nothing changed")
+        return RefusedError(
+            f"deploy/{ipamd.DEPLOYMENT_NAME} was changed by someone else between our read and "
+            "our patch (its args are no longer those diffed above), so the patch's test failed "
+            "and nothing was overwritten; run the command again to see a fresh diff"
+        )
+
+    def _wait(self, generation: int, timeout: timedelta) -> None:
+        from ..rollout import wait_for_rollout
+
+        with self._progress() as report:
+            status = wait_for_rollout(self.g.cluster(), generation, timeout.total_seconds(), report)
+        if not status.done:
+            self.rollout = "failed" if status.failed else "timeout"
+            self._emit()
+            why = (
+                status.message
+                if status.failed
+                else (f"not finished within {format_compact(timeout)} ({status.message})")
+            )
+            raise RefusedError(
+                f"the ipamd rollout is {why}; the patch stays applied. Inspect it with: "
+                f"{settings.ROLLOUT_STATUS_COMMAND}; roll back with: {self.restore}"
+            )
+        self.say(status.message)
+        again = Inspected(read_deployment(self.g))
+        if again.flags is None or not settings.is_set(again.flags, self.target):
+            self.rollout = "reverted"
+            self._emit()
+            self._console_path()
+            raise RefusedError(
+                f"the change was reverted: after the rollout deploy/{ipamd.DEPLOYMENT_NAME} no "
+                f"longer has {self.target.describe()} (something rewrote its args, likely the "
+                f"{settings.ADDON} add-on); set it in the TKE console as shown above"
+            )
+        self.rollout = "complete"
+        self.say(f"Checked after the rollout: {self.target.describe()} is still set.")
+
+    @contextmanager
+    def _progress(self) -> Iterator[Callable[[RolloutStatus], None]]:
+        console = self.g.out.err_console
+        if not console.is_terminal:
+            yield lambda st: self.g.out.info(st.message)
+            return
+        with console.status("Waiting for the rollout...") as spinner:
+            yield lambda st: spinner.update(st.message)
+
+    def _cascade_report(self) -> None:
+        if self.target.cascade is not True:
+            return
+        from .. import claims, gather
+
+        try:
+            snap = gather.snapshot(self.g.cluster(), None)
+        except VipError as e:
+            self.g.out.warn(f"cannot list claims to see which workloads are covered: {e.message}")
+            return
+        rows = claims.classify(snap.inventory, snap.ipamd.policy, self.g.cluster().now())
+        self.uncovered = settings.uncovered_workloads(rows)
+        for line in settings.uncovered_lines(self.uncovered):
+            self.say(line)
+
+    def _emit(self) -> None:
+        if self.fmt == "text":
+            return
+        doc = settings.change_doc(
+            self.plan,
+            self.target,
+            container=self.container,
+            dry_run=self.dry_run,
+            applied=self.applied,
+            forced=self.force and self.mgmt.addon,
+            restore=self.restore,
+            mgmt=self.mgmt,
+            rollout=self.rollout,
+            uncovered=self.uncovered,
+        )
+        self.g.out.document(doc, self.fmt)
