@@ -160,7 +160,7 @@ class Cluster:
         attempt = 0
         while True:
             attempt += 1
-            auth = self.conn.auth_header()
+            auth = self.conn.auth_header(force=refreshed)
             if auth:
                 headers["Authorization"] = auth
             try:

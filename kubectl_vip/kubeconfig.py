@@ -8,6 +8,7 @@ keep only what a raw HTTP client needs, so nothing else depends on the client's 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,8 @@ class Connection:
     verify: bool = True
     tls_server_name: str | None = None
     proxy: str | None = None
-    # returns the Authorization header value, refreshing exec/OIDC tokens when they expire
-    auth_header: Callable[[], str | None] = field(default=lambda: None)
+    # the Authorization header value; force=True refreshes exec/OIDC tokens (after a 401)
+    auth_header: Callable[..., str | None] = field(default=lambda force=False: None)
 
 
 def _kubeconfig_paths(explicit: str | None) -> list[str]:
@@ -116,14 +117,28 @@ def _in_cluster() -> Connection:
     return _connection(cfg, namespace, "in-cluster", "serviceaccount")
 
 
+AUTH_CACHE_SECONDS = 30.0
+
+
 def _connection(cfg: Any, namespace: str, context: str, user: str) -> Connection:
-    def auth_header() -> str | None:
+    cache: dict[str, Any] = {"value": None, "at": -AUTH_CACHE_SECONDS}
+
+    def auth_header(force: bool = False) -> str | None:
+        # The client's refresh hook re-reads exec/OIDC credentials when they expire; calling it
+        # on every request costs more than the request itself, so ask at most every 30 s
+        # (and at once after a 401: force).
+        now = time.monotonic()
+        if not force and now - cache["at"] < AUTH_CACHE_SECONDS:
+            return cache["value"]  # type: ignore[no-any-return]
+        value: str | None = None
         for setting in cfg.auth_settings().values():
             if setting.get("in") == "header" and setting.get("value"):
-                return str(setting["value"])
-        if getattr(cfg, "username", None) or getattr(cfg, "password", None):
-            return str(cfg.get_basic_auth_token())
-        return None
+                value = str(setting["value"])
+                break
+        if value is None and (getattr(cfg, "username", None) or getattr(cfg, "password", None)):
+            value = str(cfg.get_basic_auth_token())
+        cache["value"], cache["at"] = value, now
+        return value
 
     return Connection(
         server=str(cfg.host).rstrip("/"),

@@ -2,11 +2,13 @@
 preconditions, leave an Event. Bounded concurrency; Ctrl-C stops starting new deletes.
 
 Per claim, right before its delete:
-1. read the claim: gone → already reclaimed; uid/resourceVersion changed since it was
-   classified → classify again from fresh reads (a plan file's items are skipped instead);
-2. read the Pod: any Pod that is not Succeeded/Failed (or those without --include-completed)
-   refuses the delete, with no override;
-3. for a StatefulSet owner, read it: an ordinal it will recreate is refused (--allow-new-ip);
+1. the claim, as listed again just before the run: gone → already reclaimed; uid or
+   resourceVersion changed since it was classified → classify again from fresh reads (a plan
+   file's items are skipped instead);
+2. read the Pod (one GET per claim, right before its delete): any Pod that is not
+   Succeeded/Failed (or those without --include-completed) refuses the delete, no override;
+3. for a StatefulSet owner, as listed again just before the run: an ordinal it will recreate
+   is refused (--allow-new-ip);
 4. append the full claim to the audit file (flushed and synced before the delete);
 5. delete with preconditions uid + resourceVersion: Conflict means it changed at the last
    moment (a Pod came back and bound it): left alone and reported, never retried blindly;
@@ -102,6 +104,8 @@ class Executor:
         self.warn = warn
         self.stop = threading.Event()
         self._event_warned = False
+        self._claims: dict[tuple[str, str], Obj] = {}
+        self._sts: dict[tuple[str, str], Obj] = {}
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -110,6 +114,7 @@ class Executor:
     def run(self, targets: list[Target]) -> bool:
         """Process every target; returns False when interrupted (the rest left untouched)."""
         interrupted = False
+        self.prefetch(targets)
         with ThreadPoolExecutor(max_workers=max(1, self.opts.concurrency)) as pool:
             futures: dict[Future[None], Target] = {}
             queue = list(targets)
@@ -148,8 +153,24 @@ class Executor:
 
     # ------------------------------------------------------------------ one claim
 
+    def prefetch(self, targets: list[Target]) -> None:
+        """Read the claims and StatefulSets again, one list per kind, right before acting:
+        whatever changed since the classification shows here (and the delete's preconditions
+        catch anything that changes later)."""
+        namespaces = {t.namespace for t in targets}
+        scope = next(iter(namespaces)) if len(namespaces) == 1 else None
+        claims, _ = self.c.list(self.tke.claims, scope)
+        self._claims = {
+            (schema.namespace(o), schema.name(o)): o
+            for o in claims
+            if (schema.namespace(o) in namespaces)
+        }
+        if any(t.row and t.row.owner and t.row.owner.kind == "StatefulSet" for t in targets):
+            sts, _ = self.c.list(api.STATEFULSETS, scope, trim=schema.trim_workload)
+            self._sts = {(schema.namespace(o), schema.name(o)): o for o in sts}
+
     def _one(self, t: Target) -> None:
-        claim = self.c.get(self.tke.claims, t.name, t.namespace)
+        claim = self._claims.get(t.key)
         if claim is None:
             t.outcome, t.detail = Outcome.RECLAIMED, "already gone"
             return
@@ -219,7 +240,7 @@ class Executor:
             return None
         if self.opts.rules.allow_new_ip:
             return None
-        sts = self.c.get(api.STATEFULSETS, row.owner.name, t.namespace)
+        sts = self._sts.get((t.namespace, row.owner.name))
         if sts is None or schema.deleting(sts):
             return None
         if row.owner.uid and schema.uid(sts) != row.owner.uid:

@@ -117,19 +117,28 @@ def test_statefulset_will_return_needs_allow_new_ip(vip: Runner, sandbox: Sandbo
         sandbox.store.listeners.insert(0, sandbox.kube.on_event)
 
 
-def test_statefulset_scaled_up_right_before_delete_is_refused(
+def _on_second_claim_list(sandbox: Sandbox, action: Any) -> None:
+    """Run `action` when reclaim lists the claims again right before acting (its 2nd list)."""
+    seen: list[str] = []
+
+    def hook(req: RequestInfo) -> None:
+        seen.append(req.verb)
+        if len(seen) == 2:
+            action()
+
+    sandbox.controls.on("list", "vpcipclaims", hook, once=False)
+
+
+def test_statefulset_scaled_up_right_before_the_run_is_refused(
     vip: Runner, sandbox: Sandbox
 ) -> None:
     sts = sandbox.world.t.statefulsets
     sandbox.store.listeners.remove(sandbox.kube.on_event)  # the Pod has not been recreated yet
 
-    def scale_up(req: RequestInfo) -> None:
-        def four(o: dict[str, Any]) -> None:
-            o["spec"]["replicas"] = 4
+    def four(o: dict[str, Any]) -> None:
+        o["spec"]["replicas"] = 4
 
-        sandbox.store.mutate(sts, "db", "redis", four)
-
-    sandbox.controls.on("get", "pods", scale_up)
+    _on_second_claim_list(sandbox, lambda: sandbox.store.mutate(sts, "db", "redis", four))
     try:
         r = vip("reclaim", "redis-3", "-n", "db", "--yes")
     finally:
@@ -303,18 +312,15 @@ def test_race_statefulset_recreates_pod_between_classification_and_delete(
 
 
 def test_pod_reappears_before_the_recheck(vip: Runner, sandbox: Sandbox) -> None:
-    sts_pods_back: list[str] = []
+    """The StatefulSet scales up (and its controller recreates redis-3) after the
+    classification: the claim read again has changed, is classified again, and is refused."""
 
-    def recreate(req: RequestInfo) -> None:
-        if req.resource == "vpcipclaims" and req.name == "redis-3" and not sts_pods_back:
-            sts_pods_back.append("x")
+    def four(o: dict[str, Any]) -> None:
+        o["spec"]["replicas"] = 4
 
-            def four(o: dict[str, Any]) -> None:
-                o["spec"]["replicas"] = 4
-
-            sandbox.store.mutate(sandbox.world.t.statefulsets, "db", "redis", four)
-
-    sandbox.controls.on("get", "vpcipclaims", recreate, once=False)
+    _on_second_claim_list(
+        sandbox, lambda: sandbox.store.mutate(sandbox.world.t.statefulsets, "db", "redis", four)
+    )
     r = vip("reclaim", "redis-3", "-n", "db", "--yes")
     assert r.code == 1
     assert "db/redis-3" in claims(sandbox)
