@@ -116,18 +116,33 @@ def check_format(fmt: str, allowed: tuple[str, ...]) -> str:
     return f
 
 
-def ensure_namespace(g: Globals, namespace: str | None) -> None:
-    """An empty result in a namespace that does not exist says so instead of printing nothing."""
-    if namespace is None:
-        return
-    from ..cluster import NAMESPACES
+def check_selector(selector: str | None) -> str | None:
+    """A label selector is checked here, so a typo never reaches the API server."""
+    if selector is None:
+        return None
+    from ..labels import SelectorError, parse_label_selector
 
     try:
-        found = g.cluster().get(NAMESPACES, namespace)
-    except NotFound:
-        found = None
-    except Exception:  # noqa: BLE001 - this check only improves a message; never fail on it
-        return
+        parse_label_selector(selector)
+    except SelectorError as e:
+        raise UsageError(f'invalid label selector "{selector}": {e}') from None
+    return selector
+
+
+def ensure_namespace(g: Globals, namespace: str | None) -> None:
+    """An empty result in a namespace that does not exist says so instead of printing nothing."""
+    if namespace is not None:
+        ensure_namespace_on(g.cluster(), namespace)
+
+
+def ensure_namespace_on(c: Cluster, namespace: str) -> None:
+    from ..cluster import NAMESPACES
+    from ..errors import ApiError
+
+    try:
+        found = c.get(NAMESPACES, namespace)
+    except ApiError:
+        return  # this check only improves a message; never fail on it
     if found is None:
         raise RefusedError(f'namespace "{namespace}" not found') from None
 

@@ -48,6 +48,7 @@ def list_command(
     g = common.globals_of(ctx)
     fmt = common.check_format(output, common.LIST_FORMATS)
     states = _parse_states(state)
+    common.check_selector(selector)
     if sort_by not in SORT_KEYS:
         raise UsageError(f'unknown --sort-by "{sort_by}": use one of {", ".join(SORT_KEYS)}')
     if ips and states:

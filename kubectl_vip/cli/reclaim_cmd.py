@@ -84,6 +84,7 @@ def reclaim_command(
     g = common.globals_of(ctx)
     fmt = common.check_format(output, common.DOC_FORMATS)
     names = names or []
+    common.check_selector(selector)
     criteria = Criteria(
         orphaned, overdue, _duration(retained_for, "--retained-for") if retained_for else None
     )
