@@ -16,10 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
-
-import urllib3
 
 from .errors import (
     ApiError,
@@ -34,6 +32,9 @@ from .errors import (
     api_error_for,
 )
 from .kubeconfig import Connection
+
+if TYPE_CHECKING:
+    import urllib3
 
 Obj = dict[str, Any]
 TKE_GROUP = "networking.tke.cloud.tencent.com"
@@ -90,6 +91,8 @@ class TkeApi:
 
 class Cluster:
     def __init__(self, conn: Connection, *, request_timeout: float | None = None) -> None:
+        import urllib3  # here, not at import time: commands that never connect start faster
+
         self.conn = conn
         self.request_timeout = request_timeout
         self._server_now: datetime | None = None
@@ -128,6 +131,8 @@ class Cluster:
         return self._server_now or datetime.now(timezone.utc)
 
     def _timeout(self, deadline: float | None) -> urllib3.Timeout:
+        import urllib3
+
         read = 60.0 if self.request_timeout is None else self.request_timeout
         if deadline is not None:
             read = max(0.1, min(read, deadline - time.monotonic()))
@@ -145,6 +150,8 @@ class Cluster:
         stream: bool = False,
     ) -> urllib3.BaseHTTPResponse:
         """One API call. Reads (GET) retry transient failures unless retry=False."""
+        import urllib3
+
         url = self.conn.server + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
@@ -328,6 +335,8 @@ class Cluster:
         timeout_seconds: int = 60,
     ) -> Iterator[tuple[str, Obj]]:
         """(type, object) events until the server ends the stream or `timeout_seconds` pass."""
+        import urllib3
+
         resp = self.request(
             "GET",
             res.path(namespace),
