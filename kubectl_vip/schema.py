@@ -589,3 +589,164 @@ def workload_record(obj: Obj) -> WorkloadRec:
     else:
         count = None
     return WorkloadRec(_istr(namespace(obj)) or "", name(obj), uid(obj), count, deleting(obj))
+
+
+# ---------------------------------------------------------------------------- doctor, bundle
+
+ZONE_LABELS = (ZONE_LABEL, ZONE_LABEL_BETA)
+
+
+def node_allocatable(node: Obj, resource: str) -> str | None:
+    """The node's allocatable quantity of `resource` as written ("30", "0"), None if absent."""
+    return text(dig(node, "status", "allocatable", resource))
+
+
+def node_taints(node: Obj) -> list[tuple[str, str | None, str | None]]:
+    """(key, value, effect) of the node's taints."""
+    taints = dig(node, "spec", "taints")
+    out = []
+    for t in taints if isinstance(taints, list) else []:
+        key = text(dig(t, "key"))
+        if key:
+            out.append((key, text(dig(t, "value")), text(dig(t, "effect"))))
+    return out
+
+
+def pod_zones(pod: Obj) -> list[str]:
+    """Zones a Pod is pinned to: its nodeSelector zone label, else the values of a required
+    node-affinity term `zone In [...]`. Empty: any zone."""
+    sel = dig(pod, "spec", "nodeSelector")
+    if isinstance(sel, dict):
+        for key in ZONE_LABELS:
+            v = text(sel.get(key))
+            if v:
+                return [v]
+    terms = dig(
+        pod,
+        "spec",
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+    )
+    zones: list[str] = []
+    for term in terms if isinstance(terms, list) else []:
+        exprs = dig(term, "matchExpressions")
+        for e in exprs if isinstance(exprs, list) else []:
+            if dig(e, "key") not in ZONE_LABELS or dig(e, "operator") != "In":
+                continue
+            values = dig(e, "values")
+            for v in values if isinstance(values, list) else []:
+                if isinstance(v, str) and v and v not in zones:
+                    zones.append(v)
+    return zones
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerState:
+    name: str
+    ready: bool
+    restarts: int
+    waiting: str | None  # reason of a waiting state (CrashLoopBackOff, ...)
+    message: str | None
+    last_terminated: str | None  # reason of the last termination (Error, OOMKilled, ...)
+
+
+def pod_containers(pod: Obj) -> list[ContainerState]:
+    statuses = dig(pod, "status", "containerStatuses")
+    out = []
+    for c in statuses if isinstance(statuses, list) else []:
+        if not isinstance(c, dict):
+            continue
+        restarts = c.get("restartCount")
+        out.append(
+            ContainerState(
+                name=text(c.get("name")) or "",
+                ready=c.get("ready") is True,
+                restarts=restarts if isinstance(restarts, int) and restarts > 0 else 0,
+                waiting=text(dig(c, "state", "waiting", "reason")),
+                message=text(dig(c, "state", "waiting", "message")),
+                last_terminated=text(dig(c, "lastState", "terminated", "reason")),
+            )
+        )
+    return out
+
+
+def selector_labels(workload: Obj) -> dict[str, str]:
+    """A workload's `spec.selector.matchLabels`."""
+    ml = dig(workload, "spec", "selector", "matchLabels")
+    return {str(k): str(v) for k, v in ml.items()} if isinstance(ml, dict) else {}
+
+
+def labels_of(obj: Obj) -> dict[str, str]:
+    lab = dig(obj, "metadata", "labels")
+    return {str(k): str(v) for k, v in lab.items()} if isinstance(lab, dict) else {}
+
+
+def daemonset_counts(ds: Obj) -> tuple[int | None, int | None]:
+    """(desired, ready) of a DaemonSet; None when its status does not say."""
+
+    def num(v: Any) -> int | None:
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    return (
+        num(dig(ds, "status", "desiredNumberScheduled")),
+        num(dig(ds, "status", "numberReady")),
+    )
+
+
+def trim_event(ev: Obj) -> Obj:
+    out = _pick(
+        ev,
+        (
+            "involvedObject",
+            "regarding",
+            "reason",
+            "message",
+            "note",
+            "type",
+            "count",
+            "series",
+            "firstTimestamp",
+            "lastTimestamp",
+            "eventTime",
+            "deprecatedCount",
+            "deprecatedFirstTimestamp",
+            "deprecatedLastTimestamp",
+        ),
+    )
+    if "involvedObject" not in out and isinstance(out.get("regarding"), dict):
+        out["involvedObject"] = out["regarding"]  # events.k8s.io/v1 shape
+    out["metadata"] = _meta(ev, labels=())
+    return out
+
+
+def trim_pod_status(pod: Obj) -> Obj:
+    """`trim_pod` plus what the doctor reads: zone pinning, container states, labels."""
+    out = trim_pod(pod)
+    out["metadata"] = _meta(pod, annotations=_TKE_ANNOTATIONS, labels=None)
+    spec = pod.get("spec")
+    out["spec"].update(_pick(spec, ("nodeSelector", "affinity")))
+    status = pod.get("status")
+    kept = _pick(status, ("containerStatuses",))
+    statuses = kept.get("containerStatuses")
+    if isinstance(statuses, list):
+        kept["containerStatuses"] = [
+            _pick(c, ("name", "ready", "restartCount", "state", "lastState"))
+            for c in statuses
+            if isinstance(c, dict)
+        ]
+    out["status"].update(kept)
+    return out
+
+
+def trim_node_status(node: Obj) -> Obj:
+    """`trim_node` plus taints and the eni-ip allocatable."""
+    out = trim_node(node)
+    taints = dig(node, "spec", "taints")
+    if isinstance(taints, list):
+        out["spec"] = {"taints": taints}
+    alloc = dig(node, "status", "allocatable")
+    if isinstance(alloc, dict):
+        out["status"] = {"allocatable": {k: alloc[k] for k in (ENI_IP, DIRECT_ENI) if k in alloc}}
+    return out

@@ -36,11 +36,17 @@ def names(r: Any) -> list[str]:
     "fault",
     [
         pytest.param(Fault(verb="list", resource="vpcips", code=500, times=2), id="500-twice"),
-        pytest.param(Fault(verb="list", resource="vpcips", code=503, reason="ServiceUnavailable",
-                           times=1), id="503"),
-        pytest.param(Fault(verb="list", resource="vpcips", code=429, reason="TooManyRequests",
-                           times=1), id="429"),
-        pytest.param(Fault(verb="list", resource="vpcips", reset=True, times=2), id="connection-reset"),
+        pytest.param(
+            Fault(verb="list", resource="vpcips", code=503, reason="ServiceUnavailable", times=1),
+            id="503",
+        ),
+        pytest.param(
+            Fault(verb="list", resource="vpcips", code=429, reason="TooManyRequests", times=1),
+            id="429",
+        ),
+        pytest.param(
+            Fault(verb="list", resource="vpcips", reset=True, times=2), id="connection-reset"
+        ),
     ],
 )
 def test_reads_retry_transient_failures(vip: Runner, sandbox: Sandbox, fault: Fault) -> None:
@@ -54,8 +60,11 @@ def test_reads_retry_transient_failures(vip: Runner, sandbox: Sandbox, fault: Fa
 
 
 def test_reads_give_up_after_bounded_retries(vip: Runner, sandbox: Sandbox) -> None:
-    sandbox.controls.inject(Fault(verb="list", resource="vpcips", code=500, times=-1,
-                                  message="etcdserver: leader changed"))
+    sandbox.controls.inject(
+        Fault(
+            verb="list", resource="vpcips", code=500, times=-1, message="etcdserver: leader changed"
+        )
+    )
     r = vip("list", "-A")
     assert r.code == 1
     assert r.stderr.strip() == "error: etcdserver: leader changed"
@@ -63,7 +72,9 @@ def test_reads_give_up_after_bounded_retries(vip: Runner, sandbox: Sandbox) -> N
 
 
 def test_request_timeout_bounds_a_slow_server(vip: Runner, sandbox: Sandbox) -> None:
-    sandbox.controls.inject(Fault(verb="list", resource="vpcipclaims", code=0, latency=5.0, times=-1))
+    sandbox.controls.inject(
+        Fault(verb="list", resource="vpcipclaims", code=0, latency=5.0, times=-1)
+    )
     t0 = time.monotonic()
     r = vip("--request-timeout", "1s", "list", "-A")
     elapsed = time.monotonic() - t0
@@ -73,8 +84,16 @@ def test_request_timeout_bounds_a_slow_server(vip: Runner, sandbox: Sandbox) -> 
 
 
 def test_writes_are_never_retried(vip: Runner, sandbox: Sandbox) -> None:
-    sandbox.controls.inject(Fault(verb="delete", resource="vpcipclaims", name="redis-3", code=500,
-                                  times=1, message="etcdserver: request timed out"))
+    sandbox.controls.inject(
+        Fault(
+            verb="delete",
+            resource="vpcipclaims",
+            name="redis-3",
+            code=500,
+            times=1,
+            message="etcdserver: request timed out",
+        )
+    )
     r = vip("reclaim", "redis-2", "redis-3", "-n", "db", "--yes", "-o", "json")
     assert r.code == 1
     results = {i["name"]: (i["result"], i["reason"]) for i in json.loads(r.stdout)["items"]}
@@ -86,10 +105,14 @@ def test_writes_are_never_retried(vip: Runner, sandbox: Sandbox) -> None:
     assert rerun.code == 0
 
 
-def test_expired_continue_restarts_the_list_without_gaps_or_duplicates(vip: Runner, sandbox: Sandbox) -> None:
+def test_expired_continue_restarts_the_list_without_gaps_or_duplicates(
+    vip: Runner, sandbox: Sandbox
+) -> None:
     expected = vip("list", "-A", "-o", "name").stdout
     sandbox.controls.clear_log()
-    sandbox.controls.inject(Fault(verb="list", resource="vpcipclaims", expire_continue=True, times=1))
+    sandbox.controls.inject(
+        Fault(verb="list", resource="vpcipclaims", expire_continue=True, times=1)
+    )
     r = vip("list", "-A", "-o", "name", "--chunk-size", "5")
     assert r.code == 0, r.stderr
     assert r.stdout == expected
@@ -100,9 +123,19 @@ def test_expired_continue_restarts_the_list_without_gaps_or_duplicates(vip: Runn
 # ---------------------------------------------------------------------------- access errors
 
 
-@pytest.mark.parametrize("argv", [["list", "-A"], ["usage"], ["config"], ["describe", "mysql-0", "-n", "db"],
-                                  ["reclaim", "--orphaned", "-A", "--dry-run"]])
-def test_unauthorized_is_exit_3_everywhere(kubeconfig: Path, sandbox: Sandbox, argv: list[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list", "-A"],
+        ["usage"],
+        ["config"],
+        ["describe", "mysql-0", "-n", "db"],
+        ["reclaim", "--orphaned", "-A", "--dry-run"],
+    ],
+)
+def test_unauthorized_is_exit_3_everywhere(
+    kubeconfig: Path, sandbox: Sandbox, argv: list[str]
+) -> None:
     sandbox.controls.users.clear()
     from kubectl_vip.sandbox.controls import ADMIN
 
@@ -112,8 +145,16 @@ def test_unauthorized_is_exit_3_everywhere(kubeconfig: Path, sandbox: Sandbox, a
     assert "Unauthorized" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("argv", [["list", "-A"], ["usage"], ["config"], ["describe", "mysql-0", "-n", "db"],
-                                  ["reclaim", "--orphaned", "-A", "--dry-run"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list", "-A"],
+        ["usage"],
+        ["config"],
+        ["describe", "mysql-0", "-n", "db"],
+        ["reclaim", "--orphaned", "-A", "--dry-run"],
+    ],
+)
 def test_connection_refused_is_exit_3_everywhere(tmp_path: Path, argv: list[str]) -> None:
     from .conftest import make_sandbox
 
@@ -134,16 +175,44 @@ def test_malformed_objects_show_unknown_instead_of_crashing(vip: Runner, sandbox
     assert claims is not None and vips is not None
     store = sandbox.store
     store.create(claims, "default", {"metadata": {"name": "no-status"}})
-    store.create(claims, "default", {"metadata": {"name": "wrong-types", "annotations": {
-        "tke.cloud.tencent.com/claim-expired-duration": "soon"}}, "status": {"ip": 42, "releaseTime": 7}})
-    store.create(claims, "default", {"metadata": {"name": "huge", "annotations": {"x": "y" * 500_000}},
-                                     "status": {"ip": "10.0.1.11", "phase": "Bogus"}})
-    store.create(vips, "", {"metadata": {"name": "10.0.1.11"}, "spec": {"claimRef": "nope", "type": 3},
-                            "status": {"phase": "Teleporting"}})
+    store.create(
+        claims,
+        "default",
+        {
+            "metadata": {
+                "name": "wrong-types",
+                "annotations": {"tke.cloud.tencent.com/claim-expired-duration": "soon"},
+            },
+            "status": {"ip": 42, "releaseTime": 7},
+        },
+    )
+    store.create(
+        claims,
+        "default",
+        {
+            "metadata": {"name": "huge", "annotations": {"x": "y" * 500_000}},
+            "status": {"ip": "10.0.1.11", "phase": "Bogus"},
+        },
+    )
+    store.create(
+        vips,
+        "",
+        {
+            "metadata": {"name": "10.0.1.11"},
+            "spec": {"claimRef": "nope", "type": 3},
+            "status": {"phase": "Teleporting"},
+        },
+    )
     store.create(vips, "", {"metadata": {"name": "10.0.1.12"}, "spec": None, "status": []})
-    for argv in (["list", "-n", "default", "-o", "wide"], ["list", "--ips", "-A", "-o", "wide"],
-                 ["list", "-n", "default", "-o", "json"], ["usage"], ["describe", "wrong-types"],
-                 ["describe", "10.0.1.11"], ["describe", "no-status"]):
+    for argv in (
+        ["list", "-n", "default", "-o", "wide"],
+        ["list", "--ips", "-A", "-o", "wide"],
+        ["list", "-n", "default", "-o", "json"],
+        ["usage"],
+        ["describe", "wrong-types"],
+        ["describe", "10.0.1.11"],
+        ["describe", "no-status"],
+    ):
         r = vip(*argv)
         assert r.code == 0, (argv, r.stderr)
         assert "Traceback" not in r.stderr
@@ -168,13 +237,19 @@ def _guard_live_pods(sb: Sandbox, broken: list[str]) -> None:
         if ev.rtype is sb.world.t.claims and ev.type == "DELETED":
             m = ev.obj["metadata"]
             pod = sb.store.peek(pods, m["namespace"], m["name"])
-            if pod is not None and pod.get("status", {}).get("phase") in ("Pending", "Running", None):
+            if pod is not None and pod.get("status", {}).get("phase") in (
+                "Pending",
+                "Running",
+                None,
+            ):
                 broken.append(f"{m['namespace']}/{m['name']}")
 
     sb.store.listeners.insert(0, check)
 
 
-def test_reclaim_under_churn_never_breaks_a_live_pod_and_converges(vip: Runner, sandbox: Sandbox) -> None:
+def test_reclaim_under_churn_never_breaks_a_live_pod_and_converges(
+    vip: Runner, sandbox: Sandbox
+) -> None:
     rng = random.Random(7)
     pods = sandbox.world.t.pods
     broken: list[str] = []
@@ -187,13 +262,27 @@ def test_reclaim_under_churn_never_breaks_a_live_pod_and_converges(vip: Runner, 
         for name in targets:
             if rng.random() < 0.5:
                 if sandbox.store.peek(pods, "default", name) is None:
-                    sandbox.store.create(pods, "default", {
-                        "metadata": {"name": name, **template},
-                        "spec": {"containers": [{"name": "c", "resources": {
-                            "requests": {"tke.cloud.tencent.com/eni-ip": "1"}}}]}})
+                    sandbox.store.create(
+                        pods,
+                        "default",
+                        {
+                            "metadata": {"name": name, **template},
+                            "spec": {
+                                "containers": [
+                                    {
+                                        "name": "c",
+                                        "resources": {
+                                            "requests": {"tke.cloud.tencent.com/eni-ip": "1"}
+                                        },
+                                    }
+                                ]
+                            },
+                        },
+                    )
                 else:
                     sandbox.store.delete(pods, "default", name)
         if rng.random() < 0.3:  # and a StatefulSet scales back up
+
             def up(o: dict[str, Any]) -> None:
                 o["spec"]["replicas"] = 3
 
@@ -210,16 +299,22 @@ def test_reclaim_under_churn_never_breaks_a_live_pod_and_converges(vip: Runner, 
     third = vip("reclaim", "-A", "-l", "tke.cloud.tencent.com/none!=x", "--yes", "-o", "json")
     assert third.code == 0, third.stdout
     assert json.loads(third.stdout)["items"] == [] or all(
-        i["result"] == "reclaimed" for i in json.loads(third.stdout)["items"])
+        i["result"] == "reclaimed" for i in json.loads(third.stdout)["items"]
+    )
     assert again.code in (0, 1)
     assert broken == []
 
 
-def test_killed_midway_loses_nothing_and_a_rerun_finishes(kubeconfig: Path, sandbox: Sandbox,
-                                                          tmp_path: Path) -> None:
+def test_killed_midway_loses_nothing_and_a_rerun_finishes(
+    kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
     state = tmp_path / "state"
-    env = dict(os.environ, KUBECONFIG=str(kubeconfig), KUBECTL_VIP_STATE_DIR=str(state), NO_COLOR="1")
-    sandbox.controls.inject(Fault(verb="delete", resource="vpcipclaims", code=0, latency=0.4, times=-1))
+    env = dict(
+        os.environ, KUBECONFIG=str(kubeconfig), KUBECTL_VIP_STATE_DIR=str(state), NO_COLOR="1"
+    )
+    sandbox.controls.inject(
+        Fault(verb="delete", resource="vpcipclaims", code=0, latency=0.4, times=-1)
+    )
     deleted: list[str] = []
 
     def seen(ev: Event) -> None:
@@ -227,24 +322,43 @@ def test_killed_midway_loses_nothing_and_a_rerun_finishes(kubeconfig: Path, sand
             deleted.append(f"{ev.obj['metadata']['namespace']}/{ev.obj['metadata']['name']}")
 
     sandbox.store.listeners.insert(0, seen)
-    argv = [str(BIN / "kubectl-vip"), "reclaim", "--orphaned", "--overdue", "-A", "--yes",
-            "--concurrency", "1"]
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while len(deleted) < 2 and time.monotonic() < deadline and p.poll() is None:
-        time.sleep(0.05)
-    p.send_signal(signal.SIGKILL)
-    p.wait(timeout=30)
+    argv = [
+        str(BIN / "kubectl-vip"),
+        "reclaim",
+        "--orphaned",
+        "--overdue",
+        "-A",
+        "--yes",
+        "--concurrency",
+        "1",
+    ]
+    with subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as p:
+        deadline = time.monotonic() + 60
+        while len(deleted) < 2 and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.05)
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
     assert 1 <= len(deleted) < 6
     audit = state / "reclaim-audit.jsonl"
-    recorded = {f"{e['claim']['metadata']['namespace']}/{e['claim']['metadata']['name']}"
-                for e in map(json.loads, audit.read_text().splitlines())}
+    recorded = {
+        f"{e['claim']['metadata']['namespace']}/{e['claim']['metadata']['name']}"
+        for e in map(json.loads, audit.read_text().splitlines())
+    }
     assert set(deleted) <= recorded  # written (and synced) before each delete
     sandbox.controls.clear_faults()
     rerun = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    left = run_vip("list", "-A", "--state", "Orphaned", "--state", "Overdue", "-o", "name",
-                   kubeconfig=kubeconfig)
+    left = run_vip(
+        "list",
+        "-A",
+        "--state",
+        "Orphaned",
+        "--state",
+        "Overdue",
+        "-o",
+        "name",
+        kubeconfig=kubeconfig,
+    )
     assert left.stdout == ""
 
 
@@ -288,9 +402,15 @@ def test_bad_input_catalogue(vip: Runner, sandbox: Sandbox, argv: list[str], fra
     assert sandbox.controls.resource_requests() == []
 
 
-@pytest.mark.parametrize("argv", [["list", "-n", "nope"], ["list", "--ips", "-n", "nope"],
-                                  ["reclaim", "x-0", "-n", "nope", "--yes"],
-                                  ["describe", "x", "-n", "nope"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list", "-n", "nope"],
+        ["list", "--ips", "-n", "nope"],
+        ["reclaim", "x-0", "-n", "nope", "--yes"],
+        ["describe", "x", "-n", "nope"],
+    ],
+)
 def test_missing_namespace_says_so(vip: Runner, argv: list[str]) -> None:
     r = vip(*argv)
     assert r.code == 1

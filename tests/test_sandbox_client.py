@@ -472,6 +472,7 @@ def test_label_watch_reports_objects_leaving_the_selection(
 
     sandbox.controls.on("watch", CLAIMS, relabel)
     w = watch.Watch()
+    events = []
     for ev in w.stream(
         co.list_namespaced_custom_object,
         G,
@@ -482,8 +483,87 @@ def test_label_watch_reports_objects_leaving_the_selection(
         resource_version=start,
         timeout_seconds=10,
     ):
+        events.append(ev)
         w.stop()
-        assert ev["type"] == "DELETED"
-        assert ev["object"]["metadata"]["name"] == "redis-3"
-        assert ev["object"]["metadata"]["labels"]["app"] == "redis"  # its last matching state
-        assert int(ev["object"]["metadata"]["resourceVersion"]) > int(start)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("DELETED", "redis-3")
+    ]
+    gone = events[0]["object"]["metadata"]
+    assert gone["labels"]["app"] == "redis"  # its last state that matched
+    assert int(gone["resourceVersion"]) > int(start)
+
+
+def test_watch_list_is_refused_so_clients_fall_back(core: client.CoreV1Api) -> None:
+    with pytest.raises(client.ApiException) as err:
+        core.list_namespaced_pod(
+            "db",
+            watch=True,
+            send_initial_events=True,
+            resource_version_match="NotOlderThan",
+            allow_watch_bookmarks=True,
+        )
+    assert err.value.status == 422
+    assert failure(err.value) == {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": (
+            'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: '
+            "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled"
+        ),
+        "reason": "Invalid",
+        "details": {
+            "group": "meta.k8s.io",
+            "kind": "ListOptions",
+            "causes": [
+                {
+                    "reason": "FieldValueForbidden",
+                    "message": (
+                        "Forbidden: sendInitialEvents is forbidden for watch unless the "
+                        "WatchList feature gate is enabled"
+                    ),
+                    "field": "sendInitialEvents",
+                }
+            ],
+        },
+        "code": 422,
+    }
+
+
+def test_foreground_delete_marks_first_even_without_dependents(
+    co: client.CustomObjectsApi, sandbox: Sandbox
+) -> None:
+    answer = co.delete_namespaced_custom_object(
+        G, V, "web", CLAIMS, "api-old-7", propagation_policy="Foreground"
+    )
+    # apiserver adds the finalizer whatever the dependents; the garbage collector then finds
+    # none and lets the object go
+    assert answer["kind"] == "VpcIPClaim"
+    assert answer["metadata"]["finalizers"] == ["foregroundDeletion"]
+    assert answer["metadata"]["deletionTimestamp"] == "2026-11-20T12:00:00Z"
+    assert sandbox.store.peek(claims_type(sandbox), "web", "api-old-7") is None
+
+
+def test_lists_follow_etcd_key_order(co: client.CustomObjectsApi, core: client.CoreV1Api) -> None:
+    # keys are `namespace/name`: "app-b/" sorts before "app/" ('-' < '/')
+    for ns in ("app", "app-b"):
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
+        co.create_namespaced_custom_object(G, V, ns, CLAIMS, claim("x"))
+        co.create_namespaced_custom_object(G, V, ns, CLAIMS, claim("x-1"))
+    want = ["app-b/x", "app-b/x-1", "app/x", "app/x-1"]
+
+    def ours(items: list[dict[str, Any]]) -> list[str]:
+        keys = [f"{i['metadata']['namespace']}/{i['metadata']['name']}" for i in items]
+        return [k for k in keys if k.startswith("app")]
+
+    assert ours(co.list_cluster_custom_object(G, V, CLAIMS)["items"]) == want
+    paged: list[dict[str, Any]] = []
+    cont = None
+    while True:
+        page = co.list_cluster_custom_object(G, V, CLAIMS, limit=1, _continue=cont)
+        paged += page["items"]
+        cont = page["metadata"].get("continue")
+        if not cont:
+            break
+    assert ours(paged) == want and len(paged) == 27

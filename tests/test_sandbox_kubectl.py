@@ -19,7 +19,7 @@ from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import RequestInfo
 from kubectl_vip.sandbox.resources import ResourceType
 
-from .conftest import Runner, kubectl_path
+from .conftest import Result, Runner, kubectl_path
 
 GROUP = "networking.tke.cloud.tencent.com"
 NS_NAME = '{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'
@@ -177,6 +177,59 @@ def test_get_events_by_field_selector(kubectl: Runner) -> None:
     bad = kubectl("get", "events", "-A", "--field-selector", "color=blue")
     assert bad.code == 1
     assert "field label not supported: color" in bad.stderr
+
+
+def rows(r: Result) -> list[list[str]]:
+    assert r.code == 0, r.stderr
+    return [line.split() for line in r.stdout.splitlines()]
+
+
+def test_get_prints_server_side_tables_aged_by_the_virtual_clock(kubectl: Runner) -> None:
+    assert rows(kubectl("get", "pods", "-n", "db", "-o", "wide")) == [
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE",
+         "READINESS", "GATES"],
+        ["analytics-0", "0/1", "Pending", "0", "24h", "<none>", "node-c", "<none>", "<none>"],
+        *[
+            [f"{app}-{i}", "1/1", "Running", "0", "10d", ip, "node-a", "<none>", "<none>"]
+            for app, i, ip in [
+                ("mysql", 0, "10.0.1.2"),
+                ("mysql", 1, "10.0.1.3"),
+                ("mysql", 2, "10.0.1.4"),
+                ("redis", 0, "10.0.1.5"),
+                ("redis", 1, "10.0.1.6"),
+            ]
+        ],
+    ]  # fmt: skip
+    assert rows(kubectl("get", "vipc", "-n", "default")) == [
+        ["NAME", "AGE"],
+        ["canary-0", "24h"],
+        ["debug-shell", "10d"],
+    ]
+    assert rows(kubectl("get", "pod", "report-20261120", "-n", "jobs"))[1][:3] == [
+        "report-20261120", "0/1", "Completed",
+    ]  # fmt: skip
+    assert rows(kubectl("get", "sts", "-n", "db")) == [
+        ["NAME", "READY", "AGE"],
+        ["analytics", "0/1", "24h"],
+        ["mysql", "3/3", "10d"],
+        ["redis", "2/2", "10d"],
+    ]
+    assert rows(kubectl("get", "deploy", "tke-eni-ipamd", "-n", "kube-system")) == [
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        ["tke-eni-ipamd", "1/1", "1", "1", "10d"],
+    ]
+    events = kubectl("get", "events", "-n", "default", "--field-selector", "reason=ENILimit")
+    assert events.stdout.splitlines()[0].split() == [
+        "LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE",
+    ]  # fmt: skip
+    assert events.stdout.splitlines()[1].split()[:4] == [
+        "24h",
+        "Warning",
+        "ENILimit",
+        "node/node-c",
+    ]
+    labelled = rows(kubectl("get", "vip", "10.0.3.2", "-L", "tke.cloud.tencent.com/node-name"))
+    assert labelled == [["NAME", "AGE", "NODE-NAME"], ["10.0.3.2", "24h", "node-c"]]
 
 
 @pytest.mark.parametrize(

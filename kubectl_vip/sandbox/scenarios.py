@@ -276,6 +276,7 @@ class B:
                     "phase": "Running",
                     "hostIP": "10.0.0.11",
                     "podIP": "10.0.0.11",
+                    "podIPs": [{"ip": "10.0.0.11"}],
                     "conditions": [{"type": "Ready", "status": "False" if crash else "True"}],
                     "containerStatuses": [
                         {

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import select
 import socket
 import ssl
+import sys
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from . import apierrors, patching, protobuf
+from . import apierrors, patching, protobuf, tables
 from .apierrors import StatusError
 from .controls import ADMIN, RequestInfo, User
 from .resources import ResourceType
@@ -46,6 +48,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     sandbox: Sandbox
     stopping: bool = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that hangs up (mid-handshake, or while its answer is delayed by an injected
+        # latency) is routine here, not a server error worth a traceback
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -169,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
             self._serve(rtype, req, body, user)
         except StatusError as e:
             self._send_error(e)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:  # the client went away (reset, broken pipe, TLS EOF)
             self.close_connection = True
 
     def _reset(self) -> None:
@@ -245,7 +254,13 @@ class Handler(BaseHTTPRequestHandler):
         dry_run = _dry_run(q, req.verb) if req.verb != "delete" else False
         manager = q.get("fieldManager") or (self.headers.get("User-Agent", "unknown").split("/")[0])
         if req.verb == "get":
-            self._send(200, _entry(store, rtype, req.namespace, req.name).raw)
+            entry = _entry(store, rtype, req.namespace, req.name)
+            version = self._table_version(q)
+            if version:
+                meta = {"resourceVersion": entry.obj["metadata"].get("resourceVersion", "")}
+                self._send(200, self._table(rtype, [entry], meta, version, q))
+            else:
+                self._send(200, entry.raw)
         elif req.verb == "list":
             self._list(rtype, req)
         elif req.verb == "watch":
@@ -342,11 +357,43 @@ class Handler(BaseHTTPRequestHandler):
             meta["continue"] = next_token
         if remaining is not None:
             meta["remainingItemCount"] = remaining
+        version = self._table_version(q)
+        if version:
+            self._send(200, self._table(rtype, entries, meta, version, q))
+            return
         head = dumps(
             {"kind": f"{rtype.kind}List", "apiVersion": rtype.group_version, "metadata": meta}
         )
         body = head[:-1] + b',"items":[' + b",".join(e.raw for e in entries) + b"]}"
         self._send(200, body)
+
+    def _table_version(self, q: dict[str, str]) -> str | None:
+        version = tables.wants_table(self.headers.get("Accept", ""))
+        if version and q.get("includeObject", "Metadata") not in ("None", "Metadata", "Object"):
+            raise apierrors.bad_request(
+                f"unrecognized includeObject value: {json.dumps(q['includeObject'])}"
+            )
+        return version
+
+    def _table(
+        self,
+        rtype: ResourceType,
+        entries: list[Entry],
+        meta: dict[str, Any],
+        version: str,
+        q: dict[str, str],
+        *,
+        headers: bool = True,
+    ) -> bytes:
+        return tables.table(
+            rtype,
+            entries,
+            meta,
+            version=version,
+            now=self.server.sandbox.clock.now(),
+            include=q.get("includeObject", "Metadata"),
+            headers=headers,
+        )
 
     def _watch(self, rtype: ResourceType, req: RequestInfo) -> None:
         sb = self.server.sandbox
@@ -363,6 +410,8 @@ class Handler(BaseHTTPRequestHandler):
         timeout = _int(q.get("timeoutSeconds", "0"), "timeoutSeconds") or 1800
         deadline = time.monotonic() + timeout
         bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
+        version = self._table_version(q)
+        headers = True
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -374,17 +423,31 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
         def stop() -> bool:
-            return self.server.stopping or time.monotonic() >= deadline
+            return self.server.stopping or time.monotonic() >= deadline or gone()
+
+        def gone() -> bool:
+            # a watching client sends nothing: a readable socket means it hung up, and the
+            # stream (and this thread) can end instead of idling until the deadline
+            try:
+                return bool(select.select([self.connection], [], [], 0)[0])
+            except (OSError, ValueError):
+                return True
 
         last_bookmark = time.monotonic()
         try:
             for etype, raw in sb.store.watch(
                 rtype, req.namespace or None, since, labels=labels, fields=fields, stop=stop
             ):
+                if etype == "ERROR":
+                    chunk(b'{"type":"ERROR","object":%s}\n' % raw)
+                    break
                 if etype:
+                    if version:  # one row a Table; only the first carries the columns
+                        obj = Entry(json.loads(raw))
+                        meta = {"resourceVersion": obj.obj["metadata"].get("resourceVersion")}
+                        raw = self._table(rtype, [obj], meta, version, q, headers=headers)
+                        headers = False
                     chunk(b'{"type":"%s","object":%s}\n' % (etype.encode(), raw))
-                    if etype == "ERROR":
-                        break
                 if bookmarks and time.monotonic() - last_bookmark > 30:
                     last_bookmark = time.monotonic()
                     mark = {
@@ -395,7 +458,7 @@ class Handler(BaseHTTPRequestHandler):
                     chunk(b'{"type":"BOOKMARK","object":%s}\n' % dumps(mark))
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError, OSError):
+        except OSError:  # the client went away
             pass
         self.close_connection = True
 

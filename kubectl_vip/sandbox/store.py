@@ -702,10 +702,7 @@ class Store:
                 if int(nm.get("generation") or 0) > 0:
                     nm["generation"] = int(nm["generation"]) + 1
             nm["deletionGracePeriodSeconds"] = 0
-            if finalizers:
-                nm["finalizers"] = finalizers
-            else:
-                nm.pop("finalizers", None)
+            nm["finalizers"] = finalizers
             if dry_run:
                 return new, False
             self._commit(rtype, key, new, "MODIFIED")
