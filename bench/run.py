@@ -226,6 +226,33 @@ def bench_startup(runs: int) -> dict[str, Any]:
     return out
 
 
+def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
+    """Least squares y = a + b·x: (a, b, r²)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    b = sxy / sxx if sxx else 0.0
+    a = my - b * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - (a + b * x)) ** 2 for x, y in zip(xs, ys, strict=True))
+    return a, b, (1 - ss_res / ss_tot) if ss_tot else 1.0
+
+
+def growth(lists: list[dict[str, Any]]) -> dict[str, float]:
+    xs = [float(r["size"]) for r in lists]
+    a, b, r2 = linear_fit(xs, [r["vip_list"]["seconds"] for r in lists])
+    ma, mb, mr2 = linear_fit(xs, [r["vip_list"]["max_rss_mb"] for r in lists])
+    return {
+        "seconds_intercept": round(a, 3),
+        "seconds_per_1k_claims": round(b * 1000, 4),
+        "seconds_r2": round(r2, 4),
+        "rss_mb_intercept": round(ma, 1),
+        "rss_mb_per_1k_claims": round(mb * 1000, 3),
+        "rss_r2": round(mr2, 4),
+    }
+
+
 def fmt_table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(
@@ -304,9 +331,19 @@ def main() -> None:
     )
     if "reclaim" in report:
         r = report["reclaim"]
+        vip_s, loop_s = r["vip_reclaim"]["seconds"], r["kubectl_delete_loop"]["seconds"]
         print(
-            f"reclaim {r['claims']} orphaned claims: kubectl vip {r['vip_reclaim']['seconds']:.1f}s, "
-            f"kubectl delete loop {r['kubectl_delete_loop']['seconds']:.1f}s, ratio {r['ratio']:.3f}"
+            f"reclaim {r['claims']} orphaned claims: kubectl vip {vip_s:.1f}s, "
+            f"kubectl delete loop {loop_s:.1f}s, ratio {r['ratio']:.3f}"
+        )
+    if len(report["lists"]) >= 2:
+        report["growth"] = growth(report["lists"])
+        g = report["growth"]
+        print(
+            f"growth of vip list: {g['seconds_per_1k_claims']:.3f} s and "
+            f"{g['rss_mb_per_1k_claims']:.2f} MB per 1,000 claims on top of "
+            f"{g['seconds_intercept']:.2f} s / {g['rss_mb_intercept']:.0f} MB "
+            f"(linear fit, r² {g['seconds_r2']:.3f} / {g['rss_r2']:.3f})"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,57 @@ def test_deleted_static_pod_is_reclaimed_and_ip_released(
     assert len(events) == 1
     assert events[0]["involvedObject"]["name"] == "debug-shell"
     assert "10.0.1.9" in events[0]["message"] and "state Retained" in events[0]["message"]
+
+
+def _ipamd_replicas(sb: Sandbox, n: int) -> None:
+    def scale(o: dict[str, Any]) -> None:
+        o["spec"]["replicas"] = n
+
+    sb.store.mutate(sb.world.t.deployments, "kube-system", "tke-eni-ipamd", scale)
+
+
+def test_wait_follows_the_release_through_a_watch(vip: Runner, sandbox: Sandbox) -> None:
+    _ipamd_replicas(sandbox, 0)  # ipamd is down: the VpcIP stays after the claim goes
+    vips_t = sandbox.world.t.vips
+    assert vips_t is not None
+
+    def release_later(req: RequestInfo) -> None:
+        if "watch" in req.query:  # ipamd comes back while we watch, and releases the IP
+            timer = threading.Timer(0.3, lambda: sandbox.store.delete(vips_t, "", "10.0.1.9"))
+            timer.start()
+
+    sandbox.controls.on("watch", "vpcips", release_later)
+    r = vip("reclaim", "debug-shell", "-n", "default", "--yes", "--wait", "--timeout", "30s")
+    assert r.code == 0, r.stdout + r.stderr
+    assert "10.0.1.9" not in vips(sandbox)
+    assert any(
+        q.verb == "watch" and q.resource == "vpcips" for q in sandbox.controls.resource_requests()
+    )
+
+
+def test_wait_reports_ips_not_released_in_time(vip: Runner, sandbox: Sandbox) -> None:
+    _ipamd_replicas(sandbox, 0)
+    r = vip(
+        "reclaim",
+        "debug-shell",
+        "-n",
+        "default",
+        "--yes",
+        "--wait",
+        "--timeout",
+        "2s",
+        "-o",
+        "json",
+    )
+    assert r.code == 1
+    item = json.loads(r.stdout)["items"][0]
+    assert (item["result"], item["released"]) == ("reclaimed", False)
+    assert "default/debug-shell" not in claims(sandbox)
+    assert "10.0.1.9" in vips(sandbox)  # left for ipamd: we never delete VpcIPs
+    plain = vip("reclaim", "canary-0", "-n", "default", "--yes", "--wait", "--timeout", "1s")
+    assert (
+        plain.code == 1 and "not released in time" in plain.stderr and "10.0.1.10" in plain.stderr
+    )
 
 
 def test_delete_carries_uid_and_resource_version_preconditions(

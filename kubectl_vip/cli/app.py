@@ -28,9 +28,18 @@ Exit codes: 0 done/healthy, 1 refused/partly failed/problems found, 2 usage erro
 3 cannot reach/authenticate/forbidden, 4 not a TKE VPC-CNI static-IP cluster.
 """
 
+EPILOG = """Examples:
+
+\b
+  kubectl vip list -A                    # every claim with its Pod, VpcIP, owner and state
+  kubectl vip reclaim --orphaned -A --dry-run
+  kubectl vip --sandbox doctor           # try it on the built-in emulated cluster
+"""
+
 app = typer.Typer(
     name="kubectl-vip",
     help=HELP,
+    epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -108,6 +117,15 @@ def _register() -> None:
     from . import reclaim_cmd
 
     reclaim_cmd.register(app)
+    from . import doctor_cmd
+
+    doctor_cmd.register(app)
+    from . import bundle_cmd
+
+    bundle_cmd.register(app)
+    from . import completion_cmd
+
+    completion_cmd.register(app)
 
 
 _register()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..duration import DurationError, format_human, parse_go_duration
-from ..errors import NotFound, RefusedError, UsageError
+from ..errors import RefusedError, UsageError
 from ..render import Out
 
 if TYPE_CHECKING:

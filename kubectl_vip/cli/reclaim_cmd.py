@@ -19,6 +19,7 @@ from .common import Globals
 
 EPILOG = """Examples:
 
+\b
   kubectl vip reclaim redis-3 -n db                  # one claim whose Pod is gone
   kubectl vip reclaim --orphaned --overdue -A --dry-run -o json > plan.json
   kubectl vip reclaim --from-file plan.json --yes --wait

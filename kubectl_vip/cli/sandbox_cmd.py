@@ -14,13 +14,22 @@ import typer
 from ..errors import UsageError
 from . import common
 
+SANDBOX_EPILOG = """Examples:
+
+\b
+  kubectl vip sandbox serve --write-kubeconfig /tmp/vip.kubeconfig
+  kubectl vip --sandbox list -A                   # or: a throwaway sandbox for one command
+"""
+
 sandbox_app = typer.Typer(
     help="An emulated TKE VPC-CNI cluster on loopback, for trying kubectl vip.",
+    epilog=SANDBOX_EPILOG,
     no_args_is_help=True,
 )
 
 SERVE_EPILOG = """Examples:
 
+\b
   kubectl vip sandbox serve                       # the demo scenario, until Ctrl-C
   kubectl vip sandbox serve --scenario scale --size 10000 --port 6443
 """

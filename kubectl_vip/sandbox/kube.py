@@ -41,6 +41,11 @@ class KubeControllers:
                 )
         elif ev.rtype is t.deployments and ev.type != "DELETED":
             self._rollout(ev.obj)
+        elif ev.rtype is t.daemonsets and ev.type != "DELETED":
+            self._daemonset_status(ev.obj)
+        elif ev.rtype is t.nodes and ev.type in ("ADDED", "DELETED"):
+            for ds in list(self.w.store.objects(t.daemonsets)):
+                self._daemonset_status(ds)
         elif ev.rtype is t.namespaces and ev.type != "DELETED":
             spec = ev.obj.get("spec") or {}
             if ev.obj["metadata"].get("deletionTimestamp") and "kubernetes" in (
@@ -57,6 +62,30 @@ class KubeControllers:
     def tick(self) -> None:
         for dep in list(self.w.store.objects(self.w.t.deployments)):
             self._rollout(dep)
+
+    def _daemonset_status(self, ds: Obj) -> None:
+        """One ready Pod per node (the sandbox runs no DaemonSet Pods, only their counts)."""
+        nodes = len(self.w.store.objects(self.w.t.nodes))
+        meta = ds["metadata"]
+
+        def status(d: Obj) -> None:
+            d["status"] = {
+                "observedGeneration": d["metadata"].get("generation", 1),
+                "desiredNumberScheduled": nodes,
+                "currentNumberScheduled": nodes,
+                "updatedNumberScheduled": nodes,
+                "numberReady": nodes,
+                "numberAvailable": nodes,
+                "numberMisscheduled": 0,
+            }
+
+        self.w.store.mutate(
+            self.w.t.daemonsets,
+            meta["namespace"],
+            meta["name"],
+            status,
+            manager="kube-controller-manager",
+        )
 
     # -------------------------------------------------------------- pods
 

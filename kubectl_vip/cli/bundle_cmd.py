@@ -1,0 +1,188 @@
+"""`kubectl vip bundle`: a tar.gz of what a support ticket needs, never a secret."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import IO, Any, cast
+
+import typer
+
+from .. import __version__
+from ..duration import DurationError, parse_go_duration
+from ..errors import RefusedError, UsageError
+from . import common
+from .common import Globals
+
+HELP = """Collect what a support ticket needs into one tar.gz, and print what was written.
+
+Contents: vipc, vip, nec and veni objects; the kube-system tke-eni-* Deployments, DaemonSets and
+Pods (ipamd, ip-scheduler, agent: spec and status); the ipamd ConfigMap; the names of the
+eniipamd Helm release Secrets; node names, zones, taints and allocatable; Events of the last
+--since in kube-system and in namespaces with claims (and those about nodes and TKE objects);
+the `config -o json` and `doctor -o json` documents.
+
+Never: Secret objects or their data, env values (env keeps names, envFrom the referenced
+names), ServiceAccount tokens, managedFields, the last-applied-configuration annotation.
+
+Bounded by --max-size (uncompressed; a list that does not fit keeps what fits and is marked
+truncated). manifest.json lists every collector with ok, truncated, forbidden, failed,
+not-served, missing or skipped and why, so a partial bundle says what it lacks.
+
+The file is kubectl-vip-bundle-<cluster>-<UTC time>.tar.gz in the current directory (<cluster>:
+ipamd's --cluster-id, else the kubeconfig context). -o - writes the archive to stdout (not to
+a terminal) and the report to stderr. -n/-A are ignored: the bundle is cluster-wide.
+"""
+
+EPILOG = """Examples:
+
+\b
+  kubectl vip bundle                             # ./kubectl-vip-bundle-<cluster>-<time>.tar.gz
+  kubectl vip bundle --since 6h --max-size 10Mi -o - | ssh support 'cat > ticket.tgz'
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bundle", help=HELP, epilog=EPILOG)(bundle_command)
+
+
+def bundle_command(
+    ctx: typer.Context,
+    output: str | None = typer.Option(
+        None, "-o", "--output", help="Archive path (default: generated name in .); - for stdout."
+    ),
+    since: str = typer.Option("1h", "--since", help="Events seen within this (Go duration)."),
+    max_size: str = typer.Option(
+        "50Mi", "--max-size", help="Cap on the uncompressed contents (bytes, K, Ki, M, Mi, G, Gi)."
+    ),
+    chunk_size: int = typer.Option(
+        500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."
+    ),
+) -> None:
+    g = common.globals_of(ctx)
+    from .. import bundle as bd
+
+    try:
+        window = parse_go_duration(since)
+    except DurationError as e:
+        raise UsageError(f"invalid --since: {e}") from None
+    if window.total_seconds() <= 0:
+        raise UsageError("--since must be positive")
+    try:
+        cap = bd.parse_size(max_size)
+    except ValueError as e:
+        raise UsageError(f"invalid --max-size: {e}") from None
+    if cap < 4096:
+        raise UsageError("--max-size must be at least 4Ki")
+    to_stdout = output == "-"
+    stream = getattr(g.out.stdout, "buffer", None) if to_stdout else None
+    if to_stdout and (stream is None or g.out.tty):
+        raise UsageError("refusing to write a binary archive to a terminal: redirect, or -o FILE")
+
+    c = g.cluster()
+    srcs = bd.sources(c, chunk_size=chunk_size)
+    srcs[1:1] = [
+        bd.Source(
+            "config", "kubectl-vip/config.json", lambda: _config_doc(g), "kubectl vip config"
+        ),
+        bd.Source(
+            "doctor",
+            "kubectl-vip/doctor.json",
+            lambda: _doctor_doc(g, chunk_size),
+            "kubectl vip doctor",
+        ),
+    ]
+    outcomes = bd.collect(srcs)
+    now = c.now()
+    bd.refine(outcomes, window, now)
+    name = bd.default_name(_cluster_ish(g, outcomes), now)
+    meta = {
+        "tool": f"kubectl-vip {__version__}",
+        "server": c.server,
+        "context": c.conn.context,
+        "since": since,
+    }
+    b = bd.pack(outcomes, top=name, max_size=cap, meta=meta, now=now)
+    lacking = [o for o in outcomes if o.status != "ok"]
+    if to_stdout:
+        assert stream is not None
+        counter = _Counting(stream)
+        bd.write_tar(b, cast(IO[bytes], counter), now)
+        stream.flush()
+        where, size = "stdout", counter.n
+        report = g.out.info
+    else:
+        path = Path(output) if output else Path.cwd() / f"{name}.tar.gz"
+        try:
+            f = path.open("wb")
+        except OSError as e:
+            raise RefusedError(f"cannot write {path}: {e.strerror or e}") from None
+        try:
+            with f:
+                bd.write_tar(b, f, now)
+        except OSError as e:
+            path.unlink(missing_ok=True)  # no half-written archive left behind
+            raise RefusedError(f"cannot write {path}: {e.strerror or e}") from None
+        where, size = str(path), path.stat().st_size
+        report = g.out.line
+    report(
+        f"Wrote {where}: {bd.human_size(size)} compressed, {len(b.members)} files, "
+        f"{bd.human_size(b.size)} of content (cap {bd.human_size(cap)})"
+    )
+    for o in lacking:
+        g.out.warn(f"{o.name}: {o.status}" + (f" ({o.reason})" if o.reason else ""))
+
+
+class _Counting(io.RawIOBase):
+    """A write-only file object that counts what passes through (stdout cannot be stat'ed)."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__()
+        self.inner = inner
+        self.n = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.n += len(data)
+        written: int = self.inner.write(data)
+        return written
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+
+def _config_doc(g: Globals) -> Any:
+    from .. import settings
+    from .config_cmd import read_config
+
+    return settings.config_doc(read_config(g))
+
+
+def _doctor_doc(g: Globals, chunk_size: int) -> Any:
+    from .. import doctor
+    from ..doctor import report
+    from ..doctor.gather import gather
+
+    c = g.cluster()
+    checks = doctor.all_checks()
+    snap = gather(c, checks, chunk_size=chunk_size)
+    results = doctor.run_checks(checks, snap)
+    return report.document(results, snap, server=c.server, fail_on="error")
+
+
+def _cluster_ish(g: Globals, outcomes: list[Any]) -> str:
+    """ipamd's --cluster-id (names the cluster in the console), else the context's name."""
+    from .. import ipamd, schema, settings
+    from ..gather import ipamd_info
+
+    for o in outcomes:
+        if o.name != "deployments" or not isinstance(o.value, list):
+            continue
+        for dep in o.value:
+            if schema.name(dep) == ipamd.DEPLOYMENT_NAME:
+                cid = settings.cluster_id(ipamd_info(dep).flags)
+                if cid:
+                    return cid
+    return g.cluster().conn.context or "cluster"

@@ -1,0 +1,100 @@
+"""`kubectl vip doctor`: every check, findings grouped by area with evidence and the fix."""
+
+from __future__ import annotations
+
+import typer
+
+from ..errors import ExitCode, UsageError
+from . import common
+
+FORMATS = ("table", "json", "yaml")
+
+HELP = """Run every check and print findings grouped by area, with evidence and the exact fix.
+
+Each finding has a stable id (VIP-<AREA>-<NNN>), a severity (error, warning, info), a one-line
+title, the evidence (objects, counts, Event messages) and the fix: a kubectl vip command, or the
+console / ticket step from the TKE docs. Causes are linked where the evidence allows (a Pending
+Pod, its ENI Events, its VpcIP stuck Attaching, the node's empty NodeENIConfig: one finding).
+The run is cluster-wide (-n/-A are ignored) and reads each kind once.
+
+Before reading, doctor asks the API what you may read (SelfSubjectAccessReview); checks that
+need a forbidden read are listed as skipped with the missing permission, the rest still run.
+
+-o json|yaml writes a DoctorReport (apiVersion kubectl-vip/v1):
+
+\b
+  metadata  generatedAt, server, tke {group, version, kinds}, failOn
+  summary   error, warning, info (finding counts), checksRun, checksSkipped,
+            checksFailed, exitCode, text
+  reads     [{resource, what, state: ok|forbidden|failed|not-served|not-needed,
+              reason, items}]
+  checks    [{id, area, title, status: ok|findings|skipped|failed, severity,
+              findings, missing, limitedBy, reason}]
+  findings  [{id, area, severity, title, evidence: [str], fix: str, objects: [str]}]
+
+Exit: 0 no finding at the --fail-on level; 1 a finding at that level, or a check failed;
+3 cannot reach or authenticate; 4 not a TKE VPC-CNI static-IP cluster.
+"""
+
+EPILOG = """Examples:
+
+\b
+  kubectl vip doctor                            # every check, grouped by area
+  kubectl vip doctor --check VIP-ENI-001 -o json --fail-on warning
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor", help=HELP, epilog=EPILOG)(doctor_command)
+
+
+def doctor_command(
+    ctx: typer.Context,
+    output: str = typer.Option("table", "-o", "--output", help="table|json|yaml"),
+    fail_on: str = typer.Option(
+        "error", "--fail-on", help="Exit 1 on a finding this severe or worse: error|warning|never."
+    ),
+    checks: list[str] = typer.Option(
+        [], "--check", help="Run only this check (repeatable, or comma-separated ids)."
+    ),
+    list_checks: bool = typer.Option(
+        False, "--list-checks", help="List the checks (id, area, title, reads) and exit."
+    ),
+    chunk_size: int = typer.Option(
+        500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."
+    ),
+) -> int:
+    g = common.globals_of(ctx)
+    fmt = common.check_format(output, FORMATS)
+    from .. import doctor
+    from ..doctor import report
+
+    mode = fail_on.strip().lower()
+    if mode not in report.FAIL_ON:
+        raise UsageError(f'unknown --fail-on "{fail_on}": use one of {", ".join(report.FAIL_ON)}')
+    ids = [part for value in checks for part in value.split(",")]
+    try:
+        selected = doctor.select(ids)
+    except KeyError as e:
+        known = ", ".join(doctor.REGISTRY)
+        raise UsageError(f"unknown check {e.args[0]}: use one of {known}") from None
+
+    if list_checks:
+        if fmt in ("json", "yaml"):
+            g.out.document(report.check_list_doc(selected), fmt)
+        else:
+            rows = [[c.id, c.area, c.title, ", ".join(c.needs) or "-"] for c in selected]
+            g.out.table(["ID", "AREA", "TITLE", "NEEDS"], rows)
+        return ExitCode.OK
+
+    from ..doctor.gather import gather
+
+    c = g.cluster()
+    snap = gather(c, selected, chunk_size=chunk_size)
+    results = doctor.run_checks(selected, snap)
+    if fmt in ("json", "yaml"):
+        g.out.document(report.document(results, snap, server=c.server, fail_on=mode), fmt)
+    else:
+        for line in report.text_lines(results, mode):
+            g.out.styled(line)
+    return int(report.exit_code(results, mode))

@@ -1,0 +1,153 @@
+"""Area `claims`: claims and VpcIPs that hold an address nobody will use."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .. import ipamd
+from ..claims import ClaimRow, IpState, State
+from ..duration import format_human
+from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, VIPS, Issue, Severity, check
+from .snapshot import Snapshot, plural
+
+MAX_LINES = 20
+# a claim whose Pod exists may wait a little for its VpcIP
+UNBOUND_GRACE = timedelta(minutes=10)
+LOGS = f"kubectl logs -n {ipamd.DEPLOYMENT_NAMESPACE} deploy/{ipamd.DEPLOYMENT_NAME} --tail=200"
+
+
+def _capped(lines: list[str]) -> list[str]:
+    if len(lines) <= MAX_LINES:
+        return lines
+    return [*lines[:MAX_LINES], f"... and {len(lines) - MAX_LINES} more"]
+
+
+def _line(r: ClaimRow) -> str:
+    return f"{r.namespace}/{r.name} ({r.ip or 'no IP'}): {r.reason}"
+
+
+def _objects(rows: list[ClaimRow]) -> list[str]:
+    return [f"VpcIPClaim/{r.namespace}/{r.name}" for r in rows]
+
+
+@check(
+    "VIP-CLM-001", area="claims", title="No Orphaned claims", needs=CLASSIFY, uses=(DEPLOYMENTS,)
+)
+def orphaned(s: Snapshot) -> list[Issue]:
+    """Claims without a Pod that nothing will recreate: the owner is gone, or the StatefulSet
+    was scaled below the ordinal. Their IPs are reclaimable now."""
+    rows = [r for r in s.rows if r.state == State.ORPHANED]
+    if not rows:
+        return []
+    ips = sum(1 for r in rows if not r.unbound)
+    return [
+        Issue(
+            Severity.WARNING,
+            f"{plural(len(rows), 'Orphaned claim')} hold {plural(ips, 'IP')} nothing will use",
+            _capped([_line(r) for r in rows]),
+            "kubectl vip reclaim --orphaned -A --dry-run   # review the plan\n"
+            "kubectl vip reclaim --orphaned -A",
+            _objects(rows),
+        )
+    ]
+
+
+@check("VIP-CLM-002", area="claims", title="No Overdue claims", needs=CLASSIFY, uses=(DEPLOYMENTS,))
+def overdue(s: Snapshot) -> list[Issue]:
+    """Claims past their expiry (or with the Immediate policy and no Pod) that ipamd has not
+    reclaimed: ipamd's sweep is not working."""
+    rows = [r for r in s.rows if r.state == State.OVERDUE]
+    if not rows:
+        return []
+    late = [r for r in rows if r.reclaim_at is not None]
+    evidence = _capped([_line(r) for r in rows])
+    if late:
+        worst = min(late, key=lambda r: r.reclaim_at or s.now)
+        assert worst.reclaim_at is not None
+        evidence.append(
+            f"the most overdue, {worst.namespace}/{worst.name}, was due "
+            f"{format_human(s.now - worst.reclaim_at)} ago: ipamd is not reclaiming"
+        )
+    return [
+        Issue(
+            Severity.ERROR,
+            f"{plural(len(rows), 'Overdue claim')}: past expiry, ipamd has not reclaimed them",
+            evidence,
+            f"{LOGS}   # why ipamd's sweep stalls\n"
+            "kubectl vip reclaim --overdue -A   # give the IPs back now",
+            _objects(rows),
+        )
+    ]
+
+
+@check("VIP-CLM-003", area="claims", title="No leaked VpcIPs", needs=(CLAIMS, VIPS))
+def leaked(s: Snapshot) -> list[Issue]:
+    """Pod VpcIPs whose claim is gone: the address is taken and no Pod will get it back."""
+    rows = [r for r in s.ip_rows if r.state == IpState.LEAKED.value]
+    if not rows:
+        return []
+    lines = []
+    for r in rows:
+        ref = f"{r.claim[0]}/{r.claim[1]}" if r.claim else "none"
+        lines.append(
+            f"VpcIP {r.ip} ({r.subnet_cidr or r.subnet_id or 'subnet unknown'}): "
+            f"its claim {ref} does not exist"
+        )
+    first = rows[0].ip
+    return [
+        Issue(
+            Severity.WARNING,
+            f"{plural(len(rows), 'leaked VpcIP')}: taken, with no claim to give them back",
+            _capped(lines),
+            "kubectl vip list --ips -A   # every VpcIP, the Leaked ones among them\n"
+            f"kubectl vip describe {first}   # confirm no claim or Pod uses it\n"
+            "kubectl -n kube-system rollout restart deploy/tke-eni-ipamd   # let ipamd resync\n"
+            "still there? open a TKE ticket with `kubectl vip bundle` attached (VpcIPs belong to "
+            "ipamd: kubectl vip never deletes them)",
+            [f"VpcIP/{r.ip}" for r in rows],
+        )
+    ]
+
+
+@check(
+    "VIP-CLM-004",
+    area="claims",
+    title="Every claim has a VpcIP",
+    needs=CLASSIFY,
+    uses=(DEPLOYMENTS,),
+)
+def unbound(s: Snapshot) -> list[Issue]:
+    """Claims that no VpcIP holds: without a Pod they only clutter; with a Pod that waited more
+    than 10m, ipamd cannot allocate an IP for it."""
+    rows = []
+    lines = []
+    for r in s.rows:
+        if not r.unbound:
+            continue
+        if r.pod_phase is None:
+            rows.append(r)
+            lines.append(f"{r.namespace}/{r.name}: no VpcIP and no Pod ({r.state.value})")
+        elif r.state == State.IN_USE and r.created and s.now - r.created > UNBOUND_GRACE:
+            rows.append(r)
+            lines.append(
+                f"{r.namespace}/{r.name}: Pod {r.pod_phase}, no VpcIP after "
+                f"{format_human(s.now - r.created)}: ipamd cannot allocate (see VIP-SCH-001, "
+                "VIP-ENI-002)"
+            )
+    if not rows:
+        return []
+    podless = [r for r in rows if r.pod_phase is None]
+    fix = "\n".join(f"kubectl vip reclaim {r.name} -n {r.namespace}" for r in podless[:5])
+    if len(podless) > 5:
+        fix += f"\n... and {len(podless) - 5} more"
+    if len(podless) < len(rows):
+        fix = (fix + "\n" if fix else "") + f"{LOGS}   # why the Pods' claims get no IP"
+    return [
+        Issue(
+            Severity.WARNING,
+            f"{plural(len(rows), 'claim')} without a VpcIP",
+            _capped(lines),
+            fix,
+            _objects(rows),
+        )
+    ]

@@ -1,0 +1,251 @@
+"""Area `ipamd`: the network component that allocates and reclaims the IPs."""
+
+from __future__ import annotations
+
+from .. import ipamd, schema, settings
+from ..duration import format_compact
+from .model import DAEMONSETS, DEPLOYMENTS, PODS, SECRETS, Issue, Severity, check
+from .snapshot import AGENT, SCHEDULER, SYSTEM_NS, Snapshot, console_path, plural
+
+DEPLOY = f"{SYSTEM_NS}/{ipamd.DEPLOYMENT_NAME}"
+LOGS = f"kubectl logs -n {SYSTEM_NS} deploy/{ipamd.DEPLOYMENT_NAME} --tail=200"
+BAD_WAITING = (
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+)
+MANY_RESTARTS = 5
+
+
+@check(
+    "VIP-IPAMD-001", area="ipamd", title="ipamd Deployment present and ready", needs=(DEPLOYMENTS,)
+)
+def ipamd_ready(s: Snapshot) -> list[Issue]:
+    """The tke-eni-ipamd Deployment exists and has its replicas ready: without it no Pod gets
+    an IP, no node gets an ENI and no claim is reclaimed."""
+    dep = s.deployment(ipamd.DEPLOYMENT_NAME)
+    obj = [f"Deployment/{DEPLOY}"]
+    if dep is None:
+        return [
+            Issue(
+                Severity.ERROR,
+                f"Deployment {DEPLOY} does not exist",
+                [
+                    f"no Deployment {ipamd.DEPLOYMENT_NAME} in {SYSTEM_NS}, yet the TKE CRDs "
+                    "are served: VPC-CNI Pods get no IP and nodes get no ENI"
+                ],
+                "Reinstall the VPC-CNI network component: TKE console → Cluster → Add-On "
+                "Management → eniipamd; if it is listed there, open a ticket with the output "
+                "of `kubectl vip bundle`.",
+                obj,
+            )
+        ]
+    r = settings.replicas_of(dep)
+    if r.desired == 0:
+        return [
+            Issue(
+                Severity.ERROR,
+                f"Deployment {DEPLOY} is scaled to 0",
+                ["spec.replicas is 0: nothing allocates or reclaims IPs"],
+                f"kubectl scale deploy/{ipamd.DEPLOYMENT_NAME} -n {SYSTEM_NS} --replicas=1",
+                obj,
+            )
+        ]
+    if r.ready < r.desired:
+        return [
+            Issue(
+                Severity.ERROR,
+                f"ipamd is not ready: {r.ready}/{r.desired} replicas",
+                [
+                    f"{DEPLOY}: {r.desired} desired, {r.ready} ready, {r.available} available, "
+                    f"{r.updated} updated"
+                ],
+                f"kubectl describe deploy/{ipamd.DEPLOYMENT_NAME} -n {SYSTEM_NS}; then {LOGS}",
+                obj,
+            )
+        ]
+    return []
+
+
+@check(
+    "VIP-IPAMD-002", area="ipamd", title="ipamd Pods not crash-looping", needs=(DEPLOYMENTS, PODS)
+)
+def ipamd_pods(s: Snapshot) -> list[Issue]:
+    """No container of an ipamd Pod is waiting in CrashLoopBackOff (or an image/config error),
+    and none restarted 5 times or more."""
+    issues: list[Issue] = []
+    crashing: list[str] = []
+    restarting: list[str] = []
+    objects: list[str] = []
+    for pod in s.ipamd_pods():
+        pname = f"{SYSTEM_NS}/{schema.name(pod)}"
+        for c in schema.pod_containers(pod):
+            line = f"Pod {pname} container {c.name}: {plural(c.restarts, 'restart')}"
+            if c.last_terminated:
+                line += f", last terminated: {c.last_terminated}"
+            if c.waiting in BAD_WAITING:
+                crashing.append(
+                    f"{line}; waiting: {c.waiting}" + (f" ({c.message})" if c.message else "")
+                )
+                objects.append(f"Pod/{pname}")
+            elif c.restarts >= MANY_RESTARTS:
+                restarting.append(line)
+                objects.append(f"Pod/{pname}")
+    if crashing:
+        issues.append(
+            Issue(
+                Severity.ERROR,
+                f"ipamd is crash-looping ({plural(len(crashing), 'container')})",
+                crashing + restarting,
+                f"{LOGS} --previous; fix what the log names (often the subnet or credentials "
+                "in ConfigMap kube-system/tke-eni-ipamd), or open a ticket with "
+                "`kubectl vip bundle`",
+                sorted(set(objects)),
+            )
+        )
+    elif restarting:
+        issues.append(
+            Issue(
+                Severity.WARNING,
+                f"ipamd restarted {MANY_RESTARTS} times or more",
+                restarting,
+                f"{LOGS} --previous",
+                sorted(set(objects)),
+            )
+        )
+    return issues
+
+
+@check(
+    "VIP-IPAMD-003",
+    area="ipamd",
+    title="ipamd version and management",
+    needs=(DEPLOYMENTS,),
+    uses=(SECRETS,),
+)
+def ipamd_version(s: Snapshot) -> list[Issue]:
+    """ipamd's version (the image tag) and who owns its flags: the eniipamd add-on (v3.5.0+ or
+    Helm release Secrets: change them in the console) or the Deployment's args (by hand)."""
+    info = s.ipamd
+    if info is None:
+        return []  # VIP-IPAMD-001 reports a missing Deployment
+    m = s.management
+    obj = [f"Deployment/{DEPLOY}"]
+    version = str(info.version) if info.version else "unknown"
+    evidence = [f"image {info.image or '<none>'}", f"managed {m.describe()}"]
+    if info.flags is not None:
+        f = info.flags
+        evidence.append(
+            "flags: expiry "
+            + (format_compact(f.expiry) if f.expiry else "never")
+            + ", cascade "
+            + ("on" if f.cascade else "off")
+        )
+    if m.helm_secrets is None:
+        evidence.append(
+            "Helm release Secrets could not be listed: add-on management judged by version"
+        )
+    if m.addon:
+        fix = (
+            f"Change expiry and cascade in the console: {console_path(s)} (a hand edit of "
+            "the Deployment may be reverted by the add-on)"
+        )
+    else:
+        fix = (
+            "Change them with kubectl vip set-expiry DURATION|never and "
+            "kubectl vip enable-cascade|disable-cascade"
+        )
+    issues = [
+        Issue(
+            Severity.INFO,
+            f"ipamd {version}, managed {'by the eniipamd add-on' if m.addon else 'by hand'}",
+            evidence,
+            fix,
+            obj,
+        )
+    ]
+    problems = []
+    note = settings.version_note(info.image, info.version)
+    if note:
+        problems.append(f"version unknown: {note}; version-dependent advice assumes the oldest")
+    if info.problem:
+        problems.append(f"flags unreadable: {info.problem}")
+    problems += settings.config_warnings(info.flags)
+    if problems:
+        issues.append(
+            Issue(
+                Severity.WARNING,
+                "ipamd's configuration cannot be read as expected",
+                problems,
+                "kubectl vip config; correct the container args of "
+                f"deploy/{ipamd.DEPLOYMENT_NAME} (kubectl vip set-expiry / enable-cascade "
+                "rewrite them cleanly)",
+                obj,
+            )
+        )
+    return issues
+
+
+@check(
+    "VIP-IPAMD-004",
+    area="ipamd",
+    title="Static IP components running",
+    needs=(DEPLOYMENTS,),
+    uses=(DAEMONSETS,),
+)
+def static_components(s: Snapshot) -> list[Issue]:
+    """tke-eni-ip-scheduler (exists only in static-IP mode) is deployed and ready, and the
+    tke-eni-agent DaemonSet is ready on every node it runs on."""
+    issues: list[Issue] = []
+    sched = s.deployment(SCHEDULER)
+    if sched is None:
+        issues.append(
+            Issue(
+                Severity.WARNING,
+                f"Deployment {SYSTEM_NS}/{SCHEDULER} does not exist: static IP mode is off",
+                [
+                    f"static Pod IPs need {SCHEDULER}, which schedules a returning Pod where "
+                    "its IP can be used",
+                    plural(len(s.claims or []), "VpcIPClaim") + " in the cluster"
+                    if s.claims is not None
+                    else "claims not read",
+                ],
+                "Enable Static Pod IP support for the cluster in the TKE console, or open a "
+                "ticket if it is enabled",
+                [f"Deployment/{SYSTEM_NS}/{SCHEDULER}"],
+            )
+        )
+    else:
+        r = settings.replicas_of(sched)
+        if r.desired > 0 and r.ready < r.desired:
+            issues.append(
+                Issue(
+                    Severity.WARNING,
+                    f"{SCHEDULER} is not ready: {r.ready}/{r.desired} replicas",
+                    [f"{SYSTEM_NS}/{SCHEDULER}: {r.desired} desired, {r.ready} ready"],
+                    f"kubectl describe deploy/{SCHEDULER} -n {SYSTEM_NS}; "
+                    f"kubectl logs -n {SYSTEM_NS} deploy/{SCHEDULER} --tail=200",
+                    [f"Deployment/{SYSTEM_NS}/{SCHEDULER}"],
+                )
+            )
+    agent = s.daemonset(AGENT)
+    if agent is not None:
+        desired, ready = schema.daemonset_counts(agent)
+        if desired is not None and ready is not None and ready < desired:
+            issues.append(
+                Issue(
+                    Severity.WARNING,
+                    f"{AGENT} is not ready on {desired - ready} of {desired} nodes",
+                    [
+                        f"DaemonSet {SYSTEM_NS}/{AGENT}: {desired} scheduled, {ready} ready; "
+                        "VPC-CNI Pods on those nodes get no network"
+                    ],
+                    f"kubectl get pods -n {SYSTEM_NS} -l k8s-app={AGENT} -o wide; then "
+                    f"kubectl logs on the Pods that are not ready",
+                    [f"DaemonSet/{SYSTEM_NS}/{AGENT}"],
+                )
+            )
+    return issues

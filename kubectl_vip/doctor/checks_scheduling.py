@@ -1,0 +1,100 @@
+"""Area `scheduling`: Pods Pending because no node has a free eni-ip, or ipamd has no IP."""
+
+from __future__ import annotations
+
+from .. import schema
+from .causes import LOGS, RECLAIM, Cause, gets_no_eni, ipamd_problem, zone_cause
+from .model import (
+    CLAIMS,
+    CONFIGMAP,
+    DEPLOYMENTS,
+    EVENTS,
+    NECS,
+    NODES,
+    PODS,
+    VIPS,
+    Issue,
+    Severity,
+    check,
+)
+from .snapshot import Obj, Snapshot, event_line, names, plural, says_insufficient
+
+MAX_PODS = 10
+
+
+def _cause(s: Snapshot, pod: Obj) -> Cause:
+    zones = schema.pod_zones(pod)
+    for zone in zones:
+        zc = zone_cause(s, zone)
+        if zc is not None:
+            return zc
+    problem = ipamd_problem(s)
+    if problem is not None:
+        return Cause("ipamd", [problem], f"See VIP-IPAMD-001: {LOGS}")
+    if s.nodes is not None:
+        pool = [n for n in s.nodes if not zones or schema.node_zone(n) in zones]
+        dead = [schema.name(n) for n in pool if gets_no_eni(n)]
+        if pool and len(dead) == len(pool):
+            where = f"zone {', '.join(zones)}" if zones else "the cluster"
+            return Cause(
+                f"no-eni:{','.join(zones)}",
+                [f"every node in {where} gets no ENI: {names(dead)} (see VIP-ENI-002)"],
+                "See VIP-ENI-002 for why these nodes get no ENI",
+            )
+    where = f" in zone {', '.join(zones)}" if zones else ""
+    return Cause(
+        f"busy:{','.join(zones)}",
+        [
+            f"the nodes{where} have no tke.cloud.tencent.com/eni-ip left: each node takes as many "
+            "Pods as its ENIs have IPs (NodeENIConfig maxRouteENI x maxIPPerENI)"
+        ],
+        f"kubectl vip usage   # which subnets and zones are short\n{RECLAIM}\n"
+        "Add nodes (ENI capacity) in the zone, or a container subnet if its subnets are full",
+    )
+
+
+@check(
+    "VIP-SCH-001",
+    area="scheduling",
+    title="No Pod Pending for lack of eni-ip",
+    needs=(EVENTS, PODS),
+    uses=(NODES, NECS, VIPS, CLAIMS, DEPLOYMENTS, CONFIGMAP),
+)
+def pending_no_ip(s: Snapshot) -> list[Issue]:
+    """Pending Pods whose Events say `Insufficient tke.cloud.tencent.com/eni-ip` (scheduler) or
+    `InsufficientIPorENI` (ipamd, any case), grouped by cause: the zone they are pinned to has
+    no subnet or a full one, ipamd is down, every node there gets no ENI, or the nodes are
+    simply full."""
+    groups: dict[str, tuple[Cause, list[tuple[Obj, list[Obj]]]]] = {}
+    for (ns, name), pod in sorted(s.pod_by_key.items()):
+        if schema.pod_phase(pod) != "Pending" or schema.deleting(pod):
+            continue
+        evs = [e for e in s.events_of("Pod", name, ns) if says_insufficient(e)]
+        if not evs:
+            continue
+        cause = _cause(s, pod)
+        groups.setdefault(cause.key, (cause, []))[1].append((pod, evs))
+    issues = []
+    for cause, pods in groups.values():
+        evidence = []
+        objects = []
+        for pod, evs in pods[:MAX_PODS]:
+            pname = f"{schema.namespace(pod)}/{schema.name(pod)}"
+            zones = schema.pod_zones(pod)
+            pin = f", pinned to zone {', '.join(zones)}" if zones else ""
+            evidence.append(f"Pod {pname} is Pending{pin}")
+            evidence += ["  " + event_line(e, s) for e in evs[-2:]]
+        if len(pods) > MAX_PODS:
+            evidence.append(f"... and {len(pods) - MAX_PODS} more Pods")
+        objects = [f"Pod/{schema.namespace(p)}/{schema.name(p)}" for p, _ in pods]
+        evidence += cause.evidence
+        issues.append(
+            Issue(
+                Severity.ERROR,
+                f"{plural(len(pods), 'Pod')} Pending for lack of an IP: {cause.evidence[0]}",
+                evidence,
+                cause.fix,
+                objects,
+            )
+        )
+    return issues

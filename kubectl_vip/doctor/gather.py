@@ -1,0 +1,205 @@
+"""The doctor's only I/O: ask what the user may read, then read each kind once.
+
+Plan: the union of the reads the selected checks need or use. For each, one
+SelfSubjectAccessReview first (in parallel); a denied read is not attempted and its checks are
+skipped with the missing permission. When the review itself is forbidden or not served, the
+read is tried and a 403 answer is treated the same way. Then one paged list (or one get) per
+kind, in parallel, each trimmed to what the checks read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .. import cluster as api
+from .. import ipamd, schema, settings
+from ..cluster import Cluster, Resource, TkeApi
+from ..errors import ApiError, Forbidden, Unauthorized, Unreachable
+from ..gather import paused_gc
+from . import model
+from .model import Check
+from .snapshot import SYSTEM_NS, ReadState, Snapshot
+
+Obj = dict[str, Any]
+TKE_SYSTEM_PREFIX = "tke-eni-"  # ipamd, ip-scheduler, agent: kept whole, others trimmed
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    key: str
+    verb: str  # list | get
+    resource: Resource | None  # None: not served by this cluster
+    namespace: str | None = None  # None: all namespaces (or a cluster-scoped kind)
+    name: str | None = None
+    label_selector: str | None = None
+    field_selector: str | None = None
+    trim: Callable[[Obj], Obj] | None = None
+
+    @property
+    def what(self) -> str:
+        plural = self.resource.qualified if self.resource else self.key
+        target = f"{plural}/{self.name}" if self.name else plural
+        if self.namespace:
+            return f"{self.verb} {target} in {self.namespace}"
+        if self.resource is not None and self.resource.namespaced:
+            return f"{self.verb} {target} (all namespaces)"
+        return f"{self.verb} {target}"
+
+
+def _system_whole(obj: Obj) -> Obj:
+    """A kube-system tke-eni-* workload whole (flags, selector, status), any other trimmed."""
+    if schema.namespace(obj) == SYSTEM_NS and schema.name(obj).startswith(TKE_SYSTEM_PREFIX):
+        meta = dict(obj.get("metadata") or {})
+        meta.pop("managedFields", None)
+        return {**obj, "metadata": meta}
+    return schema.trim_workload(obj)
+
+
+def _name_only(obj: Obj) -> Obj:
+    # a Helm release Secret holds the whole release: keep nothing but its name
+    return {"metadata": {"name": schema.name(obj)}}
+
+
+def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
+    return {
+        s.key: s
+        for s in (
+            ReadSpec(model.CLAIMS, "list", tke.claims, trim=schema.trim_claim),
+            ReadSpec(model.VIPS, "list", tke.vips, trim=schema.trim_vip),
+            ReadSpec(model.NECS, "list", tke.necs),
+            ReadSpec(model.PODS, "list", api.PODS, trim=schema.trim_pod_status),
+            ReadSpec(model.NODES, "list", api.NODES, trim=schema.trim_node_status),
+            ReadSpec(
+                model.EVENTS,
+                "list",
+                api.EVENTS,
+                field_selector="type!=Normal",
+                trim=schema.trim_event,
+            ),
+            ReadSpec(model.STATEFULSETS, "list", api.STATEFULSETS, trim=schema.trim_workload),
+            ReadSpec(model.DEPLOYMENTS, "list", api.DEPLOYMENTS, trim=_system_whole),
+            ReadSpec(model.DAEMONSETS, "list", api.DAEMONSETS, trim=_system_whole),
+            ReadSpec(
+                model.CONFIGMAP,
+                "get",
+                api.CONFIGMAPS,
+                namespace=SYSTEM_NS,
+                name=ipamd.DEPLOYMENT_NAME,
+            ),
+            ReadSpec(
+                model.SECRETS,
+                "list",
+                api.SECRETS,
+                namespace=SYSTEM_NS,
+                label_selector=settings.HELM_SECRET_SELECTOR,
+                trim=_name_only,
+            ),
+        )
+    }
+
+
+def _allowed(c: Cluster, spec: ReadSpec) -> bool | None:
+    """The review's answer; None when it cannot be asked (then the read is just tried)."""
+    assert spec.resource is not None
+    try:
+        return c.can_i(spec.verb, spec.resource, spec.namespace)
+    except ApiError:
+        return None
+
+
+def _read(c: Cluster, spec: ReadSpec, chunk_size: int) -> Any:
+    assert spec.resource is not None
+    if spec.verb == "get":
+        assert spec.name is not None
+        return c.get(spec.resource, spec.name, spec.namespace)
+    items, _ = c.list(
+        spec.resource,
+        spec.namespace,
+        label_selector=spec.label_selector,
+        field_selector=spec.field_selector,
+        chunk_size=chunk_size,
+        trim=spec.trim,
+    )
+    return items
+
+
+def needed_reads(checks: Iterable[Check]) -> list[str]:
+    wanted = {k for c in checks for k in c.reads}
+    return [k for k in model.READ_KEYS if k in wanted]
+
+
+def gather(
+    c: Cluster,
+    checks: Iterable[Check],
+    *,
+    chunk_size: int = 500,
+    workers: int = 6,
+) -> Snapshot:
+    """Read what `checks` need. NotVpcCniError (exit 4) when the TKE CRDs are not served."""
+    checks = list(checks)
+    tke = c.tke()
+    specs = read_specs(tke)
+    wanted = needed_reads(checks)
+    reads: dict[str, ReadState] = {}
+    for key, spec in specs.items():
+        if key not in wanted:
+            reads[key] = ReadState(key, spec.what, "not-needed")
+        elif spec.resource is None:
+            reads[key] = ReadState(key, spec.what, "not-served")
+    todo = [specs[k] for k in wanted if k not in reads]
+    results: dict[str, Any] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        verdicts = dict(
+            zip([s.key for s in todo], pool.map(lambda s: _allowed(c, s), todo), strict=True)
+        )
+        for spec in todo:
+            if verdicts[spec.key] is False:
+                reads[spec.key] = ReadState(
+                    spec.key, spec.what, "forbidden", "RBAC denies it (SelfSubjectAccessReview)"
+                )
+        go = [s for s in todo if s.key not in reads]
+        with paused_gc():
+            futures = {s.key: pool.submit(_read, c, s, chunk_size) for s in go}
+            for spec in go:
+                try:
+                    results[spec.key] = futures[spec.key].result()
+                except Forbidden as e:
+                    reads[spec.key] = ReadState(spec.key, spec.what, "forbidden", e.message)
+                except (Unreachable, Unauthorized):
+                    raise  # not a partial answer: nothing can be read (exit 3)
+                except ApiError as e:
+                    reads[spec.key] = ReadState(spec.key, spec.what, "failed", e.message)
+                else:
+                    value = results[spec.key]
+                    count = len(value) if isinstance(value, list) else (1 if value else 0)
+                    reads[spec.key] = ReadState(spec.key, spec.what, "ok", items=count)
+    served = {r.plural: r.kind for r in (tke.claims, tke.vips, tke.necs, tke.enis) if r is not None}
+
+    def got(key: str) -> Any:
+        return results.get(key) if reads[key].ok else None
+
+    secrets = got(model.SECRETS)
+    return Snapshot(
+        now=c.now(),
+        tke_version=tke.version,
+        served=served,
+        claims=got(model.CLAIMS),
+        vips=got(model.VIPS),
+        necs=got(model.NECS),
+        pods=got(model.PODS),
+        nodes=got(model.NODES),
+        events=got(model.EVENTS),
+        statefulsets=got(model.STATEFULSETS),
+        deployments=got(model.DEPLOYMENTS),
+        daemonsets=got(model.DAEMONSETS),
+        ipamd_configmap=got(model.CONFIGMAP),
+        helm_secrets=(
+            settings.helm_release_secrets(schema.name(o) for o in secrets)
+            if secrets is not None
+            else None
+        ),
+        reads=reads,
+    )

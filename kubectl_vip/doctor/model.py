@@ -1,0 +1,213 @@
+"""What a doctor check is, what it returns, and the registry of checks (pure).
+
+A check is one small function `(Snapshot) -> list[Issue]` registered with `@check(...)`: a
+stable id, an area, a title, the reads it cannot run without (`needs`) and the reads it uses
+when they are there (`uses`). The runner turns its issues into `Finding`s carrying the id and
+area, and records a `CheckResult` (ok, findings, skipped for lack of a read, failed).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+# Reads a check may need: one list (or get) per kind per run. The keys are resource plurals.
+CLAIMS = "vpcipclaims"
+VIPS = "vpcips"
+NECS = "nodeeniconfigs"
+PODS = "pods"
+NODES = "nodes"
+EVENTS = "events"
+STATEFULSETS = "statefulsets"
+DEPLOYMENTS = "deployments"
+DAEMONSETS = "daemonsets"
+CONFIGMAP = "configmaps"
+SECRETS = "secrets"
+READ_KEYS = (
+    CLAIMS,
+    VIPS,
+    NECS,
+    PODS,
+    NODES,
+    EVENTS,
+    STATEFULSETS,
+    DEPLOYMENTS,
+    DAEMONSETS,
+    CONFIGMAP,
+    SECRETS,
+)
+# what classifying claims (states as `kubectl vip list` shows them) cannot do without
+CLASSIFY = (CLAIMS, VIPS, PODS, STATEFULSETS)
+
+# areas in report order, with their headings
+AREAS = {
+    "crd": "TKE CRDs",
+    "ipamd": "ipamd",
+    "policy": "Reclaim policy",
+    "claims": "Claims and IPs",
+    "eni": "ENIs",
+    "capacity": "Subnet capacity",
+    "scheduling": "Scheduling",
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """What a check found, before the runner stamps its id and area on it."""
+
+    severity: Severity
+    title: str
+    evidence: list[str]
+    fix: str
+    objects: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    area: str
+    severity: Severity
+    title: str
+    evidence: list[str]
+    fix: str
+    objects: list[str]
+
+
+CheckFn = Callable[["Snapshot"], list[Issue]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    area: str
+    title: str
+    needs: tuple[str, ...]
+    uses: tuple[str, ...]
+    fn: CheckFn
+    doc: str = ""
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.needs + self.uses))
+
+
+class Status(str, enum.Enum):
+    OK = "ok"  # ran, found nothing
+    FINDINGS = "findings"
+    SKIPPED = "skipped"  # a read it needs is forbidden, failed, or not served
+    FAILED = "failed"  # the check itself raised: a bug or data it did not expect
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    status: Status
+    findings: list[Finding] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # needed reads it did not get, and why
+    limited_by: list[str] = field(default_factory=list)  # optional reads it did without
+    reason: str | None = None  # why it was skipped or failed
+
+    @property
+    def severity(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    id: str,
+    *,
+    area: str,
+    title: str,
+    needs: Iterable[str] = (),
+    uses: Iterable[str] = (),
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check. Ids are stable: never renumber or reuse one."""
+    if area not in AREAS:
+        raise ValueError(f"unknown area {area!r}")
+    needs_t, uses_t = tuple(needs), tuple(uses)
+    for key in needs_t + uses_t:
+        if key not in READ_KEYS:
+            raise ValueError(f"{id}: unknown read {key!r}")
+
+    def register(fn: CheckFn) -> CheckFn:
+        if id in REGISTRY:
+            raise ValueError(f"check id {id} registered twice")
+        doc = (fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        REGISTRY[id] = Check(id, area, title, needs_t, uses_t, fn, doc)
+        return fn
+
+    return register
+
+
+def all_checks() -> list[Check]:
+    """Every registered check, in report order (area, then id)."""
+    order = list(AREAS)
+    return sorted(REGISTRY.values(), key=lambda c: (order.index(c.area), c.id))
+
+
+def select(ids: Iterable[str]) -> list[Check]:
+    """The checks named (case-insensitive); every check when none is named. KeyError names the
+    first unknown id."""
+    wanted = [i.strip().upper() for i in ids if i.strip()]
+    if not wanted:
+        return all_checks()
+    for w in wanted:
+        if w not in REGISTRY:
+            raise KeyError(w)
+    return [c for c in all_checks() if c.id in wanted]
+
+
+def run(checks: Iterable[Check], snap: Snapshot) -> list[CheckResult]:
+    """Run each check whose needed reads the snapshot holds; a check that raises is recorded as
+    failed and the others still run."""
+    results = []
+    for c in checks:
+        absent = [key for key in c.needs if not snap.has(key)]
+        if absent:
+            missing = [snap.missing(key) for key in absent]
+            # a read the user may not do skips the check; a read that broke fails it
+            broke = any(snap.read_failed(key) for key in absent)
+            status = Status.FAILED if broke else Status.SKIPPED
+            results.append(CheckResult(c, status, missing=missing, reason="; ".join(missing)))
+            continue
+        limited = [snap.missing(key) for key in c.uses if not snap.has(key)]
+        try:
+            issues = c.fn(snap)
+        except Exception as e:  # noqa: BLE001 - one broken check must not hide the others
+            results.append(
+                CheckResult(c, Status.FAILED, limited_by=limited, reason=f"{type(e).__name__}: {e}")
+            )
+            continue
+        findings = [
+            Finding(c.id, c.area, i.severity, i.title, list(i.evidence), i.fix, list(i.objects))
+            for i in issues
+        ]
+        status = Status.FINDINGS if findings else Status.OK
+        results.append(CheckResult(c, status, findings, limited_by=limited))
+    return results

@@ -1,0 +1,219 @@
+"""From check results to what the user sees (pure): grouping, the summary line, the exit code,
+the `DoctorReport` document and the text lines.
+
+`DoctorReport` (apiVersion kubectl-vip/v1), stable keys:
+
+- `metadata`: `generatedAt`, `server`, `tke` {`group`, `version`, `kinds`}, `failOn`
+- `summary`: `error`, `warning`, `info` (finding counts), `checksRun`, `checksSkipped`,
+  `checksFailed`, `exitCode`, `text` (the summary line)
+- `reads`: [{`resource`, `what`, `state` (ok|forbidden|failed|not-served|not-needed),
+  `reason`, `items`}]
+- `checks`: [{`id`, `area`, `title`, `status` (ok|findings|skipped|failed), `severity` (the
+  highest of its findings, or null), `findings` (count), `missing` (reads it needed and did not
+  get), `limitedBy` (optional reads it did without), `reason`}]
+- `findings`: [{`id`, `area`, `severity` (error|warning|info), `title`, `evidence` [str],
+  `fix` (str; lines separated by newlines), `objects` [Kind/namespace/name]}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from ..errors import ExitCode
+from .model import AREAS, Check, CheckResult, Finding, Severity, Status
+from .snapshot import Snapshot
+
+API_VERSION = "kubectl-vip/v1"
+FAIL_ON = ("error", "warning", "never")
+Line = list[tuple[str, str | None]]
+
+
+def findings(results: Iterable[CheckResult]) -> list[Finding]:
+    return [f for r in results for f in r.findings]
+
+
+def counts(results: Iterable[CheckResult]) -> dict[str, int]:
+    out = {s.value: 0 for s in Severity}
+    for f in findings(results):
+        out[f.severity.value] += 1
+    return out
+
+
+def exit_code(results: Iterable[CheckResult], fail_on: str) -> int:
+    """1 when a finding reaches `fail_on` (or a check failed, unless `never`), else 0."""
+    results = list(results)
+    if fail_on == "never":
+        return ExitCode.OK
+    worst = {Severity.ERROR} if fail_on == "error" else {Severity.ERROR, Severity.WARNING}
+    if any(f.severity in worst for f in findings(results)):
+        return ExitCode.FAILED
+    if any(r.status == Status.FAILED for r in results):
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def summary_line(results: Iterable[CheckResult], fail_on: str) -> str:
+    results = list(results)
+    c = counts(results)
+    ran = sum(1 for r in results if r.status in (Status.OK, Status.FINDINGS))
+    skipped = sum(1 for r in results if r.status == Status.SKIPPED)
+    failed = sum(1 for r in results if r.status == Status.FAILED)
+    parts = [_n(c["error"], "error"), _n(c["warning"], "warning"), f"{c['info']} info"]
+    checks = f"{_n(ran, 'check')} run"
+    if skipped:
+        checks += f", {skipped} skipped"
+    if failed:
+        checks += f", {failed} failed"
+    code = exit_code(results, fail_on)
+    return f"{', '.join(parts)} from {checks}; exit {code} (--fail-on {fail_on})"
+
+
+def by_area(results: Iterable[CheckResult]) -> dict[str, list[CheckResult]]:
+    out: dict[str, list[CheckResult]] = {a: [] for a in AREAS}
+    for r in results:
+        out.setdefault(r.check.area, []).append(r)
+    return {a: rs for a, rs in out.items() if rs}
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def finding_doc(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "area": f.area,
+        "severity": f.severity.value,
+        "title": f.title,
+        "evidence": list(f.evidence),
+        "fix": f.fix,
+        "objects": list(f.objects),
+    }
+
+
+def check_doc(r: CheckResult) -> dict[str, Any]:
+    sev = r.severity
+    return {
+        "id": r.check.id,
+        "area": r.check.area,
+        "title": r.check.title,
+        "status": r.status.value,
+        "severity": sev.value if sev else None,
+        "findings": len(r.findings),
+        "missing": list(r.missing),
+        "limitedBy": list(r.limited_by),
+        "reason": r.reason,
+    }
+
+
+def document(
+    results: list[CheckResult], snap: Snapshot, *, server: str, fail_on: str
+) -> dict[str, Any]:
+    c = counts(results)
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "DoctorReport",
+        "metadata": {
+            "generatedAt": _iso(snap.now),
+            "server": server,
+            "tke": {
+                "group": snap.tke_group,
+                "version": snap.tke_version,
+                "kinds": [snap.served[p] for p in sorted(snap.served)],
+            },
+            "failOn": fail_on,
+        },
+        "summary": {
+            **c,
+            "checksRun": sum(1 for r in results if r.status in (Status.OK, Status.FINDINGS)),
+            "checksSkipped": sum(1 for r in results if r.status == Status.SKIPPED),
+            "checksFailed": sum(1 for r in results if r.status == Status.FAILED),
+            "exitCode": int(exit_code(results, fail_on)),
+            "text": summary_line(results, fail_on),
+        },
+        "reads": [
+            {
+                "resource": r.key,
+                "what": r.what,
+                "state": r.state,
+                "reason": r.reason,
+                "items": r.items,
+            }
+            for r in snap.reads.values()
+        ],
+        "checks": [check_doc(r) for r in results],
+        "findings": [finding_doc(f) for f in findings(results)],
+    }
+
+
+# ---------------------------------------------------------------------------- text
+
+SEV_WIDTH = 9
+ID_WIDTH = 15
+
+
+def _head(label: str, ident: str, title: str) -> Line:
+    return [
+        ("  ", None),
+        (label.ljust(SEV_WIDTH), label),
+        (ident.ljust(ID_WIDTH), None),
+        (title, None),
+    ]
+
+
+def text_lines(results: list[CheckResult], fail_on: str) -> list[Line]:
+    """The report for people: per area, each finding with its evidence and fix; a check with
+    no finding on one `ok` line; skipped and failed checks with why; the summary last."""
+    indent = " " * (2 + SEV_WIDTH + ID_WIDTH)
+    lines: list[Line] = []
+    for area, rs in by_area(results).items():
+        if lines:
+            lines.append([])
+        lines.append([(AREAS.get(area, area), "bold")])
+        for r in rs:
+            if r.status == Status.OK:
+                lines.append(_head("ok", r.check.id, r.check.title))
+            elif r.status in (Status.SKIPPED, Status.FAILED):
+                label = r.status.value
+                lines.append(_head(label, r.check.id, f"{r.check.title}: {label}"))
+                what = "needs " if r.missing else ""
+                lines.append([(f"{indent}{what}{r.reason}", None)])
+            for f in r.findings:
+                lines.append(_head(f.severity.value, f.id, f.title))
+                for e in f.evidence:
+                    # a line indented by the check belongs to the one above it
+                    nested = e.startswith("  ")
+                    text = f"{indent}    {e.strip()}" if nested else f"{indent}- {e}"
+                    lines.append([(text, None)])
+                for i, fix_line in enumerate(f.fix.splitlines() or ["-"]):
+                    prefix = "fix: " if i == 0 else "     "
+                    lines.append([(f"{indent}{prefix}{fix_line}", None)])
+            if r.limited_by and r.status != Status.SKIPPED:
+                lines.append([(f"{indent}(without: {'; '.join(r.limited_by)})", "dim")])
+    lines.append([])
+    lines.append([("Summary: " + summary_line(results, fail_on), "bold")])
+    return lines
+
+
+def check_list_doc(checks: list[Check]) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "DoctorCheckList",
+        "items": [
+            {
+                "id": c.id,
+                "area": c.area,
+                "title": c.title,
+                "needs": list(c.needs),
+                "uses": list(c.uses),
+                "description": c.doc,
+            }
+            for c in checks
+        ],
+    }

@@ -1,0 +1,298 @@
+"""Everything the doctor read in one run, and what is derived from it (pure).
+
+`gather.py` fills a `Snapshot` (one list per kind); checks only read it. Each list is None when
+it was not read (not needed, forbidden, failed, not served); `reads` says which and why.
+Derived views (claim states, VpcIP states, subnet usage, Events by object) are computed once,
+on first use, with the same functions `list`, `usage` and `describe` use, so the doctor never
+disagrees with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from .. import ipamd, schema, settings
+from ..claims import ClaimRow, Inventory, IpamdPolicy, IpRow, classify, classify_ips
+from ..cluster import TKE_GROUP
+from ..duration import format_human
+from ..gather import IpamdInfo, ipamd_info
+from ..usage import SubnetUsage, compute_usage
+from . import model
+
+Obj = dict[str, Any]
+SCHEDULER = "tke-eni-ip-scheduler"
+AGENT = "tke-eni-agent"
+SYSTEM_NS = ipamd.DEPLOYMENT_NAMESPACE
+
+# Event reasons, compared case-insensitively (`InsufficientIPorENI` is also `...IPOrENI`)
+ENI_LIMIT_REASONS = ("enilimit", "enilimitexceed")
+INSUFFICIENT_IP_REASONS = ("insufficientiporeni",)
+INSUFFICIENT_RESOURCES = (schema.ENI_IP, schema.DIRECT_ENI)
+
+
+@dataclass(frozen=True)
+class ReadState:
+    key: str
+    what: str  # "list events (all namespaces)"
+    state: str  # ok | forbidden | failed | not-served | not-needed
+    reason: str | None = None
+    items: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+    def describe(self) -> str:
+        if self.state == "not-served":
+            return f"{self.what}: not served by this cluster"
+        if self.state == "not-needed":
+            return f"{self.what}: not read"
+        return f"{self.what}: {self.state}" + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass
+class Snapshot:
+    now: datetime
+    tke_group: str = TKE_GROUP
+    tke_version: str | None = "v1"
+    served: dict[str, str] = field(default_factory=dict)  # TKE plural -> Kind
+    claims: list[Obj] | None = None
+    vips: list[Obj] | None = None
+    necs: list[Obj] | None = None
+    pods: list[Obj] | None = None
+    nodes: list[Obj] | None = None
+    events: list[Obj] | None = None
+    statefulsets: list[Obj] | None = None
+    deployments: list[Obj] | None = None
+    daemonsets: list[Obj] | None = None
+    ipamd_configmap: Obj | None = None  # None: absent or not read (see reads)
+    helm_secrets: list[str] | None = None  # names only; None: not listed
+    reads: dict[str, ReadState] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ what was read
+
+    def has(self, key: str) -> bool:
+        if key in self.reads:
+            return self.reads[key].ok
+        if key == model.CONFIGMAP:
+            return self.ipamd_configmap is not None
+        if key == model.SECRETS:
+            return self.helm_secrets is not None
+        return getattr(self, _FIELD.get(key, key)) is not None
+
+    def read_failed(self, key: str) -> bool:
+        r = self.reads.get(key)
+        return r is not None and r.state == "failed"
+
+    def missing(self, key: str) -> str:
+        r = self.reads.get(key)
+        return r.describe() if r is not None else f"{key}: not read"
+
+    # ------------------------------------------------------------------ ipamd
+
+    def deployment(self, name: str, namespace: str = SYSTEM_NS) -> Obj | None:
+        for d in self.deployments or []:
+            if schema.name(d) == name and schema.namespace(d) == namespace:
+                return d
+        return None
+
+    def daemonset(self, name: str, namespace: str = SYSTEM_NS) -> Obj | None:
+        for d in self.daemonsets or []:
+            if schema.name(d) == name and schema.namespace(d) == namespace:
+                return d
+        return None
+
+    @cached_property
+    def ipamd(self) -> IpamdInfo | None:
+        dep = self.deployment(ipamd.DEPLOYMENT_NAME)
+        return ipamd_info(dep) if dep is not None else None
+
+    @property
+    def policy(self) -> IpamdPolicy:
+        return self.ipamd.policy if self.ipamd is not None else IpamdPolicy()
+
+    @cached_property
+    def management(self) -> settings.Management:
+        version = self.ipamd.version if self.ipamd is not None else None
+        return settings.management(version, self.helm_secrets)
+
+    def ipamd_pods(self) -> list[Obj]:
+        """Pods of the ipamd Deployment: by its selector, else by name prefix."""
+        dep = self.deployment(ipamd.DEPLOYMENT_NAME)
+        want = schema.selector_labels(dep) if dep is not None else {}
+        out = []
+        for p in self.pods or []:
+            if schema.namespace(p) != SYSTEM_NS:
+                continue
+            labels = schema.labels_of(p)
+            if want:
+                if all(labels.get(k) == v for k, v in want.items()):
+                    out.append(p)
+            elif schema.name(p).startswith(ipamd.DEPLOYMENT_NAME + "-"):
+                out.append(p)
+        return out
+
+    # ------------------------------------------------------------------ claims and IPs
+
+    @cached_property
+    def inventory(self) -> Inventory:
+        workloads: dict[str, list[Obj]] = {}
+        for kind, items in (
+            ("StatefulSet", self.statefulsets),
+            ("Deployment", self.deployments),
+            ("DaemonSet", self.daemonsets),
+        ):
+            if items is not None:
+                workloads[kind] = items
+        return Inventory.build(self.claims or [], self.vips or [], self.pods or [], workloads)
+
+    @cached_property
+    def rows(self) -> list[ClaimRow]:
+        return classify(self.inventory, self.policy, self.now)
+
+    @cached_property
+    def ip_rows(self) -> list[IpRow]:
+        return classify_ips(self.inventory, self.rows, scoped_namespace=None)
+
+    # ------------------------------------------------------------------ nodes, subnets
+
+    @cached_property
+    def node_zones(self) -> dict[str, str | None]:
+        return {schema.name(n): schema.node_zone(n) for n in self.nodes or []}
+
+    @cached_property
+    def nec_by_node(self) -> dict[str, Obj]:
+        return {schema.name(n): n for n in self.necs or []}
+
+    @cached_property
+    def configured_subnets(self) -> list[str] | None:
+        if self.ipamd_configmap is None:
+            return None
+        return schema.ipamd_subnet_ids(self.ipamd_configmap)
+
+    @cached_property
+    def usage(self) -> list[SubnetUsage]:
+        return compute_usage(
+            self.ip_rows,
+            node_zones=self.node_zones,
+            nec_subnets={n: schema.nec_subnets(o) for n, o in self.nec_by_node.items()},
+            configured=self.configured_subnets,
+        )
+
+    def subnets_in_zone(self, zone: str) -> list[SubnetUsage]:
+        return [u for u in self.usage if not u.unknown and zone in u.zones]
+
+    def zoneless_subnets(self) -> list[SubnetUsage]:
+        """Subnets (configured or seen) whose zone nothing tells."""
+        return [u for u in self.usage if not u.unknown and not u.zones]
+
+    # ------------------------------------------------------------------ pods, events
+
+    @cached_property
+    def pod_by_key(self) -> dict[tuple[str, str], Obj]:
+        return {(schema.namespace(p), schema.name(p)): p for p in self.pods or []}
+
+    @cached_property
+    def events_by_object(self) -> dict[tuple[str, str, str], list[Obj]]:
+        """(kind, namespace or "", name) -> its Events, most recent last."""
+        out: dict[tuple[str, str, str], list[Obj]] = {}
+        for ev in self.events or []:
+            kind, name = schema.event_object(ev)
+            ns = schema.text(schema.dig(ev, "involvedObject", "namespace")) or ""
+            out.setdefault((kind or "", ns, name or ""), []).append(ev)
+        for evs in out.values():
+            evs.sort(key=lambda e: _sort_time(schema.event_times(e)[1]))
+        return out
+
+    def events_of(self, kind: str, name: str, namespace: str = "") -> list[Obj]:
+        return self.events_by_object.get((kind, namespace, name), [])
+
+    def age(self, t: datetime | None) -> str:
+        return format_human(self.now - t) + " ago" if t is not None else "at an unknown time"
+
+
+_FIELD = {
+    model.CLAIMS: "claims",
+    model.VIPS: "vips",
+    model.NECS: "necs",
+    model.PODS: "pods",
+    model.NODES: "nodes",
+    model.EVENTS: "events",
+    model.STATEFULSETS: "statefulsets",
+    model.DEPLOYMENTS: "deployments",
+    model.DAEMONSETS: "daemonsets",
+}
+
+
+def _sort_time(t: datetime | None) -> float:
+    return t.timestamp() if t is not None else 0.0
+
+
+# ---------------------------------------------------------------------------- helpers for checks
+
+
+def reason_is(ev: Obj, reasons: Iterable[str]) -> bool:
+    r = (schema.event_reason(ev) or "").lower()
+    return r in reasons
+
+
+def mentions(ev: Obj, reasons: Iterable[str]) -> bool:
+    """The Event's reason is one of `reasons`, or its message names one (a kubelet Event that
+    quotes ipamd's ENILimit)."""
+    if reason_is(ev, reasons):
+        return True
+    msg = (schema.event_message(ev) or "").lower()
+    return any(r in msg for r in reasons)
+
+
+def says_insufficient(ev: Obj) -> bool:
+    """A scheduling Event about the eni-ip resource, or ipamd's InsufficientIPorENI."""
+    if reason_is(ev, INSUFFICIENT_IP_REASONS):
+        return True
+    msg = (schema.event_message(ev) or "").lower()
+    return any(f"insufficient {r}" in msg for r in INSUFFICIENT_RESOURCES)
+
+
+def event_line(ev: Obj, snap: Snapshot) -> str:
+    kind, name = schema.event_object(ev)
+    _, last = schema.event_times(ev)
+    count = schema.event_count(ev)
+    times = f" x{count}" if count > 1 else ""
+    return (
+        f"Event {schema.event_reason(ev) or '<no reason>'}{times} on {kind or '?'}/{name or '?'}"
+        f" ({snap.age(last)}): {schema.event_message(ev) or '<no message>'}"
+    )
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def names(items: Iterable[str], limit: int = 8) -> str:
+    """`a, b, c and 4 more`."""
+    xs = list(items)
+    if len(xs) <= limit:
+        return ", ".join(xs)
+    return ", ".join(xs[:limit]) + f" and {len(xs) - limit} more"
+
+
+def console_path(snap: Snapshot) -> str:
+    """Where the eniipamd add-on's flags are changed in the TKE console."""
+    flags = snap.ipamd.flags if snap.ipamd is not None else None
+    cid = settings.cluster_id(flags)
+    return (
+        f"TKE console ({settings.CONSOLE_URL}) → Cluster → {cid or '(your cluster)'} → "
+        f"Add-On Management → {settings.ADDON} → Update configuration"
+    )
+
+
+def change_fix(snap: Snapshot, target: settings.Target, command: str) -> str:
+    """How to change ipamd's flags: the console when the add-on owns them, else our command."""
+    if snap.management.addon:
+        flags = snap.ipamd.flags if snap.ipamd is not None else None
+        return "\n".join(settings.console_steps(target, settings.cluster_id(flags)))
+    return command
