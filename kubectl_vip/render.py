@@ -112,6 +112,8 @@ class Out:
 
     def document(self, doc: Any, fmt: str) -> None:
         if fmt == "yaml":
+            if isinstance(doc, dict) and not isinstance(doc.get("items", []), list):
+                doc = {**doc, "items": list(doc["items"])}  # YAML cannot stream a generator
             self.yaml(doc)
         else:
             self.json(doc)
@@ -177,23 +179,21 @@ def json_chunks(doc: Any) -> Iterator[str]:
 
     The stdlib's C encoder is used only without indentation, so encoding every item compactly
     keeps `list -A -o json` fast at tens of thousands of items; a document still reads well
-    (one object per line) and parses anywhere.
+    (one object per line) and parses anywhere. `items` may be any iterable (a generator
+    streams a large document without holding every item in memory).
     """
-    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if items is None or isinstance(items, (str, bytes, dict)):
         yield json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         return
     head = {k: v for k, v in doc.items() if k != "items"}
     opening = json.dumps(head, indent=2, ensure_ascii=False)[:-2] + ",\n" if head else "{\n"
-    items = doc["items"]
-    if not items:
-        yield opening + '  "items": []\n}\n'
-        return
-    yield opening + '  "items": [\n'
     encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
-    last = len(items) - 1
-    for i, item in enumerate(items):
-        yield "    " + encode(item) + (",\n" if i < last else "\n")
-    yield "  ]\n}\n"
+    first = True
+    for item in items:
+        yield (opening + '  "items": [\n    ' if first else ",\n    ") + encode(item)
+        first = False
+    yield (opening + '  "items": []\n}\n') if first else "\n  ]\n}\n"
 
 
 def _console(stream: IO[str], color: bool) -> Console:

@@ -415,3 +415,46 @@ def test_missing_namespace_says_so(vip: Runner, argv: list[str]) -> None:
     r = vip(*argv)
     assert r.code == 1
     assert 'namespace "nope" not found' in r.stderr
+
+
+def test_ctrl_c_stops_starting_new_deletes_and_reports(
+    kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    env = dict(
+        os.environ, KUBECONFIG=str(kubeconfig), KUBECTL_VIP_STATE_DIR=str(tmp_path), NO_COLOR="1"
+    )
+    sandbox.controls.inject(
+        Fault(verb="delete", resource="vpcipclaims", code=0, latency=0.4, times=-1)
+    )
+    deleted: list[str] = []
+
+    def seen(ev: Event) -> None:
+        if ev.rtype is sandbox.world.t.claims and ev.type == "DELETED":
+            deleted.append(ev.obj["metadata"]["name"])
+
+    sandbox.store.listeners.insert(0, seen)
+    argv = [
+        str(BIN / "kubectl-vip"),
+        "reclaim",
+        "--orphaned",
+        "--overdue",
+        "-A",
+        "--yes",
+        "--concurrency",
+        "1",
+        "-o",
+        "json",
+    ]
+    with subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as p:
+        deadline = time.monotonic() + 60
+        while not deleted and time.monotonic() < deadline:
+            time.sleep(0.02)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "interrupted: no new deletes were started" in err
+    results = [i["result"] for i in json.loads(out)["items"]]
+    assert results.count("reclaimed") == len(deleted) < 6
+    assert results.count("skipped") == 6 - len(deleted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -155,6 +156,6 @@ def iso(t: datetime | None) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
 
 
-def document(kind: str, items: list[Any], **extra: Any) -> dict[str, Any]:
+def document(kind: str, items: Iterable[Any], **extra: Any) -> dict[str, Any]:
     """A versioned document for scripts: apiVersion kubectl-vip/v1."""
     return {"apiVersion": API_VERSION, "kind": kind, **extra, "items": items}

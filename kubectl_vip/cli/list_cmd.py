@@ -247,7 +247,7 @@ def claim_list_doc(
     info: gather.IpamdInfo = snap.ipamd
     return common.document(
         "ClaimList",
-        [row_doc(r, now) for r in shown],
+        (row_doc(r, now) for r in shown),
         metadata={
             "generatedAt": iso(now),
             "namespace": scope,

@@ -170,10 +170,12 @@ def reclaim_command(
         ips = {t.ip for t in todo if t.outcome is Outcome.RECLAIMED and t.ip}
         with Progress(out, len(ips), "waiting for VpcIPs") as bar:
             not_released = wait_released(c, tke, ips, wait_timeout, bar.advance)
-    _finish(g, targets, fmt, identity, dry_run, audit.path if audit else None, not_released)
-    if not completed:
-        out.error("interrupted: no new deletes were started; run the same command again to finish")
-        raise typer.Exit(130)
+    try:
+        _finish(g, targets, fmt, identity, dry_run, audit.path if audit else None, not_released)
+    finally:
+        if not completed:
+            out.error("interrupted: no new deletes were started; run the command again to finish")
+            raise typer.Exit(130)  # the interruption decides the exit code
 
 
 def _duration(text: str, flag: str) -> Any:
