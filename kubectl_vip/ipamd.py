@@ -14,6 +14,7 @@ argument is not modelled (ipamd has no positional arguments).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import enum
 import json
@@ -583,7 +584,14 @@ def plan_for_deployment(
     if not isinstance(containers, list):
         raise IpamdError("the Deployment's spec.template.spec.containers is not a list")
     index = find_ipamd_container(containers)
-    return plan_args(containers[index], container_index=index, expiry=expiry, cascade=cascade)
+    plan = plan_args(containers[index], container_index=index, expiry=expiry, cascade=cascade)
+    rv = (deployment.get("metadata") or {}).get("resourceVersion")
+    if plan.changed and not plan.field_existed and rv:
+        # An `add` of a missing field would overwrite one added meanwhile and there is no old
+        # value to `test`: test the whole object's resourceVersion instead (any change stops it).
+        guard = {"op": "test", "path": "/metadata/resourceVersion", "value": rv}
+        plan = dataclasses.replace(plan, json_patch=[guard, *plan.json_patch])
+    return plan
 
 
 def _diff_line(arg: str) -> str:

@@ -661,3 +661,29 @@ def test_read_flags_mirrors_last_wins(container: dict[str, Any]) -> None:
     else:
         last = cascade_tokens[-1]
         assert flags.cascade is (last.split("=", 1)[-1] in ("true", "1") or "=" not in last)
+
+
+def test_adding_a_missing_args_field_is_guarded_by_the_resource_version() -> None:
+    dep = {
+        "metadata": {"name": "tke-eni-ipamd", "resourceVersion": "42"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "tke-eni-ipamd",
+                            "image": "x/tke-eni-ipamd:v3.4.2",
+                            "command": ["/ipamd"],
+                        }
+                    ]
+                }
+            }
+        },
+    }
+    plan = plan_for_deployment(dep, cascade=True)
+    assert plan.json_patch[0] == {"op": "test", "path": "/metadata/resourceVersion", "value": "42"}
+    patched = jsonpatch.apply_patch(dep, plan.json_patch)
+    assert patched["spec"]["template"]["spec"]["containers"][0]["args"] == ["--enable-ownerref"]
+    moved = {**dep, "metadata": {**dep["metadata"], "resourceVersion": "43"}}
+    with pytest.raises(jsonpatch.JsonPatchTestFailed):
+        jsonpatch.apply_patch(moved, plan.json_patch)
