@@ -305,10 +305,11 @@ def test_reclaim_under_churn_never_breaks_a_live_pod_and_converges(
     assert broken == []
 
 
-def test_killed_midway_loses_nothing_and_a_rerun_finishes(
-    kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
-) -> None:
-    state = tmp_path / "state"
+def _slow_bulk_reclaim(
+    sandbox: Sandbox, kubeconfig: Path, state: Path, *extra: str
+) -> tuple[list[str], dict[str, str], list[str]]:
+    """A bulk reclaim whose deletes take 0.4 s each, one at a time, as a separate process:
+    (argv, env, the claims deleted so far as the sandbox sees them)."""
     env = dict(
         os.environ, KUBECONFIG=str(kubeconfig), KUBECTL_VIP_STATE_DIR=str(state), NO_COLOR="1"
     )
@@ -331,7 +332,16 @@ def test_killed_midway_loses_nothing_and_a_rerun_finishes(
         "--yes",
         "--concurrency",
         "1",
+        *extra,
     ]
+    return argv, env, deleted
+
+
+def test_killed_midway_loses_nothing_and_a_rerun_finishes(
+    kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    argv, env, deleted = _slow_bulk_reclaim(sandbox, kubeconfig, state)
     with subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as p:
         deadline = time.monotonic() + 60
         while len(deleted) < 2 and time.monotonic() < deadline and p.poll() is None:
@@ -420,31 +430,7 @@ def test_missing_namespace_says_so(vip: Runner, argv: list[str]) -> None:
 def test_ctrl_c_stops_starting_new_deletes_and_reports(
     kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    env = dict(
-        os.environ, KUBECONFIG=str(kubeconfig), KUBECTL_VIP_STATE_DIR=str(tmp_path), NO_COLOR="1"
-    )
-    sandbox.controls.inject(
-        Fault(verb="delete", resource="vpcipclaims", code=0, latency=0.4, times=-1)
-    )
-    deleted: list[str] = []
-
-    def seen(ev: Event) -> None:
-        if ev.rtype is sandbox.world.t.claims and ev.type == "DELETED":
-            deleted.append(ev.obj["metadata"]["name"])
-
-    sandbox.store.listeners.insert(0, seen)
-    argv = [
-        str(BIN / "kubectl-vip"),
-        "reclaim",
-        "--orphaned",
-        "--overdue",
-        "-A",
-        "--yes",
-        "--concurrency",
-        "1",
-        "-o",
-        "json",
-    ]
+    argv, env, deleted = _slow_bulk_reclaim(sandbox, kubeconfig, tmp_path, "-o", "json")
     with subprocess.Popen(
         argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as p:
