@@ -36,7 +36,7 @@ class ReadSpec:
     name: str | None = None
     label_selector: str | None = None
     field_selector: str | None = None
-    trim: Callable[[Obj], Obj] | None = None
+    trim: Callable[[Obj], Any] | None = None
 
     @property
     def what(self) -> str:
@@ -67,8 +67,8 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
     return {
         s.key: s
         for s in (
-            ReadSpec(model.CLAIMS, "list", tke.claims, trim=schema.trim_claim),
-            ReadSpec(model.VIPS, "list", tke.vips, trim=schema.trim_vip),
+            ReadSpec(model.CLAIMS, "list", tke.claims, trim=schema.claim_record),
+            ReadSpec(model.VIPS, "list", tke.vips, trim=schema.vip_record),
             ReadSpec(model.NECS, "list", tke.necs),
             ReadSpec(model.PODS, "list", api.PODS, trim=schema.trim_pod_status),
             ReadSpec(model.NODES, "list", api.NODES, trim=schema.trim_node_status),

@@ -60,8 +60,10 @@ class Snapshot:
     tke_group: str = TKE_GROUP
     tke_version: str | None = "v1"
     served: dict[str, str] = field(default_factory=dict)  # TKE plural -> Kind
-    claims: list[Obj] | None = None
-    vips: list[Obj] | None = None
+    # claims and VpcIPs as `schema` records (read that way to keep large clusters small) or
+    # as objects (hand-built snapshots in tests); Inventory.build takes either
+    claims: list[Any] | None = None
+    vips: list[Any] | None = None
     necs: list[Obj] | None = None
     pods: list[Obj] | None = None
     nodes: list[Obj] | None = None
