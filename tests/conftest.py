@@ -75,6 +75,16 @@ def vip(kubeconfig: Path) -> Runner:
     return run
 
 
+def plugin_path(current: str | None = None) -> str:
+    """PATH with this environment's bin first and no other kubectl-vip: kubectl warns about (and
+    `plugin list` fails on) a plugin shadowed by another of the same name."""
+    keep = [str(BIN)]
+    for d in (current if current is not None else os.environ.get("PATH", "")).split(os.pathsep):
+        if d and Path(d) != BIN and not (Path(d) / "kubectl-vip").exists():
+            keep.append(d)
+    return os.pathsep.join(keep)
+
+
 def kubectl_path() -> str:
     exe = BIN / "kubectl"
     found = str(exe) if exe.exists() else shutil.which("kubectl")
@@ -91,7 +101,7 @@ def kubectl(kubeconfig: Path, tmp_path: Path) -> Runner:
         KUBECONFIG=str(kubeconfig),
         KUBECACHEDIR=str(tmp_path / "kubecache"),
         HOME=str(tmp_path),
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        PATH=plugin_path(env.get("PATH", "")),
         NO_COLOR="1",
     )
     exe = kubectl_path()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import BIN, Result, Runner
+from .conftest import BIN, Result, Runner, plugin_path
 
 
 def direct(kubeconfig: Path, home: Path, *args: str) -> Result:
@@ -19,7 +19,7 @@ def direct(kubeconfig: Path, home: Path, *args: str) -> Result:
         KUBECONFIG=str(kubeconfig),
         KUBECACHEDIR=str(home / "kubecache"),
         HOME=str(home),
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        PATH=plugin_path(env.get("PATH", "")),
         NO_COLOR="1",
     )
     p = subprocess.run(
