@@ -133,20 +133,6 @@ class PodInfo:
 
 
 @dataclass(frozen=True)
-class VipInfo:
-    ip: str
-    state: str  # as in `list --ips`: a claim state, Leaked, Attaching or Other
-    phase: str | None
-    message: str | None
-    type: str | None
-    subnet_id: str | None
-    subnet_cidr: str | None
-    node: str | None
-    claim: tuple[str, str] | None  # (namespace, name) its claim ref names
-    created: datetime | None
-
-
-@dataclass(frozen=True)
 class NecInfo:
     exists: bool
     healthy: bool
@@ -184,7 +170,7 @@ class Description:
     reason: str
     claim: ClaimRow | None
     pod: PodInfo | None
-    vip: VipInfo | None
+    vip: IpRow | None
     node: NodeInfo | None
     owner: Owner | None
     cascade: bool
@@ -217,7 +203,7 @@ def describe(
         row = None  # IP mode: that claim holds another address now, not this one
 
     pod = _pod_info(facts.pod) if facts.pod is not None else None
-    vip = _vip_info(ip_row) if ip_row is not None else None
+    vip = ip_row
     owner = row.owner if row is not None else None
     if owner is None and facts.pod is not None:
         # no claim: the owner as classification would see it, from the Pod alone
@@ -267,14 +253,14 @@ def describe(
     )
 
 
-def _ip_reason(vip: VipInfo, facts: Facts) -> str:
+def _ip_reason(vip: IpRow, facts: Facts) -> str:
     if vip.state == IpState.LEAKED.value:
         ref = f"{vip.claim[0]}/{vip.claim[1]}" if vip.claim else "none"
         if facts.claim is not None:
             return f"no claim holds it: claim {ref} holds another address now"
         return f"no claim holds it: its claim {ref} is gone" if vip.claim else "no claim holds it"
     if vip.state == IpState.OTHER.value:
-        return f"a VpcIP of type {vip.type}, not a Pod IP"
+        return f"a VpcIP of type {vip.vip_type}, not a Pod IP"
     if vip.state == IpState.ATTACHING.value:
         return f"cannot attach to node {vip.node or 'unknown'}: {vip.message or 'no message'}"
     return vip.state
@@ -289,21 +275,6 @@ def _pod_info(pod: Obj) -> PodInfo:
         ip=schema.pod_ip(pod),
         vpc_cni=schema.is_vpc_cni(pod),
         created=schema.created(pod),
-    )
-
-
-def _vip_info(r: IpRow) -> VipInfo:
-    return VipInfo(
-        ip=r.ip,
-        state=r.state,
-        phase=r.phase,
-        message=r.message,
-        type=r.vip_type,
-        subnet_id=r.subnet_id,
-        subnet_cidr=r.subnet_cidr,
-        node=r.node,
-        claim=r.claim,
-        created=r.created,
     )
 
 
@@ -401,7 +372,7 @@ def _recreates(owner: Owner | None, row: ClaimRow) -> str | None:
 def consequences(
     row: ClaimRow | None,
     pod: PodInfo | None,
-    vip: VipInfo | None,
+    vip: IpRow | None,
     owner: Owner | None,
     cascade: bool,
     namespace: str,
@@ -421,9 +392,9 @@ def consequences(
     return _pod_gone(row, ip, now), _workload(row, owner, ip, cascade, pod_exists=False)
 
 
-def _no_claim(pod: PodInfo | None, vip: VipInfo | None) -> str:
+def _no_claim(pod: PodInfo | None, vip: IpRow | None) -> str:
     if vip is not None and vip.state == IpState.OTHER.value:
-        return f"{vip.ip} is a VpcIP of type {vip.type}, not a Pod IP: deleting Pods leaves it."
+        return f"{vip.ip} is a VpcIP of type {vip.vip_type}, not a Pod IP: deleting Pods leaves it."
     if vip is not None:
         return (
             f"No claim holds {vip.ip} (Leaked): nothing releases it by itself, and it stays "

@@ -253,7 +253,7 @@ def _lines(d: ds.Description, now: datetime) -> list[tuple[int, str, str]]:
         add((2, "State", v.state))
         add((2, "Phase", v.phase or "<unknown>"))
         add((2, "Message", v.message or "<none>"))
-        add((2, "Type", v.type or "<unknown>"))
+        add((2, "Type", v.vip_type or "<unknown>"))
         subnet = v.subnet_id or "<unknown>"
         add((2, "Subnet", f"{subnet} ({v.subnet_cidr})" if v.subnet_cidr else subnet))
         add((2, "Claim Ref", f"{v.claim[0]}/{v.claim[1]}" if v.claim else "<none>"))
@@ -386,7 +386,7 @@ def description_doc(d: ds.Description, now: datetime) -> dict[str, Any]:
             "state": v.state,
             "phase": v.phase,
             "message": v.message,
-            "type": v.type,
+            "type": v.vip_type,
             "subnetID": v.subnet_id,
             "subnetCIDR": v.subnet_cidr,
             "node": v.node,
