@@ -12,6 +12,7 @@ import builtins
 import contextlib
 import email.utils
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,16 +20,20 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from . import shapes
 from .errors import (
     ApiError,
     Conflict,
     Forbidden,
     Gone,
+    MalformedAnswer,
     NotFound,
     NotVpcCniError,
     ServerError,
     Unauthorized,
+    UnexpectedResponse,
     Unreachable,
+    UsageError,
     api_error_for,
 )
 from .kubeconfig import Connection
@@ -55,6 +60,10 @@ class Resource:
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
     def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        # `.` and `..` are the only names quoting leaves able to change the path (the URL
+        # parser resolves them: `pods/..` is the Namespace); the API allows neither
+        if namespace in (".", "..") or name in (".", ".."):
+            raise UsageError(f'"{name if name in (".", "..") else namespace}" is not a valid name')
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
         if self.namespaced and namespace:
             base += f"/namespaces/{quote(namespace, safe='')}"
@@ -193,15 +202,14 @@ class Cluster:
             if resp.status < 400:
                 return resp
             raw = resp.data if not stream else resp.read()
-            err = _error(resp.status, raw)
+            err = _error(resp.status, raw, self._unexpected(resp))
             if isinstance(err, Unauthorized) and not refreshed:
                 refreshed = True  # an exec/OIDC token may have just expired: refresh once
                 continue
-            if (
-                isinstance(err, ServerError)
-                and attempt < attempts
-                and self._backoff(attempt, deadline)
-            ):
+            transient = isinstance(err, ServerError) or (
+                isinstance(err, UnexpectedResponse) and (err.code >= 500 or err.code == 429)
+            )  # a load balancer's 502/503 page is as transient as the server's own
+            if transient and attempt < attempts and self._backoff(attempt, deadline):
                 continue
             raise err
 
@@ -219,11 +227,30 @@ class Cluster:
         with contextlib.suppress(TypeError, ValueError):
             self._server_now = email.utils.parsedate_to_datetime(value).astimezone(timezone.utc)
 
+    def _unexpected(self, resp: urllib3.BaseHTTPResponse) -> UnexpectedResponse:
+        """What a body that is not the API's JSON becomes: the status and media type only
+        (an HTML page or a proxy's text never reaches the terminal)."""
+        media = (resp.headers.get("Content-Type") or "").split(";")[0].strip() or "no content type"
+        return UnexpectedResponse(
+            f"unexpected response from {self.conn.server}: HTTP {resp.status}, {media[:60]}",
+            code=resp.status,
+            hint="a proxy or load balancer may be answering instead of the API server: check "
+            "the kubeconfig's server address and proxy settings",
+        )
+
+    def _decode(self, resp: urllib3.BaseHTTPResponse, what: str) -> Obj:
+        """A successful answer's JSON object; anything else is refused in one line."""
+        media = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if media and "json" not in media:
+            raise self._unexpected(resp)
+        try:
+            doc = json.loads(resp.data)
+        except ValueError:
+            raise self._unexpected(resp) from None
+        return shapes.check_object(doc, what)
+
     def get_json(self, path: str, query: dict[str, Any] | None = None) -> Obj:
-        doc = _json(self.request("GET", path, query=query).data)
-        if not isinstance(doc, dict):
-            raise ApiError(f"unexpected answer from {path}: not a JSON object")
-        return doc
+        return self._decode(self.request("GET", path, query=query), f"the answer to GET {path}")
 
     # ------------------------------------------------------------------ objects
 
@@ -265,9 +292,8 @@ class Cluster:
                             "fieldSelector": field_selector,
                         },
                     )
-                    page = doc.get("items") or []
+                    page, meta = shapes.check_list(doc, f"list {res.qualified}")
                     items.extend(trim(o) for o in page) if trim else items.extend(page)
-                    meta = doc.get("metadata") or {}
                     rv = rv or str(meta.get("resourceVersion") or "")
                     token = str(meta.get("continue") or "")
                     if not token:
@@ -282,8 +308,7 @@ class Cluster:
         resp = self.request(
             "POST", res.path(namespace), query={"dryRun": "All" if dry_run else None}, body=obj
         )
-        out: Obj = _json(resp.data)
-        return out
+        return self._decode(resp, f"the answer to create {res.qualified}")
 
     def patch_json(
         self,
@@ -301,8 +326,7 @@ class Cluster:
             body=ops,
             content_type="application/json-patch+json",
         )
-        out: Obj = _json(resp.data)
-        return out
+        return self._decode(resp, f"the answer to patch {res.qualified}")
 
     def delete(
         self,
@@ -321,9 +345,10 @@ class Cluster:
             body["preconditions"] = pre
         if dry_run:
             body["dryRun"] = ["All"]
+        if not name:
+            raise UsageError(f"delete {res.qualified}: no name given")  # never the collection
         resp = self.request("DELETE", res.path(namespace, name), body=body)
-        out: Obj = _json(resp.data)
-        return out
+        return self._decode(resp, f"the answer to delete {res.qualified}")
 
     def watch(
         self,
@@ -357,10 +382,12 @@ class Cluster:
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
                     if line.strip():
-                        ev = _json(line)
-                        obj = ev.get("object") or {}
+                        ev = _watch_event(line, res)
+                        obj = ev["object"]
                         if ev.get("type") == "ERROR":
-                            raise _error(int(obj.get("code") or 500), json.dumps(obj).encode())
+                            code = obj.get("code")
+                            code = code if isinstance(code, int) and code >= 400 else 500
+                            raise _error(code, json.dumps(obj).encode(), self._unexpected(resp))
                         yield str(ev.get("type")), obj
         except urllib3.exceptions.HTTPError as e:
             raise Unreachable(f"watch of {res.qualified} broke: {_reason(e)}") from None
@@ -391,7 +418,7 @@ class Cluster:
         """Find the served version of the TKE group; NotVpcCniError when it is not served."""
         if self._tke is not None:
             return self._tke
-        groups = self.get_json("/apis").get("groups") or []
+        groups = shapes.list_of_objects(self.get_json("/apis").get("groups"), "/apis: groups")
         group = next((g for g in groups if g.get("name") == TKE_GROUP), None)
         if group is None:
             raise NotVpcCniError(
@@ -399,14 +426,20 @@ class Cluster:
                 "VPC-CNI cluster with static Pod IPs",
                 hint="check --context; static IP support is enabled per cluster in the TKE console",
             )
-        version = str((group.get("preferredVersion") or {}).get("version") or "")
+        where = f"/apis: group {TKE_GROUP}"
+        preferred = shapes.object_or_empty(
+            group.get("preferredVersion"), f"{where} preferredVersion"
+        )
+        version = str(preferred.get("version") or "")
         if not version:
-            versions = group.get("versions") or [{}]
+            versions = shapes.list_of_objects(group.get("versions"), f"{where} versions") or [{}]
             version = str(versions[0].get("version") or "v1")
-        doc = self.get_json(f"/apis/{TKE_GROUP}/{version}")
-        served = {
-            r.get("name"): r for r in doc.get("resources") or [] if "/" not in str(r.get("name"))
-        }
+        if not _SEGMENT.fullmatch(version):
+            raise MalformedAnswer(f"{where}: version {version[:40]!r} is not a version name")
+        path = f"/apis/{TKE_GROUP}/{version}"
+        doc = self.get_json(path)
+        resources = shapes.list_of_objects(doc.get("resources"), f"{path}: resources")
+        served = {r.get("name"): r for r in resources if "/" not in str(r.get("name"))}
 
         def res(plural: str) -> Resource | None:
             r = served.get(plural)
@@ -426,25 +459,41 @@ class Cluster:
         return self._tke
 
 
-def _json(raw: bytes) -> Any:
+_SEGMENT = re.compile(r"[a-z0-9][a-z0-9.-]{0,62}")
+
+
+def _watch_event(line: bytes, res: Resource) -> Obj:
+    where = f"a watch event of {res.qualified}"
     try:
-        return json.loads(raw)
+        ev = json.loads(line)
     except ValueError:
-        raise ApiError(
-            f"the API server answered something that is not JSON: {raw[:80]!r}"
-        ) from None
+        raise MalformedAnswer(f"{where} is not JSON") from None
+    if not isinstance(ev, dict):
+        raise MalformedAnswer(f"{where} is not an object")
+    return {**ev, "object": shapes.check_object(ev.get("object"), f"{where}: object")}
 
 
-def _error(code: int, raw: bytes) -> ApiError:
+def _error(code: int, raw: bytes, unexpected: UnexpectedResponse) -> ApiError:
+    """The error for an answer >= 400: from its `Status` body; without one, kube-apiserver's
+    plain `404 page not found` is NotFound and a 401 is Unauthorized, anything else (a proxy's
+    page, a text body) is `unexpected`."""
     status: Obj | None = None
-    text = ""
     try:
         doc = json.loads(raw) if raw else None
         if isinstance(doc, dict) and doc.get("kind") == "Status":
             status = doc
     except ValueError:
-        text = raw.decode(errors="replace").strip()[:200]
-    err = api_error_for(code, status, text)
+        pass
+    if status is None:
+        if code == 404:
+            status = {"message": "the server could not find the requested resource"}
+        elif code == 401:
+            status = {"message": "Unauthorized", "reason": "Unauthorized"}
+        else:
+            return unexpected
+    elif not isinstance(status.get("message", ""), str):
+        status = {**status, "message": ""}
+    err = api_error_for(code, status)
     if isinstance(err, Unauthorized):
         err.hint = "your credentials were rejected: log in again or check the kubeconfig user"
     elif isinstance(err, Forbidden):

@@ -44,6 +44,12 @@ class ConfigError(VipError):
     exit_code = ExitCode.ACCESS
 
 
+class NoAccess(VipError):
+    """Nothing the command needs could be read: RBAC denies it all (or every read failed)."""
+
+    exit_code = ExitCode.ACCESS
+
+
 class RefusedError(VipError):
     """The command ran and decided not to act (safety rule, version gate, ...)."""
 
@@ -104,6 +110,21 @@ class Gone(ApiError):
 
 class ServerError(ApiError):
     """5xx or 429: possibly transient."""
+
+
+class UnexpectedResponse(ApiError):
+    """An answer that is not the Kubernetes API's (an HTML page from a proxy or load balancer,
+    a text body): something between us and the API server. The body is never shown."""
+
+    exit_code = ExitCode.ACCESS
+
+
+class MalformedAnswer(ApiError):
+    """JSON from the API server in a shape the API never sends (a null item in a list,
+    `metadata` that is not an object, junk in discovery)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"unexpected answer from the API server: {detail}")
 
 
 _BY_CODE: dict[int, type[ApiError]] = {

@@ -1,12 +1,27 @@
-"""The one door to the terminal: kubectl-style tables, JSON, YAML, messages, bars.
+r"""The one door to the terminal: kubectl-style tables, JSON, YAML, messages, bars.
 
 Colour only on a TTY and never with NO_COLOR; piped output is plain aligned text.
+
+Every string printed as text (table cells, lines, warnings, errors, progress labels, `-o name`)
+goes through `escape` first, on a TTY and piped alike: strings from the API (Event messages,
+names, annotations, ipamd args) may hold control characters that would clear the screen, hide
+text, make a hyperlink or forge a whole line. Escape form, Python-style and unambiguous:
+`\n`, `\r`, `\t` for newline, carriage return and tab; `\xNN` for the other C0 controls,
+DEL and the C1 controls (ESC is `\x1b`); `\uNNNN` for the Unicode line and paragraph
+separators and the bidirectional overrides and isolates; and a backslash already in the text
+is doubled (`\\`), so an escape seen on screen is always one we made. Nothing is parsed as
+rich markup: `[red]x[/red]` prints literally. The only control characters on the terminal are
+the renderer's own newlines and, with colour on, its own ANSI styles.
+
+JSON and YAML keep the exact strings (they are data): the encoders write every control
+character as an escape inside a quoted string, so a document is safe to print too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
@@ -32,6 +47,56 @@ STATE_STYLES = {
     "skipped": "dim",
 }
 PADDING = 3  # kubectl's tabwriter padding
+
+# C0 controls, DEL, C1 controls, line/paragraph separators, bidi embeddings/overrides/isolates
+_UNSAFE_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
+_UNSAFE_OR_BACKSLASH = re.compile(f"[{_UNSAFE_CLASS}\\\\]")
+_RAW_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    ch = m.group()
+    named = _NAMED.get(ch)
+    if named is not None:
+        return named
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """`text` with every control character written as a visible escape (see the module doc)."""
+    if not _UNSAFE_OR_BACKSLASH.search(text):
+        return text  # the common case: one C-level scan, no copy
+    return _UNSAFE_OR_BACKSLASH.sub(_escape_char, text)
+
+
+# what `json` leaves raw with ensure_ascii off (it escapes C0 itself)
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_in_json(chunk: str) -> str:
+    """DEL, C1 and the separators/overrides as JSON escapes. They only ever occur inside
+    strings of encoded JSON, where `\\u` escapes are the same data."""
+    if not _JSON_RAW.search(chunk):
+        return chunk
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", chunk)
+
+
+def _yaml_dumper(base: Any) -> Any:
+    """`base` writing every string that holds a control character double-quoted, where YAML
+    escapes it (plain or single-quoted style would print a newline raw)."""
+
+    class Dumper(base):  # type: ignore[misc] # a class made from a runtime value
+        pass
+
+    def represent_str(dumper: Any, data: str) -> Any:
+        style = '"' if _UNSAFE.search(data) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    Dumper.add_representer(str, represent_str)
+    return Dumper
 
 
 def color_enabled(stream: IO[str]) -> bool:
@@ -72,8 +137,8 @@ class Out:
         no_headers: bool = False,
     ) -> None:
         """Columns separated like kubectl's tabwriter; the `style_column` cells are coloured."""
-        lines = [list(headers)] if not no_headers else []
-        lines += [list(r) for r in rows]
+        lines = [[escape(h) for h in headers]] if not no_headers else []
+        lines += [[escape(c) for c in r] for r in rows]
         if not lines:
             return
         widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
@@ -89,25 +154,31 @@ class Out:
             self.console.print(text, soft_wrap=True, overflow="ignore", crop=False)
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        self.console.print(Text(text, style=style if self.color and style else ""), soft_wrap=True)
+        self.console.print(
+            Text(escape(text), style=style if self.color and style else ""), soft_wrap=True
+        )
 
     def styled(self, parts: Sequence[tuple[str, str | None]]) -> None:
         t = Text()
         for s, style in parts:
-            t.append(s, style=style if self.color else None)
+            t.append(escape(s), style=style if self.color else None)
         self.console.print(t, soft_wrap=True)
 
     def json(self, doc: Any) -> None:
         write = self.stdout.write
         for chunk in json_chunks(doc):
-            write(chunk)
+            write(_escape_in_json(chunk))
         self.stdout.flush()
 
     def yaml(self, doc: Any) -> None:
         import yaml  # only where YAML is asked for: it is not on the start-up path
 
-        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when the wheel has it
-        yaml.dump(doc, self.stdout, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000)
+        base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when the wheel has it
+        text = yaml.dump(
+            doc, Dumper=_yaml_dumper(base), sort_keys=False, allow_unicode=True, width=1000
+        )
+        # YAML prints the bidi controls raw even double-quoted; there `\\u` is the same data
+        self.stdout.write(_escape_in_json(text))
         self.stdout.flush()
 
     def document(self, doc: Any, fmt: str) -> None:
@@ -119,25 +190,32 @@ class Out:
             self.json(doc)
 
     def raw(self, text: str) -> None:
-        self.stdout.write(text)
+        """Text we composed whole (a script, a metrics page): its own newlines and tabs stay,
+        any other control character is escaped."""
+        self.stdout.write(_RAW_UNSAFE.sub(_escape_char, text))
         self.stdout.flush()
+
+    def raw_line(self, text: str) -> None:
+        """One line of plain output (`-o name`), escaped like a table cell; no flush, so
+        thousands of lines stay cheap."""
+        self.stdout.write(escape(text) + "\n")
 
     # ---------------------------------------------------------------- diagnostics
 
     def info(self, text: str) -> None:
         """A note for people, on stderr so it never mixes with a script's data."""
-        self.err_console.print(Text(text), soft_wrap=True)
+        self.err_console.print(Text(escape(text)), soft_wrap=True)
 
     def warn(self, text: str) -> None:
         t = Text()
         t.append("Warning:", style="yellow" if self.err_console.no_color is False else None)
-        t.append(" " + text)
+        t.append(" " + escape(text))
         self.err_console.print(t, soft_wrap=True)
 
     def error(self, text: str) -> None:
         t = Text()
         t.append("error:", style="bold red" if self.err_console.no_color is False else None)
-        t.append(" " + text)
+        t.append(" " + escape(text))
         self.err_console.print(t, soft_wrap=True)
 
 
@@ -152,7 +230,7 @@ class Progress:
             from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
-                TextColumn(label),
+                TextColumn(escape(label), markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 console=out.err_console,

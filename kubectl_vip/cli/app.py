@@ -89,7 +89,7 @@ def main(
     g = common.Globals(
         kubeconfig=kubeconfig,
         context=context,
-        namespace=namespace,
+        namespace=common.check_namespace(namespace) if namespace else namespace,
         all_namespaces=all_namespaces,
         request_timeout=common.parse_request_timeout(request_timeout),
         sandbox=sandbox,

@@ -10,7 +10,7 @@ import typer
 
 from .. import __version__
 from ..duration import DurationError, parse_go_duration
-from ..errors import RefusedError, UsageError
+from ..errors import NoAccess, RefusedError, UsageError
 from . import common
 from .common import Globals
 
@@ -32,6 +32,9 @@ not-served, missing or skipped and why, so a partial bundle says what it lacks.
 The file is kubectl-vip-bundle-<cluster>-<UTC time>.tar.gz in the current directory (<cluster>:
 ipamd's --cluster-id, else the kubeconfig context). -o - writes the archive to stdout (not to
 a terminal) and the report to stderr. -n/-A are ignored: the bundle is cluster-wide.
+
+Exit: 0 written (a partial bundle warns what it lacks); 3 nothing could be read (every
+collector of cluster objects forbidden or failed): no archive is written.
 """
 
 EPILOG = """Examples:
@@ -93,6 +96,7 @@ def bundle_command(
         ),
     ]
     outcomes = bd.collect(srcs)
+    _require_something(outcomes)
     now = c.now()
     bd.refine(outcomes, window, now)
     name = bd.default_name(_cluster_ish(g, outcomes), now)
@@ -131,6 +135,26 @@ def bundle_command(
     )
     for o in lacking:
         g.out.warn(f"{o.name}: {o.status}" + (f" ({o.reason})" if o.reason else ""))
+
+
+# collectors that answer even when every object read is denied: they do not make a bundle
+DERIVED = frozenset({"version", "config", "doctor"})
+
+
+def _require_something(outcomes: list[Any]) -> None:
+    """NoAccess (exit 3, no archive) when no collector of cluster objects read anything."""
+    reads = [o for o in outcomes if o.name not in DERIVED]
+    if not reads or any(o.status in ("ok", "missing") for o in reads):
+        return
+    by_state: dict[str, list[str]] = {}
+    for o in reads:
+        by_state.setdefault(o.status, []).append(o.what or o.name)
+    parts = [f"{state}: {', '.join(whats)}" for state, whats in by_state.items()]
+    hint = "check --context; ask a cluster admin for read access to these"
+    if "failed" in by_state:
+        failed = next(o for o in reads if o.status == "failed")
+        hint = f"the first failure: {failed.reason}; " + hint
+    raise NoAccess(f"bundle: nothing could be read ({'; '.join(parts)})", hint=hint)
 
 
 class _Counting(io.RawIOBase):

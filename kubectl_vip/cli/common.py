@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..duration import DurationError, format_human, parse_go_duration
-from ..errors import RefusedError, UsageError
+from ..errors import ConfigError, RefusedError, UsageError
 from ..render import Out
 
 if TYPE_CHECKING:
@@ -77,7 +78,13 @@ class Globals:
         """The namespace to work in; None means all namespaces (-A)."""
         if self.all_namespaces:
             return None
-        return self.namespace or self.cluster().namespace
+        if self.namespace:
+            return self.namespace  # checked when the flag was read
+        ns = self.cluster().namespace
+        try:
+            return check_namespace(ns, "the kubeconfig context's namespace")
+        except UsageError as e:
+            raise ConfigError(e.message) from None
 
     def close(self) -> None:
         if self._sandbox is not None:
@@ -128,6 +135,33 @@ def check_selector(selector: str | None) -> str | None:
     except SelectorError as e:
         raise UsageError(f'invalid label selector "{selector}": {e}') from None
     return selector
+
+
+_DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
+_DNS1123_SUBDOMAIN_RE = re.compile(f"{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*")
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """An object name as the API allows it (DNS-1123 subdomain), checked before a URL is built:
+    `..` would otherwise walk up the path to another object."""
+    if len(name) > 253 or not _DNS1123_SUBDOMAIN_RE.fullmatch(name):
+        raise UsageError(
+            f'invalid {what} "{name[:80]}": a Kubernetes name is at most 253 characters of '
+            "lower case letters, digits, '-' and '.', starting and ending with a letter or digit"
+        )
+    return name
+
+
+def check_namespace(namespace: str, source: str = "-n/--namespace") -> str:
+    """A namespace name as the API allows it (DNS-1123 label)."""
+    if len(namespace) > 63 or not _DNS1123_LABEL_RE.fullmatch(namespace):
+        raise UsageError(
+            f'invalid namespace "{namespace[:80]}" ({source}): a namespace is at most 63 '
+            "characters of lower case letters, digits and '-', starting and ending with a "
+            "letter or digit"
+        )
+    return namespace
 
 
 def ensure_namespace(g: Globals, namespace: str | None) -> None:

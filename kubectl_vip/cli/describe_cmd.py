@@ -64,6 +64,8 @@ def describe_command(
         t = ds.parse_target(target)
     except ds.TargetError as e:
         raise UsageError(str(e)) from None
+    if t.kind == "name":
+        common.check_name(t.value, "Pod name")
     if t.kind == "name" and g.all_namespaces:
         raise UsageError("describe POD works in one namespace: use -n NAMESPACE, not -A")
     c = g.cluster()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ..errors import ExitCode, UsageError
+from ..errors import ExitCode, NoAccess, UsageError
 from . import common
 
 FORMATS = ("table", "json", "yaml")
@@ -32,8 +32,10 @@ need a forbidden read are listed as skipped with the missing permission, the res
               findings, missing, limitedBy, reason}]
   findings  [{id, area, severity, title, evidence: [str], fix: str, objects: [str]}]
 
-Exit: 0 no finding at the --fail-on level; 1 a finding at that level, or a check failed;
-3 cannot reach or authenticate; 4 not a TKE VPC-CNI static-IP cluster.
+Exit: 0 no finding at the --fail-on level; 1 a finding at that level, a check failed, or a check
+that RBAC kept from running could have found one at that level; 3 cannot reach or authenticate,
+or no check could run (the error names the reads RBAC denies); 4 not a TKE VPC-CNI static-IP
+cluster.
 """
 
 EPILOG = """Examples:
@@ -94,7 +96,16 @@ def doctor_command(
     results = doctor.run_checks(selected, snap)
     if fmt in ("json", "yaml"):
         g.out.document(report.document(results, snap, server=c.server, fail_on=mode), fmt)
+        note = report.skip_note(results, mode)
+        if note and not report.nothing_ran(results):
+            g.out.warn(note)  # the text report's summary says it; a script's log should too
     else:
         for line in report.text_lines(results, mode):
             g.out.styled(line)
+    if report.nothing_ran(results):
+        denied = ", ".join(snap.forbidden_reads())
+        raise NoAccess(
+            f"doctor could run no check: RBAC denies {denied}",
+            hint="ask a cluster admin for these read permissions (get/list/watch)",
+        )
     return int(report.exit_code(results, mode))

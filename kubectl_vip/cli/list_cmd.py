@@ -79,7 +79,7 @@ def list_command(
         g.out.document(claim_list_doc(g, rows, shown, now, scope, snap), fmt)
     elif fmt == "name":
         for r in shown:
-            g.out.raw(f"vipc/{r.namespace}/{r.name}\n")
+            g.out.raw_line(f"vipc/{r.namespace}/{r.name}")
     else:
         _table(g, shown, rows, fmt == "wide", scope is None, now, no_headers)
 
@@ -304,7 +304,7 @@ def _emit_ips(
         return
     if fmt == "name":
         for r in rows:
-            g.out.raw(f"vip/{r.ip}\n")
+            g.out.raw_line(f"vip/{r.ip}")
         return
     headers = ["IP", "STATE", "PHASE", "CLAIM", "NODE", "SUBNET", "AGE"]
     if fmt == "wide":

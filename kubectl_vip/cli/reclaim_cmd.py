@@ -84,7 +84,7 @@ def reclaim_command(
     """Delete claims of Pods that are gone, safely, so ipamd frees their IPs."""
     g = common.globals_of(ctx)
     fmt = common.check_format(output, common.DOC_FORMATS)
-    names = names or []
+    names = [common.check_name(n, "claim name") for n in names or []]
     common.check_selector(selector)
     criteria = Criteria(
         orphaned, overdue, _duration(retained_for, "--retained-for") if retained_for else None

@@ -17,7 +17,7 @@ from typing import Any
 from .. import cluster as api
 from .. import ipamd, schema, settings
 from ..cluster import Cluster, Resource, TkeApi
-from ..errors import ApiError, Forbidden, Unauthorized, Unreachable
+from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unreachable
 from ..gather import paused_gc
 from . import model
 from .model import Check
@@ -168,7 +168,7 @@ def gather(
                     results[spec.key] = futures[spec.key].result()
                 except Forbidden as e:
                     reads[spec.key] = ReadState(spec.key, spec.what, "forbidden", e.message)
-                except (Unreachable, Unauthorized):
+                except (Unreachable, Unauthorized, UnexpectedResponse):
                     raise  # not a partial answer: nothing can be read (exit 3)
                 except ApiError as e:
                     reads[spec.key] = ReadState(spec.key, spec.what, "failed", e.message)

@@ -104,6 +104,9 @@ class Check:
     uses: tuple[str, ...]
     fn: CheckFn
     doc: str = ""
+    # the most severe finding it can raise: a check that could not run is assumed to have
+    # found that much (what we do not know is not "healthy")
+    worst: Severity = Severity.ERROR
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -128,6 +131,11 @@ class CheckResult:
     missing: list[str] = field(default_factory=list)  # needed reads it did not get, and why
     limited_by: list[str] = field(default_factory=list)  # optional reads it did without
     reason: str | None = None  # why it was skipped or failed
+    forbidden: bool = False  # skipped because RBAC denies a read it needs
+
+    @property
+    def ran(self) -> bool:
+        return self.status in (Status.OK, Status.FINDINGS)
 
     @property
     def severity(self) -> Severity | None:
@@ -146,6 +154,7 @@ def check(
     title: str,
     needs: Iterable[str] = (),
     uses: Iterable[str] = (),
+    worst: Severity = Severity.ERROR,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a check. Ids are stable: never renumber or reuse one."""
     if area not in AREAS:
@@ -159,7 +168,7 @@ def check(
         if id in REGISTRY:
             raise ValueError(f"check id {id} registered twice")
         doc = (fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        REGISTRY[id] = Check(id, area, title, needs_t, uses_t, fn, doc)
+        REGISTRY[id] = Check(id, area, title, needs_t, uses_t, fn, doc, worst)
         return fn
 
     return register
@@ -194,7 +203,12 @@ def run(checks: Iterable[Check], snap: Snapshot) -> list[CheckResult]:
             # a read the user may not do skips the check; a read that broke fails it
             broke = any(snap.read_failed(key) for key in absent)
             status = Status.FAILED if broke else Status.SKIPPED
-            results.append(CheckResult(c, status, missing=missing, reason="; ".join(missing)))
+            forbidden = any(snap.read_forbidden(key) for key in absent)
+            results.append(
+                CheckResult(
+                    c, status, missing=missing, reason="; ".join(missing), forbidden=forbidden
+                )
+            )
             continue
         limited = [snap.missing(key) for key in c.uses if not snap.has(key)]
         try:

@@ -41,15 +41,43 @@ def counts(results: Iterable[CheckResult]) -> dict[str, int]:
     return out
 
 
-def exit_code(results: Iterable[CheckResult], fail_on: str) -> int:
-    """1 when a finding reaches `fail_on` (or a check failed, unless `never`), else 0."""
+def _levels(fail_on: str) -> set[Severity]:
+    if fail_on == "never":
+        return set()
+    return {Severity.ERROR} if fail_on == "error" else {Severity.ERROR, Severity.WARNING}
+
+
+def nothing_ran(results: Iterable[CheckResult]) -> bool:
+    """No check could run, and RBAC is why (at least one read was forbidden)."""
     results = list(results)
+    return (
+        bool(results)
+        and not any(r.ran or r.status == Status.FAILED for r in results)
+        and any(r.forbidden for r in results)
+    )
+
+
+def blind_spots(results: Iterable[CheckResult], fail_on: str) -> list[CheckResult]:
+    """Checks that RBAC kept from running and that could have raised a finding at `fail_on`."""
+    levels = _levels(fail_on)
+    return [r for r in results if r.forbidden and r.check.worst in levels]
+
+
+def exit_code(results: Iterable[CheckResult], fail_on: str) -> int:
+    """3 when no check could run for lack of permissions; else 1 when a finding reaches
+    `fail_on`, a check failed, or a forbidden check could have found something at that level
+    (unless `never`); else 0."""
+    results = list(results)
+    if nothing_ran(results):
+        return ExitCode.ACCESS
     if fail_on == "never":
         return ExitCode.OK
-    worst = {Severity.ERROR} if fail_on == "error" else {Severity.ERROR, Severity.WARNING}
+    worst = _levels(fail_on)
     if any(f.severity in worst for f in findings(results)):
         return ExitCode.FAILED
     if any(r.status == Status.FAILED for r in results):
+        return ExitCode.FAILED
+    if blind_spots(results, fail_on):
         return ExitCode.FAILED
     return ExitCode.OK
 
@@ -61,7 +89,7 @@ def _n(n: int, word: str) -> str:
 def summary_line(results: Iterable[CheckResult], fail_on: str) -> str:
     results = list(results)
     c = counts(results)
-    ran = sum(1 for r in results if r.status in (Status.OK, Status.FINDINGS))
+    ran = sum(1 for r in results if r.ran)
     skipped = sum(1 for r in results if r.status == Status.SKIPPED)
     failed = sum(1 for r in results if r.status == Status.FAILED)
     parts = [_n(c["error"], "error"), _n(c["warning"], "warning"), f"{c['info']} info"]
@@ -71,7 +99,27 @@ def summary_line(results: Iterable[CheckResult], fail_on: str) -> str:
     if failed:
         checks += f", {failed} failed"
     code = exit_code(results, fail_on)
-    return f"{', '.join(parts)} from {checks}; exit {code} (--fail-on {fail_on})"
+    line = f"{', '.join(parts)} from {checks}; exit {code} (--fail-on {fail_on})"
+    note = skip_note(results, fail_on)
+    return f"{line}: {note}" if note else line
+
+
+def skip_note(results: Iterable[CheckResult], fail_on: str) -> str | None:
+    """Why checks that did not run decide the exit code, when they alone do."""
+    results = list(results)
+    if nothing_ran(results):
+        return "no check could run, RBAC denies the reads they need"
+    blind = blind_spots(results, fail_on)
+    levels = _levels(fail_on)
+    if not blind or any(r.status == Status.FAILED for r in results):
+        return None
+    if any(f.severity in levels for f in findings(results)):
+        return None  # the findings decide the exit code already
+    found = "errors" if fail_on == "error" else "errors or warnings"
+    ids = ", ".join(r.check.id for r in blind)
+    return (
+        f"{_n(len(blind), 'check')} skipped for lack of permission ({ids}) could have found {found}"
+    )
 
 
 def by_area(results: Iterable[CheckResult]) -> dict[str, list[CheckResult]]:
@@ -131,7 +179,7 @@ def document(
         },
         "summary": {
             **c,
-            "checksRun": sum(1 for r in results if r.status in (Status.OK, Status.FINDINGS)),
+            "checksRun": sum(1 for r in results if r.ran),
             "checksSkipped": sum(1 for r in results if r.status == Status.SKIPPED),
             "checksFailed": sum(1 for r in results if r.status == Status.FAILED),
             "exitCode": int(exit_code(results, fail_on)),

@@ -90,6 +90,14 @@ class Snapshot:
         r = self.reads.get(key)
         return r is not None and r.state == "failed"
 
+    def read_forbidden(self, key: str) -> bool:
+        r = self.reads.get(key)
+        return r is not None and r.state == "forbidden"
+
+    def forbidden_reads(self) -> list[str]:
+        """What RBAC denied, as `list pods (all namespaces)`."""
+        return [r.what for r in self.reads.values() if r.state == "forbidden"]
+
     def missing(self, key: str) -> str:
         r = self.reads.get(key)
         return r.describe() if r is not None else f"{key}: not read"

@@ -3,9 +3,12 @@ log."""
 
 from __future__ import annotations
 
+import fnmatch
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,41 @@ class Fault:
         )
 
 
+@dataclass
+class Rewrite:
+    """Changes an answer on its way out, for tests of odd servers: a proxy's HTML page, junk
+    JSON. Matches the method and the URL path (fnmatch pattern; discovery paths too).
+
+    `code`, `body` and `content_type` replace the answer's own; `transform` gets the decoded
+    JSON answer and returns what to send instead (encoded as JSON). `times` as for Fault.
+    """
+
+    path: str = "*"
+    method: str = "GET"
+    code: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    transform: Callable[[Any], Any] | None = None
+    times: int = -1
+    fired: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times >= 0 and self.fired >= self.times:
+            return False
+        return self.method in ("*", method) and fnmatch.fnmatchcase(path, self.path)
+
+    def apply(self, code: int, body: bytes, content_type: str) -> tuple[int, bytes, str]:
+        if self.transform is not None:
+            body = json.dumps(self.transform(json.loads(body))).encode()
+        if self.body is not None:
+            body = self.body
+        return (
+            self.code if self.code is not None else code,
+            body,
+            self.content_type if self.content_type is not None else content_type,
+        )
+
+
 Hook = Callable[[RequestInfo], None]
 
 
@@ -117,6 +155,7 @@ class Controls:
         self.faults: list[Fault] = []
         self.hooks: list[tuple[str, str, Hook, bool]] = []
         self.requests: list[RequestInfo] = []
+        self.rewrites: list[Rewrite] = []
 
     def add_user(self, token: str, user: User) -> None:
         self.users[token] = user
@@ -129,6 +168,22 @@ class Controls:
     def clear_faults(self) -> None:
         with self._lock:
             self.faults.clear()
+
+    def rewrite(self, rewrite: Rewrite) -> Rewrite:
+        with self._lock:
+            self.rewrites.append(rewrite)
+        return rewrite
+
+    def rewritten(
+        self, method: str, path: str, code: int, body: bytes, content_type: str
+    ) -> tuple[int, bytes, str]:
+        """The answer to send: the first matching Rewrite applied, else unchanged."""
+        with self._lock:
+            match = next((r for r in self.rewrites if r.matches(method, path)), None)
+            if match is None:
+                return code, body, content_type
+            match.fired += 1
+        return match.apply(code, body, content_type)
 
     def on(self, verb: str, resource: str, hook: Hook, *, once: bool = True) -> None:
         """Run `hook` before the sandbox handles a matching request (to interleave a race)."""

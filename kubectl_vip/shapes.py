@@ -1,0 +1,92 @@
+"""The shapes the API server promises, checked where its answers come in (pure).
+
+`cluster.py` decodes every answer and passes it through these checks, so no command meets a
+null item, a `metadata` that is a string, or discovery junk deep inside its own logic (where it
+would surface as "unexpected AttributeError"): the answer is refused in one line,
+`MalformedAnswer` (exit 1). Fields below `metadata` are the schema module's business (it tries
+known paths and says "unknown"); here only what every object must be.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import MalformedAnswer
+
+Obj = dict[str, Any]
+
+_META_STR = ("name", "namespace", "uid", "resourceVersion")
+_META_MAP = ("labels", "annotations")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def check_object(obj: Any, where: str) -> Obj:
+    """`obj` if it is an object whose `metadata` (when present) has the promised types."""
+    if not isinstance(obj, dict):
+        raise MalformedAnswer(f"{where} is {_kind(obj)}, not an object")
+    meta = obj.get("metadata")
+    if meta is None:
+        return obj
+    if not isinstance(meta, dict):
+        raise MalformedAnswer(f"{where}: metadata is {_kind(meta)}, not an object")
+    for key in _META_STR:
+        value = meta.get(key)
+        if value is not None and not isinstance(value, str):
+            raise MalformedAnswer(f"{where}: metadata.{key} is {_kind(value)}, not a string")
+    for key in _META_MAP:
+        value = meta.get(key)
+        if value is not None and not (
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        ):
+            raise MalformedAnswer(f"{where}: metadata.{key} is not a map of strings")
+    refs = meta.get("ownerReferences")
+    if refs is not None and not (isinstance(refs, list) and all(isinstance(r, dict) for r in refs)):
+        raise MalformedAnswer(f"{where}: metadata.ownerReferences is not a list of objects")
+    return obj
+
+
+def check_list(doc: Obj, where: str) -> tuple[list[Obj], Obj]:
+    """The items and the list metadata of one page of a list answer."""
+    items = doc.get("items")
+    if items is None:
+        items = []  # Go encodes an empty slice as null
+    if not isinstance(items, list):
+        raise MalformedAnswer(f"{where}: items is {_kind(items)}, not a list")
+    for i, item in enumerate(items):
+        check_object(item, f"{where}: item {i}")
+    meta = doc.get("metadata")
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise MalformedAnswer(f"{where}: metadata is {_kind(meta)}, not an object")
+    return items, meta
+
+
+def list_of_objects(value: Any, where: str) -> list[Obj]:
+    """A list of objects (discovery's `groups`, `versions`, `resources`); null is empty."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise MalformedAnswer(f"{where} is not a list of objects")
+    return value
+
+
+def object_or_empty(value: Any, where: str) -> Obj:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedAnswer(f"{where} is {_kind(value)}, not an object")
+    return value
