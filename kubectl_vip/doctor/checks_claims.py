@@ -7,6 +7,7 @@ from datetime import timedelta
 from .. import ipamd
 from ..claims import ClaimRow, IpState, State
 from ..duration import format_human
+from ..render import escape
 from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, VIPS, Issue, Severity, check
 from .snapshot import Snapshot, plural
 
@@ -137,7 +138,10 @@ def unbound(s: Snapshot) -> list[Issue]:
     if not rows:
         return []
     podless = [r for r in rows if r.pod_phase is None]
-    fix = "\n".join(f"kubectl vip reclaim {r.name} -n {r.namespace}" for r in podless[:5])
+    # a fix is lines joined by newlines: a name from the API must not add one
+    fix = "\n".join(
+        f"kubectl vip reclaim {escape(r.name)} -n {escape(r.namespace)}" for r in podless[:5]
+    )
     if len(podless) > 5:
         fix += f"\n... and {len(podless) - 5} more"
     if len(podless) < len(rows):

@@ -239,7 +239,7 @@ def text_lines(results: list[CheckResult], fail_on: str) -> list[Line]:
                     nested = e.startswith("  ")
                     text = f"{indent}    {e.strip()}" if nested else f"{indent}- {e}"
                     lines.append([(text, None)])
-                for i, fix_line in enumerate(f.fix.splitlines() or ["-"]):
+                for i, fix_line in enumerate(f.fix.split("\n") if f.fix else ["-"]):
                     prefix = "fix: " if i == 0 else "     "
                     lines.append([(f"{indent}{prefix}{fix_line}", None)])
             if r.limited_by and r.status != Status.SKIPPED:

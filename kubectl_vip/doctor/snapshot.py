@@ -20,6 +20,7 @@ from ..claims import ClaimRow, Inventory, IpamdPolicy, IpRow, classify, classify
 from ..cluster import TKE_GROUP
 from ..duration import format_human
 from ..gather import IpamdInfo, ipamd_info
+from ..render import escape
 from ..usage import SubnetUsage, compute_usage
 from . import model
 
@@ -304,5 +305,7 @@ def change_fix(snap: Snapshot, target: settings.Target, command: str) -> str:
     """How to change ipamd's flags: the console when the add-on owns them, else our command."""
     if snap.management.addon:
         flags = snap.ipamd.flags if snap.ipamd is not None else None
-        return "\n".join(settings.console_steps(target, settings.cluster_id(flags)))
+        cid = settings.cluster_id(flags)
+        # a fix is lines joined by newlines: a value from the API must not add one
+        return "\n".join(settings.console_steps(target, escape(cid) if cid else cid))
     return command
