@@ -234,8 +234,8 @@ class Cluster:
         return UnexpectedResponse(
             f"unexpected response from {self.conn.server}: HTTP {resp.status}, {media[:60]}",
             code=resp.status,
-            hint="a proxy or load balancer may be answering instead of the API server: check "
-            "the kubeconfig's server address and proxy settings",
+            hint="a proxy or load balancer may be answering for it: check the server and proxy "
+            "in the kubeconfig",
         )
 
     def _decode(self, resp: urllib3.BaseHTTPResponse, what: str) -> Obj:

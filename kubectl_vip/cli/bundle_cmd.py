@@ -10,7 +10,7 @@ import typer
 
 from .. import __version__
 from ..duration import DurationError, parse_go_duration
-from ..errors import NoAccess, RefusedError, UsageError
+from ..errors import ExitCode, NoAccess, RefusedError, UsageError
 from . import common
 from .common import Globals
 
@@ -33,8 +33,9 @@ The file is kubectl-vip-bundle-<cluster>-<UTC time>.tar.gz in the current direct
 ipamd's --cluster-id, else the kubeconfig context). -o - writes the archive to stdout (not to
 a terminal) and the report to stderr. -n/-A are ignored: the bundle is cluster-wide.
 
-Exit: 0 written (a partial bundle warns what it lacks); 3 nothing could be read (every
-collector of cluster objects forbidden or failed): no archive is written.
+Exit: 0 written (what RBAC forbids or the cluster does not serve is warned about and listed);
+1 written, but a read failed (an error or an answer that could not be used); 3 nothing could be
+read (every collector of cluster objects forbidden or failed): no archive is written.
 """
 
 EPILOG = """Examples:
@@ -61,7 +62,7 @@ def bundle_command(
     chunk_size: int = typer.Option(
         500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."
     ),
-) -> None:
+) -> int:
     g = common.globals_of(ctx)
     from .. import bundle as bd
 
@@ -135,6 +136,9 @@ def bundle_command(
     )
     for o in lacking:
         g.out.warn(f"{o.name}: {o.status}" + (f" ({o.reason})" if o.reason else ""))
+    # forbidden, not served, not found: what this cluster and user allow, said in the manifest;
+    # a failed read (an error, an answer we could not use) is a partial failure
+    return ExitCode.FAILED if any(o.status == "failed" for o in outcomes) else ExitCode.OK
 
 
 # collectors that answer even when every object read is denied: they do not make a bundle

@@ -14,7 +14,13 @@ from .. import describe as ds
 from .. import schema
 from ..cluster import Cluster, Resource
 from ..duration import format_go_duration, format_human
-from ..errors import ApiError, RefusedError, UsageError
+from ..errors import (
+    ApiError,
+    MalformedAnswer,
+    RefusedError,
+    UnexpectedResponse,
+    UsageError,
+)
 from . import common
 from .common import Globals, age, iso
 
@@ -101,6 +107,8 @@ def fetch(
     def soft(fut: Future[T], what: str, default: T) -> T:
         try:
             return fut.result()
+        except (MalformedAnswer, UnexpectedResponse):
+            raise  # not a partial answer: the server (or something before it) is broken
         except ApiError as e:  # Forbidden, or a selector the server refuses: show the rest
             warnings.append(f"cannot read {what}: {e.message}")
             return default
@@ -195,6 +203,8 @@ def _find_vip(c: Cluster, res: Resource, ip: str | None, ns: str, name: str) -> 
     selector = f"{schema.POD_NS_LABEL}={ns},{schema.POD_NAME_LABEL}={name}"
     try:
         items, _ = c.list(res, label_selector=selector)
+    except (MalformedAnswer, UnexpectedResponse):
+        raise
     except ApiError:
         return None
     return items[0] if items else None
