@@ -34,8 +34,8 @@ ipamd's --cluster-id, else the kubeconfig context). -o - writes the archive to s
 a terminal) and the report to stderr. -n/-A are ignored: the bundle is cluster-wide.
 
 Exit: 0 written (what RBAC forbids or the cluster does not serve is warned about and listed);
-1 written, but a read failed (an error or an answer that could not be used); 3 nothing could be
-read (every collector of cluster objects forbidden or failed): no archive is written.
+1 written, but a read of objects failed (an error, or an answer that could not be used);
+3 nothing could be read (every collector of cluster objects forbidden or failed): no archive.
 """
 
 EPILOG = """Examples:
@@ -137,8 +137,9 @@ def bundle_command(
     for o in lacking:
         g.out.warn(f"{o.name}: {o.status}" + (f" ({o.reason})" if o.reason else ""))
     # forbidden, not served, not found: what this cluster and user allow, said in the manifest;
-    # a failed read (an error, an answer we could not use) is a partial failure
-    return ExitCode.FAILED if any(o.status == "failed" for o in outcomes) else ExitCode.OK
+    # a failed read of objects (an error, an answer we could not use) is a partial failure
+    failed = any(o.status == "failed" and o.name not in DERIVED for o in outcomes)
+    return ExitCode.FAILED if failed else ExitCode.OK
 
 
 # collectors that answer even when every object read is denied: they do not make a bundle

@@ -75,11 +75,12 @@ def describe_command(
     if t.kind == "name" and g.all_namespaces:
         raise UsageError("describe POD works in one namespace: use -n NAMESPACE, not -A")
     c = g.cluster()
+    scope = None if t.kind == "ip" else g.scope()  # checked before anything is sent
     from .. import gather
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         f_ipamd = pool.submit(gather.read_ipamd, c)
-        facts, warnings = fetch(c, pool, t, None if t.kind == "ip" else g.scope())
+        facts, warnings = fetch(c, pool, t, scope)
         info = f_ipamd.result()
     if info.problem:
         warnings.insert(0, info.problem)

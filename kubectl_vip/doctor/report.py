@@ -48,12 +48,13 @@ def _levels(fail_on: str) -> set[Severity]:
 
 
 def nothing_ran(results: Iterable[CheckResult]) -> bool:
-    """No check could run, and RBAC is why (at least one read was forbidden)."""
-    results = list(results)
+    """No check that reads the cluster could run, and RBAC is why (a read was forbidden).
+    Checks that read nothing (the CRDs are served: discovery said so) do not count."""
+    readers = [r for r in results if r.check.reads]
     return (
-        bool(results)
-        and not any(r.ran or r.status == Status.FAILED for r in results)
-        and any(r.forbidden for r in results)
+        bool(readers)
+        and not any(r.ran or r.status == Status.FAILED for r in readers)
+        and any(r.forbidden for r in readers)
     )
 
 
@@ -108,7 +109,7 @@ def skip_note(results: Iterable[CheckResult], fail_on: str) -> str | None:
     """Why checks that did not run decide the exit code, when they alone do."""
     results = list(results)
     if nothing_ran(results):
-        return "no check could run, RBAC denies the reads they need"
+        return "no check that reads the cluster could run: RBAC denies the reads they need"
     blind = blind_spots(results, fail_on)
     levels = _levels(fail_on)
     if not blind or any(r.status == Status.FAILED for r in results):
