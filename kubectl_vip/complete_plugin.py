@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .escaping import escape
+
 # cobra's ShellCompDirective bits
 DEFAULT = 0  # no flags: the shell may fall back to file names
 ERROR = 1
@@ -210,8 +212,9 @@ def _argument(
 def format_answer(candidates: list[Candidate], directive: int) -> str:
     lines = []
     for value, desc in candidates:
-        value = value.replace("\n", " ").replace("\t", " ")
-        desc = " ".join(desc.split())
+        # one line per candidate, and nothing the terminal would act on (names come from the API)
+        value = escape(value.replace("\n", " ").replace("\t", " "))
+        desc = escape(" ".join(desc.split()))
         lines.append(f"{value}\t{desc}" if desc else value)
     lines.append(f":{directive}")
     return "\n".join(lines) + "\n"

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from rich.console import Console
 from rich.text import Text
+
+from .escaping import UNSAFE, escape, escape_in_json, escape_raw
 
 STATE_STYLES = {
     "InUse": "green",
@@ -48,41 +49,6 @@ STATE_STYLES = {
 }
 PADDING = 3  # kubectl's tabwriter padding
 
-# C0 controls, DEL, C1 controls, line/paragraph separators, bidi embeddings/overrides/isolates
-_UNSAFE_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-_UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
-_UNSAFE_OR_BACKSLASH = re.compile(f"[{_UNSAFE_CLASS}\\\\]")
-_RAW_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
-
-
-def _escape_char(m: re.Match[str]) -> str:
-    ch = m.group()
-    named = _NAMED.get(ch)
-    if named is not None:
-        return named
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def escape(text: str) -> str:
-    """`text` with every control character written as a visible escape (see the module doc)."""
-    if not _UNSAFE_OR_BACKSLASH.search(text):
-        return text  # the common case: one C-level scan, no copy
-    return _UNSAFE_OR_BACKSLASH.sub(_escape_char, text)
-
-
-# what `json` leaves raw with ensure_ascii off (it escapes C0 itself)
-_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_in_json(chunk: str) -> str:
-    """DEL, C1 and the separators/overrides as JSON escapes. They only ever occur inside
-    strings of encoded JSON, where `\\u` escapes are the same data."""
-    if not _JSON_RAW.search(chunk):
-        return chunk
-    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", chunk)
-
 
 def _yaml_dumper(base: Any) -> Any:
     """`base` writing every string that holds a control character double-quoted, where YAML
@@ -92,7 +58,7 @@ def _yaml_dumper(base: Any) -> Any:
         pass
 
     def represent_str(dumper: Any, data: str) -> Any:
-        style = '"' if _UNSAFE.search(data) else None
+        style = '"' if UNSAFE.search(data) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
     Dumper.add_representer(str, represent_str)
@@ -167,7 +133,7 @@ class Out:
     def json(self, doc: Any) -> None:
         write = self.stdout.write
         for chunk in json_chunks(doc):
-            write(_escape_in_json(chunk))
+            write(escape_in_json(chunk))
         self.stdout.flush()
 
     def yaml(self, doc: Any) -> None:
@@ -178,7 +144,7 @@ class Out:
             doc, Dumper=_yaml_dumper(base), sort_keys=False, allow_unicode=True, width=1000
         )
         # YAML prints the bidi controls raw even double-quoted; there `\\u` is the same data
-        self.stdout.write(_escape_in_json(text))
+        self.stdout.write(escape_in_json(text))
         self.stdout.flush()
 
     def document(self, doc: Any, fmt: str) -> None:
@@ -192,7 +158,7 @@ class Out:
     def raw(self, text: str) -> None:
         """Text we composed whole (a script, a metrics page): its own newlines and tabs stay,
         any other control character is escaped."""
-        self.stdout.write(_RAW_UNSAFE.sub(_escape_char, text))
+        self.stdout.write(escape_raw(text))
         self.stdout.flush()
 
     def raw_line(self, text: str) -> None:

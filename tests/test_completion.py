@@ -190,6 +190,8 @@ def test_claim_arguments() -> None:
 def test_answer_format() -> None:
     text = format_answer([("redis-2", "Orphaned  10.0.1.7"), ("a\tb", "")], NO_FILE_COMP)
     assert text == "redis-2\tOrphaned 10.0.1.7\na b\n:4\n"
+    hostile = format_answer([("x\x1b[2J", "\x1b]8;;http://e\x07 d")], NO_FILE_COMP)
+    assert hostile == "x\\x1b[2J\t\\x1b]8;;http://e\\x07 d\n:4\n"
 
 
 def test_static_answers_import_no_heavy_module() -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from .. import ipamd
 from ..claims import ClaimRow, IpState, State
 from ..duration import format_human
-from ..render import escape
+from ..escaping import escape
 from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, VIPS, Issue, Severity, check
 from .snapshot import Snapshot, plural
 

@@ -19,8 +19,8 @@ from .. import ipamd, schema, settings
 from ..claims import ClaimRow, Inventory, IpamdPolicy, IpRow, classify, classify_ips
 from ..cluster import TKE_GROUP
 from ..duration import format_human
+from ..escaping import escape
 from ..gather import IpamdInfo, ipamd_info
-from ..render import escape
 from ..usage import SubnetUsage, compute_usage
 from . import model
 
