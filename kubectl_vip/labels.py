@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-__all__ = ["LabelSelector", "Requirement", "SelectorError", "go_quote", "parse_label_selector"]
+__all__ = [
+    "DNS1123_LABEL_RE",
+    "DNS1123_SUBDOMAIN_RE",
+    "LabelSelector",
+    "Requirement",
+    "SelectorError",
+    "go_quote",
+    "parse_label_selector",
+]
 
 # --------------------------------------------------------------------------- Go-style formatting
 
@@ -74,6 +82,9 @@ _LABEL_VALUE_RE = re.compile(_LABEL_VALUE_FMT)
 _DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_SUBDOMAIN_FMT = _DNS1123_LABEL_FMT + "(\\." + _DNS1123_LABEL_FMT + ")*"
 _DNS1123_SUBDOMAIN_RE = re.compile(_DNS1123_SUBDOMAIN_FMT)
+# object names (subdomain) and namespace names (label), for checks before a URL is built
+DNS1123_SUBDOMAIN_RE = _DNS1123_SUBDOMAIN_RE
+DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL_FMT)
 _DNS1123_SUBDOMAIN_MSG = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
     "'.', and must start and end with an alphanumeric character"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -137,15 +136,12 @@ def check_selector(selector: str | None) -> str | None:
     return selector
 
 
-_DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL)
-_DNS1123_SUBDOMAIN_RE = re.compile(f"{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*")
-
-
 def check_name(name: str, what: str = "name") -> str:
     """An object name as the API allows it (DNS-1123 subdomain), checked before a URL is built:
     `..` would otherwise walk up the path to another object."""
-    if len(name) > 253 or not _DNS1123_SUBDOMAIN_RE.fullmatch(name):
+    from ..labels import DNS1123_SUBDOMAIN_RE
+
+    if len(name) > 253 or not DNS1123_SUBDOMAIN_RE.fullmatch(name):
         raise UsageError(
             f'invalid {what} "{name[:80]}": a Kubernetes name is at most 253 characters of '
             "lower case letters, digits, '-' and '.', starting and ending with a letter or digit"
@@ -155,7 +151,9 @@ def check_name(name: str, what: str = "name") -> str:
 
 def check_namespace(namespace: str, source: str = "-n/--namespace") -> str:
     """A namespace name as the API allows it (DNS-1123 label)."""
-    if len(namespace) > 63 or not _DNS1123_LABEL_RE.fullmatch(namespace):
+    from ..labels import DNS1123_LABEL_RE
+
+    if len(namespace) > 63 or not DNS1123_LABEL_RE.fullmatch(namespace):
         raise UsageError(
             f'invalid namespace "{namespace[:80]}" ({source}): a namespace is at most 63 '
             "characters of lower case letters, digits and '-', starting and ending with a "
