@@ -256,10 +256,12 @@ class Cluster:
 
     def get(self, res: Resource, name: str, namespace: str | None = None) -> Obj | None:
         """The object, or None when it does not exist."""
+        path = res.path(namespace, name)
         try:
-            return self.get_json(res.path(namespace, name))
+            doc = self.get_json(path)
         except NotFound:
             return None
+        return shapes.check_object(doc, f"the answer to GET {path}", res.kind)
 
     def list(
         self,
@@ -292,7 +294,7 @@ class Cluster:
                             "fieldSelector": field_selector,
                         },
                     )
-                    page, meta = shapes.check_list(doc, f"list {res.qualified}")
+                    page, meta = shapes.check_list(doc, f"list {res.qualified}", res.kind)
                     items.extend(trim(o) for o in page) if trim else items.extend(page)
                     rv = rv or str(meta.get("resourceVersion") or "")
                     token = str(meta.get("continue") or "")
@@ -409,8 +411,10 @@ class Cluster:
                 }
             },
         }
-        doc = self.create(ACCESS_REVIEWS, review)
-        return bool((doc.get("status") or {}).get("allowed"))
+        status = self.create(ACCESS_REVIEWS, review).get("status")
+        if not isinstance(status, dict):
+            raise MalformedAnswer("a SelfSubjectAccessReview came back without a status")
+        return status.get("allowed") is True
 
     # ------------------------------------------------------------------ discovery
 

@@ -33,13 +33,16 @@ def _kind(value: Any) -> str:
     return "an object" if isinstance(value, dict) else type(value).__name__
 
 
-def check_object(obj: Any, where: str) -> Obj:
-    """`obj` if it is an object whose `metadata` (when present) has the promised types."""
+def check_object(obj: Any, where: str, kind: str = "") -> Obj:
+    """`obj` if it is an object whose `metadata` (when present) has the promised types, and,
+    for a kind with a Pod spec, whose containers do."""
     if not isinstance(obj, dict):
         raise MalformedAnswer(f"{where} is {_kind(obj)}, not an object")
-    meta = obj.get("metadata")
-    if meta is None:
+    if kind in POD_SPEC_PATH:
+        _check_pod_spec(obj, kind, where)
+    if "metadata" not in obj:
         return obj
+    meta = obj["metadata"]
     if not isinstance(meta, dict):
         raise MalformedAnswer(f"{where}: metadata is {_kind(meta)}, not an object")
     for key in _META_STR:
@@ -58,15 +61,53 @@ def check_object(obj: Any, where: str) -> Obj:
     return obj
 
 
-def check_list(doc: Obj, where: str) -> tuple[list[Obj], Obj]:
-    """The items and the list metadata of one page of a list answer."""
+# where a kind keeps its Pod spec; the containers there are read field by field (ipamd's args)
+POD_SPEC_PATH = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+}
+
+
+def _check_pod_spec(obj: Obj, kind: str, where: str) -> None:
+    spec: Any = obj
+    path = ""
+    for key in POD_SPEC_PATH[kind]:
+        path = f"{path}.{key}" if path else key
+        spec = spec.get(key)
+        if spec is None:
+            return
+        if not isinstance(spec, dict):
+            raise MalformedAnswer(f"{where}: {path} is {_kind(spec)}, not an object")
+    for field in ("containers", "initContainers"):
+        containers = spec.get(field)
+        if containers is None:
+            continue
+        if not isinstance(containers, list) or not all(isinstance(c, dict) for c in containers):
+            raise MalformedAnswer(f"{where}: {field} is not a list of objects")
+        for c in containers:
+            for key in ("args", "command"):
+                value = c.get(key)
+                if value is not None and not (
+                    isinstance(value, list) and all(isinstance(v, str) for v in value)
+                ):
+                    raise MalformedAnswer(f"{where}: a container's {key} is not a list of strings")
+            for key in ("name", "image"):
+                value = c.get(key)
+                if value is not None and not isinstance(value, str):
+                    raise MalformedAnswer(f"{where}: a container's {key} is {_kind(value)}")
+
+
+def check_list(doc: Obj, where: str, kind: str = "") -> tuple[list[Obj], Obj]:
+    """The items and the list metadata of one page of a list answer (of `kind`)."""
     items = doc.get("items")
     if items is None:
         items = []  # Go encodes an empty slice as null
     if not isinstance(items, list):
         raise MalformedAnswer(f"{where}: items is {_kind(items)}, not a list")
     for i, item in enumerate(items):
-        check_object(item, f"{where}: item {i}")
+        check_object(item, f"{where}: item {i}", kind)
     meta = doc.get("metadata")
     if meta is None:
         meta = {}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,19 @@ def test_no_url_is_built_from_a_dot_segment(namespace: str, name: str | None) ->
 def test_names_are_quoted_into_one_segment() -> None:
     res = Resource("", "v1", "pods", True)
     assert res.path("db", "a/b?c") == "/api/v1/namespaces/db/pods/a%2Fb%3Fc"
+
+
+def test_a_plan_file_with_a_bad_name_is_refused_before_any_delete(
+    vip: Runner, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    doc = json.loads(vip("list", "-n", "db", "--state", "Orphaned", "-o", "json").stdout)
+    doc["items"][0]["name"] = ".."
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(doc))
+    sandbox.controls.clear_log()
+    r = vip("reclaim", "--from-file", str(plan), "--yes")
+    assert r.code == 2, r.stdout + r.stderr
+    assert 'invalid claim name in the plan ".."' in r.stderr
+    sent = sandbox.controls.resource_requests()
+    assert not [q for q in sent if q.verb == "delete" or q.name == ".."]
+    assert len(sandbox.store.objects(sandbox.world.t.claims, "db")) == 8  # nothing reclaimed

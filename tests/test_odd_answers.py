@@ -4,6 +4,7 @@ server" and exit 1, never a Python error. The sandbox plays the odd server (cont
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,22 @@ def null_objects(doc: Any) -> Any:
     return None
 
 
+def bad_container_args(doc: Any) -> Any:
+    """ipamd's args as a number (list or single Deployment)."""
+
+    def one(dep: Any) -> Any:
+        spec = dep.get("spec", {}).get("template", {}).get("spec", {})
+        containers = [{**c, "args": 5} for c in spec.get("containers", [])]
+        template = {**dep["spec"]["template"], "spec": {**spec, "containers": containers}}
+        return {**dep, "spec": {**dep["spec"], "template": template}}
+
+    if not isinstance(doc, dict) or doc.get("kind") in DISCOVERY:
+        return doc
+    if isinstance(doc.get("items"), list):
+        return {**doc, "items": [one(d) for d in doc["items"]]}
+    return one(doc)
+
+
 def bad_metadata(items: list[Any]) -> list[Any]:
     return [{**i, "metadata": "junk"} for i in items] or [{"metadata": 7}]
 
@@ -144,6 +161,10 @@ MALFORMED: dict[str, Rewrite] = {
     "string-item": Rewrite(path="*", transform=on_lists(lambda items: ["junk", *items])),
     "items-not-a-list": Rewrite(path="*", transform=on_lists(lambda items: {"0": items})),
     "metadata-not-an-object": Rewrite(path="*", transform=on_lists(bad_metadata)),
+    "metadata-null": Rewrite(
+        path="*", transform=on_lists(lambda items: [{**i, "metadata": None} for i in items])
+    ),
+    "container-args-not-a-list": Rewrite(path="*/deployments*", transform=bad_container_args),
     "labels-not-a-map": Rewrite(
         path="*",
         transform=on_lists(lambda items: [{"metadata": {"name": "x", "labels": ["a"]}}, *items]),
@@ -166,6 +187,7 @@ MALFORMED: dict[str, Rewrite] = {
 }
 # commands that never read what a case breaks (checked: the rewrite did not fire)
 UNREAD = {
+    ("metadata-null", "config"),  # its one list (Helm release Secrets) is empty in the demo
     ("null-pods", "config"),  # the Deployment's status says how many are ready
     ("discovery-groups", "config"),  # ipamd's Deployment is core apps/v1: no discovery
     ("discovery-resources", "config"),
@@ -204,3 +226,18 @@ def test_malformed_answers_are_one_line_never_a_python_error(
         assert r.stdout == "" or "unexpected answer" not in r.stdout
         (line,) = r.stderr.splitlines()
         assert line.startswith("error: unexpected answer from the API server: ")
+
+
+def test_a_review_without_a_status_means_just_try(sandbox: Sandbox, kubeconfig: Path) -> None:
+    """A broken SelfSubjectAccessReview answer neither crashes doctor nor denies its reads."""
+    sandbox.controls.rewrite(
+        Rewrite(
+            path="/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            method="POST",
+            transform=lambda d: {**d, "status": "junk"},
+        )
+    )
+    r = run_vip("doctor", "-o", "json", kubeconfig=kubeconfig)
+    assert r.code == 1 and r.stderr == ""
+    doc = json.loads(r.stdout)
+    assert {x["state"] for x in doc["reads"]} == {"ok"}

@@ -117,6 +117,9 @@ def reclaim_command(
         plan = rc.read_plan(doc)
         rc.check_same_cluster(plan.cluster, identity)
         targets = plan.items
+        for t in targets:  # a plan is a file anyone may have edited: names as on the line
+            common.check_namespace(t.namespace, "in the plan")
+            common.check_name(t.name, "claim name in the plan")
         namespaces = sorted({t.namespace for t in targets})
         snap = gather.snapshot(c, namespaces[0] if len(namespaces) == 1 else None)
         rows = {r.key: r for r in _classify(c, snap)}
