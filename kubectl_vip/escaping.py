@@ -5,6 +5,7 @@ every renderer applies. Here so that code which composes display text without pr
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # C0 controls, DEL, C1 controls, line/paragraph separators, bidi embeddings/overrides/isolates
 _UNSAFE_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
@@ -30,6 +31,13 @@ def escape(text: str) -> str:
     return _UNSAFE_OR_BACKSLASH.sub(_escape_char, text)
 
 
+def escape_cells(cells: Sequence[str]) -> list[str]:
+    """`escape` of each cell; one scan of the whole row in the common case (a large table)."""
+    if not _UNSAFE_OR_BACKSLASH.search("".join(cells)):
+        return list(cells)
+    return [escape(c) for c in cells]
+
+
 # what `json` leaves raw with ensure_ascii off (it escapes C0 itself)
 _JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -37,6 +45,8 @@ _JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 def escape_in_json(chunk: str) -> str:
     """DEL, C1 and the separators/overrides as JSON escapes. They only ever occur inside
     strings of encoded JSON, where `\\u` escapes are the same data."""
+    if chunk.isascii() and "\x7f" not in chunk:
+        return chunk  # the common case, without a regex scan (isascii is a flag lookup)
     if not _JSON_RAW.search(chunk):
         return chunk
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", chunk)

@@ -28,7 +28,7 @@ from typing import IO, Any
 from rich.console import Console
 from rich.text import Text
 
-from .escaping import UNSAFE, escape, escape_in_json, escape_raw
+from .escaping import UNSAFE, escape, escape_cells, escape_in_json, escape_raw
 
 STATE_STYLES = {
     "InUse": "green",
@@ -104,7 +104,7 @@ class Out:
     ) -> None:
         """Columns separated like kubectl's tabwriter; the `style_column` cells are coloured."""
         lines = [[escape(h) for h in headers]] if not no_headers else []
-        lines += [[escape(c) for c in r] for r in rows]
+        lines += [escape_cells(r) for r in rows]
         if not lines:
             return
         widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
