@@ -405,6 +405,9 @@ class Cluster:
             self._api_groups = [g for g in groups if isinstance(g, dict)] if groups else []
         return self._api_groups
 
+    def serves_group(self, group: str) -> bool:
+        return group in BUILTIN_OWNER_KINDS or any(g.get("name") == group for g in self._groups())
+
     def resource_for(self, group: str, kind: str) -> Resource | None:
         """The served resource of `kind` in `group` (discovery, cached); None when no served
         version of the group has that kind. The preferred version is tried first."""

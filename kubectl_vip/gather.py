@@ -80,7 +80,9 @@ def _resolve(c: Cluster, key: str) -> Resource | str:
     except ApiError as e:
         return f"cannot read API discovery: {e.message}"
     if res is None:
-        return f"API group {group or 'core'} does not serve {kind} here"
+        if group and not c.serves_group(group):
+            return f"API group {group} is not served"
+        return f"API group {group or 'core'} serves no {kind}"
     return res
 
 

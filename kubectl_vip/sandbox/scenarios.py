@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .clock import rfc3339
+from .resources import ResourceType, workload_crd_types
 from .store import Obj
 from .world import (
     DELETE_POLICY,
@@ -42,15 +43,23 @@ def build(sb: Sandbox, name: str, *, size: int, seed: int) -> None:
         "healthy": _healthy,
         "empty": _empty,
     }
+    from . import scenarios_owners
+
+    builders.update(scenarios_owners.BUILDERS)
     if name == "scale":
         _scale(sb, size, seed)
     elif name in builders:
         builders[name](sb)
     else:
-        raise ValueError(f"unknown scenario {name!r}: choose one of demo, healthy, empty, scale")
+        raise ValueError(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
 
 
-SCENARIOS = ("demo", "healthy", "empty", "scale")
+SCENARIOS = ("demo", "healthy", "empty", "scale", "owners", "owners-unserved")
+
+
+def extra_types(name: str) -> list[ResourceType]:
+    """Types beyond the built-in and TKE ones that a scenario installs (CRDs of workloads)."""
+    return workload_crd_types() if name == "owners" else []
 
 
 # ---------------------------------------------------------------------- building blocks
