@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
@@ -92,6 +92,15 @@ def parse_kind_key(key: str) -> tuple[str, str]:
     return group, kind
 
 
+class Fate(str, Enum):
+    """What an owner's controller does with a Pod name (an ordinal) that has no Pod now."""
+
+    RETURNING = "returning"  # recreates it now: it gets this claim's IP back
+    STOPPED = "stopped"  # kept but stopped (TApp instance Killed): returns when restarted
+    GONE = "gone"  # outside what the controller keeps: nothing recreates it
+    UNKNOWN = "unknown"  # cannot tell
+
+
 @dataclass(frozen=True)
 class Owner:
     kind: str
@@ -104,6 +113,8 @@ class Owner:
     deleting: bool = False
     group: str = "apps"
     unknown: str | None = None  # why `exists` (or the ordinal's fate) cannot be told
+    fate: Fate | None = None  # same-name controllers: what it does with this claim's ordinal
+    fate_text: str = ""
 
     @property
     def key(self) -> str:
@@ -113,15 +124,6 @@ class Owner:
         if self.group in ("apps", ""):
             return f"{self.kind}/{self.name}"
         return f"{self.kind}.{self.group}/{self.name}"
-
-
-class Fate(str, Enum):
-    """What an owner's controller does with a Pod name (an ordinal) that has no Pod now."""
-
-    RETURNING = "returning"  # recreates it now: it gets this claim's IP back
-    STOPPED = "stopped"  # kept but stopped (TApp instance Killed): returns when restarted
-    GONE = "gone"  # outside what the controller keeps: nothing recreates it
-    UNKNOWN = "unknown"  # cannot tell
 
 
 def ordinal_fate(key: str, wl: schema.WorkloadRec, ordinal: int) -> tuple[Fate, str]:
@@ -316,8 +318,8 @@ def resolve_owner(
         if owner.exists is False and ordinal is not None:
             successor = inv.workloads.get((key, ns, ref.name))
             if successor is not None and ordinal_fate(key, successor, ordinal)[0] is not Fate.GONE:
-                return _owner_of(key, ref.name, successor.uid, ns, "name", inv), ordinal
-        return owner, ordinal
+                owner = _owner_of(key, ref.name, successor.uid, ns, "name", inv)
+        return _with_fate(owner, ordinal, inv, ns), ordinal
     m = ORDINAL.match(nm)
     if m is None:
         return None, None
@@ -325,10 +327,22 @@ def resolve_owner(
     for key in SAME_NAME_KINDS:
         if key in inv.listed_kinds and (key, ns, base) in inv.workloads:
             uid = inv.workloads[(key, ns, base)].uid
-            return _owner_of(key, base, uid, ns, "name", inv), ordinal
+            return _with_fate(_owner_of(key, base, uid, ns, "name", inv), ordinal, inv, ns), ordinal
     if inv.assumed is not None and inv.assumed[1:] == (ns, base):
-        return _owner_of(inv.assumed[0], base, None, ns, "flag", inv), ordinal
+        owner = _owner_of(inv.assumed[0], base, None, ns, "flag", inv)
+        return _with_fate(owner, ordinal, inv, ns), ordinal
     return None, None
+
+
+def _with_fate(owner: Owner, ordinal: int | None, inv: Inventory, ns: str) -> Owner:
+    """A live same-name controller, with what it does with this ordinal."""
+    if owner.exists is not True or ordinal is None or owner.key not in SAME_NAME_KINDS:
+        return owner
+    wl = inv.workloads.get((owner.key, ns, owner.name))
+    if wl is None:
+        return owner
+    fate, text = ordinal_fate(owner.key, wl, ordinal)
+    return replace(owner, fate=fate, fate_text=text)
 
 
 def _expiry(
@@ -419,7 +433,7 @@ def _classify_one(
     else:
         if released_at is not None:
             retained_for = max(now - released_at, timedelta(0))
-        orphaned, returning, may_return, owner_reason = _owner_fate(owner, ordinal, inv, ns)
+        orphaned, returning, may_return, owner_reason = _owner_fate(owner, ordinal)
         immediate = pol is not None and pol.lower() == "immediate"
         overdue_reason = ""
         if immediate:
@@ -492,9 +506,7 @@ def _classify_one(
     )
 
 
-def _owner_fate(
-    owner: Owner | None, ordinal: int | None, inv: Inventory, ns: str
-) -> tuple[bool, bool, bool, str]:
+def _owner_fate(owner: Owner | None, ordinal: int | None) -> tuple[bool, bool, bool, str]:
     """For a claim with no Pod: (orphaned, returning, may return, why), from its owner alone.
 
     Only an owner confirmed gone through its own API, or a same-name controller that does not
@@ -541,10 +553,9 @@ def _owner_fate(
                 "whether a Pod of this name returns"
             ),
         )
-    wl = inv.workloads.get((owner.key, ns, owner.name))
-    if wl is None:  # exists, but its record was not kept (describe builds partial inventories)
+    fate, text = owner.fate, owner.fate_text
+    if fate is None:
         return False, False, True, f"owner {owner}: cannot tell which ordinals it keeps"
-    fate, text = ordinal_fate(owner.key, wl, ordinal)
     if fate is Fate.RETURNING:
         return False, True, True, f"{owner} will recreate its Pod, which gets this IP back"
     if fate is Fate.STOPPED:

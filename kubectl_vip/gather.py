@@ -113,14 +113,17 @@ def read_owner_kinds(
     return listed, unknown
 
 
-def read_owners_of(c: Cluster, claim: Obj) -> tuple[dict[str, list[Obj]], dict[str, str]]:
+def read_owners_of(
+    c: Cluster, claim: Obj, extra: list[schema.OwnerRef] | None = None
+) -> tuple[dict[str, list[Obj]], dict[str, str]]:
     """The workloads that may own one claim, each read by name through its own API right now:
-    its ownerReferences' kinds, and the same-name controllers named like it without the ordinal.
-    Returns (found by kind, unknown kind → why); a kind with an empty list was read and the
-    owner is not there."""
+    its ownerReferences' kinds (and `extra` ones, such as its Pod's controller), and the
+    same-name controllers named like it without the ordinal. Returns (found by kind, unknown
+    kind → why); a kind with an empty list was read and the owner is not there."""
     ns, name = schema.namespace(claim), schema.name(claim)
+    refs_all = schema.owner_refs(claim) + list(extra or [])
     wanted: dict[str, set[str]] = {}
-    for r in schema.owner_refs(claim):
+    for r in refs_all:
         wanted.setdefault(kind_key(r.group, r.kind), set()).add(r.name)
     base, _, ordinal = name.rpartition("-")
     inferred = base and ordinal.isdigit()
@@ -129,7 +132,7 @@ def read_owners_of(c: Cluster, claim: Obj) -> tuple[dict[str, list[Obj]], dict[s
             wanted.setdefault(key, set()).add(base)
     found: dict[str, list[Obj]] = {}
     unknown: dict[str, str] = {}
-    refs = {kind_key(r.group, r.kind) for r in schema.owner_refs(claim)}
+    refs = {kind_key(r.group, r.kind) for r in refs_all}
     for key, names in sorted(wanted.items()):
         res = _resolve(c, key)
         if isinstance(res, str):

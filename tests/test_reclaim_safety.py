@@ -303,3 +303,58 @@ def test_list_hint_carries_every_filter(vip: Runner, kubectl: Runner) -> None:
     cmd = hint.split(": ", 1)[1].split()[2:]
     r = vip(*cmd, "-o", "json")
     assert plan_names(r) == {"db/redis-3"}
+
+
+# ---------------------------------------------------------------------------- describe, kubectl
+
+
+def test_describe_names_the_owner_of_another_group(owners: tuple[Sandbox, Runner]) -> None:
+    _, vip = owners
+    r = vip("describe", "shop-3", "-n", "shop")
+    text = " ".join(r.stdout.split())
+    assert r.code == 0, r.stderr
+    assert "StatefulSet.apps.kruise.io/shop recreates it, and it gets IP" in text
+    r = vip("describe", "game-1", "-n", "games")
+    assert "instance 1 Killed" in " ".join(r.stdout.split())
+
+
+@pytest.mark.parametrize("owners", ["owners-unserved"], indirect=True)
+def test_through_the_real_kubectl(owners: tuple[Sandbox, Runner], tmp_path: Path) -> None:
+    """`kubectl vip reclaim --orphaned -A --yes` run by kubectl itself, then `kubectl get vipc`:
+    the claims of owners whose API group is not served are still there."""
+    import os
+    import subprocess
+
+    from .conftest import kubectl_path, plugin_path
+
+    assert owners[0].url  # serving: its kubeconfig is owners.kubeconfig
+    env = dict(os.environ)
+    env.update(
+        KUBECONFIG=str(tmp_path / "owners.kubeconfig"),
+        KUBECACHEDIR=str(tmp_path / "kubecache"),
+        HOME=str(tmp_path),
+        PATH=plugin_path(env.get("PATH", "")),
+        NO_COLOR="1",
+    )
+
+    def kubectl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [kubectl_path(), *args], capture_output=True, text=True, env=env, timeout=120
+        )
+
+    p = kubectl("vip", "reclaim", "--orphaned", "-A", "--yes")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "reclaimed vipc/pay/pay-3" in p.stdout
+    got = kubectl("get", "vipc", "-A", "-o", "name")
+    names = {line.rsplit("/", 1)[1] for line in got.stdout.split()}
+    assert {"shop-1", "shop-3", "shop-4", "game-1", "game-3", "worker-0"} <= names
+    assert "pay-3" not in names and "pay-0" not in names
+    p = kubectl("vip", "reclaim", "--from-file", str(tmp_path / "missing.json"), "-A", "--yes")
+    assert p.returncode == 2 and "cannot read the plan file" in p.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    p = kubectl("vip", "reclaim", "--from-file", str(empty), "-A", "--yes")
+    assert p.returncode == 2 and "the plan file is empty" in p.stderr
+    assert {"shop-1", "game-3"} <= {
+        line.rsplit("/", 1)[1] for line in kubectl("get", "vipc", "-A", "-o", "name").stdout.split()
+    }
