@@ -22,6 +22,7 @@ EPILOG = """Examples:
   kubectl vip reclaim redis-3 -n db                  # one claim whose Pod is gone
   kubectl vip reclaim --orphaned --overdue -A --dry-run -o json > plan.json
   kubectl vip reclaim --from-file plan.json --yes --wait
+  kubectl vip reclaim --owner statefulset/web -n shop --dry-run   # a workload deleted earlier
 
 Safety: a claim whose Pod exists (Running, Pending, Terminating) is always refused; the Pod is
 read again right before each delete, and the delete carries the claim's uid and resourceVersion,
@@ -76,7 +77,8 @@ def reclaim_command(
     allow_new_ip: bool = typer.Option(
         False,
         "--allow-new-ip",
-        help="Reclaim even when a StatefulSet will bring the Pod back (it gets a new IP).",
+        help="Reclaim even when the owner brings the Pod back, or cannot be read (the Pod "
+        "would get a new IP).",
     ),
     maximum: int = typer.Option(
         rc.DEFAULT_MAX, "--max", min=1, help="Refuse to reclaim more claims than this."
