@@ -495,11 +495,18 @@ def test_insufficient_ip_reason_any_case() -> None:
 
 
 def test_policy_fix_points_to_console_when_addon_managed() -> None:
-    s = _no_expiry()
+    """ "tke-eni-ipamd v3.5.0 or later" (with the add-on) → the console; "earlier than v3.5.0
+    or no eniipamd to manage" → edit the Deployment."""
+    for secrets, console in ((["sh.helm.release.v1.eniipamd.v1"], True), ([], False)):
+        s = _no_expiry()
+        s.deployments = [ipamd_dep(("--claim-expired-duration=0s",), version="v3.6.0"), sched_dep()]
+        s.helm_secrets = secrets  # [] : v3.6.0 with no add-on to manage it
+        (f,) = run("VIP-POL-001", s)
+        assert ("Add-On Management" in f.fix) is console
+        assert f.fix.startswith("kubectl vip set-expiry 1h") is not console
+    s = _no_expiry()  # v3.4.2 with the add-on present: edit the Deployment
     s.helm_secrets = ["sh.helm.release.v1.eniipamd.v1"]
     (f,) = run("VIP-POL-001", s)
-    assert "Add-On Management" in f.fix and "kubectl vip set-expiry" not in f.fix
-    (f,) = run("VIP-POL-001", _no_expiry())
     assert f.fix.startswith("kubectl vip set-expiry 1h")
 
 

@@ -144,11 +144,9 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
             + ", cascade "
             + ("on" if f.cascade else "off")
         )
-    if m.helm_secrets is None:
-        evidence.append(
-            "Helm release Secrets could not be listed: add-on management judged by version"
-        )
-    if m.addon:
+    evidence.append(f"rule: {m.rule}")
+    evidence += m.notes
+    if m.console:
         fix = (
             f"Change expiry and cascade in the console: {console_path(s)} (a hand edit of "
             "the Deployment may be reverted by the add-on)"
@@ -156,12 +154,18 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
     else:
         fix = (
             "Change them with kubectl vip set-expiry DURATION|never and "
-            "kubectl vip enable-cascade|disable-cascade"
+            "kubectl vip enable-cascade|disable-cascade (they edit the Deployment's args)"
         )
+    who = {
+        settings.Addon.FOUND: "managed by the eniipamd add-on",
+        settings.Addon.ABSENT: "no eniipamd add-on",
+        settings.Addon.UNKNOWN: "eniipamd add-on not ruled out",
+    }[m.addon]
     issues = [
         Issue(
             Severity.INFO,
-            f"ipamd {version}, managed {'by the eniipamd add-on' if m.addon else 'by hand'}",
+            f"ipamd {version}, {who}: change its flags "
+            + ("in the console" if m.console else "in the Deployment"),
             evidence,
             fix,
             obj,

@@ -42,15 +42,15 @@ def build(sb: Sandbox, name: str, *, size: int, seed: int) -> None:
         "healthy": _healthy,
         "empty": _empty,
     }
+    from .scenarios_ipamd import SCENARIOS as more
+
+    builders.update(more)
     if name == "scale":
         _scale(sb, size, seed)
     elif name in builders:
         builders[name](sb)
     else:
-        raise ValueError(f"unknown scenario {name!r}: choose one of demo, healthy, empty, scale")
-
-
-SCENARIOS = ("demo", "healthy", "empty", "scale")
+        raise ValueError(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -686,3 +686,9 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
     finally:
         store.listeners = listeners
         store._pending.clear()
+
+
+# scenarios of other modules build on B above, so they are imported last
+from .scenarios_ipamd import NAMES as IPAMD_SCENARIOS  # noqa: E402
+
+SCENARIOS = ("demo", "healthy", "empty", "scale", *IPAMD_SCENARIOS)
