@@ -65,6 +65,7 @@ class Snapshot:
     claims: list[Any] | None = None
     vips: list[Any] | None = None
     necs: list[Obj] | None = None
+    enis: list[Obj] | None = None  # VpcENI objects (name, creationTimestamp)
     pods: list[Obj] | None = None
     nodes: list[Obj] | None = None
     events: list[Obj] | None = None
@@ -223,6 +224,7 @@ _FIELD = {
     model.CLAIMS: "claims",
     model.VIPS: "vips",
     model.NECS: "necs",
+    model.ENIS: "enis",
     model.PODS: "pods",
     model.NODES: "nodes",
     model.EVENTS: "events",
