@@ -198,3 +198,13 @@ def test_config_says_which_rule_applies_and_why(cluster: Cluster, rule: str) -> 
     doc = json.loads(cluster.vip("config", "-o", "json").stdout)["management"]
     assert doc["rule"] == rule
     assert doc["route"] == ("console" if "console" in rule else "patch")
+
+
+def test_every_scenario_is_offered_by_completion() -> None:
+    """`sandbox serve --scenario` completes every scenario the sandbox can build."""
+    import kubectl_vip
+    from kubectl_vip.sandbox.scenarios import SCENARIOS
+
+    spec = (Path(kubectl_vip.__file__).parent / "completion_spec.json").read_text()
+    for name in SCENARIOS:
+        assert f'"{name}"' in spec, name

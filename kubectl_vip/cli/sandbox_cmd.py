@@ -47,7 +47,12 @@ def default_kubeconfig_path() -> Path:
 @sandbox_app.command("serve", epilog=SERVE_EPILOG)
 def serve(
     ctx: typer.Context,
-    scenario: str = typer.Option("demo", "--scenario", help="demo|healthy|empty|scale"),
+    scenario: str = typer.Option(
+        "demo",
+        "--scenario",
+        help="demo|healthy|empty|scale|ipamd-addon|ipamd-no-addon|ipamd-old-addon|ipamd-latest"
+        "|ipamd-split-bool|eni-faq",
+    ),
     size: int = typer.Option(1000, "--size", min=1, help="Claims in the scale scenario."),
     port: int = typer.Option(
         0, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."
