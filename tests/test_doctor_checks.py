@@ -12,11 +12,14 @@ import pytest
 from kubectl_vip import schema
 from kubectl_vip.doctor import (
     REGISTRY,
+    CheckResult,
+    Finding,
     Issue,
     Severity,
     Snapshot,
     Status,
     all_checks,
+    evidence,
     model,
     report,
     run_checks,
@@ -386,7 +389,8 @@ POSITIVE: list[tuple[str, Callable[[], Snapshot], Severity, str]] = [
     ("VIP-CLM-003", _leaked, Severity.WARNING, "1 leaked VpcIP"),
     ("VIP-CLM-004", _unbound, Severity.WARNING, "1 claim without a VpcIP"),
     ("VIP-ENI-001", _eni_quota, Severity.ERROR, "VPC ENI quota reached: 1 node cannot attach"),
-    ("VIP-ENI-002", lambda: base(necs=[nec("node-a", None)]), Severity.ERROR,
+    # "View `nec`, and you can see that its status is empty": no ENI, cause not known (yet)
+    ("VIP-ENI-002", lambda: base(necs=[nec("node-a", None)]), Severity.WARNING,
      "1 node in zone ap-guangzhou-3 gets no ENI: cause unknown"),
     ("VIP-ENI-003", lambda: base(necs=[nec(f"n-{i}") for i in range(850)]),
      Severity.WARNING, "VPC ENI quota nearly used: 850 of 1,000 ENIs in this cluster"),
@@ -605,3 +609,44 @@ def test_exit_code(severities: tuple[Severity, ...], fail_on: str, code: int) ->
 def test_summary_line() -> None:
     line = report.summary_line(_results(Severity.ERROR, Severity.WARNING), "error")
     assert line == "1 error, 1 warning, 0 info from 1 check run; exit 1 (--fail-on error)"
+
+
+# --- bounded, grouped evidence ------------------------------------------------------------------
+
+
+def test_evidence_helpers_bound_and_count() -> None:
+    assert evidence.examples(["a", "b"]) == ["a", "b"]
+    lines = [f"l{i}" for i in range(25)]
+    got = evidence.examples(lines)
+    assert got[:10] == lines[:10] and got[10] == "... and 15 more (all of them in -o json)"
+    assert evidence.counts_by(["x", "y", "x"], "node") == "by node: x 2, y 1"
+    many = evidence.counts_by([f"n{i:02d}" for i in range(12)], "node")
+    assert many.endswith("... and 2 more") and many.count(",") == 9
+
+
+def test_many_pending_pods_are_grouped_by_owner() -> None:
+    """At any scale a finding reads in one screen: counts per owner, 10 examples, the rest in
+    `details` (-o json)."""
+    pods = [pod(f"geo-{i}", "web", phase="Pending", node=None, sts="geo") for i in range(30)]
+    events = [
+        event("Pod", f"geo-{i}", "FailedScheduling",
+              "0/2 nodes are available: 2 Insufficient tke.cloud.tencent.com/eni-ip.", ns="web")
+        for i in range(30)
+    ]  # fmt: skip
+    (f,) = run("VIP-SCH-001", _no_subnet_zone_with(pods=pods, events=events))
+    assert f.evidence[0] == "Pending Pods by owner: StatefulSet web/geo 30"
+    assert "... and 20 more Pods (all of them in -o json)" in f.evidence
+    assert len(f.details) == 30 and len(f.objects) == 30
+
+
+def test_text_report_caps_any_long_evidence() -> None:
+    """Whatever a check returns, the terminal shows at most 25 evidence lines per finding."""
+    fake = model.Check("VIP-X-001", "eni", "t", (), (), lambda s: [])
+    f = Finding("VIP-X-001", "eni", Severity.WARNING, "t", [f"e{i}" for i in range(100)], "-", [])
+    text = [
+        "".join(part for part, _ in line)
+        for line in report.text_lines([CheckResult(fake, Status.FINDINGS, [f])], "error")
+    ]
+    shown = [t for t in text if t.strip().startswith("- e")]
+    assert len(shown) == 24
+    assert any("... and 76 more lines (all in -o json)" in t for t in text)

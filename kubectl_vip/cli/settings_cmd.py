@@ -322,8 +322,6 @@ class Change:
         self.say(f"Rule: {m.rule} ({why}).")
         for note in m.notes:
             self.g.out.warn(note)
-        for split in self.plan.before.split_booleans:
-            self.say(f"{split!r} is ambiguous for Go's flag parsing: rewritten in = form.")
         decision = settings.gate(m, force=self.force)
         if decision is settings.Gate.REFUSE:
             self._console_path()
@@ -339,6 +337,8 @@ class Change:
                 "hand edit: set the same in the console "
                 f"(Add-On Management → {settings.ADDON} → Update configuration)."
             )
+        for split in self.plan.before.split_booleans:
+            self.say(f"{split!r} is ambiguous for Go's flag parsing: rewritten in = form.")
 
     def _console_path(self) -> None:
         for line in settings.console_steps(self.target, self.cluster_id):

@@ -15,7 +15,7 @@ from datetime import timedelta
 from .. import schema
 from ..schema import VipRec
 from .causes import LOGS, TICKET, Cause, gets_no_eni, ipamd_problem, nec_empty, zone_cause
-from .evidence import counts_by, examples
+from .evidence import MAX_EXAMPLES, counts_by, examples
 from .model import (
     CLAIMS,
     CONFIGMAP,
@@ -35,6 +35,7 @@ from .snapshot import ENI_LIMIT_REASONS, Obj, Snapshot, event_line, mentions, na
 VPC_ENI_QUOTA = 1000  # "Currently, up to 1,000 ENIs can be bound to a VPC."
 NEAR_QUOTA = 0.8
 WINDOW = timedelta(days=7)
+NEC_EMPTY = "NodeENIConfig status empty"
 LOOK = "kubectl get events -A --field-selector reason=ENILimit   # the quota, if any"
 
 
@@ -354,7 +355,7 @@ def node_no_eni(s: Snapshot) -> list[Issue]:
         name = schema.name(node)
         marks = gets_no_eni(node)
         if s.necs is not None and nec_empty(s, name):
-            marks.append("NodeENIConfig status empty")
+            marks.append(NEC_EMPTY)
         causes = _node_causes(s, node)
         no_subnet = any(c.key.startswith("no-subnet:") for c in causes)
         if not marks and not no_subnet:
@@ -399,6 +400,9 @@ def node_no_eni(s: Snapshot) -> list[Issue]:
         why = "; ".join(c.evidence[0] for c in causes) if causes else "cause unknown"
         verb = "gets" if len(nodes) == 1 else "get"
         title = f"{plural(len(nodes), 'node')} in zone {zone or 'unknown'} {verb} no ENI: {why}"
-        details = lines if len(lines) > len(evidence) else []
-        issues.append(Issue(Severity.ERROR, title, evidence, fix, objects, details))
+        details = lines if len(lines) > MAX_EXAMPLES else []
+        # an empty nec status alone, cause unknown, may be a node still joining: not an error
+        only_nec = all(marks_by_node[n] == [NEC_EMPTY] for n in nodes)
+        sev = Severity.WARNING if not causes and only_nec else Severity.ERROR
+        issues.append(Issue(sev, title, evidence, fix, objects, details))
     return issues

@@ -185,7 +185,7 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
     problems = []
     note = settings.version_note(info.image, info.version)
     if note:
-        problems.append(f"version unknown: {note}; version-dependent advice assumes the oldest")
+        problems.append(f"{settings.VERSION_UNKNOWN} ({note})")
     if info.problem:
         problems.append(f"flags unreadable: {info.problem}")
     problems += settings.config_warnings(info.flags)
