@@ -208,3 +208,56 @@ def test_every_scenario_is_offered_by_completion() -> None:
     spec = (Path(kubectl_vip.__file__).parent / "completion_spec.json").read_text()
     for name in SCENARIOS:
         assert f'"{name}"' in spec, name
+
+
+def _no_secrets_kubeconfig(cluster: Cluster, tmp: Path) -> Path:
+    import yaml
+
+    from kubectl_vip.sandbox.controls import READ_ONLY_VERBS, Rule, User
+
+    user = User(
+        "no-secrets",
+        [
+            Rule(READ_ONLY_VERBS, frozenset({"deployments", "configmaps", "namespaces"})),
+            Rule(frozenset({"patch"}), frozenset({"deployments"})),
+        ],
+    )
+    cluster.sb.controls.add_user("no-secrets-token", user)
+    cfg = cluster.sb.kubeconfig()
+    cfg["users"][0]["user"]["token"] = "no-secrets-token"
+    kc = tmp / "no-secrets"
+    kc.write_text(yaml.safe_dump(cfg))
+    return kc
+
+
+@scenario("ipamd-addon")
+def test_addon_found_by_helms_marks_when_secrets_are_forbidden(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """ "tke-eni-ipamd v3.5.0 or later" with the eniipamd add-on → the console: without the
+    right to list Secrets, Helm's marks on the Deployment still show the add-on."""
+    kc = _no_secrets_kubeconfig(cluster, tmp_path)
+    r = run_vip("set-expiry", "1h", kubeconfig=kc)
+    assert r.code == 1
+    assert "cannot list Secrets in kube-system" in r.stderr
+    assert "the Deployment carries Helm's annotation meta.helm.sh/release-name=eniipamd" in (
+        r.stdout
+    )
+    assert cluster.args() == ARGS
+
+
+@scenario("ipamd-no-addon")
+def test_addon_not_ruled_out_at_v350_or_later_is_refused(cluster: Cluster, tmp_path: Path) -> None:
+    """ "tke-eni-ipamd v3.5.0 or later" → the console unless there is "no eniipamd to manage":
+    with the Secrets unreadable and no Helm mark, the add-on is not ruled out, so nothing is
+    patched without --force."""
+    kc = _no_secrets_kubeconfig(cluster, tmp_path)
+    r = run_vip("enable-cascade", kubeconfig=kc)
+    assert r.code == 1
+    assert "Rule: v3.5.0 or later (or version unknown), add-on not ruled out: the console" in (
+        r.stdout
+    )
+    assert cluster.args() == ARGS
+    r = run_vip("enable-cascade", "--force", kubeconfig=kc)
+    assert r.code == 0, r.stderr
+    assert cluster.args() == [*ARGS, "--enable-ownerref"]
