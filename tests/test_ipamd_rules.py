@@ -82,8 +82,10 @@ def test_forced_hand_edit_is_reverted_by_the_addon(cluster: Cluster) -> None:
     assert cluster.args() == [*ARGS, "--enable-ownerref"]
     cluster.sb.advance(timedelta(minutes=1))
     assert cluster.args() == [*ARGS, "--enable-ownerref"]  # not yet
-    cluster.sb.advance(timedelta(minutes=2))
-    assert cluster.args() == ARGS  # the add-on put its args back
+    cluster.sb.advance(timedelta(minutes=1, seconds=1))
+    assert cluster.args() == ARGS  # two minutes after the edit, the add-on put its args back
+    events = cluster.sb.store.objects(cluster.sb.world.t.events, "kube-system")
+    assert any(e["reason"] == "AddonReconciled" for e in events)
     r = cluster.vip("config", "-o", "json")
     assert json.loads(r.stdout)["flags"]["cascade"] is False
 

@@ -114,6 +114,11 @@ class AddonController:
                 newest = (version, args)
         return newest[1] if newest else None
 
+    def deployment_changed(self) -> None:
+        """The ipamd Deployment was written: a drift, if any, dates from now."""
+        if self.drift_since is None:
+            self.drift_since = self.w.clock.now()
+
     def tick(self) -> None:
         want = self._release_args()
         dep = self.w.store.peek(self.w.t.deployments, "kube-system", IPAMD)
@@ -159,6 +164,12 @@ class IpamdController:
 
     def on_event(self, ev: Event) -> None:
         t = self.w.t
+        meta = ev.obj.get("metadata") or {}
+        if ev.rtype is t.deployments and (meta.get("namespace"), meta.get("name")) == (
+            "kube-system",
+            IPAMD,
+        ):
+            self.addon.deployment_changed()
         if t.claims is None or t.vips is None:
             return
         if ev.rtype is t.pods:
