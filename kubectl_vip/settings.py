@@ -569,7 +569,8 @@ def config_lines(v: ConfigView) -> list[tuple[str, str]]:
     elif v.static_ip_mode:
         static = "on (tke-eni-ip-scheduler is deployed)"
     else:
-        static = "off (no tke-eni-ip-scheduler Deployment)"
+        # what is known is the missing scheduler, not the mode: static claims may well exist
+        static = "not detected (no tke-eni-ip-scheduler Deployment; see kubectl vip doctor)"
     rows = [
         ("Deployment", f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME}"),
         ("Container", v.container or "-"),

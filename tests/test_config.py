@@ -201,7 +201,8 @@ VARIANTS: list[tuple[str, Callable[[Sandbox], None], dict[str, Any], list[str]]]
         "no-scheduler",
         _no_scheduler,
         {"staticIPMode": False},
-        ["Static IP mode:   off (no tke-eni-ip-scheduler Deployment)"],
+        ["Static IP mode:   not detected (no tke-eni-ip-scheduler Deployment; see kubectl "
+         "vip doctor)"],
     ),
     (
         "no-configmap",
