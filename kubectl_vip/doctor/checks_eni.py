@@ -15,7 +15,7 @@ from datetime import timedelta
 from .. import schema
 from ..schema import VipRec
 from .causes import LOGS, TICKET, Cause, gets_no_eni, ipamd_problem, nec_empty, zone_cause
-from .evidence import MAX_EXAMPLES, counts_by, examples
+from .evidence import MAX_EXAMPLES, counts_by, examples, pod_owner
 from .model import (
     CLAIMS,
     CONFIGMAP,
@@ -198,7 +198,7 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
             details.append(f"Pod {key[0]}/{key[1]} is Pending on {schema.pod_node(pod) or '?'}")
             details += ["  " + event_line(e, s) for e in ch.pod_events.get(key, [])]
             objects.append(f"Pod/{key[0]}/{key[1]}")
-            owners.append(_owner_of(pod, key))
+            owners.append(pod_owner(pod))
         pending_total += len(pending)
         for key, evs in ch.pod_events.items():
             if key not in pending:
@@ -257,13 +257,6 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
     else:
         fix += "\nThen check: kubectl get nec -o yaml   # the nodes' status fills in"
     return Issue(Severity.ERROR, title, evidence, fix, objects, details)
-
-
-def _owner_of(pod: Obj, key: tuple[str, str]) -> str:
-    for ref in schema.owner_refs(pod):
-        if ref.controller:
-            return f"{ref.kind} {key[0]}/{ref.name}"
-    return f"Pod {key[0]}/{key[1]} (no owner)"
 
 
 @check(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import schema
 from .causes import LOGS, RECLAIM, Cause, gets_no_eni, ipamd_problem, zone_cause
-from .evidence import counts_by
+from .evidence import counts_by, pod_owner
 from .model import (
     CLAIMS,
     CONFIGMAP,
@@ -54,14 +54,6 @@ def _cause(s: Snapshot, pod: Obj) -> Cause:
     )
 
 
-def _owner(item: tuple[Obj, list[Obj]]) -> str:
-    pod = item[0]
-    for ref in schema.owner_refs(pod):
-        if ref.controller:
-            return f"{ref.kind} {schema.namespace(pod)}/{ref.name}"
-    return f"Pod {schema.namespace(pod)}/{schema.name(pod)} (no owner)"
-
-
 @check(
     "VIP-SCH-001",
     area="scheduling",
@@ -96,7 +88,9 @@ def pending_no_ip(s: Snapshot) -> list[Issue]:
         details: list[str] = []
         if len(pods) > MAX_PODS:
             evidence.append(f"... and {len(pods) - MAX_PODS} more Pods (all of them in -o json)")
-            evidence.insert(0, "Pending Pods " + counts_by(map(_owner, pods), "owner"))
+            evidence.insert(
+                0, "Pending Pods " + counts_by((pod_owner(p) for p, _ in pods), "owner")
+            )
             details = [f"Pod {schema.namespace(p)}/{schema.name(p)} is Pending" for p, _ in pods]
         objects = [f"Pod/{schema.namespace(p)}/{schema.name(p)}" for p, _ in pods]
         evidence += cause.evidence

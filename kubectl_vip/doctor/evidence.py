@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
+
+from .. import schema
 
 MAX_EXAMPLES = 10
 MAX_GROUPS = 10
@@ -25,3 +28,12 @@ def counts_by(keys: Iterable[str], what: str, limit: int = MAX_GROUPS) -> str:
     if len(top) > limit:
         text += f" ... and {len(top) - limit} more"
     return f"by {what}: {text}"
+
+
+def pod_owner(pod: dict[str, Any]) -> str:
+    """`StatefulSet ns/name` of the Pod's controller, for counting Pods by owner."""
+    ns = schema.namespace(pod)
+    for ref in schema.owner_refs(pod):
+        if ref.controller:
+            return f"{ref.kind} {ns}/{ref.name}"
+    return f"Pod {ns}/{schema.name(pod)} (no owner)"
