@@ -73,6 +73,16 @@ SECRETS = Resource("", "v1", "secrets", True, "Secret")
 DEPLOYMENTS = Resource("apps", "v1", "deployments", True, "Deployment")
 STATEFULSETS = Resource("apps", "v1", "statefulsets", True, "StatefulSet")
 DAEMONSETS = Resource("apps", "v1", "daemonsets", True, "DaemonSet")
+REPLICASETS = Resource("apps", "v1", "replicasets", True, "ReplicaSet")
+JOBS = Resource("batch", "v1", "jobs", True, "Job")
+CRONJOBS = Resource("batch", "v1", "cronjobs", True, "CronJob")
+REPLICATIONCONTROLLERS = Resource("", "v1", "replicationcontrollers", True, "ReplicationController")
+# owner kinds of the built-in groups, known without discovery
+BUILTIN_OWNER_KINDS: dict[str, dict[str, Resource]] = {
+    "": {"ReplicationController": REPLICATIONCONTROLLERS},
+    "apps": {r.kind: r for r in (STATEFULSETS, DEPLOYMENTS, DAEMONSETS, REPLICASETS)},
+    "batch": {r.kind: r for r in (JOBS, CRONJOBS)},
+}
 ACCESS_REVIEWS = Resource(
     "authorization.k8s.io", "v1", "selfsubjectaccessreviews", False, "SelfSubjectAccessReview"
 )
@@ -97,6 +107,8 @@ class Cluster:
         self.request_timeout = request_timeout
         self._server_now: datetime | None = None
         self._tke: TkeApi | None = None
+        self._api_groups: builtins.list[Obj] | None = None
+        self._kinds: dict[tuple[str, str], Resource | None] = {}
         self.requests = 0
         cert_reqs = "CERT_REQUIRED" if conn.verify else "CERT_NONE"
         tls: dict[str, Any] = {"cert_reqs": cert_reqs}
@@ -387,11 +399,48 @@ class Cluster:
 
     # ------------------------------------------------------------------ discovery
 
+    def _groups(self) -> builtins.list[Obj]:
+        if self._api_groups is None:
+            groups = self.get_json("/apis").get("groups")
+            self._api_groups = [g for g in groups if isinstance(g, dict)] if groups else []
+        return self._api_groups
+
+    def serves_group(self, group: str) -> bool:
+        return group in BUILTIN_OWNER_KINDS or any(g.get("name") == group for g in self._groups())
+
+    def resource_for(self, group: str, kind: str) -> Resource | None:
+        """The served resource of `kind` in `group` (discovery, cached); None when no served
+        version of the group has that kind. The preferred version is tried first."""
+        if (group, kind) in self._kinds:
+            return self._kinds[(group, kind)]
+        found: Resource | None = None
+        if group in BUILTIN_OWNER_KINDS:
+            found = BUILTIN_OWNER_KINDS[group].get(kind)
+        else:
+            entry = next((g for g in self._groups() if g.get("name") == group), None)
+            versions = [v.get("version") for v in (entry or {}).get("versions") or []]
+            preferred = ((entry or {}).get("preferredVersion") or {}).get("version")
+            for version in dict.fromkeys([preferred, *versions]):
+                if not isinstance(version, str) or not version:
+                    continue
+                doc = self.get_json(f"/apis/{group}/{version}")
+                for r in doc.get("resources") or []:
+                    if not isinstance(r, dict) or "/" in str(r.get("name")):
+                        continue
+                    if r.get("kind") == kind:
+                        namespaced = bool(r.get("namespaced"))
+                        found = Resource(group, version, str(r["name"]), namespaced, kind)
+                        break
+                if found is not None:
+                    break
+        self._kinds[(group, kind)] = found
+        return found
+
     def tke(self) -> TkeApi:
         """Find the served version of the TKE group; NotVpcCniError when it is not served."""
         if self._tke is not None:
             return self._tke
-        groups = self.get_json("/apis").get("groups") or []
+        groups = self._groups()
         group = next((g for g in groups if g.get("name") == TKE_GROUP), None)
         if group is None:
             raise NotVpcCniError(

@@ -122,7 +122,9 @@ def claim(
     }
     if owner:
         kind, oname, ouid = owner
-        meta["ownerReferences"] = [{"kind": kind, "name": oname, "uid": ouid, "apiVersion": "v1"}]
+        meta["ownerReferences"] = [
+            {"kind": kind, "name": oname, "uid": ouid, "apiVersion": "apps/v1"}
+        ]
     status: Obj = {"phase": "Bound"}
     if ip:
         status["ip"] = ip
@@ -167,7 +169,13 @@ def pod(
     meta: Obj = {"name": name, "namespace": ns, "uid": f"pod-{ns}-{name}"}
     if sts:
         meta["ownerReferences"] = [
-            {"kind": "StatefulSet", "name": sts, "uid": f"sts-{sts}", "controller": True}
+            {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "name": sts,
+                "uid": f"sts-{sts}",
+                "controller": True,
+            }
         ]
     spec: Obj = {"nodeName": node} if node else {}
     if zone:

@@ -205,7 +205,10 @@ def test_config_says_which_rule_applies_and_why(cluster: Cluster, rule: str) -> 
 def test_every_scenario_is_offered_by_completion() -> None:
     """`sandbox serve --scenario` completes every scenario the sandbox can build."""
     import kubectl_vip
+    from kubectl_vip.sandbox import scenarios_ipamd
     from kubectl_vip.sandbox.scenarios import SCENARIOS
+
+    assert set(scenarios_ipamd.BUILDERS) <= set(SCENARIOS)
 
     spec = (Path(kubectl_vip.__file__).parent / "completion_spec.json").read_text()
     for name in SCENARIOS:

@@ -332,7 +332,8 @@ def _row(
     return ClaimRow(
         namespace=namespace, name=name, uid=None, resource_version=None, created=None,
         state=State.IN_USE, reason="", ip=None, unbound=False, pod_phase="Running",
-        pod_uid=None, owner=owner, ordinal=None, returning=False, node=None, vip_phase=None,
+        pod_uid=None, owner=owner, ordinal=None, returning=False, may_return=False, node=None,
+        vip_phase=None,
         vip_message=None, subnet_id=None, subnet_cidr=None, policy=policy, released_at=None,
         released_estimated=False, retained_for=None, expiry=None, expiry_source=None,
         reclaim_at=None, orphaned=False, overdue=False,

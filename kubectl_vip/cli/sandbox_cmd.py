@@ -50,8 +50,8 @@ def serve(
     scenario: str = typer.Option(
         "demo",
         "--scenario",
-        help="demo|healthy|empty|scale|ipamd-addon|ipamd-no-addon|ipamd-old-addon|ipamd-latest"
-        "|ipamd-split-bool|eni-faq",
+        help="demo|healthy|empty|scale|owners|owners-unserved|ipamd-addon|ipamd-no-addon"
+        "|ipamd-old-addon|ipamd-latest|ipamd-split-bool|eni-faq",
     ),
     size: int = typer.Option(1000, "--size", min=1, help="Claims in the scale scenario."),
     port: int = typer.Option(

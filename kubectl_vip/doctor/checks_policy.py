@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .. import ipamd, settings
-from ..claims import ClaimRow, State
+from ..claims import ORDINAL, ClaimRow, State
 from ..duration import MIN_EXPIRY, DurationError, format_compact, format_human, parse_go_duration
 from .evidence import MAX_EXAMPLES, examples
 from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, SECRETS, VIPS, Issue, Severity, check
@@ -163,8 +163,20 @@ def cascade_off(s: Snapshot) -> list[Issue]:
     evidence += examples(per_owner)
     cmd = "kubectl vip enable-cascade   # covers workloads created from now on"
     fix = change_fix(s, settings.Target(cascade=True), cmd)
+    ownerless = ownerless_groups(s.rows)
+    if ownerless:
+        evidence += [
+            f"{ns}/{base}-N: {plural(len(members), 'claim')} without a Pod, an ownerReference or "
+            f"a workload named {base} (made before cascade was on?)"
+            for (ns, base), members in sorted(ownerless.items())[:10]
+        ]
+        fix += "".join(
+            f"\nkubectl vip reclaim --owner statefulset/{base} -n {ns} --dry-run"
+            "   # if StatefulSet (or tapp/...) " + base + " was deleted: its claims carry no owner"
+            for (ns, base) in sorted(ownerless)[:5]
+        )
     if gone:
-        fix += "\nkubectl vip reclaim --orphaned -A   # the claims of workloads already deleted"
+        fix += "\nkubectl vip reclaim --orphaned -A   # claims whose owner is confirmed gone"
         title = f"Cascade is off: {plural(len(gone), 'claim')} of deleted workloads kept"
         sev = Severity.WARNING
     else:
@@ -174,6 +186,19 @@ def cascade_off(s: Snapshot) -> list[Issue]:
     objects = [f"VpcIPClaim/{r.namespace}/{r.name}" for r in gone]
     details = per_owner if len(per_owner) > MAX_EXAMPLES else []
     return [Issue(sev, title, evidence, fix, objects, details)]
+
+
+def ownerless_groups(rows: list[ClaimRow]) -> dict[tuple[str, str], list[str]]:
+    """Claims with no Pod and no owner of any kind, named like `<base>-<ordinal>`: candidates for
+    `reclaim --owner` (claims of a workload deleted before cascade carry no ownerReference)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        if r.pod_phase is not None or r.owner is not None or r.ordinal is not None:
+            continue
+        m = ORDINAL.match(r.name)
+        if m:
+            out.setdefault((r.namespace, m.group(1)), []).append(r.name)
+    return out
 
 
 @check(

@@ -240,7 +240,11 @@ class KubeControllers:
         sts = store.peek(t.statefulsets, namespace, name)
         if sts is None or sts["metadata"].get("deletionTimestamp"):
             return
-        replicas = int(sts.get("spec", {}).get("replicas", 1))
+        spec = sts.get("spec", {})
+        replicas = int(spec.get("replicas", 1))
+        # spec.ordinals.start: the first ordinal (apps/v1, default 0); Pods take
+        # ordinals start .. start+replicas-1
+        start = int((spec.get("ordinals") or {}).get("start") or 0)
         uid = sts["metadata"]["uid"]
         owned: dict[int, Obj] = {}
         for pod in store.objects(t.pods, namespace):
@@ -249,9 +253,10 @@ class KubeControllers:
             if ref and ref.get("uid") == uid and m and m.group(1) == name:
                 owned[int(m.group(2))] = pod
         for ordinal in sorted(owned, reverse=True):
-            if ordinal >= replicas and not owned[ordinal]["metadata"].get("deletionTimestamp"):
+            live = start <= ordinal < start + replicas
+            if not live and not owned[ordinal]["metadata"].get("deletionTimestamp"):
                 self.w.delete(t.pods, namespace, owned[ordinal]["metadata"]["name"])
-        for ordinal in range(replicas):
+        for ordinal in range(start, start + replicas):
             if ordinal not in owned:
                 self._create_replica(sts, ordinal)
         ready = 0
@@ -388,6 +393,15 @@ class KubeControllers:
         if ev.type == "DELETED":
             for rtype, dep in store.dependents(uid):
                 refs = dep["metadata"].get("ownerReferences") or []
+                mine = [r for r in refs if r.get("uid") == uid]
+                if any(
+                    store.registry.for_api_version(str(r.get("apiVersion", "")), str(r.get("kind")))
+                    is None
+                    for r in mine
+                ):
+                    # the reference names a kind no served group has: kube-controller-manager's
+                    # GC cannot look the owner up, so it keeps the dependent and retries
+                    continue
                 live = [r for r in refs if r.get("uid") != uid and self._owner_exists(r, dep)]
                 if live:  # other owners remain: only the dangling reference goes
                     self._strip_owner(rtype, dep, uid)

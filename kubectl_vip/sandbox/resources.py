@@ -161,6 +161,28 @@ def builtin_types() -> list[ResourceType]:
     ]
 
 
+KRUISE_GROUP = "apps.kruise.io"
+TAPP_GROUP = "apps.tkestack.io"
+
+
+def workload_crd_types() -> list[ResourceType]:
+    """OpenKruise's Advanced StatefulSet and TKE's TApp, as their CRDs serve them: controllers
+    that bring Pods back under the same name. Only scenarios that install them serve them."""
+    return [
+        ResourceType(
+            KRUISE_GROUP,
+            "v1beta1",
+            "statefulsets",
+            "statefulset",
+            "StatefulSet",
+            True,
+            ("asts", "sts"),
+            custom=True,
+        ),
+        ResourceType(TAPP_GROUP, "v1", "tapps", "tapp", "TApp", True, (), custom=True),
+    ]
+
+
 def tke_types(version: str = "v1") -> list[ResourceType]:
     return [
         ResourceType(

@@ -48,7 +48,11 @@ class Sandbox:
             (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
         )
         self.present = present
-        self.registry = Registry(builtin_types() + (tke_types(tke_version) if tke else []))
+        self.registry = Registry(
+            builtin_types()
+            + (tke_types(tke_version) if tke else [])
+            + scenarios.extra_types(scenario)
+        )
         self.clock = Clock(present - scenarios.HISTORY, frozen=True)
         self.store = Store(self.registry, self.clock)
         self.world = World.build(self.store, self.clock)

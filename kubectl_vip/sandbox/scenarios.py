@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .clock import rfc3339
+from .resources import ResourceType, workload_crd_types
 from .store import Obj
 from .world import (
     DELETE_POLICY,
@@ -42,15 +43,37 @@ def build(sb: Sandbox, name: str, *, size: int, seed: int) -> None:
         "healthy": _healthy,
         "empty": _empty,
     }
-    from .scenarios_ipamd import SCENARIOS as more
+    from . import scenarios_ipamd, scenarios_owners
 
-    builders.update(more)
+    builders.update(scenarios_owners.BUILDERS)
+    builders.update(scenarios_ipamd.BUILDERS)
     if name == "scale":
         _scale(sb, size, seed)
     elif name in builders:
         builders[name](sb)
     else:
         raise ValueError(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
+
+
+SCENARIOS = (
+    "demo",
+    "healthy",
+    "empty",
+    "scale",
+    "owners",
+    "owners-unserved",
+    "ipamd-addon",
+    "ipamd-no-addon",
+    "ipamd-old-addon",
+    "ipamd-latest",
+    "ipamd-split-bool",
+    "eni-faq",
+)
+
+
+def extra_types(name: str) -> list[ResourceType]:
+    """Types beyond the built-in and TKE ones that a scenario installs (CRDs of workloads)."""
+    return workload_crd_types() if name == "owners" else []
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -686,9 +709,3 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
     finally:
         store.listeners = listeners
         store._pending.clear()
-
-
-# scenarios of other modules build on B above, so they are imported last
-from .scenarios_ipamd import NAMES as IPAMD_SCENARIOS  # noqa: E402
-
-SCENARIOS = ("demo", "healthy", "empty", "scale", *IPAMD_SCENARIOS)

@@ -19,32 +19,19 @@ FAQs ("Node gets no ENI" and "ENI count over the VPC limit"):
 
 from __future__ import annotations
 
-# Named before the imports: scenarios.py lists them while this module may still be loading
-# (each imports the other).
-NAMES = (
-    "ipamd-addon",
-    "ipamd-no-addon",
-    "ipamd-old-addon",
-    "ipamd-latest",
-    "ipamd-split-bool",
-    "eni-faq",
-)
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from collections.abc import Callable  # noqa: E402
-from datetime import timedelta  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
+import yaml
 
-import yaml  # noqa: E402
-
-from .scenarios import B  # noqa: E402
-from .store import Obj  # noqa: E402
-from .tke import ADDON, encode_release  # noqa: E402
-from .world import ENI_IP, Subnet  # noqa: E402
+from .store import Obj
+from .tke import ADDON, encode_release
+from .world import ENI_IP, Subnet
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
 
-# zones as in scenarios.py (named again: its constants may not be set yet while it loads us)
 GZ3, GZ4, GZ7 = "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-7"
 SUBNET_A = Subnet("subnet-a1b2c3d4", "10.0.1.0/24", GZ3)
 SUBNET_B = Subnet("subnet-e5f6a7b8", "10.0.2.0/24", GZ4)
@@ -61,6 +48,8 @@ SPLIT_ARGS = [
 def install_addon(sb: Sandbox, chart_version: str = "3.6.0") -> None:
     """Install ipamd "through the eniipamd add-on": a deployed Helm release whose manifest
     renders the Deployment as it is now, and Helm's ownership marks on the Deployment."""
+    from .scenarios import B  # scenarios.py imports this module's builders
+
     b = B(sb)
     dep = b.w.store.peek(b.t.deployments, "kube-system", "tke-eni-ipamd")
     assert dep is not None
@@ -112,6 +101,8 @@ def install_addon(sb: Sandbox, chart_version: str = "3.6.0") -> None:
 
 
 def _cluster(sb: Sandbox, version: str, args: list[str], *, addon: bool = False) -> None:
+    from .scenarios import B
+
     b = B(sb)
     b.ns("default", "kube-system", "db")
     b.node("node-a", GZ3, "10.0.0.11")
@@ -146,6 +137,8 @@ def _split_bool(sb: Sandbox) -> None:
 
 
 def _eni_faq(sb: Sandbox) -> None:
+    from .scenarios import B
+
     b = B(sb)
     b.ns("default", "kube-system", "web", "db")
     b.node("node-a", GZ3, "10.0.0.11")
@@ -175,7 +168,7 @@ def _eni_faq(sb: Sandbox) -> None:
     b.later(timedelta(hours=2))
 
 
-SCENARIOS: dict[str, Callable[[Sandbox], Any]] = {
+BUILDERS: dict[str, Callable[[Sandbox], Any]] = {
     "ipamd-addon": _addon,
     "ipamd-no-addon": _no_addon,
     "ipamd-old-addon": _old_addon,
@@ -183,4 +176,3 @@ SCENARIOS: dict[str, Callable[[Sandbox], Any]] = {
     "ipamd-split-bool": _split_bool,
     "eni-faq": _eni_faq,
 }
-assert tuple(SCENARIOS) == NAMES
