@@ -48,7 +48,10 @@ def default_kubeconfig_path() -> Path:
 def serve(
     ctx: typer.Context,
     scenario: str = typer.Option(
-        "demo", "--scenario", help="demo|healthy|empty|scale|owners|owners-unserved"
+        "demo",
+        "--scenario",
+        help="demo|healthy|empty|scale|owners|owners-unserved|ipamd-addon|ipamd-no-addon"
+        "|ipamd-old-addon|ipamd-latest|ipamd-split-bool|eni-faq",
     ),
     size: int = typer.Option(1000, "--size", min=1, help="Claims in the scale scenario."),
     port: int = typer.Option(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from .. import ipamd, settings
 from ..claims import ORDINAL, ClaimRow, State
 from ..duration import MIN_EXPIRY, DurationError, format_compact, format_human, parse_go_duration
+from .evidence import MAX_EXAMPLES, examples
 from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, SECRETS, VIPS, Issue, Severity, check
 from .snapshot import Snapshot, change_fix, names, plural
 
@@ -111,6 +112,9 @@ def expiry_short(s: Snapshot) -> list[Issue]:
             objects.append(f"VpcIP/{v.name}")
     if not evidence:
         return []
+    details = evidence if len(evidence) > MAX_EXAMPLES else []
+    count = len(evidence)
+    evidence = examples(evidence)
     cmd = f"kubectl vip set-expiry {format_compact(MIN_EXPIRY)}"
     fix = change_fix(s, settings.Target(expiry=MIN_EXPIRY), cmd)
     if len(objects) > 1 or not objects[0].startswith("Deployment/"):
@@ -121,10 +125,11 @@ def expiry_short(s: Snapshot) -> list[Issue]:
     return [
         Issue(
             Severity.WARNING,
-            f"Expiry below {format_compact(MIN_EXPIRY)} ({plural(len(evidence), 'place')})",
+            f"Expiry below {format_compact(MIN_EXPIRY)} ({plural(count, 'place')})",
             evidence,
             fix,
             objects,
+            details,
         )
     ]
 
@@ -151,10 +156,11 @@ def cascade_off(s: Snapshot) -> list[Issue]:
         key = (r.owner.kind, r.namespace, r.owner.name)
         groups[key] = groups.get(key, 0) + 1
     evidence = [f"ipamd --{ipamd.CASCADE_FLAG} is off: deleting a workload keeps its claims"]
-    evidence += [
+    per_owner = [
         f"{kind}/{name} -n {ns} (deleted): {plural(n, 'claim')}"
-        for (kind, ns, name), n in sorted(groups.items())
+        for (kind, ns, name), n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
+    evidence += examples(per_owner)
     cmd = "kubectl vip enable-cascade   # covers workloads created from now on"
     fix = change_fix(s, settings.Target(cascade=True), cmd)
     ownerless = ownerless_groups(s.rows)
@@ -177,7 +183,9 @@ def cascade_off(s: Snapshot) -> list[Issue]:
         title = "Cascade is off: deleting a workload keeps its claims"
         evidence.append("no claim of a deleted workload is kept now")
         sev = Severity.INFO
-    return [Issue(sev, title, evidence, fix, [f"VpcIPClaim/{r.namespace}/{r.name}" for r in gone])]
+    objects = [f"VpcIPClaim/{r.namespace}/{r.name}" for r in gone]
+    details = per_owner if len(per_owner) > MAX_EXAMPLES else []
+    return [Issue(sev, title, evidence, fix, objects, details)]
 
 
 def ownerless_groups(rows: list[ClaimRow]) -> dict[tuple[str, str], list[str]]:

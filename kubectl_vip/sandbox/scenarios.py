@@ -43,9 +43,10 @@ def build(sb: Sandbox, name: str, *, size: int, seed: int) -> None:
         "healthy": _healthy,
         "empty": _empty,
     }
-    from . import scenarios_owners
+    from . import scenarios_ipamd, scenarios_owners
 
     builders.update(scenarios_owners.BUILDERS)
+    builders.update(scenarios_ipamd.BUILDERS)
     if name == "scale":
         _scale(sb, size, seed)
     elif name in builders:
@@ -54,7 +55,20 @@ def build(sb: Sandbox, name: str, *, size: int, seed: int) -> None:
         raise ValueError(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
 
 
-SCENARIOS = ("demo", "healthy", "empty", "scale", "owners", "owners-unserved")
+SCENARIOS = (
+    "demo",
+    "healthy",
+    "empty",
+    "scale",
+    "owners",
+    "owners-unserved",
+    "ipamd-addon",
+    "ipamd-no-addon",
+    "ipamd-old-addon",
+    "ipamd-latest",
+    "ipamd-split-bool",
+    "eni-faq",
+)
 
 
 def extra_types(name: str) -> list[ResourceType]:

@@ -9,14 +9,23 @@
 - `--enable-ownerref` puts the Pod's controller as owner on new claims (the GC cascades).
 - Deleting a claim releases its VpcIP. VpcIPs are never released by scanning, so leaked ones stay.
 - A node whose ENIs cannot attach (VPC ENI quota) has an empty NodeENIConfig status; its VpcIPs
-  stay `Attaching` with an error, `ENILimit` Events are recorded, and its Pods stay Pending.
+  stay `Attaching` with an error, `ENILimit` Events are recorded (type `eni_limit_event_type`,
+  Warning unless a scenario says Normal), and its Pods stay Pending.
+- The `eniipamd` add-on, when its Helm release Secret exists: `AddonController` reads the
+  release's rendered manifest and puts the ipamd container's args back when a hand edit has
+  differed from it for `ADDON_REVERT_AFTER` (what an add-on update does to a hand edit).
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+import yaml
 
 from .clock import parse_rfc3339
 from .kube import KubeControllers
@@ -41,13 +50,126 @@ ENI_LIMIT_MESSAGE = (
 )
 
 
+ADDON = "eniipamd"
+ADDON_MANAGER = "tke-addon-controller"
+ADDON_REVERT_AFTER = timedelta(minutes=2)
+IPAMD = "tke-eni-ipamd"
+
+
+def encode_release(release: dict[str, Any]) -> str:
+    """A Helm 3 release as its Secret's `data.release` holds it: base64 of Helm's own
+    base64(gzip(JSON)) string."""
+    inner = base64.b64encode(gzip.compress(json.dumps(release).encode()))
+    return base64.b64encode(inner).decode()
+
+
+def decode_release(data: str) -> dict[str, Any] | None:
+    try:
+        inner = base64.b64decode(base64.b64decode(data))
+        release = json.loads(gzip.decompress(inner) if inner[:2] == b"\x1f\x8b" else inner)
+    except (ValueError, OSError):
+        return None
+    return release if isinstance(release, dict) else None
+
+
+def _ipamd_args_in(manifest: str) -> list[str] | None:
+    """The ipamd container's args in a release's rendered manifest, if it renders one."""
+    try:
+        docs = list(yaml.safe_load_all(manifest))
+    except yaml.YAMLError:
+        return None
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "Deployment":
+            continue
+        if (doc.get("metadata") or {}).get("name") != IPAMD:
+            continue
+        for c in ((doc.get("spec") or {}).get("template") or {}).get("spec", {}).get(
+            "containers"
+        ) or []:
+            if c.get("name") == IPAMD:
+                return [str(a) for a in c.get("args") or []]
+    return None
+
+
+class AddonController:
+    """The eniipamd add-on as far as a hand edit meets it: reverts the ipamd args."""
+
+    def __init__(self, world: World) -> None:
+        self.w = world
+        self.drift_since: datetime | None = None
+
+    def _release_args(self) -> list[str] | None:
+        """The args of the newest deployed eniipamd release, read from its Secret."""
+        newest: tuple[int, list[str]] | None = None
+        for sec in self.w.store.objects(self.w.t.secrets, "kube-system"):
+            labels = sec["metadata"].get("labels") or {}
+            if (labels.get("owner"), labels.get("name")) != ("helm", ADDON):
+                continue
+            if labels.get("status") != "deployed":
+                continue
+            release = decode_release(str((sec.get("data") or {}).get("release", "")))
+            args = _ipamd_args_in(str((release or {}).get("manifest", "")))
+            version = int(str(labels.get("version", "0")) or 0)
+            if args is not None and (newest is None or version > newest[0]):
+                newest = (version, args)
+        return newest[1] if newest else None
+
+    def deployment_changed(self) -> None:
+        """The ipamd Deployment was written: a drift, if any, dates from now."""
+        if self.drift_since is None:
+            self.drift_since = self.w.clock.now()
+
+    def tick(self) -> None:
+        want = self._release_args()
+        dep = self.w.store.peek(self.w.t.deployments, "kube-system", IPAMD)
+        if want is None or dep is None:
+            self.drift_since = None
+            return
+        containers = dep["spec"]["template"]["spec"].get("containers") or []
+        have = next((c.get("args") for c in containers if c.get("name") == IPAMD), None)
+        if have == want:
+            self.drift_since = None
+            return
+        now = self.w.clock.now()
+        if self.drift_since is None:
+            self.drift_since = now
+            return
+        if now - self.drift_since < ADDON_REVERT_AFTER:
+            return
+
+        def revert(d: Obj) -> None:
+            for c in d["spec"]["template"]["spec"].get("containers") or []:
+                if c.get("name") == IPAMD:
+                    c["args"] = list(want)
+
+        reverted = self.w.store.mutate(
+            self.w.t.deployments, "kube-system", IPAMD, revert, manager=ADDON_MANAGER
+        )
+        self.drift_since = None
+        if reverted is not None:
+            self.w.event(
+                reverted,
+                "AddonReconciled",
+                f"the {ADDON} add-on restored the args of container {IPAMD} from its release",
+                component=ADDON_MANAGER,
+            )
+
+
 class IpamdController:
     def __init__(self, world: World, kube: KubeControllers) -> None:
         self.w = world
         self.kube = kube
+        self.addon = AddonController(world)
+        self.eni_limit_event_type = "Warning"
 
     def on_event(self, ev: Event) -> None:
         t = self.w.t
+        meta = ev.obj.get("metadata") or {}
+        if ev.rtype is t.deployments and (meta.get("namespace"), meta.get("name")) == (
+            "kube-system",
+            IPAMD,
+        ):
+            self.addon.deployment_changed()
         if t.claims is None or t.vips is None:
             return
         if ev.rtype is t.pods:
@@ -59,6 +181,7 @@ class IpamdController:
             self._release_ip(ev.obj)
 
     def tick(self) -> None:
+        self.addon.tick()
         if self.w.t.claims is None or not self.w.ipamd_running() or self.w.sweep_stalled:
             return
         now = self.w.clock.now()
@@ -152,7 +275,7 @@ class IpamdController:
                     node,
                     "ENILimit",
                     ENI_LIMIT_MESSAGE.format(node=node_name),
-                    type_="Warning",
+                    type_=self.eni_limit_event_type,
                     component=MANAGER,
                 )
             self.w.event(
