@@ -146,7 +146,10 @@ def test_api_resources_lists_the_tke_kinds(kubectl: Runner) -> None:
         "namespaces",
         "nodes",
         "pods",
+        "resourcequotas",
         "secrets",
+        "serviceaccounts",
+        "services",
     ]
 
 

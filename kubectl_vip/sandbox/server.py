@@ -646,7 +646,7 @@ def _list_options_invalid(field: str, body: str) -> StatusError:
 def _decode(body: bytes, content_type: str) -> Obj:
     media = content_type.split(";")[0].strip().lower()
     if media == protobuf.PROTOBUF:
-        return protobuf.decode_access_review(body)
+        return protobuf.decode(body)
     if media not in ("", "application/json", "application/yaml", "*/*"):
         raise apierrors.unsupported_media_type(["application/json", "application/yaml"])
     try:
