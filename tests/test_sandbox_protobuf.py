@@ -8,6 +8,7 @@ import http.client
 import json
 import ssl
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,26 +108,25 @@ def test_protobuf_create_stores_what_kubectl_create_f_stores(name: str, tmp_path
         json_sb.stop()
 
 
-def test_a_kind_without_a_table_is_415_naming_it() -> None:
+@pytest.fixture
+def empty() -> Iterator[Sandbox]:
+    sb = make_sandbox("empty", tke=False)
+    yield sb
+    sb.stop()
+
+
+def test_a_kind_without_a_table_is_415_naming_it(empty: Sandbox) -> None:
     # a runtime.Unknown envelope for a kind the sandbox has no field table for
     type_meta = b"\x0a\x07apps/v1\x12\x12ControllerRevision"
     body = b"k8s\x00" + b"\x0a" + bytes([len(type_meta)]) + type_meta + b"\x12\x00"
-    sb = make_sandbox("empty", tke=False)
-    try:
-        code, status = _post(sb, "/apis/apps/v1/namespaces/default/statefulsets", body, PROTOBUF)
-    finally:
-        sb.stop()
+    code, status = _post(empty, "/apis/apps/v1/namespaces/default/statefulsets", body, PROTOBUF)
     assert code == 415
     assert status["reason"] == "UnsupportedMediaType"
     assert "not ControllerRevision (apps/v1)" in status["message"]
 
 
-def test_a_truncated_body_is_400() -> None:
+def test_a_truncated_body_is_400(empty: Sandbox) -> None:
     body = (FIXTURES / "deployment.pb").read_bytes()[:-7]
-    sb = make_sandbox("empty", tke=False)
-    try:
-        code, status = _post(sb, "/apis/apps/v1/namespaces/default/deployments", body, PROTOBUF)
-    finally:
-        sb.stop()
+    code, status = _post(empty, "/apis/apps/v1/namespaces/default/deployments", body, PROTOBUF)
     assert code == 400
     assert status["message"].startswith("error decoding request body: ")
