@@ -404,3 +404,14 @@ def test_wait_for_delete_of_a_pod(kubectl: Runner, sandbox: Sandbox) -> None:
     assert r.code == 0, r.stderr
     assert r.stdout.strip() == "pod/shell condition met"
     assert kubectl("get", "pod", "shell").code == 1
+
+
+def test_debug_node_creates_its_pod_in_protobuf(kubectl: Runner) -> None:
+    r = kubectl("debug", "node/node-a", "--image=busybox", "--profile=legacy")
+    assert r.code == 0, r.stderr
+    assert r.stdout.startswith("Creating debugging pod node-debugger-node-a-")
+    name = r.stdout.split()[3]
+    pod = json.loads(kubectl("get", "pod", name, "-o", "json").stdout)
+    assert pod["spec"]["nodeName"] == "node-a"
+    assert pod["spec"]["volumes"] == [{"name": "host-root", "hostPath": {"path": "/"}}]
+    assert pod["status"]["phase"] == "Running"

@@ -53,6 +53,32 @@ def test_body_decodes_to_the_json_manifest(name: str) -> None:
     assert protobuf.decode(body) == json.loads((FIXTURES / f"{name}.json").read_text())
 
 
+def test_the_pod_kubectl_debug_node_sends_decodes_with_its_inline_volume_source() -> None:
+    pod = protobuf.decode((FIXTURES / "pod-debug-node.bin").read_bytes())
+    assert (pod["kind"], pod["apiVersion"]) == ("Pod", "v1")
+    assert pod["metadata"]["name"].startswith("node-debugger-node-a-")
+    assert pod["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "kubectl-debug"}
+    assert pod["spec"] == {
+        "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}],
+        "containers": [
+            {
+                "name": "debugger",
+                "image": "busybox",
+                "resources": {},
+                "volumeMounts": [{"name": "host-root", "mountPath": "/host"}],
+                "terminationMessagePolicy": "File",
+            }
+        ],
+        "restartPolicy": "Never",
+        "nodeName": "node-a",
+        "hostNetwork": True,
+        "hostPID": True,
+        "hostIPC": True,
+        "tolerations": [{"operator": "Exists"}],
+    }
+    assert pod["status"] == {}
+
+
 def _post(sb: Sandbox, path: str, body: bytes, content_type: str) -> tuple[int, Any]:
     url = urlsplit(sb.url)
     ctx = ssl.create_default_context()
