@@ -172,6 +172,10 @@ def test_scale_subresource_is_discovered_and_served(kubectl: Runner) -> None:
     assert scale["kind"] == "Scale"
     assert scale["spec"] == {"replicas": 2}
     assert scale["status"] == {"replicas": 2, "selector": "app=redis"}
+    assert rows(kubectl("get", "sts", "redis", "-n", "db", "--subresource=scale")) == [
+        ["NAME", "DESIRED", "AVAILABLE"],
+        ["redis", "2", "2"],
+    ]
 
 
 def test_scale_with_a_stale_resource_version_is_a_conflict(

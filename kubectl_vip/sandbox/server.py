@@ -347,7 +347,12 @@ class Handler(BaseHTTPRequestHandler):
                 req.verb, f"{rtype.plural}/{req.subresource}", rtype.group
             )
         if req.verb == "get":
-            self._send_json(200, subresources.scale_of(store.get(rtype, req.namespace, req.name)))
+            scale = subresources.scale_of(store.get(rtype, req.namespace, req.name))
+            version = self._table_version(req.query)
+            if version:
+                self._send(200, tables.scale_table(scale, version=version))
+            else:
+                self._send_json(200, scale)
             return
         with store.lock:
             if req.verb == "update":

@@ -461,3 +461,28 @@ def table(
             row += b',"object":' + partial + dumps(e.obj["metadata"]) + b"}"
         rows.append(row + b"}")
     return dumps(head)[:-1] + b',"rows":[' + b",".join(rows) + b"]}"
+
+
+def scale_table(scale: Obj, *, version: str) -> bytes:
+    """The Table apiserver prints for a Scale subresource (`kubectl get --subresource=scale`)."""
+    columns: list[Column] = [
+        NAME,
+        ("Desired", "integer", "", 0),
+        ("Available", "integer", "", 0),
+    ]
+    meta = scale["metadata"]
+    cells = [
+        meta["name"],
+        int((scale.get("spec") or {}).get("replicas") or 0),
+        int((scale.get("status") or {}).get("replicas") or 0),
+    ]
+    partial = {"kind": "PartialObjectMetadata", "apiVersion": f"{TABLE_GROUP}/{version}"}
+    return dumps(
+        {
+            "kind": "Table",
+            "apiVersion": f"{TABLE_GROUP}/{version}",
+            "metadata": {"resourceVersion": meta.get("resourceVersion", "")},
+            "columnDefinitions": _column_docs(columns),
+            "rows": [{"cells": cells, "object": {**partial, "metadata": meta}}],
+        }
+    )
