@@ -226,52 +226,47 @@ class KubeControllers:
         its containers waiting in ContainerCreating, and each attempt records a
         FailedCreatePodSandBox Event carrying the network plugin's reason."""
         meta = pod["metadata"]
-        node = self.w.store.peek(self.w.t.nodes, "", pod.get("spec", {}).get("nodeName", ""))
-        host_ip = next(
-            (
-                str(a.get("address", ""))
-                for a in (node or {}).get("status", {}).get("addresses") or []
-                if a.get("type") == "InternalIP"
-            ),
-            "",
-        )
+        host_ip = self._host_ip(pod)
         now = self.w.now()
 
         def creating(p: Obj) -> None:
             st = p.get("status") or {}
             if st.get("phase", "Pending") != "Pending" or st.get("containerStatuses"):
                 return  # already shown as creating (or past it): keep its timestamps
-            containers = p.get("spec", {}).get("containers") or []
-            ready = "False"
+            conditions = [
+                ("PodReadyToStartContainers", "False", ""),
+                ("Initialized", "True", ""),
+                ("Ready", "False", "ContainersNotReady"),
+                ("ContainersReady", "False", "ContainersNotReady"),
+                ("PodScheduled", "True", ""),
+            ]
             p["status"] = {
                 "phase": "Pending",
-                "hostIP": host_ip,
-                "hostIPs": [{"ip": host_ip}] if host_ip else [],
-                "startTime": now,
                 "conditions": [
-                    {"type": "PodReadyToStartContainers", "status": "False"},
-                    {"type": "Initialized", "status": "True"},
-                    {"type": "Ready", "status": ready, "reason": "ContainersNotReady"},
-                    {"type": "ContainersReady", "status": ready, "reason": "ContainersNotReady"},
-                    {"type": "PodScheduled", "status": "True"},
+                    {
+                        "type": t,
+                        "status": v,
+                        **({"reason": r} if r else {}),
+                        "lastTransitionTime": now,
+                    }
+                    for t, v, r in conditions
                 ],
+                "hostIP": host_ip,
+                **({"hostIPs": [{"ip": host_ip}]} if host_ip else {}),
+                "startTime": now,
                 "containerStatuses": [
                     {
                         "name": c.get("name", ""),
+                        "state": {"waiting": {"reason": "ContainerCreating"}},
                         "ready": False,
                         "restartCount": 0,
-                        "started": False,
-                        "state": {"waiting": {"reason": "ContainerCreating"}},
                         "image": c.get("image", ""),
                         "imageID": "",
+                        "started": False,
                     }
-                    for c in containers
+                    for c in p.get("spec", {}).get("containers") or []
                 ],
             }
-            for cond in p["status"]["conditions"]:
-                cond["lastTransitionTime"] = now
-            if not host_ip:
-                del p["status"]["hostIPs"]
 
         self.w.store.mutate(
             self.w.t.pods, meta["namespace"], meta["name"], creating, manager="kubelet"
@@ -286,13 +281,16 @@ class KubeControllers:
             component="kubelet",
         )
 
-    def _start(self, pod: Obj, ip: str) -> None:
-        meta = pod["metadata"]
-        node = self.w.store.peek(self.w.t.nodes, "", pod["spec"]["nodeName"])
-        host_ip = ""
+    def _host_ip(self, pod: Obj) -> str:
+        node = self.w.store.peek(self.w.t.nodes, "", pod.get("spec", {}).get("nodeName", ""))
         for a in (node or {}).get("status", {}).get("addresses") or []:
             if a.get("type") == "InternalIP":
-                host_ip = a.get("address", "")
+                return str(a.get("address", ""))
+        return ""
+
+    def _start(self, pod: Obj, ip: str) -> None:
+        meta = pod["metadata"]
+        host_ip = self._host_ip(pod)
         now = self.w.now()
 
         def run(p: Obj) -> None:
