@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import RequestInfo
 
-from .conftest import Runner, make_sandbox, run_vip
+from .conftest import BIN, Runner, kubectl_path, make_sandbox, run_vip
 from .test_sandbox_kubectl import Streamed, rows
 
 JSONPATH_NAME = "jsonpath={.metadata.name}"
@@ -419,3 +421,37 @@ def test_debug_node_creates_its_pod_in_protobuf(kubectl: Runner) -> None:
     assert pod["spec"]["nodeName"] == "node-a"
     assert pod["spec"]["volumes"] == [{"name": "host-root", "hostPath": {"path": "/"}}]
     assert pod["status"]["phase"] == "Running"
+
+
+@pytest.mark.parametrize("scenario", ["demo", "healthy"])
+def test_sandbox_serve_no_tke_serves_the_scenario(scenario: str, tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    env = dict(os.environ, HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    serve = subprocess.Popen(
+        [str(BIN / "kubectl-vip"), "sandbox", "serve", "--no-tke", "--scenario", scenario,
+         "--write-kubeconfig", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert serve.stdout is not None
+        first = serve.stdout.readline()
+        assert first.startswith(f"Sandbox cluster ({scenario}) serving at https://127.0.0.1:")
+        for line in serve.stdout:  # the banner ends with the export line
+            if line.startswith("export KUBECONFIG="):
+                break
+        kubectl = [kubectl_path(), "--kubeconfig", str(config)]
+        nodes = subprocess.run(
+            [*kubectl, "get", "nodes", "-o", "name"], capture_output=True, text=True, env=env
+        )
+        assert nodes.returncode == 0, nodes.stderr
+        assert "node/node-a" in nodes.stdout.split()
+        crds = subprocess.run(
+            [*kubectl, "get", "vipc", "-A"], capture_output=True, text=True, env=env
+        )
+        assert crds.returncode == 1
+        assert 'the server doesn\'t have a resource type "vipc"' in crds.stderr
+    finally:
+        serve.send_signal(signal.SIGINT)
+        _, err = serve.communicate(timeout=20)
+    assert serve.returncode == 0, err
+    assert "Traceback" not in err and "AssertionError" not in err
