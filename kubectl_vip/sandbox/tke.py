@@ -44,6 +44,8 @@ from .world import (
 )
 
 MANAGER = "tke-eni-ipamd"
+RETRY = timedelta(minutes=5)  # kubelet's longest back-off between sandbox attempts
+IPAMD_DOWN = "tke-eni-ipamd has no running replica: no VPC IP can be allocated"
 ENI_LIMIT_MESSAGE = (
     "ENILimit: the number of ENIs in the VPC has reached the quota (1000 per VPC per region); "
     "cannot attach an ENI to node {node}"
@@ -161,6 +163,7 @@ class IpamdController:
         self.kube = kube
         self.addon = AddonController(world)
         self.eni_limit_event_type = "Warning"
+        self._retry_at: dict[tuple[str, str], datetime] = {}
 
     def on_event(self, ev: Event) -> None:
         t = self.w.t
@@ -175,14 +178,19 @@ class IpamdController:
         if ev.rtype is t.pods:
             if ev.type == "DELETED":
                 self._pod_gone(ev.obj)
-            else:
+            elif not _status_only(ev):  # kubelet's own status writes need no new attempt
                 self._pod_changed(ev.obj)
         elif ev.rtype is t.claims and ev.type == "DELETED":
             self._release_ip(ev.obj)
+        elif ev.rtype is t.deployments and ev.obj["metadata"]["name"] == "tke-eni-ipamd":
+            self._retry_at.clear()  # ipamd changed: waiting Pods try again at the next tick
 
     def tick(self) -> None:
         self.addon.tick()
-        if self.w.t.claims is None or not self.w.ipamd_running() or self.w.sweep_stalled:
+        if self.w.t.claims is None:
+            return
+        self._retry_waiting_pods()
+        if not self.w.ipamd_running() or self.w.sweep_stalled:
             return
         now = self.w.clock.now()
         default = self.w.expiry()
@@ -196,6 +204,23 @@ class IpamdController:
             expiry = self._expiry_of(claim) or default
             if expiry is not None and now >= parse_rfc3339(released) + expiry:
                 self.w.delete(self.w.t.claims, meta["namespace"], meta["name"])
+
+    def _retry_waiting_pods(self) -> None:
+        """kubelet retries a failed sandbox with a back-off (at most RETRY apart): a Pod that
+        waits for an IP gets one once ipamd runs again or an address is freed."""
+        now = self.w.clock.now()
+        for pod in list(self.w.store.objects(self.w.t.pods)):
+            st = pod.get("status") or {}
+            waiting = st.get("phase") == "Pending" and not st.get("podIP")
+            node = pod.get("spec", {}).get("nodeName")
+            # an ENI quota outlives any retry (the sandbox never lifts it): no new attempts
+            if not waiting or not node or not is_vpc_cni(pod) or node in self.w.eni_limited_nodes:
+                continue
+            key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+            if now < self._retry_at.get(key, now):
+                continue
+            self._retry_at[key] = now + RETRY
+            self._pod_changed(pod)
 
     # ------------------------------------------------------------------ helpers
 
@@ -227,9 +252,11 @@ class IpamdController:
             not node_name
             or meta.get("deletionTimestamp")
             or not is_vpc_cni(pod)
-            or pod.get("status", {}).get("phase", "Pending") != "Pending"
-            or not self.w.ipamd_running()
+            or (pod.get("status") or {}).get("phase", "Pending") != "Pending"
         ):
+            return
+        if not self.w.ipamd_running():
+            self.kube.sandbox_failed(pod, IPAMD_DOWN)
             return
         assert self.w.t.claims is not None and self.w.t.vips is not None
         ns, name = meta["namespace"], meta["name"]
@@ -243,7 +270,7 @@ class IpamdController:
         if vip is None:
             ip = self._allocate(pod, claim, node_name)
             if ip is None:
-                return
+                return  # _allocate said why
         assert ip is not None
         limited = node_name in self.w.eni_limited_nodes
         now = self.w.now()
@@ -278,13 +305,8 @@ class IpamdController:
                     type_=self.eni_limit_event_type,
                     component=MANAGER,
                 )
-            self.w.event(
-                pod,
-                "FailedCreatePodSandBox",
-                f"failed to set up pod network: VpcIP {ip} is still Attaching: "
-                + ENI_LIMIT_MESSAGE.format(node=node_name),
-                type_="Warning",
-                component="kubelet",
+            self.kube.sandbox_failed(
+                pod, f"VpcIP {ip} is still Attaching: " + ENI_LIMIT_MESSAGE.format(node=node_name)
             )
             return
         self.kube.start_vpc_pod(pod, ip)
@@ -320,24 +342,12 @@ class IpamdController:
         zone = (node.get("metadata", {}).get("labels") or {}).get(ZONE_LABEL, "")
         subnet = self.w.subnet_for_zone(zone)
         if subnet is None:
-            self.w.event(
-                pod,
-                "InsufficientIPorENI",
-                f"no container subnet configured for zone {zone or 'unknown'}",
-                type_="Warning",
-                component=MANAGER,
-            )
+            self._no_ip(pod, f"no container subnet configured for zone {zone or 'unknown'}")
             return None
         used = {v["metadata"]["name"] for v in self.w.store.objects(self.w.t.vips)}
         free = next((h for h in subnet.hosts() if h not in used), None)
         if free is None:
-            self.w.event(
-                pod,
-                "InsufficientIPorENI",
-                f"subnet {subnet.id} ({subnet.cidr}) has no free IP",
-                type_="Warning",
-                component=MANAGER,
-            )
+            self._no_ip(pod, f"subnet {subnet.id} ({subnet.cidr}) has no free IP")
             return None
         cmeta = claim["metadata"]
         vmeta: dict[str, Any] = {
@@ -369,6 +379,11 @@ class IpamdController:
             manager=MANAGER,
         )
         return free if created is not None else None
+
+    def _no_ip(self, pod: Obj, reason: str) -> None:
+        """ipamd's own Event, and kubelet's view of it: the Pod waits in ContainerCreating."""
+        self.w.event(pod, "InsufficientIPorENI", reason, type_="Warning", component=MANAGER)
+        self.kube.sandbox_failed(pod, f"InsufficientIPorENI: {reason}")
 
     def _pod_gone(self, pod: Obj) -> None:
         assert self.w.t.claims is not None
@@ -412,3 +427,19 @@ class IpamdController:
         ref = ((vip or {}).get("spec") or {}).get("claimRef") or {}
         if vip is not None and ref.get("uid") == claim["metadata"].get("uid"):
             self.w.delete(self.w.t.vips, "", ip)
+
+
+def _status_only(ev: Event) -> bool:
+    """A MODIFIED event that changed nothing but `status` (and the bookkeeping metadata)."""
+    if ev.type != "MODIFIED" or ev.old is None:
+        return False
+
+    def rest(o: Obj) -> Obj:
+        meta = {
+            k: v
+            for k, v in o.get("metadata", {}).items()
+            if k not in ("resourceVersion", "managedFields")
+        }
+        return {**{k: v for k, v in o.items() if k != "status"}, "metadata": meta}
+
+    return rest(ev.old) == rest(ev.obj)
