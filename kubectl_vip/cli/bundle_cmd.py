@@ -11,6 +11,7 @@ import typer
 from .. import __version__
 from ..duration import DurationError, parse_go_duration
 from ..errors import RefusedError, UsageError
+from ..private import open_private
 from . import common
 from .common import Globals
 
@@ -118,7 +119,7 @@ def bundle_command(
     else:
         path = Path(output) if output else Path.cwd() / f"{name}.tar.gz"
         try:
-            f = path.open("wb")
+            f = open_private(path, "wb")  # 0600 from the first byte: it holds cluster data
         except OSError as e:
             raise RefusedError(f"cannot write {path}: {e.strerror or e}") from None
         try:
