@@ -397,6 +397,91 @@ def test_https_proxy_and_no_proxy_from_the_environment(
     assert connect_proxy.seen == []
 
 
+class Socks5Proxy:
+    """A loopback SOCKS5 proxy (RFC 1928, user/password per RFC 1929) that records the
+    credentials and the requested address of each connection and relays to it."""
+
+    def __init__(self, resolve: dict[str, str]) -> None:
+        self.resolve = resolve
+        self.seen: list[tuple[str, str, str]] = []  # (user, password, host:port)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _read(conn: socket.socket, n: int) -> bytes:
+        buf = b""
+        while len(buf) < n:
+            chunk = conn.recv(n - len(buf))
+            if not chunk:
+                raise OSError("closed")
+            buf += chunk
+        return buf
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            _ver, n = self._read(conn, 2)
+            methods = self._read(conn, n)
+            if 2 not in methods:  # we require user/password
+                conn.sendall(b"\x05\xff")
+                return
+            conn.sendall(b"\x05\x02")
+            _v, ulen = self._read(conn, 2)
+            user = self._read(conn, ulen).decode()
+            (plen,) = self._read(conn, 1)
+            password = self._read(conn, plen).decode()
+            conn.sendall(b"\x01\x00")
+            _v, _cmd, _rsv, atyp = self._read(conn, 4)
+            if atyp == 3:
+                (hlen,) = self._read(conn, 1)
+                host = self._read(conn, hlen).decode()
+            else:
+                host = socket.inet_ntoa(self._read(conn, 4))
+            port = int.from_bytes(self._read(conn, 2), "big")
+            self.seen.append((user, password, f"{host}:{port}"))
+            up = socket.create_connection((self.resolve.get(host, host), port), timeout=10)
+            conn.sendall(b"\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00")
+        except OSError:
+            conn.close()
+            return
+        ConnectProxy._relay(conn, up)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_socks5_proxy_url(sandbox: Sandbox, tmp_path: Path, no_proxy_env: None) -> None:
+    socks = Socks5Proxy(resolve={"sandbox.test": "127.0.0.1"})
+    try:
+        port = _port(sandbox)
+        kc = write_kc(
+            sandbox,
+            tmp_path / "kc",
+            cluster={
+                "server": f"https://sandbox.test:{port}",
+                "tls-server-name": "localhost",
+                "proxy-url": f"socks5://me:s%40cret@127.0.0.1:{socks.port}",
+            },
+        )
+        r = run_vip("list", "-n", "db", "-o", "name", kubeconfig=kc)
+        assert r.code == 0, r.stderr
+        assert "vipc/db/mysql-0" in r.stdout
+        # the host name goes to the proxy unresolved, as Go's SOCKS5 dialer sends it
+        assert socks.seen and set(socks.seen) == {("me", "s@cret", f"sandbox.test:{port}")}
+    finally:
+        socks.close()
+
+
 def test_socks_proxy_without_pysocks_is_one_line(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_proxy_env: None
 ) -> None:
