@@ -12,14 +12,15 @@ import re
 import threading
 
 REDACTED = "<redacted>"
-MIN_SECRET = 4  # shorter values would blank out ordinary words
+MIN_SECRET = 6  # shorter values would blank out ordinary words
 
 _lock = threading.Lock()
 _known: set[str] = set()
 
 _PATTERNS = (
     # an Authorization / Proxy-Authorization value: the scheme stays, the credential goes
-    re.compile(r"(?i)\b(Bearer|Basic)(\s+)[^\s'\"\\,;]+"),
+    # (case-sensitive, and only a token-like word: "basic checks" is not a credential)
+    re.compile(r"\b(Bearer|bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
     # user:password@ in a URL
     re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+(@)"),
 )

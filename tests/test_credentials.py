@@ -109,15 +109,16 @@ def test_unexpected_errors_and_tracebacks_are_redacted(
 @pytest.mark.parametrize(
     ("text", "secrets", "want"),
     [
-        ("Authorization: Bearer abc.def", [], "Authorization: Bearer <redacted>"),
+        ("Authorization: Bearer abc.def.ghi", [], "Authorization: Bearer <redacted>"),
         ("b'Basic dXNlcjpwdw=='", [], "b'Basic <redacted>'"),
         ("http://bob:s3cr3t@proxy:3128", [], "http://bob:<redacted>@proxy:3128"),
         ("token is hunter2-long here", ["hunter2-long"], "token is <redacted> here"),
         ("b'tok\\n'", ["tok\n-xyz"], "b'tok\\n'"),  # not the remembered value: kept
         ("got 'line\\nbreak-secret'", ["line\nbreak-secret"], "got '<redacted>'"),
         ("nothing to hide", ["abc"], "nothing to hide"),  # too short to be remembered
+        ("basic checks failed; Bearer token", [], "basic checks failed; Bearer token"),
     ],
-    ids=["bearer", "basic", "url-password", "remembered", "other", "escaped", "short"],
+    ids=["bearer", "basic", "url-password", "remembered", "other", "escaped", "short", "prose"],
 )
 def test_redact(text: str, secrets: list[str], want: str) -> None:
     redact.forget_all()
