@@ -15,7 +15,7 @@ from kubectl_vip import bundle as bd
 from kubectl_vip.sandbox import Sandbox
 
 from .conftest import run_vip
-from .test_bundle import manifest, read_bundle
+from .test_bundle import ipamd_pod, manifest, read_bundle
 
 Obj = dict[str, Any]
 
@@ -58,11 +58,7 @@ def _plant(sb: Sandbox) -> None:
 
     sb.store.mutate(t.configmaps, "kube-system", "tke-eni-ipamd", cm)
     sb.store.mutate(t.deployments, "kube-system", "tke-eni-ipamd", deploy)
-    (pod,) = [
-        p["metadata"]["name"]
-        for p in sb.store.objects(t.pods, "kube-system")
-        if p["metadata"]["name"].startswith("tke-eni-ipamd-")
-    ]
+    pod = ipamd_pod(sb)
     sb.store.mutate(t.pods, "kube-system", pod, deploy)
 
     def annotate(obj: Obj) -> None:
