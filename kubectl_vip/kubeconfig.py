@@ -92,7 +92,7 @@ def _from_files(config_file: str, context: str | None, merged: kubeconfig_doc.Me
     user = merged.users.get(user_name)
     cluster = merged.clusters.get(str(ctx.get("cluster") or ""))
     if user is not None:
-        redact.remember(user.body.get("token"), user.body.get("password"))
+        redact.remember(*(user.body.get(k) for k in ("token", "password", "client-key-data")))
     token_file = _token_file(user)
     if token_file is not None:  # fail here, naming the file, before the client reads it
         read_token_file(token_file, _str_or_none(user.body.get("token")) if user else None)

@@ -34,7 +34,8 @@ def ensure_dir(path: Path) -> Path:
 
 def _narrow(fd: int) -> None:
     st = os.fstat(fd)
-    if stat.S_IMODE(st.st_mode) & 0o077:
+    # only a regular file: `-o /dev/stdout` must not change a terminal's or a pipe's mode
+    if stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o077:
         with contextlib.suppress(OSError):  # not ours to change: leave it
             os.fchmod(fd, stat.S_IMODE(st.st_mode) & ~0o077)
 

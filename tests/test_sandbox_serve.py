@@ -177,3 +177,30 @@ def test_second_serve_never_breaks_the_first(
     assert fourth.kubeconfig == default and fourth.proc.poll() is None
     assert f"pid {fourth.proc.pid}," in default.read_text()
     assert vip_list(env, default).returncode == 0
+
+
+def test_an_unmarked_sandbox_kubeconfig_from_an_older_version_is_taken_over(
+    env: dict[str, str], serves: list[Serve], tmp_path: Path
+) -> None:
+    default = tmp_path / "cache" / "kubectl-vip" / "sandbox.kubeconfig"
+    default.parent.mkdir(parents=True)
+    old = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "vip-sandbox", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "users": [{"name": "sandbox-admin", "user": {"token": "t"}}],
+        "contexts": [
+            {"name": "vip-sandbox", "context": {"cluster": "vip-sandbox", "user": "sandbox-admin"}}
+        ],
+        "current-context": "vip-sandbox",
+    }
+    default.write_text(yaml.safe_dump(old))
+    s = serve(env, serves)
+    assert s.proc.poll() is None and s.kubeconfig == default
+    assert vip_list(env, default).returncode == 0
+    # the same shape pointing anywhere but loopback is somebody's real cluster: refused
+    other = tmp_path / "prod.kubeconfig"
+    old["clusters"][0]["cluster"]["server"] = "https://10.0.0.1:6443"  # type: ignore[index]
+    other.write_text(yaml.safe_dump(old))
+    code, err = finished(serve(env, serves, "--write-kubeconfig", str(other)))
+    assert code == 1 and "not a kubeconfig the sandbox wrote" in err

@@ -20,6 +20,7 @@ import yaml
 from ..private import ensure_dir, write_private
 
 MARK = "kubectl-vip-sandbox"
+CLUSTER = "vip-sandbox"  # the cluster and context name the sandbox writes
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,29 @@ def owner(path: Path) -> Owner | None:
                 pid=pid if isinstance(pid, int) else None,
                 server=str(body.get("server") or ""),
             )
+    if _unmarked_sandbox(doc):
+        return Owner(ours=True)  # written by a version before the mark: not known to be running
     return Owner(ours=False)
+
+
+def _unmarked_sandbox(doc: Any) -> bool:
+    """A sandbox kubeconfig from before the mark: its one cluster is the loopback sandbox and
+    its contexts are the sandbox's own."""
+    if not isinstance(doc, dict):
+        return False
+    clusters = doc.get("clusters")
+    contexts = doc.get("contexts")
+    if not isinstance(clusters, list) or len(clusters) != 1 or not isinstance(contexts, list):
+        return False
+    c: Any = clusters[0] if isinstance(clusters[0], dict) else {}
+    body: Any = c.get("cluster") if isinstance(c.get("cluster"), dict) else {}
+    names = {x.get("name") for x in contexts if isinstance(x, dict)}
+    return (
+        c.get("name") == CLUSTER
+        and str(body.get("server", "")).startswith("https://127.0.0.1:")
+        and bool(names)
+        and names <= {CLUSTER, f"{CLUSTER}-readonly"}
+    )
 
 
 def render(doc: dict[str, Any], *, pid: int, server: str) -> str:

@@ -19,7 +19,7 @@ from .store import Store
 from .tke import IpamdController
 from .world import World
 
-CLUSTER_NAME = "vip-sandbox"
+CLUSTER_NAME = kubeconfig_file.CLUSTER
 
 
 class Sandbox:
