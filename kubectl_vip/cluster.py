@@ -125,6 +125,11 @@ class Cluster:
         if not conn.verify:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._http: urllib3.PoolManager = _pool_manager(conn.proxy, tls)
+        self._via = ""
+        if conn.proxy:
+            from .proxy import split_credentials
+
+            self._via = f" through the proxy {split_credentials(conn.proxy).url}"
 
     # ------------------------------------------------------------------ basics
 
@@ -196,7 +201,7 @@ class Cluster:
                 if attempt < attempts and self._backoff(attempt, deadline):
                     continue
                 raise Unreachable(
-                    f"cannot reach the API server at {self.conn.server}: {_reason(e)}",
+                    f"cannot reach the API server at {self.conn.server}{self._via}: {_reason(e)}",
                     hint="check --context/--kubeconfig, the network, and --request-timeout",
                 ) from None
             self._note_date(resp.headers.get("Date"))

@@ -362,6 +362,12 @@ def test_proxy_url_credentials_go_as_proxy_authorization(
     assert connect_proxy.seen and all(
         s == (f"127.0.0.1:{_port(sandbox)}", want) for s in connect_proxy.seen
     )
+    # a proxy that does not answer is named (without its password)
+    connect_proxy.close()
+    r = run_vip("--request-timeout", "3s", "list", kubeconfig=kc)
+    line = one_line(r)
+    assert f"through the proxy http://127.0.0.1:{connect_proxy.port}" in line
+    assert "p%40ss" not in line and "p@ss" not in line
 
 
 def test_https_proxy_and_no_proxy_from_the_environment(
