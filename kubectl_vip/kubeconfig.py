@@ -183,6 +183,10 @@ def _strict_loader() -> Any:
                 status = ExecProvider(user["exec"], base_path, cluster).run()
             except ConfigException as e:
                 raise _ExecFailed(_one_line(str(e))) from None
+            except OSError as e:  # the command is missing or cannot be run
+                exec_cfg: Any = user["exec"]  # the client's ConfigNode
+                command = exec_cfg.safe_get("command") or "the plugin"
+                raise _ExecFailed(f"cannot run {command}: {e.strerror or e}") from None
             if not isinstance(status, dict):
                 raise _ExecFailed("the plugin's output has no status")
             if status.get("token"):

@@ -220,6 +220,15 @@ def _exec_user(tmp_path: Path, body: str) -> Obj:
     }
 
 
+def test_missing_exec_plugin_command(sandbox: Sandbox, tmp_path: Path) -> None:
+    user = _exec_user(tmp_path, "")
+    user["exec"]["command"] = str(tmp_path / "no-such-login-helper")
+    kc = write_kc(sandbox, tmp_path / "kc", user=user)
+    line = one_line(run_vip("list", kubeconfig=kc))
+    assert 'the exec credential plugin of user "sandbox-admin" failed: cannot run ' in line
+    assert "no-such-login-helper: No such file or directory" in line
+
+
 def test_exec_plugin_token(sandbox: Sandbox, tmp_path: Path) -> None:
     out = {
         "apiVersion": "client.authentication.k8s.io/v1beta1",
