@@ -372,10 +372,13 @@ def test_proxy_url_credentials_go_as_proxy_authorization(
         s == (f"127.0.0.1:{_port(sandbox)}", want) for s in connect_proxy.seen
     )
     # a proxy that does not answer is named (without its password)
-    connect_proxy.close()
-    r = run_vip("--request-timeout", "3s", "list", kubeconfig=kc)
-    line = one_line(r)
-    assert f"through the proxy http://127.0.0.1:{connect_proxy.port}" in line
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens there once this is closed
+    url = f"http://ops:p%40ss%3Aword@127.0.0.1:{closed}"
+    kc = write_kc(sandbox, tmp_path / "kc", cluster={"proxy-url": url})
+    line = one_line(run_vip("--request-timeout", "3s", "list", kubeconfig=kc))
+    assert f"through the proxy http://127.0.0.1:{closed}: connection refused" in line
     assert "p%40ss" not in line and "p@ss" not in line
 
 
