@@ -550,3 +550,30 @@ def test_proxy_variables_by_scheme() -> None:
     assert proxy.from_environment("https://api", {"HTTP_PROXY": "http://h:1"}) is None
     parts = proxy.split_credentials("http://a%20b:c%2Fd@h:1/")
     assert (parts.url, parts.username, parts.password) == ("http://h:1/", "a b", "c/d")
+
+
+def test_in_cluster_token_file_is_trimmed(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_proxy_env: None
+) -> None:
+    """In a Pod: the service account token file is read and trimmed as client-go does it,
+    and its namespace is the default scope."""
+    from kubernetes.config import incluster_config
+
+    from kubectl_vip import kubeconfig
+    from kubectl_vip.sandbox.server import ca_data
+
+    sa = tmp_path / "sa"
+    sa.mkdir()
+    (sa / "token").write_text(sandbox.admin_token + "\n")
+    (sa / "ca.crt").write_bytes(ca_data())
+    (sa / "namespace").write_text("db")
+    monkeypatch.setattr(kubeconfig, "SA_DIR", sa)
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(sa / "token"))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(sa / "ca.crt"))
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(_port(sandbox)))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    r = run_vip("list", "-o", "name")
+    assert r.code == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("vipc/db/")
