@@ -577,3 +577,26 @@ def test_in_cluster_token_file_is_trimmed(
     r = run_vip("list", "-o", "name")
     assert r.code == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("vipc/db/")
+
+
+def test_token_file_is_read_again_after_a_401(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A rotated token file (a projected service account token, a login helper writing a
+    file) is read again when the server answers 401, as client-go's file token source does."""
+    from kubectl_vip.sandbox.controls import ADMIN, Fault, RequestInfo
+
+    token_file = tmp_path / "token"
+    token_file.write_text(sandbox.admin_token + "\n")
+    kc = write_kc(sandbox, tmp_path / "kc", user={"tokenFile": str(token_file)})
+
+    def rotate(req: RequestInfo) -> None:
+        sandbox.controls.users.pop(sandbox.admin_token)
+        sandbox.controls.add_user("rotated-token-0123", ADMIN)
+        token_file.write_text("rotated-token-0123\n")
+
+    sandbox.controls.on("list", "vpcipclaims", rotate)
+    sandbox.controls.inject(
+        Fault(verb="list", resource="vpcipclaims", code=401, reason="Unauthorized")
+    )
+    r = run_vip("list", "-n", "db", "-o", "name", kubeconfig=kc)
+    assert r.code == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("vipc/db/")
