@@ -94,8 +94,9 @@ def _from_files(config_file: str, context: str | None, merged: kubeconfig_doc.Me
     if user is not None:
         redact.remember(*(user.body.get(k) for k in ("token", "password", "client-key-data")))
     token_file = _token_file(user)
+    static_token = _str_or_none(user.body.get("token")) if user is not None else None
     if token_file is not None:  # fail here, naming the file, before the client reads it
-        read_token_file(token_file, _str_or_none(user.body.get("token")) if user else None)
+        read_token_file(token_file, static_token)
     cfg = Configuration()
     try:
         loader = _strict_loader()(
@@ -120,6 +121,7 @@ def _from_files(config_file: str, context: str | None, merged: kubeconfig_doc.Me
         str(chosen.get("name")),
         user_name,
         token_file=token_file,
+        static_token=static_token,
         proxy_url=proxy_url or None,
     )
 
@@ -247,10 +249,10 @@ def _connection(
     user: str,
     *,
     token_file: Path | None = None,
+    static_token: str | None = None,
     proxy_url: str | None = None,
 ) -> Connection:
     cache: dict[str, Any] = {"value": None, "at": -AUTH_CACHE_SECONDS}
-    static_token = _str_or_none(cfg.api_key.get("BearerToken")) if token_file else None
 
     def auth_header(force: bool = False) -> str | None:
         # The client's refresh hook re-reads exec/OIDC credentials when they expire; calling it
@@ -261,8 +263,7 @@ def _connection(
             return cache["value"]  # type: ignore[no-any-return]
         value: str | None = None
         if token_file is not None:
-            fallback = static_token.split(" ", 1)[-1] if static_token else None
-            value = "Bearer " + read_token_file(token_file, fallback)
+            value = "Bearer " + read_token_file(token_file, static_token)
         else:
             try:
                 settings = cfg.auth_settings().values()

@@ -80,6 +80,10 @@ def test_unreadable_or_empty_token_file(sandbox: Sandbox, tmp_path: Path) -> Non
     (tmp_path / "empty").write_text("\n")
     kc = write_kc(sandbox, tmp_path / "kc", user={"tokenFile": str(tmp_path / "empty")})
     assert "is empty" in one_line(run_vip("list", kubeconfig=kc))
+    # with a static token beside it, client-go falls back to that token
+    user = {"tokenFile": str(tmp_path / "absent"), "token": sandbox.admin_token}
+    kc = write_kc(sandbox, tmp_path / "kc", user=user)
+    assert run_vip("list", "-o", "name", kubeconfig=kc).code == 0
 
 
 def test_unexpected_errors_and_tracebacks_are_redacted(
