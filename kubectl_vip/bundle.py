@@ -63,6 +63,7 @@ INLINE_FLAG = re.compile(
 )
 REDACTED = "<redacted>"
 MIN_SWEEP = 4  # values shorter than this are not swept out of other members
+MAX_LISTED_REDACTIONS = 100  # manifest.json lists this many, and counts them all
 
 
 @dataclass
@@ -508,7 +509,12 @@ def pack(
             for o in outcomes:
                 if o.value is not None:
                     o.value = red.sweep(o.value, o.path)
-        meta = {**meta, "redacted": red.entries}
+        # listed up to a bound, so a cluster full of them cannot crowd out the data
+        meta = {
+            **meta,
+            "redacted": red.entries[:MAX_LISTED_REDACTIONS],
+            "redactedTotal": len(red.entries),
+        }
     budget = max(max_size - min(MANIFEST_RESERVE, max_size // 4), 0)
     used = 0
     for o in outcomes:

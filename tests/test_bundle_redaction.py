@@ -121,6 +121,7 @@ def test_whole_archive_holds_no_planted_value(sandbox: Sandbox, tmp_path: Path) 
     assert ev["message"] == "started with --auth-token=<redacted> --v=4"
 
     listed = manifest(members)["redacted"]
+    assert manifest(members)["redactedTotal"] == len(listed)
     assert all(set(e) == {"file", "object", "field"} for e in listed)
     deploy_fields = {
         e["field"]
@@ -140,6 +141,26 @@ def test_whole_archive_holds_no_planted_value(sandbox: Sandbox, tmp_path: Path) 
         for e in listed
     )
     assert any(e["file"] == "kubectl-vip/config.json" for e in listed)
+
+
+def test_many_redactions_are_counted_not_all_listed(sandbox: Sandbox, tmp_path: Path) -> None:
+    def annotate(obj: Obj) -> None:
+        notes = obj["metadata"].setdefault("annotations", {})
+        for k in range(5):
+            notes[f"vendor/api-token-{k}"] = f"tok-{k}-" + "x" * 20
+
+    t = sandbox.world.t.claims
+    claims = list(sandbox.store.objects(t))
+    assert len(claims) * 5 > bd.MAX_LISTED_REDACTIONS
+    for c in claims:
+        sandbox.store.mutate(t, c["metadata"]["namespace"], c["metadata"]["name"], annotate)
+    kc = sandbox.write_kubeconfig(tmp_path / "kc")
+    out = tmp_path / "b.tar.gz"
+    assert run_vip("bundle", "-o", str(out), kubeconfig=kc).code == 0
+    m = manifest(read_bundle(out))
+    assert len(m["redacted"]) == bd.MAX_LISTED_REDACTIONS
+    assert m["redactedTotal"] >= len(claims) * 5
+    assert m["complete"] is True
 
 
 @pytest.mark.parametrize(
