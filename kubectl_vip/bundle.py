@@ -12,7 +12,8 @@ last-applied-configuration annotation (a copy of the spec, env values included).
 name: annotations and ConfigMap keys that look like secrets (password, secret, token, key,
 credential) and the values of such flags in args and text (`--secret-key=X`, `--password X`)
 keep their name with the value `<redacted>`; a redacted value is swept out of every other
-member too. `manifest.json` lists each redaction (file, object, field path; never the value).
+member too. `manifest.json` lists the redactions (file, object, field path; never the value;
+the first 100, all counted).
 
 Bounded: a size cap on the uncompressed members; a list that does not fit keeps as many items
 as do and is marked `truncated`. `manifest.json` lists every collector with its status
