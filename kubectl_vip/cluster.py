@@ -19,8 +19,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from . import redact
 from .errors import (
     ApiError,
+    ConfigError,
     Conflict,
     Forbidden,
     Gone,
@@ -122,11 +124,12 @@ class Cluster:
             tls["server_hostname"] = conn.tls_server_name
         if not conn.verify:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self._http: urllib3.PoolManager
+        self._http: urllib3.PoolManager = _pool_manager(conn.proxy, tls)
+        self._via = ""
         if conn.proxy:
-            self._http = urllib3.ProxyManager(conn.proxy, maxsize=8, **tls)
-        else:
-            self._http = urllib3.PoolManager(maxsize=8, **tls)
+            from .proxy import split_credentials
+
+            self._via = f" through the proxy {split_credentials(conn.proxy).url}"
 
     # ------------------------------------------------------------------ basics
 
@@ -198,7 +201,7 @@ class Cluster:
                 if attempt < attempts and self._backoff(attempt, deadline):
                     continue
                 raise Unreachable(
-                    f"cannot reach the API server at {self.conn.server}: {_reason(e)}",
+                    f"cannot reach the API server at {self.conn.server}{self._via}: {_reason(e)}",
                     hint="check --context/--kubeconfig, the network, and --request-timeout",
                 ) from None
             self._note_date(resp.headers.get("Date"))
@@ -473,6 +476,37 @@ class Cluster:
             )
         self._tke = TkeApi(version, claims, vips, res("nodeeniconfigs"), res("vpcenis"))
         return self._tke
+
+
+def _pool_manager(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
+    """Direct, through an HTTP(S) proxy (its user:password sent as Proxy-Authorization, as
+    client-go sends them), or through a SOCKS5 proxy (urllib3's SOCKS support, PySocks)."""
+    import urllib3
+
+    from .proxy import split_credentials
+
+    if not proxy:
+        return urllib3.PoolManager(maxsize=8, **tls)
+    parts = split_credentials(proxy)
+    if parts.scheme in ("socks5", "socks5h"):
+        try:
+            from urllib3.contrib.socks import SOCKSProxyManager
+        except ImportError:
+            raise ConfigError(
+                f"the proxy {parts.url} is a SOCKS proxy, and SOCKS support is not installed",
+                hint="pip install PySocks (or 'urllib3[socks]') into kubectl-vip's environment",
+            ) from None
+        # Go's SOCKS5 dialer passes host names to the proxy: socks5h in urllib3's terms
+        url = "socks5h" + parts.url[len(parts.scheme) :]
+        return SOCKSProxyManager(
+            url, username=parts.username, password=parts.password, maxsize=8, **tls
+        )
+    headers: dict[str, str] = {}
+    if parts.username is not None or parts.password is not None:
+        credentials = f"{parts.username or ''}:{parts.password or ''}"
+        headers = urllib3.util.make_headers(proxy_basic_auth=credentials)
+        redact.remember(headers["proxy-authorization"], parts.password)
+    return urllib3.ProxyManager(parts.url, proxy_headers=headers, maxsize=8, **tls)
 
 
 def _json(raw: bytes) -> Any:

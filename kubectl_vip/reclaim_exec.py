@@ -37,6 +37,7 @@ from .claims import ClaimRow, Inventory, IpamdPolicy, classify
 from .cluster import Cluster, TkeApi
 from .errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
 from .gather import read_owners_of
+from .private import ensure_dir, open_private
 from .reclaim import Outcome, Rules, Target, decide, event_for, still_selected
 
 Obj = dict[str, Any]
@@ -72,8 +73,8 @@ class Audit:
             separators=(",", ":"),
         )
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
+            ensure_dir(self.path.parent)  # 0700, and the file 0600, from creation
+            with open_private(self.path, "a", encoding="utf-8") as f:
                 f.write(line + "\n")
                 f.flush()
                 os.fsync(f.fileno())

@@ -121,7 +121,7 @@ def reclaim_command(
     plan = rc.read_plan(doc) if from_file is not None else None
 
     from .. import gather
-    from ..reclaim_exec import Audit, Executor, RunOptions, state_dir, wait_released
+    from ..reclaim_exec import Audit, Executor, RunOptions, wait_released
     from .list_cmd import cluster_identity
 
     c = g.cluster()
@@ -171,7 +171,7 @@ def reclaim_command(
         _check_delete_allowed(c, tke, todo)
         if not yes:
             _confirm(g, len(todo))
-    audit = None if dry_run else Audit(state_dir() / "reclaim-audit.jsonl", identity)
+    audit = None if dry_run else Audit(g.state_dir() / "reclaim-audit.jsonl", identity)
     from ..claims import IpamdPolicy
 
     policy: IpamdPolicy = gather.read_ipamd(c).policy

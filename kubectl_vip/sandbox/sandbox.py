@@ -9,8 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import kubeconfig_file
 from .clock import Clock
 from .controls import ADMIN, Controls, read_only
 from .kube import KubeControllers
@@ -20,7 +19,7 @@ from .store import Store
 from .tke import IpamdController
 from .world import World
 
-CLUSTER_NAME = "vip-sandbox"
+CLUSTER_NAME = kubeconfig_file.CLUSTER
 
 
 class Sandbox:
@@ -172,11 +171,8 @@ class Sandbox:
         }
 
     def write_kubeconfig(self, path: Path, namespace: str = "default") -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump(self.kubeconfig(namespace), sort_keys=False)
-        path.write_text(text)
-        path.chmod(0o600)
-        return path
+        """Marked as the sandbox's, 0600 from creation (see kubeconfig_file)."""
+        return kubeconfig_file.write(path, self.kubeconfig(namespace), server=self.url)
 
 
 def _continue_running(clock: Clock) -> Clock:
