@@ -8,7 +8,12 @@ TKE objects), and the `config` and `doctor` documents.
 
 Never included: Secret objects (only the Helm release Secrets' names), environment values
 (`env` keeps names, `envFrom` keeps the referenced names), `managedFields`, and the
-last-applied-configuration annotation (a copy of the spec, env values included).
+last-applied-configuration annotation (a copy of the spec, env values included). Redacted by
+name: annotations and ConfigMap keys that look like secrets (password, secret, token, key,
+credential) and the values of such flags in args and text (`--secret-key=X`, `--password X`)
+keep their name with the value `<redacted>`; a redacted value is swept out of every other
+member too. `manifest.json` lists the redactions (file, object, field path; never the value;
+the first 100, all counted).
 
 Bounded: a size cap on the uncompressed members; a list that does not fit keeps as many items
 as do and is marked `truncated`. `manifest.json` lists every collector with its status
@@ -21,6 +26,7 @@ import io
 import json
 import re
 import tarfile
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +37,7 @@ from . import cluster as api
 from . import ipamd, schema, settings
 from .cluster import Cluster, Resource
 from .errors import Forbidden, NotVpcCniError, VipError
+from .redact import redact
 
 Obj = dict[str, Any]
 API_VERSION = "kubectl-vip/v1"
@@ -46,8 +53,70 @@ DEFAULT_MAX_SIZE = 50 * 1024 * 1024
 
 # ---------------------------------------------------------------------------- scrubbing
 
+# a key or flag name that looks like it holds a secret
+SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|token|key|credential)")
+# `--name=value` / `-name=value`, and `--name` alone (its value is the next arg)
+FLAG = re.compile(r"^(-{1,2}[A-Za-z0-9][\w.-]*)(?:=(.*))?$", re.S)
+# a secret flag inside free text (doctor evidence, messages)
+INLINE_FLAG = re.compile(
+    r"(-{1,2}[\w.-]*(?:password|passwd|secret|token|key|credential)[\w.-]*=)([^\s\"',;]+)",
+    re.I,
+)
+REDACTED = "<redacted>"
+MIN_SWEEP = 4  # values shorter than this are not swept out of other members
+MAX_LISTED_REDACTIONS = 100  # manifest.json lists this many, and counts them all
 
-def _scrub_container(c: Any) -> Any:
+
+@dataclass
+class Redactions:
+    """What was redacted (object and field path, never the value), for manifest.json; and the
+    values, so no other member (the config and doctor documents) can still quote them."""
+
+    entries: list[Obj] = field(default_factory=list)
+    values: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, file: str, obj: str, path: str, value: Any) -> None:
+        with self._lock:
+            self.entries.append({"file": file, "object": obj, "field": path})
+            if isinstance(value, str) and len(value) >= MIN_SWEEP:
+                self.values.add(value)
+
+    def sweep(self, obj: Any, file: str, path: str = "") -> Any:
+        """A copy of a collected document where no string still holds a redacted value (the
+        config and doctor documents quote ipamd's args, for one)."""
+        if isinstance(obj, str):
+            out = obj
+            for v in sorted(self.values, key=len, reverse=True):
+                out = out.replace(v, REDACTED)
+            if out != obj:
+                with self._lock:
+                    self.entries.append({"file": file, "object": None, "field": path})
+            return out
+        if isinstance(obj, list):
+            return [self.sweep(o, file, f"{path}[{i}]") for i, o in enumerate(obj)]
+        if isinstance(obj, dict):
+            return {k: self.sweep(v, file, _join(path, str(k))) for k, v in obj.items()}
+        return obj
+
+
+@dataclass
+class _Ctx:
+    red: Redactions | None
+    file: str
+    label: str
+    kind: str
+
+    def note(self, path: str, value: Any) -> None:
+        if self.red is not None and value != REDACTED:
+            self.red.add(self.file, self.label, path, value)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _scrub_container(c: Any, path: str, ctx: _Ctx) -> Any:
     if not isinstance(c, dict):
         return c
     out = dict(c)
@@ -66,26 +135,89 @@ def _scrub_container(c: Any) -> Any:
                     ref[key] = {"name": e[key].get("name")}
             kept.append(ref)
         out["envFrom"] = kept
-    return scrub(out)
+    return _scrub(out, path, ctx)
 
 
-def scrub(obj: Any) -> Any:
-    """A copy without managedFields, the last-applied annotation and any env value."""
+def _scrub_args(items: list[Any], path: str, ctx: _Ctx) -> list[Any]:
+    """`--secret-key=VALUE` keeps its name; `--password VALUE` keeps the flag, not the value."""
+    out: list[Any] = []
+    value_next = False
+    for i, item in enumerate(items):
+        here = f"{path}[{i}]"
+        if value_next and isinstance(item, str) and not item.startswith("-"):
+            ctx.note(here, item)
+            out.append(REDACTED)
+            value_next = False
+            continue
+        value_next = False
+        m = FLAG.match(item) if isinstance(item, str) else None
+        if m is not None and SECRET_NAME.search(m.group(1)):
+            if m.group(2) is None:
+                value_next = True
+            elif m.group(2) and m.group(2) != REDACTED:
+                ctx.note(here, m.group(2))
+                out.append(f"{m.group(1)}={REDACTED}")
+                continue
+        out.append(_scrub(item, here, ctx))
+    return out
+
+
+def _scrub_text(text: str, path: str, ctx: _Ctx) -> str:
+    def one(m: re.Match[str]) -> str:
+        if m.group(2) == REDACTED:
+            return m.group(0)
+        ctx.note(path, m.group(2))
+        return m.group(1) + REDACTED
+
+    return INLINE_FLAG.sub(one, text)
+
+
+def _secret_map(values: Obj, path: str, ctx: _Ctx) -> Obj:
+    out: Obj = {}
+    for k, v in values.items():
+        if SECRET_NAME.search(str(k)) and v not in (None, "", REDACTED):
+            ctx.note(_join(path, str(k)), v)
+            out[k] = REDACTED
+        else:
+            out[k] = _scrub(v, _join(path, str(k)), ctx)
+    return out
+
+
+def _scrub(obj: Any, path: str, ctx: _Ctx) -> Any:
+    if isinstance(obj, str):
+        return _scrub_text(obj, path, ctx)
     if isinstance(obj, list):
-        return [scrub(o) for o in obj]
+        return _scrub_args(obj, path, ctx)
     if not isinstance(obj, dict):
         return obj
     out: Obj = {}
     for k, v in obj.items():
+        here = _join(path, str(k))
         if k == "managedFields":
             continue
         if k == "annotations" and isinstance(v, dict):
-            out[k] = {a: x for a, x in v.items() if a != LAST_APPLIED}
+            out[k] = _secret_map({a: x for a, x in v.items() if a != LAST_APPLIED}, here, ctx)
+        elif k in ("data", "binaryData") and ctx.kind == "ConfigMap" and isinstance(v, dict):
+            out[k] = _secret_map(v, here, ctx)
         elif k in CONTAINER_LISTS and isinstance(v, list):
-            out[k] = [_scrub_container(c) for c in v]
+            out[k] = [_scrub_container(c, f"{here}[{i}]", ctx) for i, c in enumerate(v)]
         else:
-            out[k] = scrub(v)
+            out[k] = _scrub(v, here, ctx)
     return out
+
+
+def _label(obj: Any, fallback: str) -> str:
+    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+        return fallback
+    ns, name = schema.namespace(obj), schema.name(obj)
+    return f"{obj.get('kind') or fallback} {ns + '/' if ns else ''}{name}"
+
+
+def scrub(obj: Any, red: Redactions | None = None, *, file: str = "", label: str = "") -> Any:
+    """A copy without managedFields, the last-applied annotation and any env value, with
+    secret-looking annotations, ConfigMap keys and flags' values replaced by `<redacted>`."""
+    kind = str(obj.get("kind") or "") if isinstance(obj, dict) else ""
+    return _scrub(obj, "", _Ctx(red, file, _label(obj, label or file), kind))
 
 
 def is_secret(obj: Any) -> bool:
@@ -149,7 +281,7 @@ def _listing(
         if res is None:
             raise _NotServed()
         items, _ = c.list(res, namespace, label_selector=label_selector, chunk_size=chunk_size)
-        return [scrub(o) for o in items if not is_secret(o) and (keep is None or keep(o))]
+        return [o for o in items if not is_secret(o) and (keep is None or keep(o))]
 
     return read
 
@@ -185,7 +317,9 @@ def sources(c: Cluster, *, chunk_size: int = 500) -> list[Source]:
 
     def configmap() -> Any:
         cm = c.get(api.CONFIGMAPS, ipamd.DEPLOYMENT_NAME, SYSTEM_NS)
-        return scrub(cm) if cm is not None else None
+        if cm is not None:
+            cm.setdefault("kind", "ConfigMap")  # a single GET may omit it
+        return cm
 
     return [
         Source("version", "cluster/version.json", lambda: c.get_json("/version"), "get /version"),
@@ -253,22 +387,28 @@ def sources(c: Cluster, *, chunk_size: int = 500) -> list[Source]:
     ]
 
 
-def collect(srcs: Iterable[Source], *, workers: int = 6) -> list[Outcome]:
-    """Run every collector; a failure is recorded, never raised."""
+def collect(
+    srcs: Iterable[Source], *, workers: int = 6, red: Redactions | None = None
+) -> list[Outcome]:
+    """Run every collector and scrub what it read; a failure is recorded, never raised."""
     srcs = list(srcs)
 
     def one(s: Source) -> Outcome:
         out = Outcome(s.name, s.path, s.what)
         try:
-            out.value = s.read()
+            value = s.read()
+            if isinstance(value, list):
+                out.value = [scrub(o, red, file=s.path, label=s.name) for o in value]
+            else:
+                out.value = scrub(value, red, file=s.path, label=s.name)
         except _NotServed:
             out.status, out.reason = "not-served", "this cluster does not serve the kind"
         except Forbidden as e:
-            out.status, out.reason = "forbidden", e.message
+            out.status, out.reason = "forbidden", redact(e.message)
         except VipError as e:
-            out.status, out.reason = "failed", e.message
+            out.status, out.reason = "failed", redact(e.message)
         except Exception as e:  # noqa: BLE001 - a broken collector must not sink the bundle
-            out.status, out.reason = "failed", f"{type(e).__name__}: {e}"
+            out.status, out.reason = "failed", redact(f"{type(e).__name__}: {e}")
         else:
             if out.value is None:
                 out.status, out.reason = "missing", "not found"
@@ -354,9 +494,28 @@ class Bundle:
         return sum(len(b) for _, b in self.members)
 
 
-def pack(outcomes: list[Outcome], *, top: str, max_size: int, meta: Obj, now: datetime) -> Bundle:
+def pack(
+    outcomes: list[Outcome],
+    *,
+    top: str,
+    max_size: int,
+    meta: Obj,
+    now: datetime,
+    red: Redactions | None = None,
+) -> Bundle:
     """Members in collector order under the cap, then `manifest.json`."""
     b = Bundle(top, outcomes=outcomes)
+    if red is not None:
+        if red.values:
+            for o in outcomes:
+                if o.value is not None:
+                    o.value = red.sweep(o.value, o.path)
+        # listed up to a bound, so a cluster full of them cannot crowd out the data
+        meta = {
+            **meta,
+            "redacted": red.entries[:MAX_LISTED_REDACTIONS],
+            "redactedTotal": len(red.entries),
+        }
     budget = max(max_size - min(MANIFEST_RESERVE, max_size // 4), 0)
     used = 0
     for o in outcomes:

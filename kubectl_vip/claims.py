@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
@@ -60,18 +60,107 @@ class IpamdPolicy:
     cascade: bool = False
 
 
+# Owner kinds are keyed "Kind.group" ("Kind" for the core group): kind alone is not enough, an
+# OpenKruise Advanced StatefulSet is kind StatefulSet too.
+STATEFULSET = "StatefulSet.apps"
+KRUISE_STATEFULSET = "StatefulSet.apps.kruise.io"
+TAPP = "TApp.apps.tkestack.io"
+# controllers that bring a Pod back under the same name, in the order name inference tries them
+SAME_NAME_KINDS = (STATEFULSET, KRUISE_STATEFULSET, TAPP)
+# controllers whose replacement Pods get new names (generateName): a claim's name never returns
+NEW_NAME_KINDS = frozenset(
+    {
+        "Deployment.apps",
+        "ReplicaSet.apps",
+        "DaemonSet.apps",
+        "Job.batch",
+        "CronJob.batch",
+        "ReplicationController",
+    }
+)
+# `Inventory.build` also takes bare kinds for the apps/v1 workloads
+_BARE = {"StatefulSet": STATEFULSET, "Deployment": "Deployment.apps", "DaemonSet": "DaemonSet.apps"}
+
+
+def kind_key(group: str, kind: str) -> str:
+    return f"{kind}.{group}" if group else kind
+
+
+def parse_kind_key(key: str) -> tuple[str, str]:
+    """(group, kind) of a "Kind.group" key."""
+    kind, _, group = key.partition(".")
+    return group, kind
+
+
+class Fate(str, Enum):
+    """What an owner's controller does with a Pod name (an ordinal) that has no Pod now."""
+
+    RETURNING = "returning"  # recreates it now: it gets this claim's IP back
+    STOPPED = "stopped"  # kept but stopped (TApp instance Killed): returns when restarted
+    GONE = "gone"  # outside what the controller keeps: nothing recreates it
+    UNKNOWN = "unknown"  # cannot tell
+
+
 @dataclass(frozen=True)
 class Owner:
     kind: str
     name: str
     uid: str | None
-    source: str  # "claim" (ownerReference), "pod" (the Pod's controller), "name" (inferred)
-    exists: bool | None  # None: a kind we cannot check
+    source: str  # "claim" (ownerReference), "pod" (the Pod's controller), "name" (inferred),
+    # "flag" (named by `reclaim --owner`)
+    exists: bool | None  # None: we cannot tell (kind not modelled, group not served, forbidden)
     replicas: int | None = None
     deleting: bool = False
+    group: str = "apps"
+    unknown: str | None = None  # why `exists` (or the ordinal's fate) cannot be told
+    fate: Fate | None = None  # same-name controllers: what it does with this claim's ordinal
+    fate_text: str = ""
+
+    @property
+    def key(self) -> str:
+        return kind_key(self.group, self.kind)
 
     def __str__(self) -> str:
-        return f"{self.kind}/{self.name}"
+        if self.group in ("apps", ""):
+            return f"{self.kind}/{self.name}"
+        return f"{self.kind}.{self.group}/{self.name}"
+
+
+def ordinal_fate(key: str, wl: schema.WorkloadRec, ordinal: int) -> tuple[Fate, str]:
+    """Which Pod names a same-name controller keeps, by its own rules (pure)."""
+    if wl.replicas is None:
+        return Fate.UNKNOWN, "its replicas are not a number"
+    if key == TAPP:
+        if wl.killed is None:
+            return Fate.UNKNOWN, "its spec.statuses cannot be read"
+        if ordinal >= wl.replicas:
+            return Fate.GONE, f"has {wl.replicas} replicas; instance {ordinal} will not return"
+        if ordinal in wl.killed:
+            return Fate.STOPPED, f"has instance {ordinal} Killed; it returns if restarted"
+        return Fate.RETURNING, f"keeps instance {ordinal}"
+    if wl.ordinals_start is None:
+        return Fate.UNKNOWN, "its spec.ordinals cannot be read"
+    start = wl.ordinals_start
+    if key == KRUISE_STATEFULSET:
+        if wl.reserved is None:
+            return Fate.UNKNOWN, "its spec.reserveOrdinals cannot be read"
+        live: set[int] = set()
+        o = start
+        while len(live) < wl.replicas:
+            if o not in wl.reserved:
+                live.add(o)
+            o += 1
+        if ordinal in live:
+            return Fate.RETURNING, f"keeps ordinal {ordinal}"
+        if ordinal in wl.reserved:
+            return Fate.GONE, f"reserves ordinal {ordinal} (reserveOrdinals): it is skipped"
+        return Fate.GONE, f"has {wl.replicas} replicas; ordinal {ordinal} will not return"
+    if start <= ordinal < start + wl.replicas:
+        return Fate.RETURNING, f"keeps ordinal {ordinal}"
+    span = f"ordinals {start}..{start + wl.replicas - 1}" if wl.replicas else "no ordinals"
+    if start == 0:
+        return Fate.GONE, f"has {wl.replicas} replicas; ordinal {ordinal} will not return"
+    return Fate.GONE, f"keeps {span}; ordinal {ordinal} will not return"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +178,8 @@ class ClaimRow:
     pod_uid: str | None
     owner: Owner | None
     ordinal: int | None
-    returning: bool  # its controller will recreate the Pod (StatefulSet ordinal < replicas)
+    returning: bool  # its controller recreates the Pod now (an ordinal in its live range)
+    may_return: bool  # returning, or a Pod of this name may come back (owner unknown, stopped)
     node: str | None
     vip_phase: str | None
     vip_message: str | None
@@ -138,13 +228,22 @@ def _records(items: Iterable[Any], rec_type: type[Rec], convert: Callable[[Obj],
 
 @dataclass
 class Inventory:
-    """Everything classification reads, as compact records, indexed."""
+    """Everything classification reads, as compact records, indexed.
+
+    `workloads` is keyed ("Kind.group", namespace, name); a kind in `listed_kinds` was read
+    through its own API, so an absent name there means the owner is gone. `unknown_kinds` says
+    why a kind could not be read (group not served, forbidden): its owners stay unknown.
+    `assumed` is an owner named on the command line (`reclaim --owner`) for claims that carry no
+    ownerReference: (kind key, namespace, name).
+    """
 
     claims: list[schema.ClaimRec]
     vips: list[schema.VipRec]
     pods: dict[Key, schema.PodRec] = field(default_factory=dict)
     workloads: dict[tuple[str, str, str], schema.WorkloadRec] = field(default_factory=dict)
-    listed_kinds: set[str] = field(default_factory=set)  # owner kinds whose absence means "gone"
+    listed_kinds: set[str] = field(default_factory=set)
+    unknown_kinds: dict[str, str] = field(default_factory=dict)
+    assumed: tuple[str, str, str] | None = None
 
     @classmethod
     def build(
@@ -153,8 +252,11 @@ class Inventory:
         vips: Iterable[Obj | schema.VipRec],
         pods: Iterable[Obj | schema.PodRec] = (),
         workloads: Mapping[str, Iterable[Obj | schema.WorkloadRec]] | None = None,
+        unknown_kinds: Mapping[str, str] | None = None,
+        assumed: tuple[str, str, str] | None = None,
     ) -> Inventory:
-        """From API objects (raw or trimmed) or records already made by `schema`."""
+        """From API objects (raw or trimmed) or records already made by `schema`. Workload kinds
+        are "Kind.group" keys; the bare names StatefulSet, Deployment, DaemonSet mean apps/v1."""
         inv = cls(
             _records(claims, schema.ClaimRec, schema.claim_record),
             _records(vips, schema.VipRec, schema.vip_record),
@@ -162,48 +264,85 @@ class Inventory:
         for p in _records(pods, schema.PodRec, schema.pod_record):
             inv.pods[(p.namespace, p.name)] = p
         for kind, objs in (workloads or {}).items():
-            inv.listed_kinds.add(kind)
+            key = _BARE.get(kind, kind)
+            inv.listed_kinds.add(key)
             for w in _records(objs, schema.WorkloadRec, schema.workload_record):
-                inv.workloads[(kind, w.namespace, w.name)] = w
+                inv.workloads[(key, w.namespace, w.name)] = w
+        for kind, why in (unknown_kinds or {}).items():
+            inv.unknown_kinds[_BARE.get(kind, kind)] = why
+        if assumed is not None:
+            inv.assumed = (_BARE.get(assumed[0], assumed[0]), assumed[1], assumed[2])
         return inv
+
+
+def _ordinal(claim_name: str, owner_name: str) -> int | None:
+    """The ordinal of a Pod named `<owner>-<n>` (canonical digits only, as controllers write)."""
+    m = ORDINAL.match(claim_name)
+    if m is None or m.group(1) != owner_name:
+        return None
+    return int(m.group(2))
+
+
+def _owner_of(key: str, name: str, uid: str | None, ns: str, source: str, inv: Inventory) -> Owner:
+    group, kind = parse_kind_key(key)
+    wl = inv.workloads.get((key, ns, name))
+    if key in inv.unknown_kinds:
+        return Owner(kind, name, uid, source, None, group=group, unknown=inv.unknown_kinds[key])
+    if key not in inv.listed_kinds:
+        return Owner(kind, name, uid, source, None, group=group, unknown="not read")
+    if wl is None or (uid is not None and wl.uid != uid):
+        return Owner(kind, name, uid, source, False, group=group)
+    return Owner(kind, name, uid, source, True, wl.replicas, wl.deleting, group=group)
 
 
 def resolve_owner(
     claim: schema.ClaimRec, pod: schema.PodRec | None, inv: Inventory
 ) -> tuple[Owner | None, int | None]:
-    """The claim's owner workload and the Pod's ordinal (for StatefulSet owners)."""
+    """The claim's owner workload and the Pod's ordinal under it (for same-name controllers).
+
+    Its own ownerReference first (the controller one), then its Pod's controller, then a
+    same-name controller named like the claim without its ordinal (`source: name`), then an
+    owner named on the command line. A referenced owner that is gone while a workload of the
+    same kind and name exists (recreated: another uid) yields that workload when it would bring
+    the Pod back, since its Pods take the same names.
+    """
     ns, nm = claim.namespace, claim.name
-    m = ORDINAL.match(nm)
-    candidates: list[tuple[str, schema.OwnerRef]] = [("claim", r) for r in claim.owners]
+    refs = sorted(claim.owners, key=lambda r: not r.controller)
+    candidates: list[tuple[str, schema.OwnerRef]] = [("claim", r) for r in refs[:1]]
     if pod is not None and pod.controller is not None:
         candidates.append(("pod", pod.controller))
     for source, ref in candidates:
-        wl = inv.workloads.get((ref.kind, ns, ref.name))
-        exists: bool | None = None
-        if ref.kind in inv.listed_kinds:
-            exists = wl is not None and (ref.uid is None or wl.uid == ref.uid)
-        live = wl if wl is not None and exists else None
-        owner = Owner(
-            ref.kind,
-            ref.name,
-            ref.uid,
-            source,
-            exists,
-            live.replicas if live else None,
-            bool(live and live.deleting),
-        )
-        ordinal = (
-            int(m.group(2)) if m and ref.kind == "StatefulSet" and m.group(1) == ref.name else None
-        )
-        return owner, ordinal
-    if m:
-        sts = inv.workloads.get(("StatefulSet", ns, m.group(1)))
-        if sts is not None:
-            owner = Owner(
-                "StatefulSet", m.group(1), sts.uid, "name", True, sts.replicas, sts.deleting
-            )
-            return owner, int(m.group(2))
+        key = kind_key(ref.group, ref.kind)
+        owner = _owner_of(key, ref.name, ref.uid, ns, source, inv)
+        ordinal = _ordinal(nm, ref.name) if key in SAME_NAME_KINDS else None
+        if owner.exists is False and ordinal is not None:
+            successor = inv.workloads.get((key, ns, ref.name))
+            if successor is not None and ordinal_fate(key, successor, ordinal)[0] is not Fate.GONE:
+                owner = _owner_of(key, ref.name, successor.uid, ns, "name", inv)
+        return _with_fate(owner, ordinal, inv, ns), ordinal
+    m = ORDINAL.match(nm)
+    if m is None:
+        return None, None
+    base, ordinal = m.group(1), int(m.group(2))
+    for key in SAME_NAME_KINDS:
+        if key in inv.listed_kinds and (key, ns, base) in inv.workloads:
+            uid = inv.workloads[(key, ns, base)].uid
+            return _with_fate(_owner_of(key, base, uid, ns, "name", inv), ordinal, inv, ns), ordinal
+    if inv.assumed is not None and inv.assumed[1:] == (ns, base):
+        owner = _owner_of(inv.assumed[0], base, None, ns, "flag", inv)
+        return _with_fate(owner, ordinal, inv, ns), ordinal
     return None, None
+
+
+def _with_fate(owner: Owner, ordinal: int | None, inv: Inventory, ns: str) -> Owner:
+    """A live same-name controller, with what it does with this ordinal."""
+    if owner.exists is not True or ordinal is None or owner.key not in SAME_NAME_KINDS:
+        return owner
+    wl = inv.workloads.get((owner.key, ns, owner.name))
+    if wl is None:
+        return owner
+    fate, text = ordinal_fate(owner.key, wl, ordinal)
+    return replace(owner, fate=fate, fate_text=text)
 
 
 def _expiry(
@@ -274,7 +413,7 @@ def _classify_one(
     released_at, estimated = claim.released, claim.released_estimated
     expiry, expiry_source = _expiry(claim, vip, policy)
     pod_phase: str | None = None
-    returning = False
+    returning = may_return = False
     orphaned = overdue = False
     reclaim_at: datetime | None = None
     retained_for: timedelta | None = None
@@ -294,31 +433,14 @@ def _classify_one(
     else:
         if released_at is not None:
             retained_for = max(now - released_at, timedelta(0))
-        orphan_reason = ""
-        if owner is not None and owner.exists is False:
-            orphaned = True
-            orphan_reason = f"owner {owner} is gone"
-        elif (
-            owner is not None
-            and owner.kind == "StatefulSet"
-            and owner.exists
-            and ordinal is not None
-        ):
-            if owner.deleting:
-                orphaned, orphan_reason = True, f"owner {owner} is being deleted"
-            elif owner.replicas is not None and ordinal >= owner.replicas:
-                orphaned = True
-                orphan_reason = (
-                    f"{owner} has {owner.replicas} replicas; ordinal {ordinal} will not return"
-                )
-            elif owner.replicas is not None:
-                returning = True
+        orphaned, returning, may_return, owner_reason = _owner_fate(owner, ordinal)
         immediate = pol is not None and pol.lower() == "immediate"
+        overdue_reason = ""
         if immediate:
             reclaim_at = released_at
             overdue = True
             overdue_reason = "delete policy Immediate: ipamd should have released it with its Pod"
-        elif expiry is not None and released_at is not None:
+        elif expiry is not None and released_at is not None and not estimated:
             reclaim_at = released_at + expiry
             overdue = now > reclaim_at + OVERDUE_GRACE
             overdue_reason = (
@@ -328,8 +450,8 @@ def _classify_one(
         if overdue:
             state, reason = State.OVERDUE, overdue_reason
         elif orphaned:
-            state, reason = State.ORPHANED, orphan_reason + "; nothing will recreate its Pod"
-        elif expiry is not None:
+            state, reason = State.ORPHANED, owner_reason + "; nothing will recreate its Pod"
+        elif expiry is not None and not estimated:
             state = State.EXPIRING
             if reclaim_at is not None and reclaim_at > now:
                 reason = (
@@ -342,10 +464,14 @@ def _classify_one(
                 reason = f"{expiry_source} expiry {_fmt(expiry)}; release time unknown"
         else:
             state = State.RETAINED
-            if returning and owner is not None:
-                reason = f"{owner} will recreate its Pod, which gets this IP back"
-            else:
-                reason = "no Pod; kept for a Pod of the same name; no expiry set"
+            reason = owner_reason or "no Pod; kept for a Pod of the same name"
+            if expiry is not None and estimated:
+                reason += (
+                    f"; release time unknown (only estimated from its last status write), so "
+                    f"when ipamd's {expiry_source} expiry {_fmt(expiry)} reclaims it is unknown"
+                )
+            elif expiry is None:
+                reason += "; no expiry set"
     node = (vip.node if vip else None) or (pod.node if pod else None)
     return ClaimRow(
         namespace=ns,
@@ -362,6 +488,7 @@ def _classify_one(
         owner=owner,
         ordinal=ordinal,
         returning=returning,
+        may_return=may_return,
         node=node,
         vip_phase=vip.phase if vip else None,
         vip_message=vip.message if vip else None,
@@ -377,6 +504,65 @@ def _classify_one(
         orphaned=orphaned,
         overdue=overdue,
     )
+
+
+def _owner_fate(owner: Owner | None, ordinal: int | None) -> tuple[bool, bool, bool, str]:
+    """For a claim with no Pod: (orphaned, returning, may return, why), from its owner alone.
+
+    Only an owner confirmed gone through its own API, or a same-name controller that does not
+    keep this ordinal, makes a claim orphaned; an owner we cannot read may bring the Pod back.
+    """
+    if owner is None:
+        return False, False, False, ""
+    if owner.exists is None:
+        why = owner.unknown or "not read"
+        return (
+            False,
+            False,
+            True,
+            (f"owner {owner} ({why}): cannot tell whether it recreates the Pod"),
+        )
+    if owner.exists is False:
+        return True, False, False, f"owner {owner} is gone"
+    if owner.deleting:
+        return True, False, False, f"owner {owner} is being deleted"
+    if owner.key in NEW_NAME_KINDS:
+        return (
+            False,
+            False,
+            False,
+            (
+                f"owner {owner} exists; it names new Pods afresh, so this name returns only if "
+                "a Pod is created with it"
+            ),
+        )
+    if owner.key not in SAME_NAME_KINDS:
+        return (
+            False,
+            False,
+            True,
+            (f"owner {owner}: cannot tell whether it recreates the Pod (kind not modelled)"),
+        )
+    if ordinal is None:
+        return (
+            False,
+            False,
+            True,
+            (
+                f"owner {owner} exists, but this name is not one of its ordinals: cannot tell "
+                "whether a Pod of this name returns"
+            ),
+        )
+    fate, text = owner.fate, owner.fate_text
+    if fate is None:
+        return False, False, True, f"owner {owner}: cannot tell which ordinals it keeps"
+    if fate is Fate.RETURNING:
+        return False, True, True, f"{owner} will recreate its Pod, which gets this IP back"
+    if fate is Fate.STOPPED:
+        return False, False, True, f"{owner} {text}, and then gets this IP back"
+    if fate is Fate.GONE:
+        return True, False, False, f"{owner} {text}"
+    return False, False, True, f"owner {owner}: {text}: cannot tell whether it recreates the Pod"
 
 
 def classify_ips(

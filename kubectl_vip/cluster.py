@@ -20,9 +20,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from . import shapes
+from . import redact, shapes
 from .errors import (
     ApiError,
+    ConfigError,
     Conflict,
     Forbidden,
     Gone,
@@ -82,6 +83,16 @@ SECRETS = Resource("", "v1", "secrets", True, "Secret")
 DEPLOYMENTS = Resource("apps", "v1", "deployments", True, "Deployment")
 STATEFULSETS = Resource("apps", "v1", "statefulsets", True, "StatefulSet")
 DAEMONSETS = Resource("apps", "v1", "daemonsets", True, "DaemonSet")
+REPLICASETS = Resource("apps", "v1", "replicasets", True, "ReplicaSet")
+JOBS = Resource("batch", "v1", "jobs", True, "Job")
+CRONJOBS = Resource("batch", "v1", "cronjobs", True, "CronJob")
+REPLICATIONCONTROLLERS = Resource("", "v1", "replicationcontrollers", True, "ReplicationController")
+# owner kinds of the built-in groups, known without discovery
+BUILTIN_OWNER_KINDS: dict[str, dict[str, Resource]] = {
+    "": {"ReplicationController": REPLICATIONCONTROLLERS},
+    "apps": {r.kind: r for r in (STATEFULSETS, DEPLOYMENTS, DAEMONSETS, REPLICASETS)},
+    "batch": {r.kind: r for r in (JOBS, CRONJOBS)},
+}
 ACCESS_REVIEWS = Resource(
     "authorization.k8s.io", "v1", "selfsubjectaccessreviews", False, "SelfSubjectAccessReview"
 )
@@ -106,6 +117,8 @@ class Cluster:
         self.request_timeout = request_timeout
         self._server_now: datetime | None = None
         self._tke: TkeApi | None = None
+        self._api_groups: builtins.list[Obj] | None = None
+        self._kinds: dict[tuple[str, str], Resource | None] = {}
         self.requests = 0
         cert_reqs = "CERT_REQUIRED" if conn.verify else "CERT_NONE"
         tls: dict[str, Any] = {"cert_reqs": cert_reqs}
@@ -119,11 +132,12 @@ class Cluster:
             tls["server_hostname"] = conn.tls_server_name
         if not conn.verify:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        self._http: urllib3.PoolManager
+        self._http: urllib3.PoolManager = _pool_manager(conn.proxy, tls)
+        self._via = ""
         if conn.proxy:
-            self._http = urllib3.ProxyManager(conn.proxy, maxsize=8, **tls)
-        else:
-            self._http = urllib3.PoolManager(maxsize=8, **tls)
+            from .proxy import split_credentials
+
+            self._via = f" through the proxy {split_credentials(conn.proxy).url}"
 
     # ------------------------------------------------------------------ basics
 
@@ -195,7 +209,7 @@ class Cluster:
                 if attempt < attempts and self._backoff(attempt, deadline):
                     continue
                 raise Unreachable(
-                    f"cannot reach the API server at {self.conn.server}: {_reason(e)}",
+                    f"cannot reach the API server at {self.conn.server}{self._via}: {_reason(e)}",
                     hint="check --context/--kubeconfig, the network, and --request-timeout",
                 ) from None
             self._note_date(resp.headers.get("Date"))
@@ -418,11 +432,50 @@ class Cluster:
 
     # ------------------------------------------------------------------ discovery
 
+    def _groups(self) -> builtins.list[Obj]:
+        if self._api_groups is None:
+            groups = self.get_json("/apis").get("groups")
+            self._api_groups = shapes.list_of_objects(groups, "/apis: groups")
+        return self._api_groups
+
+    def serves_group(self, group: str) -> bool:
+        return group in BUILTIN_OWNER_KINDS or any(g.get("name") == group for g in self._groups())
+
+    def resource_for(self, group: str, kind: str) -> Resource | None:
+        """The served resource of `kind` in `group` (discovery, cached); None when no served
+        version of the group has that kind. The preferred version is tried first."""
+        if (group, kind) in self._kinds:
+            return self._kinds[(group, kind)]
+        found: Resource | None = None
+        if group in BUILTIN_OWNER_KINDS:
+            found = BUILTIN_OWNER_KINDS[group].get(kind)
+        else:
+            entry = next((g for g in self._groups() if g.get("name") == group), None) or {}
+            where = f"/apis: group {group}"
+            listed = shapes.list_of_objects(entry.get("versions"), f"{where} versions")
+            versions = [v.get("version") for v in listed]
+            pref = shapes.object_or_empty(entry.get("preferredVersion"), f"{where} preferredVersion")
+            for version in dict.fromkeys([pref.get("version"), *versions]):
+                if not isinstance(version, str) or not _SEGMENT.fullmatch(version):
+                    continue
+                doc = self.get_json(f"/apis/{group}/{version}")
+                for r in doc.get("resources") or []:
+                    if not isinstance(r, dict) or "/" in str(r.get("name")):
+                        continue
+                    if r.get("kind") == kind:
+                        namespaced = bool(r.get("namespaced"))
+                        found = Resource(group, version, str(r["name"]), namespaced, kind)
+                        break
+                if found is not None:
+                    break
+        self._kinds[(group, kind)] = found
+        return found
+
     def tke(self) -> TkeApi:
         """Find the served version of the TKE group; NotVpcCniError when it is not served."""
         if self._tke is not None:
             return self._tke
-        groups = shapes.list_of_objects(self.get_json("/apis").get("groups"), "/apis: groups")
+        groups = self._groups()
         group = next((g for g in groups if g.get("name") == TKE_GROUP), None)
         if group is None:
             raise NotVpcCniError(
@@ -461,6 +514,37 @@ class Cluster:
             )
         self._tke = TkeApi(version, claims, vips, res("nodeeniconfigs"), res("vpcenis"))
         return self._tke
+
+
+def _pool_manager(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
+    """Direct, through an HTTP(S) proxy (its user:password sent as Proxy-Authorization, as
+    client-go sends them), or through a SOCKS5 proxy (urllib3's SOCKS support, PySocks)."""
+    import urllib3
+
+    from .proxy import split_credentials
+
+    if not proxy:
+        return urllib3.PoolManager(maxsize=8, **tls)
+    parts = split_credentials(proxy)
+    if parts.scheme in ("socks5", "socks5h"):
+        try:
+            from urllib3.contrib.socks import SOCKSProxyManager
+        except ImportError:
+            raise ConfigError(
+                f"the proxy {parts.url} is a SOCKS proxy, and SOCKS support is not installed",
+                hint="pip install PySocks (or 'urllib3[socks]') into kubectl-vip's environment",
+            ) from None
+        # Go's SOCKS5 dialer passes host names to the proxy: socks5h in urllib3's terms
+        url = "socks5h" + parts.url[len(parts.scheme) :]
+        return SOCKSProxyManager(
+            url, username=parts.username, password=parts.password, maxsize=8, **tls
+        )
+    headers: dict[str, str] = {}
+    if parts.username is not None or parts.password is not None:
+        credentials = f"{parts.username or ''}:{parts.password or ''}"
+        headers = urllib3.util.make_headers(proxy_basic_auth=credentials)
+        redact.remember(headers["proxy-authorization"], parts.password)
+    return urllib3.ProxyManager(parts.url, proxy_headers=headers, maxsize=8, **tls)
 
 
 _SEGMENT = re.compile(r"[a-z0-9][a-z0-9.-]{0,62}")

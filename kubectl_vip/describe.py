@@ -20,8 +20,10 @@ from typing import Any
 
 from . import schema
 from .claims import (
-    ORDINAL,
+    NEW_NAME_KINDS,
+    SAME_NAME_KINDS,
     ClaimRow,
+    Fate,
     Inventory,
     IpamdPolicy,
     IpRow,
@@ -84,18 +86,6 @@ def _is_ipv4(text: str) -> bool:
     return True
 
 
-def owner_lookup(claim: Obj | None, pod: Obj | None, name: str) -> tuple[str, str] | None:
-    """The (kind, name) of the workload `claims.resolve_owner` would pick, to GET only it:
-    the claim's ownerReference, else the Pod's controller, else a StatefulSet by ordinal name."""
-    refs = schema.owner_refs(claim) if claim else []
-    if pod is not None:
-        refs += [r for r in schema.owner_refs(pod) if r.controller]
-    if refs:
-        return refs[0].kind, refs[0].name
-    m = ORDINAL.match(name)
-    return ("StatefulSet", m.group(1)) if m else None
-
-
 # ---------------------------------------------------------------------------- facts in
 
 
@@ -115,6 +105,10 @@ class Facts:
     nec_served: bool = True  # the cluster serves NodeENIConfig
     workload_kind: str | None = None  # the owner kind that was looked up
     workload: Obj | None = None  # ... and what the GET returned (None: it does not exist)
+    # owners read through their own APIs ("Kind.group" → what was found; [] = read, absent),
+    # and the kinds that could not be read (group not served, forbidden) with why
+    workloads: dict[str, list[Obj]] = field(default_factory=dict)
+    unknown_kinds: dict[str, str] = field(default_factory=dict)
     events: list[Obj] = field(default_factory=list)
 
 
@@ -184,12 +178,12 @@ def describe(
 ) -> Description:
     ns, nm = facts.namespace, facts.name
     pods = [facts.pod] if facts.pod is not None else []
-    workloads: dict[str, list[Obj]] = {}
+    workloads: dict[str, list[Obj]] = dict(facts.workloads)
     if facts.workload_kind in WORKLOAD_KINDS:
         workloads[facts.workload_kind] = [facts.workload] if facts.workload is not None else []
     vips = [facts.vip] if facts.vip is not None else []
     claims = [facts.claim] if facts.claim is not None else []
-    inv = Inventory.build(claims, vips, pods, workloads)
+    inv = Inventory.build(claims, vips, pods, workloads, facts.unknown_kinds)
     rows = classify(inv, policy, now)
     row = rows[0] if rows else None
     ip_rows = classify_ips(inv, rows, scoped_namespace=None)
@@ -208,7 +202,7 @@ def describe(
     if owner is None and facts.pod is not None:
         # no claim: the owner as classification would see it, from the Pod alone
         stub = {"metadata": {"name": nm or "", "namespace": ns or ""}}
-        alone = Inventory.build([stub], [], pods, workloads)
+        alone = Inventory.build([stub], [], pods, workloads, facts.unknown_kinds)
         owner, _ = resolve_owner(alone.claims[0], alone.pods.get((ns or "", nm or "")), alone)
     node_name = (
         (row.node if row else None) or (vip.node if vip else None) or (pod.node if pod else None)
@@ -360,11 +354,9 @@ def _recreates(owner: Owner | None, row: ClaimRow) -> str | None:
     another name, None when nothing recreates it."""
     if owner is None or owner.exists is False or owner.deleting:
         return None
-    if owner.kind == "StatefulSet":
-        if row.ordinal is not None and owner.replicas is not None and row.ordinal < owner.replicas:
-            return "same"
-        return None
-    if owner.kind in ("ReplicaSet", "Deployment", "DaemonSet"):
+    if owner.key in SAME_NAME_KINDS:
+        return "same" if owner.fate is Fate.RETURNING else None
+    if owner.key in NEW_NAME_KINDS:
         return "other"
     return None
 

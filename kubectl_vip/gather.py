@@ -11,7 +11,7 @@ from typing import Any
 
 from . import cluster as api
 from . import ipamd, schema
-from .claims import Inventory, IpamdPolicy
+from .claims import SAME_NAME_KINDS, STATEFULSET, Inventory, IpamdPolicy, kind_key, parse_kind_key
 from .cluster import Cluster, Resource
 from .errors import ApiError, Forbidden
 
@@ -67,7 +67,89 @@ class Snapshot:
 
 
 def _owner_kinds(claims: list[schema.ClaimRec]) -> set[str]:
-    return {r.kind for c in claims for r in c.owners}
+    return {kind_key(r.group, r.kind) for c in claims for r in c.owners}
+
+
+def _resolve(c: Cluster, key: str) -> Resource | str:
+    """The resource that serves owner kind `key`, or why it cannot be read."""
+    group, kind = parse_kind_key(key)
+    try:
+        res = c.resource_for(group, kind)
+    except Forbidden as e:
+        return f"cannot read API discovery: {e.message}"
+    except ApiError as e:
+        return f"cannot read API discovery: {e.message}"
+    if res is None:
+        if group and not c.serves_group(group):
+            return f"API group {group} is not served"
+        return f"API group {group or 'core'} serves no {kind}"
+    return res
+
+
+def read_owner_kinds(
+    c: Cluster,
+    referenced: set[str],
+    namespace: str | None,
+    lst: Any,
+) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """List every owner kind claims refer to, plus the same-name controllers that name inference
+    tries when their group is served. Returns (listed, unknown kind → why)."""
+    listed: dict[str, list[Any]] = {}
+    unknown: dict[str, str] = {}
+    for key in sorted(referenced | set(SAME_NAME_KINDS)):
+        if key == STATEFULSET:
+            continue  # listed with the claims
+        res = _resolve(c, key)
+        if isinstance(res, str):
+            if key in referenced:
+                unknown[key] = res
+            continue
+        try:
+            listed[key] = lst(res, namespace, schema.workload_record)
+        except Forbidden:
+            unknown[key] = f"may not list {res.qualified}"
+        except ApiError as e:
+            unknown[key] = f"cannot list {res.qualified}: {e.message}"
+    return listed, unknown
+
+
+def read_owners_of(
+    c: Cluster, claim: Obj, extra: list[schema.OwnerRef] | None = None
+) -> tuple[dict[str, list[Obj]], dict[str, str]]:
+    """The workloads that may own one claim, each read by name through its own API right now:
+    its ownerReferences' kinds (and `extra` ones, such as its Pod's controller), and the
+    same-name controllers named like it without the ordinal. Returns (found by kind, unknown
+    kind → why); a kind with an empty list was read and the owner is not there."""
+    ns, name = schema.namespace(claim), schema.name(claim)
+    refs_all = schema.owner_refs(claim) + list(extra or [])
+    wanted: dict[str, set[str]] = {}
+    for r in refs_all:
+        wanted.setdefault(kind_key(r.group, r.kind), set()).add(r.name)
+    base, _, ordinal = name.rpartition("-")
+    inferred = base and ordinal.isdigit()
+    if inferred:
+        for key in SAME_NAME_KINDS:
+            wanted.setdefault(key, set()).add(base)
+    found: dict[str, list[Obj]] = {}
+    unknown: dict[str, str] = {}
+    refs = {kind_key(r.group, r.kind) for r in refs_all}
+    for key, names in sorted(wanted.items()):
+        res = _resolve(c, key)
+        if isinstance(res, str):
+            if key in refs:
+                unknown[key] = res
+            continue
+        objs: list[Obj] = []
+        try:
+            for n in sorted(names):
+                obj = c.get(res, n, ns)
+                if obj is not None:
+                    objs.append(schema.trim_workload(obj))
+        except Forbidden:
+            unknown[key] = f"may not get {res.qualified}"
+            continue
+        found[key] = objs
+    return found, unknown
 
 
 def snapshot(
@@ -77,12 +159,13 @@ def snapshot(
     label_selector: str | None = None,
     chunk_size: int = 500,
     with_pods: bool = True,
+    assumed: tuple[str, str, str] | None = None,
 ) -> Snapshot:
     """Claims (in `namespace`, None = all), every VpcIP, the Pods and StatefulSets in scope,
     other owner workloads only when some claim names one, and the ipamd policy."""
     tke = c.tke()
     with paused_gc():
-        return _snapshot(c, tke, namespace, label_selector, chunk_size, with_pods)
+        return _snapshot(c, tke, namespace, label_selector, chunk_size, with_pods, assumed)
 
 
 @contextlib.contextmanager
@@ -105,6 +188,7 @@ def _snapshot(
     label_selector: str | None,
     chunk_size: int,
     with_pods: bool,
+    assumed: tuple[str, str, str] | None,
 ) -> Snapshot:
     def lst(res: Resource, ns: str | None, trim: Any, selector: str | None = None) -> list[Any]:
         items, _ = c.list(res, ns, label_selector=selector, chunk_size=chunk_size, trim=trim)
@@ -119,13 +203,11 @@ def _snapshot(
         claims = f_claims.result()
         vips = f_vips.result()
         pods = f_pods.result() if f_pods else []
-        workloads: dict[str, list[Any]] = {"StatefulSet": f_sts.result()}
+        workloads: dict[str, list[Any]] = {STATEFULSET: f_sts.result()}
         info = f_ipamd.result()
     warnings = [info.problem] if info.problem else []
-    for kind, res in (("Deployment", api.DEPLOYMENTS), ("DaemonSet", api.DAEMONSETS)):
-        if kind in _owner_kinds(claims):
-            try:
-                workloads[kind] = lst(res, namespace, schema.workload_record)
-            except ApiError as e:
-                warnings.append(f"cannot list {res.qualified}: {e.message}")
-    return Snapshot(Inventory.build(claims, vips, pods, workloads), info, warnings)
+    listed, unknown = read_owner_kinds(c, _owner_kinds(claims), namespace, lst)
+    workloads.update(listed)
+    return Snapshot(
+        Inventory.build(claims, vips, pods, workloads, unknown, assumed), info, warnings
+    )

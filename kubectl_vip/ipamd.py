@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import difflib
 import enum
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -62,7 +63,10 @@ EXPIRY_FLAG = "claim-expired-duration"
 CASCADE_FLAG = "enable-ownerref"
 
 FieldName = Literal["args", "command"]
-_Form = Literal["eq", "split", "bare"]
+# "splitbool": a boolean flag followed by a separate true/false item (`--enable-ownerref`,
+# `false`): Go's flag package takes the flag as true and stops parsing at the bare value, so
+# every later flag is ignored; pflag takes it as true and the value as a positional argument.
+_Form = Literal["eq", "split", "bare", "splitbool"]
 
 
 class IpamdError(ValueError):
@@ -82,21 +86,39 @@ UNSET = Unset.UNSET
 # versions
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True)
 class Version:
+    """A semantic version: a pre-release (`v3.5.0-rc1`) sorts below its release (`v3.5.0`)."""
+
     major: int
     minor: int
     patch: int
+    pre: tuple[str, ...] = ()  # pre-release identifiers, e.g. ("rc1",); () for a release
 
     def __str__(self) -> str:
-        return f"v{self.major}.{self.minor}.{self.patch}"
+        pre = "-" + ".".join(self.pre) if self.pre else ""
+        return f"v{self.major}.{self.minor}.{self.patch}{pre}"
+
+    def _key(self) -> tuple[Any, ...]:
+        # semver 2.0.0 section 11: numeric identifiers numerically, below alphanumeric ones;
+        # a release (no pre-release) above every pre-release of the same version
+        pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.pre)
+        return (self.major, self.minor, self.patch, not self.pre, pre)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self._key() < other._key()
 
 
 ADDON_MANAGED_FROM = Version(3, 5, 0)
 ANNOTATION_EXPIRY_FROM = Version(3, 3, 2)
 CRD_V1_FROM = Version(3, 4, 1)
 
-_TAG_VERSION = re.compile(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)(?:[-+.][0-9A-Za-z.+-]*)?")
+_TAG_VERSION = re.compile(
+    r"v?([0-9]+)\.([0-9]+)\.([0-9]+)(?:-([0-9A-Za-z.-]+))?(?:[+.][0-9A-Za-z.+-]*)?"
+)
 
 
 def _image_repo_and_tag(image: str) -> tuple[str, str | None]:
@@ -111,7 +133,8 @@ def _image_repo_and_tag(image: str) -> tuple[str, str | None]:
 def parse_version(image: str) -> Version | None:
     """The version in an image tag (`...:v3.4.2`, `3.5.0`, `v3.6.0-tke.1`), else None.
 
-    Pre-release and build suffixes are ignored: `v3.5.0-rc1` counts as v3.5.0.
+    A pre-release suffix is kept (`v3.5.0-rc1` sorts below v3.5.0, as semver orders them);
+    build metadata (`+...`) and a fourth dotted part are ignored.
     """
     _, tag = _image_repo_and_tag(image.strip())
     if not tag:
@@ -119,7 +142,8 @@ def parse_version(image: str) -> Version | None:
     m = _TAG_VERSION.fullmatch(tag)
     if m is None:
         return None
-    return Version(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    pre = tuple(p for p in (m.group(4) or "").split(".") if p)
+    return Version(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,6 +237,12 @@ def _scan(argv: list[tuple[FieldName, int, str]]) -> _Scan:
         form: _Form = "eq"
         if value is None and name == CASCADE_FLAG:
             form = "bare"
+            nxt = argv[i][2] if i < len(argv) else None
+            if nxt is not None and _go_bool(nxt) is not None:
+                form = "splitbool"
+                value = nxt
+                positions.append((argv[i][0], argv[i][1]))
+                i += 1
         elif value is None:
             form = "split"
             if i < len(argv):  # Go takes the next item whatever it looks like
@@ -270,6 +300,10 @@ class IpamdFlags:
     other_args: list[str]  # every item of command[1:] + args that is neither flag, in order
     location: FieldName  # where the flags live, or where new ones would go
     duplicate_flags: list[str] = field(default_factory=list)  # e.g. ["--enable-ownerref"]
+    # boolean flags written with a separate value item, as written: ["--enable-ownerref false"]
+    split_booleans: list[str] = field(default_factory=list)
+    # flags after the first split boolean: Go's flag package stops there and ignores them
+    ignored_by_go_flag: list[str] = field(default_factory=list)
 
 
 def _default_location(container: dict[str, Any]) -> FieldName:
@@ -317,15 +351,25 @@ def _cascade_of(occ: _Occurrence | None) -> tuple[bool, bool]:
     """(effective cascade, invalid) of the last occurrence."""
     if occ is None:
         return False, False
-    if occ.value is None:
-        return True, False
+    if occ.value is None or occ.form == "splitbool":
+        return True, False  # a bare boolean flag is true whatever follows it
     parsed = _go_bool(occ.value)
     return bool(parsed), parsed is None
 
 
+def _after_split(argv: list[tuple[FieldName, int, str]], scan: _Scan) -> list[str]:
+    splits = [o for o in scan.occurrences if o.form == "splitbool"]
+    if not splits:
+        return []
+    end = splits[0].positions[-1]
+    at = next(k for k, (f, i, _) in enumerate(argv) if (f, i) == end)
+    return [t for _, _, t in argv[at + 1 :] if _split_flag(t) is not None]
+
+
 def read_flags(container: dict[str, Any]) -> IpamdFlags:
     _refuse_shell(container)
-    scan = _scan(_argv(container))
+    argv = _argv(container)
+    scan = _scan(argv)
     exp_occ = _last(scan, EXPIRY_FLAG)
     cas_occ = _last(scan, CASCADE_FLAG)
     expiry, expiry_invalid = _expiry_of(exp_occ)
@@ -340,11 +384,15 @@ def read_flags(container: dict[str, Any]) -> IpamdFlags:
         expiry_raw=exp_occ.value if exp_occ else None,
         expiry_invalid=expiry_invalid,
         cascade=cascade,
-        cascade_raw=cas_occ.value if cas_occ else None,
+        cascade_raw=cas_occ.value if cas_occ and cas_occ.form != "splitbool" else None,
         cascade_invalid=cascade_invalid,
         other_args=scan.others,
         location=_location(container, scan),
         duplicate_flags=dups,
+        split_booleans=[
+            f"{o.dashes}{o.flag} {o.value}" for o in scan.occurrences if o.form == "splitbool"
+        ],
+        ignored_by_go_flag=_after_split(argv, scan),
     )
 
 
@@ -366,6 +414,8 @@ def describe_flags(flags: IpamdFlags) -> dict[str, Any]:
         "otherArgs": list(flags.other_args),
         "location": flags.location,
         "duplicateFlags": list(flags.duplicate_flags),
+        "splitBooleans": list(flags.split_booleans),
+        "ignoredByGoFlag": list(flags.ignored_by_go_flag),
     }
 
 
@@ -396,7 +446,7 @@ def _emit(flag: str, dashes: str, form: _Form, value: str | None) -> list[str]:
         return [f"{dashes}{flag}"]
     if form == "split":
         return [f"{dashes}{flag}", value]
-    return [f"{dashes}{flag}={value}"]
+    return [f"{dashes}{flag}={value}"]  # "eq"; a split boolean is never written back split
 
 
 def _verbatim(old: list[str], occ: _Occurrence) -> list[str]:
@@ -440,6 +490,10 @@ def _plan_cascade(
     if cascade is None:
         if last is None:
             return None
+        if last.form == "splitbool":
+            # ipamd runs with it true whatever the separate item says: keep what it runs with,
+            # in a form no parser reads two ways
+            return _emit(CASCADE_FLAG, occs[0].dashes, "eq", "true")
         if len(occs) == 1:
             return _verbatim(old, last)
         form: _Form = "bare" if last.value is None else "eq"
@@ -451,6 +505,8 @@ def _plan_cascade(
     first = occs[0]
     if first.form == "bare":
         return _emit(CASCADE_FLAG, first.dashes, "bare", None)
+    if last is not None and last.form == "splitbool":
+        return _emit(CASCADE_FLAG, first.dashes, "eq", "true")
     current, invalid = _cascade_of(last)
     keep = last is not None and last.value is not None and current and not invalid
     value = last.value if keep and last is not None else "true"

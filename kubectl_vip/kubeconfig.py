@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import kubeconfig_doc, redact
 from .errors import ConfigError
+from .proxy import from_environment as proxy_from_environment
 
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
@@ -46,9 +48,9 @@ def _kubeconfig_paths(explicit: str | None) -> list[str]:
 
 def load(kubeconfig: str | None, context: str | None) -> Connection:
     paths = _kubeconfig_paths(kubeconfig)
-    existing = [p for p in paths if Path(p).expanduser().is_file()]
-    if kubeconfig and not existing:
-        raise ConfigError(f"kubeconfig {kubeconfig} does not exist", hint="check --kubeconfig")
+    # An explicit --kubeconfig must be a kubeconfig; of KUBECONFIG's list, files that do not
+    # exist are skipped (as kubectl does), but anything else there must be a kubeconfig too.
+    existing = [kubeconfig] if kubeconfig else [p for p in paths if Path(p).expanduser().exists()]
     if not existing:
         if os.environ.get("KUBERNETES_SERVICE_HOST") and (SA_DIR / "token").is_file():
             return _in_cluster()
@@ -56,10 +58,11 @@ def load(kubeconfig: str | None, context: str | None) -> Connection:
             f"no kubeconfig found (looked at {', '.join(paths)})",
             hint="set KUBECONFIG or pass --kubeconfig; try `kubectl vip --sandbox ...` for a demo",
         )
-    return _from_files(os.pathsep.join(existing), context)
+    docs = [(Path(p).expanduser(), kubeconfig_doc.read(p)) for p in existing]
+    return _from_files(os.pathsep.join(existing), context, kubeconfig_doc.merge(docs))
 
 
-def _from_files(config_file: str, context: str | None) -> Connection:
+def _from_files(config_file: str, context: str | None, merged: kubeconfig_doc.Merged) -> Connection:
     import yaml
     from kubernetes.client import Configuration
     from kubernetes.config import ConfigException, kube_config
@@ -84,23 +87,142 @@ def _from_files(config_file: str, context: str | None) -> Connection:
                 f"kubeconfig {config_file} has no current context",
                 hint="pass --context or run `kubectl config use-context NAME`",
             )
+    ctx = chosen.get("context") or {}
+    user_name = str(ctx.get("user") or "")
+    user = merged.users.get(user_name)
+    cluster = merged.clusters.get(str(ctx.get("cluster") or ""))
+    if user is not None:
+        redact.remember(*(user.body.get(k) for k in ("token", "password", "client-key-data")))
+    token_file = _token_file(user)
+    static_token = _str_or_none(user.body.get("token")) if user is not None else None
+    if token_file is not None:  # fail here, naming the file, before the client reads it
+        read_token_file(token_file, static_token)
     cfg = Configuration()
     try:
-        kube_config.load_kube_config(
-            config_file=config_file,
-            context=context,
-            client_configuration=cfg,
-            persist_config=False,
+        loader = _strict_loader()(
+            config_dict=kube_config.KubeConfigMerger(config_file).config,
+            active_context=context,
+            config_base_path=None,
         )
+        loader.load_and_set(cfg)
+    except _ExecFailed as e:
+        raise ConfigError(
+            f'the exec credential plugin of user "{user_name}" failed: {e}',
+            hint="run the plugin's command by hand, or log in again",
+        ) from None
     except (ConfigException, yaml.YAMLError, OSError, TypeError, ValueError, KeyError) as e:
         raise ConfigError(f"cannot use kubeconfig {config_file}: {_first_line(e)}") from None
-    ctx = chosen.get("context") or {}
+    proxy_url = cluster.body.get("proxy-url") if cluster is not None else None
+    if proxy_url is not None and not isinstance(proxy_url, str):
+        raise ConfigError(f"kubeconfig {config_file}: a cluster's proxy-url must be a string")
     return _connection(
         cfg,
         str(ctx.get("namespace") or "default"),
         str(chosen.get("name")),
-        str(ctx.get("user") or ""),
+        user_name,
+        token_file=token_file,
+        static_token=static_token,
+        proxy_url=proxy_url or None,
     )
+
+
+def _token_file(user: kubeconfig_doc.Entry | None) -> Path | None:
+    """The user's tokenFile, relative to the kubeconfig that defines the user."""
+    if user is None or not user.body.get("tokenFile"):
+        return None
+    value = user.body["tokenFile"]
+    if not isinstance(value, str):
+        raise ConfigError(f'kubeconfig {user.file}: user "{user.name}": tokenFile must be a path')
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else user.file.parent / path
+
+
+def read_token_file(path: Path, fallback: str | None = None) -> str:
+    """client-go's file token source: the file's content without surrounding whitespace, read
+    again at each refresh; a static `token` is used only when the file cannot be read."""
+    try:
+        token = path.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError as e:
+        if fallback:
+            return fallback
+        raise ConfigError(f"cannot read the token file {path}: {e.strerror or e}") from None
+    if not token:
+        if fallback:
+            return fallback
+        raise ConfigError(f"the token file {path} is empty")
+    redact.remember(token)
+    return token
+
+
+class _ExecFailed(Exception):
+    """An exec credential plugin failed; the client would only log it and go on without."""
+
+
+_LOADER: Any = None
+
+
+def _strict_loader() -> Any:
+    """The client's kubeconfig loader, except that a failing exec plugin stops us.
+
+    The client logs a plugin's failure and carries on without credentials, so every request
+    would answer 401 and the plugin's own message (log in again, MFA, ...) would be lost.
+    """
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    from kubernetes.config import ConfigException, kube_config
+    from kubernetes.config.dateutil import parse_rfc3339
+    from kubernetes.config.exec_provider import ExecProvider
+
+    class StrictLoader(kube_config.KubeConfigLoader):
+        def _load_from_exec_plugin(self) -> bool | None:
+            user: Any = self._user
+            cluster: Any = self._cluster
+            if "exec" not in user:
+                return None
+            base_path = self._get_base_path(cluster.path)
+            try:
+                status = ExecProvider(user["exec"], base_path, cluster).run()
+            except ConfigException as e:
+                raise _ExecFailed(_one_line(str(e))) from None
+            except OSError as e:  # the command is missing or cannot be run
+                exec_cfg: Any = user["exec"]  # the client's ConfigNode
+                command = exec_cfg.safe_get("command") or "the plugin"
+                raise _ExecFailed(f"cannot run {command}: {e.strerror or e}") from None
+            if not isinstance(status, dict):
+                raise _ExecFailed("the plugin's output has no status")
+            if status.get("token"):
+                redact.remember(str(status["token"]))
+                self.token = f"Bearer {status['token']}"
+            elif status.get("clientCertificateData") and status.get("clientKeyData"):
+                redact.remember(str(status["clientKeyData"]))
+                for attr, key in (
+                    ("cert_file", "clientCertificateData"),
+                    ("key_file", "clientKeyData"),
+                ):
+                    setattr(
+                        self,
+                        attr,
+                        kube_config.FileOrData(
+                            status,
+                            None,
+                            data_key_name=key,
+                            file_base_path=base_path,
+                            base64_file_content=False,
+                            temp_file_path=self._temp_file_path,
+                        ).as_file(),
+                    )
+            else:
+                raise _ExecFailed(
+                    "the plugin's output has neither a token nor clientCertificateData with "
+                    "clientKeyData"
+                )
+            if status.get("expirationTimestamp"):
+                self.expiry = parse_rfc3339(status["expirationTimestamp"])
+            return True
+
+    _LOADER = StrictLoader
+    return _LOADER
 
 
 def _in_cluster() -> Connection:
@@ -114,13 +236,22 @@ def _in_cluster() -> Connection:
         raise ConfigError(f"cannot use the in-cluster service account: {_first_line(e)}") from None
     ns_file = SA_DIR / "namespace"
     namespace = ns_file.read_text().strip() if ns_file.is_file() else "default"
-    return _connection(cfg, namespace, "in-cluster", "serviceaccount")
+    return _connection(cfg, namespace, "in-cluster", "serviceaccount", token_file=SA_DIR / "token")
 
 
 AUTH_CACHE_SECONDS = 30.0
 
 
-def _connection(cfg: Any, namespace: str, context: str, user: str) -> Connection:
+def _connection(
+    cfg: Any,
+    namespace: str,
+    context: str,
+    user: str,
+    *,
+    token_file: Path | None = None,
+    static_token: str | None = None,
+    proxy_url: str | None = None,
+) -> Connection:
     cache: dict[str, Any] = {"value": None, "at": -AUTH_CACHE_SECONDS}
 
     def auth_header(force: bool = False) -> str | None:
@@ -131,17 +262,38 @@ def _connection(cfg: Any, namespace: str, context: str, user: str) -> Connection
         if not force and now - cache["at"] < AUTH_CACHE_SECONDS:
             return cache["value"]  # type: ignore[no-any-return]
         value: str | None = None
-        for setting in cfg.auth_settings().values():
-            if setting.get("in") == "header" and setting.get("value"):
-                value = str(setting["value"])
-                break
+        if token_file is not None:
+            value = "Bearer " + read_token_file(token_file, static_token)
+        else:
+            try:
+                settings = cfg.auth_settings().values()
+            except _ExecFailed as e:
+                raise ConfigError(
+                    f'the exec credential plugin of user "{user}" failed: {e}',
+                    hint="run the plugin's command by hand, or log in again",
+                ) from None
+            for setting in settings:
+                if setting.get("in") == "header" and setting.get("value"):
+                    value = str(setting["value"])
+                    break
         if value is None and (getattr(cfg, "username", None) or getattr(cfg, "password", None)):
             value = str(cfg.get_basic_auth_token())
+        if value is not None:
+            redact.remember(value, value.partition(" ")[2])
+            if not _header_safe(value):
+                raise ConfigError(
+                    f'the credentials of user "{user}" hold a line break or another character '
+                    "not allowed in an HTTP header",
+                    hint="check the token (or the content of tokenFile) in the kubeconfig",
+                )
         cache["value"], cache["at"] = value, now
         return value
 
+    server = str(cfg.host).rstrip("/")
+    # the client's own environment proxy ignores NO_PROXY: decide as kubectl does instead
+    proxy = proxy_url or proxy_from_environment(server, os.environ)
     return Connection(
-        server=str(cfg.host).rstrip("/"),
+        server=server,
         namespace=namespace,
         context=context,
         user=user,
@@ -150,11 +302,23 @@ def _connection(cfg: Any, namespace: str, context: str, user: str) -> Connection
         key_file=getattr(cfg, "key_file", None),
         verify=bool(getattr(cfg, "verify_ssl", True)),
         tls_server_name=getattr(cfg, "tls_server_name", None),
-        proxy=getattr(cfg, "proxy", None),
+        proxy=proxy,
         auth_header=auth_header,
     )
 
 
+def _header_safe(value: str) -> bool:
+    return all(0x20 <= ord(ch) < 0x7F or 0xA0 <= ord(ch) <= 0xFF or ch == "\t" for ch in value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:400]
+
+
 def _first_line(e: BaseException) -> str:
     text = str(e).strip() or e.__class__.__name__
-    return text.splitlines()[0]
+    return redact.redact(text.splitlines()[0])

@@ -6,6 +6,8 @@ decisions to what it reads again right before each delete.
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from . import schema
-from .claims import ClaimRow, State
+from .claims import KRUISE_STATEFULSET, SAME_NAME_KINDS, STATEFULSET, TAPP, ClaimRow, State
 from .errors import RefusedError, UsageError
 
 Obj = dict[str, Any]
@@ -28,6 +30,8 @@ class Outcome(str, Enum):
     REFUSED = "refused"  # a safety rule says no
     SKIPPED = "skipped"  # changed since it was classified / planned
     FAILED = "failed"  # the API said something unexpected
+    NOT_FOUND = "notFound"  # the claim does not exist (any more): nothing deleted by this run
+    ALREADY = "alreadyReclaimed"  # gone, and our audit trail says we reclaimed it earlier
 
     def __str__(self) -> str:
         return self.value
@@ -41,15 +45,21 @@ class Rules:
 
 @dataclass(frozen=True)
 class Criteria:
-    """Bulk selection: the state flags are alternatives (OR); namespace and -l narrow them."""
+    """Bulk selection: the state flags are alternatives (OR); namespace and -l narrow them.
+
+    `owner` is `reclaim --owner`: (kind key, name) of a workload whose claims are wanted once it
+    is confirmed gone, or for the ordinals it no longer keeps."""
 
     orphaned: bool = False
     overdue: bool = False
     retained_for: timedelta | None = None
+    owner: tuple[str, str] | None = None
 
     @property
     def any(self) -> bool:
-        return self.orphaned or self.overdue or self.retained_for is not None
+        return (
+            self.orphaned or self.overdue or self.retained_for is not None or self.owner is not None
+        )
 
 
 @dataclass
@@ -66,6 +76,7 @@ class Target:
     row: ClaimRow | None = None
     outcome: Outcome | None = None
     detail: str = ""
+    criteria: Criteria | None = None  # what selected it (bulk): re-checked before the delete
 
     @property
     def key(self) -> tuple[str, str]:
@@ -85,6 +96,34 @@ class Target:
         )
 
 
+OWNER_KINDS = {
+    "statefulset": STATEFULSET,
+    "statefulsets": STATEFULSET,
+    "sts": STATEFULSET,
+    "statefulset.apps": STATEFULSET,
+    "statefulset.apps.kruise.io": KRUISE_STATEFULSET,
+    "statefulsets.apps.kruise.io": KRUISE_STATEFULSET,
+    "asts": KRUISE_STATEFULSET,
+    "advancedstatefulset": KRUISE_STATEFULSET,
+    "tapp": TAPP,
+    "tapps": TAPP,
+    "tapp.apps.tkestack.io": TAPP,
+    "tapps.apps.tkestack.io": TAPP,
+}
+
+
+def parse_owner(text: str) -> tuple[str, str]:
+    """`--owner KIND/NAME` → (kind key, name), for the controllers that recreate Pods by name."""
+    kind, sep, name = text.partition("/")
+    key = OWNER_KINDS.get(kind.strip().lower())
+    if not sep or key is None or not schema.is_dns_subdomain(name):
+        raise UsageError(
+            f'invalid --owner "{text}": use statefulset/NAME, tapp/NAME or '
+            "statefulset.apps.kruise.io/NAME"
+        )
+    return key, name
+
+
 def parse_ip(text: str) -> str:
     try:
         return str(ipaddress.IPv4Address(text.strip()))
@@ -92,9 +131,41 @@ def parse_ip(text: str) -> str:
         raise UsageError(f'"{text}" is not an IPv4 address') from None
 
 
-def select(rows: Iterable[ClaimRow], criteria: Criteria, rules: Rules) -> list[ClaimRow]:
-    """Claims a bulk run asks for. With no state flag (only -l), every reclaimable claim."""
-    out = []
+def matches(r: ClaimRow, criteria: Criteria) -> tuple[bool, str]:
+    """Does the claim meet a bulk criterion? (yes/no, and why not). Only facts select: an
+    estimated release time never meets --retained-for, an unknown owner never --orphaned."""
+    if criteria.orphaned and r.orphaned:
+        return True, ""
+    if criteria.overdue and r.overdue:
+        return True, ""
+    owner = r.owner
+    if r.orphaned and owner is not None and (owner.key, owner.name) == criteria.owner:
+        return True, ""
+    if _old_enough(r, criteria):
+        if r.released_estimated:
+            return False, (
+                "its release time is unknown (only estimated from its last status write), "
+                "so --retained-for cannot select it"
+            )
+        return True, ""
+    return False, f"no longer selected: {r.state}: {r.reason}"
+
+
+def _old_enough(r: ClaimRow, criteria: Criteria) -> bool:
+    return (
+        criteria.retained_for is not None
+        and r.retained_for is not None
+        and r.retained_for >= criteria.retained_for
+    )
+
+
+def select(
+    rows: Iterable[ClaimRow], criteria: Criteria, rules: Rules
+) -> tuple[list[ClaimRow], list[tuple[ClaimRow, str]]]:
+    """Claims a bulk run asks for, and those it leaves out for lack of facts (with why).
+    With no criterion (only -l), every reclaimable claim."""
+    out: list[ClaimRow] = []
+    unsure: list[tuple[ClaimRow, str]] = []
     for r in rows:
         eligible = r.reclaimable or (rules.include_completed and r.state is State.COMPLETED)
         if not eligible:
@@ -102,23 +173,27 @@ def select(rows: Iterable[ClaimRow], criteria: Criteria, rules: Rules) -> list[C
         if not criteria.any:
             out.append(r)
             continue
-        by_age = (
-            criteria.retained_for is not None
-            and r.retained_for is not None
-            and r.retained_for >= criteria.retained_for
-        )
-        if (criteria.orphaned and r.orphaned) or (criteria.overdue and r.overdue) or by_age:
+        ok, why = matches(r, criteria)
+        if ok:
             out.append(r)
-    return out
+        elif r.released_estimated and _old_enough(r, criteria):
+            unsure.append((r, why))
+    return out, unsure
+
+
+def still_selected(row: ClaimRow, criteria: Criteria) -> tuple[bool, str]:
+    """Right before the delete, from fresh reads: the claim still meets what selected it."""
+    if not criteria.any:
+        return True, row.reason
+    ok, why = matches(row, criteria)
+    return (True, row.reason) if ok else (False, why)
 
 
 def decide(row: ClaimRow, rules: Rules) -> tuple[bool, str]:
-    """(may reclaim?, why) from the classification. Live Pods are refused with no override."""
+    """(may reclaim?, why) from the classification. Live Pods are refused with no override;
+    a Pod that may come back (its owner recreates it, or cannot be read) needs --allow-new-ip."""
     if row.state is State.IN_USE:
-        return False, (
-            f"Pod {row.namespace}/{row.name} is {row.pod_phase}: deleting its claim would break "
-            "its network; delete the Pod first"
-        )
+        return False, f"Pod {row.namespace}/{row.name} is {row.pod_phase}: " + _live_pod_hint(row)
     if row.state is State.TERMINATING:
         return False, f"Pod {row.namespace}/{row.name} is terminating; wait until it is gone"
     if row.state is State.COMPLETED and not rules.include_completed:
@@ -131,22 +206,26 @@ def decide(row: ClaimRow, rules: Rules) -> tuple[bool, str]:
             f"{row.owner} will recreate Pod {row.name}, which gets this IP back; reclaiming gives "
             "it a new IP (pass --allow-new-ip to do it anyway)"
         )
+    if row.may_return and not rules.allow_new_ip:
+        return False, (
+            f"{row.reason}; a Pod of this name may come back and would get a new IP "
+            "(pass --allow-new-ip if you know it will not)"
+        )
     return True, row.reason
 
 
-def pod_blocks(pod: Obj | None, rules: Rules) -> str | None:
-    """The Pod as read right before the delete: a reason to refuse, or None."""
-    if pod is None:
-        return None
-    ref = f"Pod {schema.namespace(pod)}/{schema.name(pod)}"
-    if schema.deleting(pod):
-        return f"{ref} is terminating; wait until it is gone"
-    phase = schema.pod_phase(pod) or "Unknown"
-    if phase in ("Succeeded", "Failed"):
-        if rules.include_completed:
-            return None
-        return f"{ref} has {phase.lower()} but still exists; delete it, or pass --include-completed"
-    return f"{ref} is {phase}: deleting its claim would break its network; delete the Pod first"
+def _live_pod_hint(row: ClaimRow) -> str:
+    """What to do about a live Pod: its claim can only go once the Pod is gone for good."""
+    o = row.owner
+    if o is not None and o.key in SAME_NAME_KINDS:
+        kind = o.kind.lower() if o.group == "apps" else f"{o.kind.lower()}.{o.group}"
+        return (
+            "deleting its claim would break its network, and deleting the Pod does not help: "
+            f"{o} recreates it under the same name. Scale {o} down below this ordinal "
+            f"(kubectl scale {kind} {o.name} -n {row.namespace} --replicas=N), or delete the "
+            "workload"
+        )
+    return "deleting its claim would break its network; delete the Pod first"
 
 
 def check_cap(count: int, maximum: int) -> None:
@@ -159,6 +238,10 @@ def check_cap(count: int, maximum: int) -> None:
 
 # ---------------------------------------------------------------------------- plan files
 
+PLAN_MAX_BYTES = 64 * 1024 * 1024  # a 30,000-claim `list -o json` is about 25 MiB
+PLAN_KINDS = ("ClaimList", "ReclaimResult")
+_NOT_PROPOSED = ("refused", "skipped", "failed", "notFound", "alreadyReclaimed")
+
 
 @dataclass
 class Plan:
@@ -166,57 +249,136 @@ class Plan:
     items: list[Target] = field(default_factory=list)
 
 
+def parse_plan_text(data: bytes, source: str) -> Any:
+    """The plan document from a file's bytes: UTF-8 JSON, or YAML without aliases (so a small
+    file cannot expand into gigabytes). Anything else is a usage error, before any request."""
+    if len(data) > PLAN_MAX_BYTES:
+        raise UsageError(
+            f"the plan file {source} is larger than {PLAN_MAX_BYTES // (1024 * 1024)} MiB"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"the plan file {source} is not UTF-8 text") from None
+    if "\x00" in text:
+        raise UsageError(f"the plan file {source} is not text (it holds NUL bytes)")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UsageError(f"the plan file {source} is nested too deeply") from None
+    except ValueError:
+        pass
+    import yaml
+
+    class _NoAliases(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.YAMLError("aliases are not allowed in a plan file")
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=_NoAliases)  # a SafeLoader subclass: safe
+    except RecursionError:
+        raise UsageError(f"the plan file {source} is nested too deeply") from None
+    except yaml.YAMLError as e:
+        first = str(e).splitlines()[0] if str(e) else "not YAML"
+        raise UsageError(f"the plan file {source} is neither JSON nor YAML: {first}") from None
+
+
 def read_plan(doc: Any) -> Plan:
-    """A `list -o json` ClaimList or a `reclaim --dry-run -o json` ReclaimResult."""
+    """A `list -o json` ClaimList or a `reclaim --dry-run -o json` ReclaimResult.
+
+    Anything that is not such a document with an `items` list (an empty file, `null`, only
+    comments) is a usage error: a failed `list -o json > plan.json` must never turn into a bulk
+    run."""
+    hint = "make one with `kubectl vip reclaim ... --dry-run -o json > plan.json`"
     if not isinstance(doc, dict) or doc.get("apiVersion") != "kubectl-vip/v1":
-        raise UsageError("the plan file is not a kubectl-vip/v1 document (from list -o json)")
+        what = "empty" if doc is None else f"a {type(doc).__name__}, not a kubectl-vip/v1 document"
+        raise UsageError(f"the plan file is {what}", hint=hint)
     kind = doc.get("kind")
-    if kind not in ("ClaimList", "ReclaimResult"):
-        raise UsageError(f"the plan file is a {kind}, not a ClaimList or ReclaimResult")
+    if kind not in PLAN_KINDS:
+        raise UsageError(f"the plan file is a {_short(kind)}, not a ClaimList or ReclaimResult")
     meta = doc.get("metadata")
     cluster = meta.get("cluster") if isinstance(meta, dict) else None
-    plan = Plan(cluster if isinstance(cluster, dict) else {})
+    if cluster is not None and not isinstance(cluster, dict):
+        raise UsageError("the plan file's metadata.cluster is not a mapping")
+    plan = Plan(cluster or {})
     items = doc.get("items")
-    for item in items if isinstance(items, list) else []:
+    if not isinstance(items, list):
+        raise UsageError("the plan file has no items list", hint=hint)
+    for n, item in enumerate(items):
         if not isinstance(item, dict):
-            continue
-        if kind == "ReclaimResult" and item.get("result") in ("refused", "skipped", "failed"):
+            raise UsageError(f"plan item {n} is a {type(item).__name__}, not a mapping")
+        if kind == "ReclaimResult" and item.get("result") in _NOT_PROPOSED:
             continue  # the plan did not propose these
-        ns, name = schema.text(item.get("namespace")), schema.text(item.get("name"))
-        uid, rv = schema.text(item.get("uid")), schema.text(item.get("resourceVersion"))
-        if not (ns and name and uid and rv):
+        fields = {k: item.get(k) for k in ("namespace", "name", "uid", "resourceVersion")}
+        bad = [k for k, v in fields.items() if not isinstance(v, str) or not v]
+        if bad:
             raise UsageError(
-                "every plan item needs namespace, name, uid and resourceVersion "
-                f"(item {ns or '?'}/{name or '?'} lacks one)"
+                f"plan item {n} needs namespace, name, uid and resourceVersion as strings "
+                f"({', '.join(bad)} missing or not a string)"
             )
+        ip = item.get("ip")
+        state = item.get("state", "")
+        ns, name, uid, rv = (
+            str(fields[k]) for k in ("namespace", "name", "uid", "resourceVersion")
+        )
         plan.items.append(
-            Target(ns, name, uid, rv, schema.text(item.get("ip")), str(item.get("state", "")), "")
+            Target(
+                ns,
+                name,
+                uid,
+                rv,
+                ip if isinstance(ip, str) else None,
+                state if isinstance(state, str) else "",
+                "",
+            )
         )
     if not plan.items:
-        raise UsageError("the plan file names no claims")
+        raise UsageError("the plan file names no claims to reclaim")
     return plan
 
 
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
 def check_same_cluster(plan_cluster: dict[str, Any], here: dict[str, Any]) -> None:
-    """The plan names the cluster it was made on: refuse it anywhere else."""
+    """The plan names the cluster it was made on: refuse it anywhere else, and refuse a plan
+    whose identity is not one (a kube-system uid, or at least an https server address)."""
+    new_plan = "make a new plan on this cluster"
     want_uid, have_uid = plan_cluster.get("kubeSystemUID"), here.get("kubeSystemUID")
-    if want_uid and have_uid:
-        if want_uid != have_uid:
-            raise RefusedError(
-                f"the plan was made on another cluster (kube-system uid {want_uid}, "
-                f"this one {have_uid})",
-                hint="make a new plan on this cluster",
-            )
-        return
-    if plan_cluster.get("server") and plan_cluster.get("server") != here.get("server"):
-        raise RefusedError(
-            f"the plan was made on {plan_cluster.get('server')}, not {here.get('server')}",
-            hint="make a new plan on this cluster",
-        )
+    server = plan_cluster.get("server")
     if not plan_cluster:
         raise RefusedError(
             "the plan does not say which cluster it was made on",
             hint="make it with `kubectl vip list -o json` or `reclaim --dry-run -o json`",
+        )
+    uid_ok = isinstance(want_uid, str) and bool(_UUID.match(want_uid))
+    server_ok = isinstance(server, str) and server.startswith(("https://", "http://"))
+    if (want_uid is not None and not uid_ok) or (server is not None and not server_ok):
+        raise RefusedError("the plan's cluster identity is not a real one", hint=new_plan)
+    if not uid_ok and not server_ok:
+        raise RefusedError("the plan's cluster identity names no cluster", hint=new_plan)
+    if uid_ok and have_uid:
+        if want_uid != have_uid:
+            raise RefusedError(
+                f"the plan was made on another cluster (kube-system uid {want_uid}, "
+                f"this one {have_uid})",
+                hint=new_plan,
+            )
+        return
+    if server_ok and server != here.get("server"):
+        here_server = here.get("server")
+        raise RefusedError(f"the plan was made on {server}, not {here_server}", hint=new_plan)
+    if not server_ok:
+        raise RefusedError(
+            "the plan names this cluster only by its kube-system uid, which cannot be read here",
+            hint="grant get on namespaces/kube-system, or make the plan on this cluster",
         )
 
 

@@ -2,17 +2,19 @@
 preconditions, leave an Event. Bounded concurrency; Ctrl-C stops starting new deletes.
 
 Per claim, right before its delete:
-1. the claim, as listed again just before the run: gone → already reclaimed; uid or
-   resourceVersion changed since it was classified → classify again from fresh reads (a plan
-   file's items are skipped instead);
-2. read the Pod (one GET per claim, right before its delete): any Pod that is not
-   Succeeded/Failed (or those without --include-completed) refuses the delete, no override;
-3. for a StatefulSet owner, as listed again just before the run: an ordinal it will recreate
-   is refused (--allow-new-ip);
-4. append the full claim to the audit file (flushed and synced before the delete);
-5. delete with preconditions uid + resourceVersion: Conflict means it changed at the last
+1. the claim, as listed again just before the run: gone → reported as already gone (a plan
+   file's item: not found); uid or resourceVersion changed since a plan was made → skipped;
+2. classify it again from fresh reads, one GET each, right before its delete: its VpcIP, its
+   Pod, and every workload that may own it (its ownerReferences' kinds and the same-name
+   controllers named like it), each through its own API. Any Pod that is not Succeeded/Failed
+   (or those without --include-completed) refuses the delete, no override; an owner that brings
+   the Pod back, or that cannot be read, refuses it (--allow-new-ip); a claim that no longer
+   meets the criterion that selected it (no longer Orphaned, release time now unknown) is
+   refused;
+3. append the full claim to the audit file (flushed and synced before the delete);
+4. delete with preconditions uid + resourceVersion: Conflict means it changed at the last
    moment (a Pod came back and bound it): left alone and reported, never retried blindly;
-   NotFound means it is already reclaimed.
+   NotFound means it is already gone.
 VpcIP objects are never deleted: ipamd releases them.
 """
 
@@ -34,7 +36,9 @@ from . import schema
 from .claims import ClaimRow, Inventory, IpamdPolicy, classify
 from .cluster import Cluster, TkeApi
 from .errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
-from .reclaim import Outcome, Rules, Target, decide, event_for, pod_blocks
+from .gather import read_owners_of
+from .private import ensure_dir, open_private
+from .reclaim import Outcome, Rules, Target, decide, event_for, still_selected
 
 Obj = dict[str, Any]
 
@@ -69,11 +73,37 @@ class Audit:
             separators=(",", ":"),
         )
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
+            ensure_dir(self.path.parent)  # 0700, and the file 0600, from creation
+            with open_private(self.path, "a", encoding="utf-8") as f:
                 f.write(line + "\n")
                 f.flush()
                 os.fsync(f.fileno())
+
+
+def audit_records(namespace: str, name: str, server: str) -> list[str]:
+    """Times at which the audit file records reclaiming this claim on this server, newest first."""
+    path = state_dir() / "reclaim-audit.jsonl"
+    found: list[str] = []
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                claim = rec.get("claim") if isinstance(rec, dict) else None
+                cluster = rec.get("cluster") if isinstance(rec, dict) else None
+                if not isinstance(claim, dict) or not isinstance(cluster, dict):
+                    continue
+                if (
+                    schema.namespace(claim) == namespace
+                    and schema.name(claim) == name
+                    and cluster.get("server") == server
+                ):
+                    found.append(str(rec.get("time")))
+    except OSError:
+        return []
+    return sorted(found, reverse=True)
 
 
 @dataclass
@@ -82,6 +112,7 @@ class RunOptions:
     dry_run: bool = False
     concurrency: int = 4
     strict_plan: bool = False  # items from a plan file: any change since the plan → skipped
+    assumed: tuple[str, str, str] | None = None  # reclaim --owner: (kind key, namespace, name)
 
 
 class Executor:
@@ -102,10 +133,10 @@ class Executor:
         self.audit = audit
         self.on_done = on_done
         self.warn = warn
+        self.assumed = opts.assumed
         self.stop = threading.Event()
         self._event_warned = False
         self._claims: dict[tuple[str, str], Obj] = {}
-        self._sts: dict[tuple[str, str], Obj] = {}
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -154,9 +185,8 @@ class Executor:
     # ------------------------------------------------------------------ one claim
 
     def prefetch(self, targets: list[Target]) -> None:
-        """Read the claims and StatefulSets again, one list per kind, right before acting:
-        whatever changed since the classification shows here (and the delete's preconditions
-        catch anything that changes later)."""
+        """Read the claims again, one list, right before acting: whatever changed since the
+        classification shows here (and the delete's preconditions catch anything later)."""
         namespaces = {t.namespace for t in targets}
         scope = next(iter(namespaces)) if len(namespaces) == 1 else None
         claims, _ = self.c.list(self.tke.claims, scope)
@@ -165,44 +195,36 @@ class Executor:
             for o in claims
             if (schema.namespace(o) in namespaces)
         }
-        if any(t.row and t.row.owner and t.row.owner.kind == "StatefulSet" for t in targets):
-            sts, _ = self.c.list(api.STATEFULSETS, scope, trim=schema.trim_workload)
-            self._sts = {(schema.namespace(o), schema.name(o)): o for o in sts}
 
     def _one(self, t: Target) -> None:
         claim = self._claims.get(t.key)
         if claim is None:
-            t.outcome, t.detail = Outcome.RECLAIMED, "already gone"
+            t.outcome = Outcome.NOT_FOUND
+            t.detail = "not found: the claim is already gone (nothing was deleted by this run)"
             return
-        if schema.uid(claim) != t.uid or _rv(claim) != t.resource_version:
-            if self.opts.strict_plan:
-                t.outcome = Outcome.SKIPPED
-                t.detail = (
-                    f"changed since the plan was made (uid {t.uid} rv {t.resource_version} → "
-                    f"uid {schema.uid(claim)} rv {_rv(claim)})"
-                )
-                return
-            row = self.reclassify(claim)
-            ok, why = decide(row, self.opts.rules)
-            if not ok:
-                t.outcome, t.detail = Outcome.REFUSED, f"changed since it was listed: {why}"
-                return
-            t.uid, t.resource_version, t.state, t.reason = (
-                row.uid,
-                row.resource_version,
-                row.state.value,
-                why,
+        changed = schema.uid(claim) != t.uid or _rv(claim) != t.resource_version
+        if changed and self.opts.strict_plan:
+            t.outcome = Outcome.SKIPPED
+            t.detail = (
+                f"changed since the plan was made (uid {t.uid} rv {t.resource_version} → "
+                f"uid {schema.uid(claim)} rv {_rv(claim)})"
             )
-            t.ip, t.row = row.ip, row
-        pod = self.c.get(api.PODS, t.name, t.namespace)
-        blocked = pod_blocks(pod, self.opts.rules)
-        if blocked:
-            t.outcome, t.detail = Outcome.REFUSED, blocked
             return
-        blocked = self._owner_blocks(t)
-        if blocked:
-            t.outcome, t.detail = Outcome.REFUSED, blocked
+        row = self.reclassify(claim)  # fresh VpcIP, Pod and owners, right before the delete
+        ok, why = decide(row, self.opts.rules)
+        if ok and t.criteria is not None:
+            ok, why = still_selected(row, t.criteria)
+        if not ok:
+            t.outcome = Outcome.REFUSED
+            t.detail = f"changed since it was listed: {why}" if changed else why
             return
+        t.uid, t.resource_version, t.state, t.reason = (
+            row.uid,
+            row.resource_version,
+            row.state.value,
+            why,
+        )
+        t.ip, t.row = row.ip, row
         if self.opts.dry_run:
             t.outcome, t.detail = Outcome.WOULD_RECLAIM, t.reason
             return
@@ -217,7 +239,8 @@ class Executor:
                 self.tke.claims, t.name, t.namespace, uid=t.uid, resource_version=t.resource_version
             )
         except NotFound:
-            t.outcome, t.detail = Outcome.RECLAIMED, "already gone"
+            t.outcome = Outcome.NOT_FOUND
+            t.detail = "not found: already gone just before the delete"
             return
         except Conflict as e:
             t.outcome = Outcome.SKIPPED
@@ -229,53 +252,21 @@ class Executor:
         t.outcome, t.detail = Outcome.RECLAIMED, t.reason
         self._record_event(claim, t, now)
 
-    def _owner_blocks(self, t: Target) -> str | None:
-        row = t.row
-        if (
-            row is None
-            or row.owner is None
-            or row.owner.kind != "StatefulSet"
-            or row.ordinal is None
-        ):
-            return None
-        if self.opts.rules.allow_new_ip:
-            return None
-        sts = self._sts.get((t.namespace, row.owner.name))
-        if sts is None or schema.deleting(sts):
-            return None
-        if row.owner.uid and schema.uid(sts) != row.owner.uid:
-            return None
-        replicas = schema.dig(sts, "spec", "replicas")
-        replicas = 1 if replicas is None else replicas
-        if isinstance(replicas, int) and row.ordinal < replicas:
-            return (
-                f"StatefulSet {t.namespace}/{row.owner.name} now has {replicas} replicas and will "
-                f"recreate Pod {t.name}, which gets this IP back "
-                "(pass --allow-new-ip to do it anyway)"
-            )
-        return None
-
     def reclassify(self, claim: Obj) -> ClaimRow:
-        """Classify one claim from fresh reads of it, its VpcIP, its Pod and its StatefulSet."""
+        """Classify one claim from fresh reads of its VpcIP, its Pod and its possible owners."""
         ns, name = schema.namespace(claim), schema.name(claim)
         trimmed = schema.trim_claim(claim)
         ip = schema.claim_ip(trimmed)
         vip = self.c.get(self.tke.vips, ip) if ip else None
         pod = self.c.get(api.PODS, name, ns)
-        workloads: dict[str, list[Obj]] = {"StatefulSet": []}
-        sts_names = {r.name for r in schema.owner_refs(claim) if r.kind == "StatefulSet"}
-        base, _, ordinal = name.rpartition("-")
-        if base and ordinal.isdigit():
-            sts_names.add(base)
-        for sts_name in sorted(sts_names):
-            sts = self.c.get(api.STATEFULSETS, sts_name, ns)
-            if sts is not None:
-                workloads["StatefulSet"].append(schema.trim_workload(sts))
+        workloads, unknown = read_owners_of(self.c, claim)
         inv = Inventory.build(
             [trimmed],
             [schema.trim_vip(vip)] if vip else [],
             [schema.trim_pod(pod)] if pod else [],
             workloads,
+            unknown,
+            self.assumed,
         )
         return classify(inv, self.policy, self.c.now())[0]
 

@@ -9,6 +9,7 @@ unexpected type. The `trim_*` functions keep only what these accessors read, so 
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -58,6 +59,14 @@ def first(obj: Obj, *paths: tuple[str, ...]) -> str | None:
         if v is not None:
             return v
     return None
+
+
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def is_dns_subdomain(value: str) -> bool:
+    """A valid object name (RFC 1123 subdomain, as the API server requires)."""
+    return len(value) <= 253 and bool(_DNS_SUBDOMAIN.match(value))
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -153,6 +162,11 @@ class OwnerRef:
     uid: str | None
     api_version: str
     controller: bool
+
+    @property
+    def group(self) -> str:
+        """The API group of `apiVersion` ("" for the core group)."""
+        return self.api_version.rpartition("/")[0]
 
 
 def owner_refs(obj: Obj) -> list[OwnerRef]:
@@ -353,7 +367,7 @@ def trim_pod(pod: Obj) -> Obj:
 def trim_workload(obj: Obj) -> Obj:
     return {
         "metadata": _meta(obj),
-        "spec": _pick(obj.get("spec"), ("replicas",)),
+        "spec": _pick(obj.get("spec"), ("replicas", "ordinals", "reserveOrdinals", "statuses")),
         "status": _pick(obj.get("status"), ("replicas", "readyReplicas")),
     }
 
@@ -494,11 +508,19 @@ class PodRec:
 
 @dataclass(frozen=True, slots=True)
 class WorkloadRec:
+    """An owner workload, with what decides which Pod names its controller brings back.
+
+    `None` in a field means the value is there but not understood: a decision that needs it is
+    "cannot tell", never a guess."""
+
     namespace: str
     name: str
     uid: str | None
     replicas: int | None  # None: not a number; an absent field is the API default 1
     deleting: bool
+    ordinals_start: int | None = 0  # StatefulSet spec.ordinals.start
+    reserved: frozenset[int] | None = frozenset()  # Kruise spec.reserveOrdinals
+    killed: frozenset[int] | None = frozenset()  # TApp spec.statuses[id] == "Killed"
 
 
 def claim_record(obj: Obj) -> ClaimRec:
@@ -580,15 +602,67 @@ def pod_record(obj: Obj) -> PodRec:
     )
 
 
+def _count(value: Any, default: int) -> int | None:
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _reserved_ordinals(value: Any) -> frozenset[int] | None:
+    """Kruise `reserveOrdinals`: integers, or (newer releases) strings "N" or "A-B"."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list):
+        return None
+    out: set[int] = set()
+    for item in value:
+        if isinstance(item, int) and not isinstance(item, bool) and item >= 0:
+            out.add(item)
+            continue
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", item) if isinstance(item, str) else None
+        if m is None:
+            return None
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if hi < lo or hi - lo > 100_000:
+            return None
+        out.update(range(lo, hi + 1))
+    return frozenset(out)
+
+
+def _killed_instances(value: Any) -> frozenset[int] | None:
+    """TApp `spec.statuses`: instance id → desired status; "Killed" stops that instance."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, dict):
+        return None
+    out: set[int] = set()
+    for key, status in value.items():
+        if status == "Killed":
+            if not (isinstance(key, str) and key.isdigit()):
+                return None
+            out.add(int(key))
+    return frozenset(out)
+
+
 def workload_record(obj: Obj) -> WorkloadRec:
-    replicas = dig(obj, "spec", "replicas")
-    if replicas is None:
-        count: int | None = 1
-    elif isinstance(replicas, int) and not isinstance(replicas, bool):
-        count = replicas
-    else:
-        count = None
-    return WorkloadRec(_istr(namespace(obj)) or "", name(obj), uid(obj), count, deleting(obj))
+    spec = obj.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    ordinals = spec.get("ordinals")
+    start = _count(ordinals.get("start") if isinstance(ordinals, dict) else None, 0)
+    if ordinals is not None and not isinstance(ordinals, dict):
+        start = None
+    return WorkloadRec(
+        _istr(namespace(obj)) or "",
+        name(obj),
+        uid(obj),
+        _count(spec.get("replicas"), 1),
+        deleting(obj),
+        start,
+        _reserved_ordinals(spec.get("reserveOrdinals")),
+        _killed_instances(spec.get("statuses")),
+    )
 
 
 # ---------------------------------------------------------------------------- doctor, bundle

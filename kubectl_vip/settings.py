@@ -81,51 +81,157 @@ def helm_release_secrets(names: Iterable[str]) -> list[str]:
     return sorted(n for n in names if n.startswith(HELM_SECRET_PREFIX))
 
 
+HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+
+
+def helm_metadata(deployment: dict[str, Any] | None) -> list[str]:
+    """The marks Helm (3.2+) puts on what it installs, as found on the ipamd Deployment."""
+    meta = (deployment or {}).get("metadata") or {}
+    ann = meta.get("annotations") or {}
+    labels = meta.get("labels") or {}
+    out = []
+    release = ann.get(HELM_RELEASE_ANNOTATION)
+    if isinstance(release, str) and release:
+        out.append(f"annotation {HELM_RELEASE_ANNOTATION}={release}")
+    if labels.get(MANAGED_BY_LABEL) == "Helm":
+        out.append(f"label {MANAGED_BY_LABEL}=Helm")
+    return out
+
+
+class Addon(enum.Enum):
+    FOUND = "found"
+    ABSENT = "absent"
+    UNKNOWN = "unknown"  # Secrets not listable and no Helm mark on the Deployment
+
+
+class Route(enum.Enum):
+    CONSOLE = "console"  # the add-on's "Update configuration" page; patch only with --force
+    PATCH = "patch"  # edit the Deployment's container args
+
+
+# The rules of the source pages ("Reclaiming after expiration" and "Cascade reclaiming"):
+#   "tke-eni-ipamd v3.5.0 or later" -> the console (Add-On Management -> eniipamd);
+#   "tke-eni-ipamd earlier than v3.5.0 or no eniipamd to manage" -> `kubectl edit deploy`.
+# Whether the add-on is there is decided first, then the version.
+RULE_CONSOLE = "v3.5.0 or later with the eniipamd add-on: the console"
+RULE_OLD = "earlier than v3.5.0: edit the Deployment"
+RULE_NO_ADDON = "no eniipamd add-on to manage ipamd: edit the Deployment"
+RULE_UNKNOWN_VERSION = "version unknown with the eniipamd add-on: the console"
+RULE_ADDON_UNKNOWN = "v3.5.0 or later (or version unknown), add-on not ruled out: the console"
+VERSION_UNKNOWN = f"version unknown: if the {ADDON} add-on manages ipamd, use the console"
+
+
 @dataclass(frozen=True)
 class Management:
-    addon: bool  # the eniipamd add-on owns the flags: change them in the console
-    reasons: list[str]
+    addon: Addon
+    route: Route
+    rule: str  # which rule of the pages applies
+    addon_evidence: list[str]  # what shows the add-on, or its absence
+    version_reason: str  # the version compared with v3.5.0, or why it is unknown
+    notes: list[str]  # lines the plan prints: a revert risk, an unknown version
     helm_secrets: list[str] | None  # None: they could not be listed
     version: Version | None
 
     @property
+    def reasons(self) -> list[str]:
+        return [*self.addon_evidence, self.version_reason]
+
+    @property
+    def console(self) -> bool:
+        return self.route is Route.CONSOLE
+
+    @property
     def by(self) -> str:
-        return "eniipamd add-on" if self.addon else "manual"
+        return {
+            Addon.FOUND: "eniipamd add-on",
+            Addon.ABSENT: "manual",
+            Addon.UNKNOWN: "unknown",
+        }[self.addon]
 
     def describe(self) -> str:
-        if self.addon:
-            return f"the {ADDON} add-on (" + "; ".join(self.reasons) + ")"
-        return "by hand: the Deployment's container args (" + "; ".join(self.reasons) + ")"
+        head = {
+            Addon.FOUND: f"the {ADDON} add-on",
+            Addon.ABSENT: f"by hand (no {ADDON} add-on)",
+            Addon.UNKNOWN: f"unknown (the {ADDON} add-on is not ruled out)",
+        }[self.addon]
+        return f"{head}: " + "; ".join(self.addon_evidence)
+
+    def rule_text(self) -> str:
+        return f"{self.rule} ({self.version_reason})"
 
 
-def management(version: Version | None, helm_secrets: list[str] | None) -> Management:
-    """The add-on manages ipamd from v3.5.0 on, or wherever its Helm release Secrets exist."""
-    reasons: list[str] = []
-    if version is not None and version >= ADDON_MANAGED_FROM:
-        reasons.append(f"ipamd {version} >= {ADDON_MANAGED_FROM}")
+def _addon(helm_secrets: list[str] | None, helm_meta: list[str]) -> tuple[Addon, list[str]]:
+    found = []
     if helm_secrets:
-        reasons.append("Helm release Secret " + ", ".join(helm_secrets) + " in kube-system")
-    addon = bool(reasons)
-    if not addon:
+        found.append("Helm release Secret " + ", ".join(helm_secrets) + " in kube-system")
+    if helm_meta:
+        found.append("the Deployment carries Helm's " + ", ".join(helm_meta))
+    if found:
+        return Addon.FOUND, found
+    no_meta = "no Helm release marks on the Deployment"
+    if helm_secrets is None:
+        return Addon.UNKNOWN, [f"Helm release Secrets could not be listed; {no_meta}"]
+    return Addon.ABSENT, [f"no {HELM_SECRET_PREFIX}* Secret in kube-system; {no_meta}"]
+
+
+def management(
+    version: Version | None,
+    helm_secrets: list[str] | None,
+    helm_meta: list[str] | None = None,
+    *,
+    image: str | None = None,
+) -> Management:
+    """Who owns ipamd's flags, decided by the add-on first, then by the version.
+
+    | add-on \\ version | >= v3.5.0 | < v3.5.0            | unknown                |
+    | found            | console   | patch, revert risk  | console                |
+    | absent           | patch     | patch               | patch, "version unknown" line |
+    | unknown          | console   | patch, revert risk  | console                |
+    """
+    addon, evidence = _addon(helm_secrets, helm_meta or [])
+    notes: list[str] = []
+    if version is None:
+        why = version_note(image, None) if image is not None else None
+        version_reason = "version unknown" + (f": {why}" if why else "")
+    else:
+        cmp = ">=" if version >= ADDON_MANAGED_FROM else "<"
+        version_reason = f"ipamd {version} {cmp} {ADDON_MANAGED_FROM}"
+    revert = (
+        f"an update of the {ADDON} add-on may revert this hand edit of the Deployment: "
+        "check with kubectl vip config after one"
+    )
+    if version is not None and version < ADDON_MANAGED_FROM:
+        route, rule = Route.PATCH, RULE_OLD
+        if addon is Addon.FOUND:
+            notes.append(f"the {ADDON} add-on is present: {revert}")
+        elif addon is Addon.UNKNOWN:
+            notes.append(f"if the {ADDON} add-on manages ipamd, {revert}")
+    elif addon is Addon.ABSENT:
+        route, rule = Route.PATCH, RULE_NO_ADDON
         if version is None:
-            reasons.append("version unknown")
-        else:
-            reasons.append(f"ipamd {version} < {ADDON_MANAGED_FROM}")
-        if helm_secrets is None:
-            reasons.append("Helm release Secrets could not be listed")
-        else:
-            reasons.append(f"no {HELM_SECRET_PREFIX}* Secret")
-    return Management(addon, reasons, helm_secrets, version)
+            notes.append(f"{VERSION_UNKNOWN}; no add-on was found, so the Deployment is edited")
+    elif addon is Addon.FOUND:
+        route = Route.CONSOLE
+        rule = RULE_CONSOLE if version is not None else RULE_UNKNOWN_VERSION
+        if version is None:
+            notes.append(VERSION_UNKNOWN)
+    else:
+        route, rule = Route.CONSOLE, RULE_ADDON_UNKNOWN
+        if version is None:
+            notes.append(VERSION_UNKNOWN)
+    return Management(addon, route, rule, evidence, version_reason, notes, helm_secrets, version)
 
 
 class Gate(enum.Enum):
     PATCH = "patch"
-    FORCED = "forced"  # add-on managed, patched anyway because of --force
+    FORCED = "forced"  # the console's to change, patched anyway because of --force
     REFUSE = "refuse"
 
 
 def gate(m: Management, *, force: bool) -> Gate:
-    if not m.addon:
+    if m.route is Route.PATCH:
         return Gate.PATCH
     return Gate.FORCED if force else Gate.REFUSE
 
@@ -306,10 +412,17 @@ def uncovered_doc(found: list[Uncovered]) -> list[dict[str, Any]]:
 
 
 def management_doc(m: Management) -> dict[str, Any]:
+    """`addon`: true (found), false (absent) or null (cannot tell); `route`: console|patch."""
+    addon = {Addon.FOUND: True, Addon.ABSENT: False, Addon.UNKNOWN: None}[m.addon]
     return {
-        "addon": m.addon,
+        "addon": addon,
         "managedBy": m.by,
+        "route": m.route.value,
+        "rule": m.rule,
         "reasons": list(m.reasons),
+        "addonEvidence": list(m.addon_evidence),
+        "versionReason": m.version_reason,
+        "notes": list(m.notes),
         "helmReleaseSecrets": None if m.helm_secrets is None else list(m.helm_secrets),
     }
 
@@ -409,6 +522,21 @@ def config_warnings(flags: IpamdFlags | None) -> list[str]:
         )
     if flags.duplicate_flags:
         out.append("repeated flags (the last one wins): " + ", ".join(flags.duplicate_flags))
+    for split in flags.split_booleans:
+        flag, _, value = split.partition(" ")
+        line = (
+            f"{split!r} is ambiguous: a boolean flag does not take a separate value, so ipamd "
+            f"reads {flag} as true whatever {value!r} says"
+        )
+        if flags.ignored_by_go_flag:
+            line += (
+                ", and Go's flag package stops at the bare value: "
+                + ", ".join(flags.ignored_by_go_flag)
+                + " after it may be ignored"
+            )
+        out.append(
+            line + f"; any kubectl vip patch rewrites it as {flag}=true (ipamd's current reading)"
+        )
     return out
 
 
@@ -425,6 +553,13 @@ def expiry_text(flags: IpamdFlags) -> str:
     return format_compact(flags.expiry)
 
 
+def _cascade_text(f: IpamdFlags) -> str:
+    text = ("invalid " if f.cascade_invalid else "") + ("on" if f.cascade else "off")
+    if f.split_booleans:
+        text += " (ambiguous: " + ", ".join(f.split_booleans) + ", read as true)"
+    return text
+
+
 def config_lines(v: ConfigView) -> list[tuple[str, str]]:
     """(label, value) rows of the `config` view."""
     version = str(v.version) if v.version else "unknown: " + (version_note(v.image, None) or "")
@@ -434,7 +569,8 @@ def config_lines(v: ConfigView) -> list[tuple[str, str]]:
     elif v.static_ip_mode:
         static = "on (tke-eni-ip-scheduler is deployed)"
     else:
-        static = "off (no tke-eni-ip-scheduler Deployment)"
+        # what is known is the missing scheduler, not the mode: static claims may well exist
+        static = "not detected (no tke-eni-ip-scheduler Deployment; see kubectl vip doctor)"
     rows = [
         ("Deployment", f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME}"),
         ("Container", v.container or "-"),
@@ -450,7 +586,7 @@ def config_lines(v: ConfigView) -> list[tuple[str, str]]:
         f = v.flags
         rows += [
             ("Expiry", expiry_text(f)),
-            ("Cascade", ("invalid " if f.cascade_invalid else "") + ("on" if f.cascade else "off")),
+            ("Cascade", _cascade_text(f)),
             ("Other flags", shlex.join(f.other_args) if f.other_args else "-"),
             ("Flags in", f.location),
         ]
@@ -459,7 +595,9 @@ def config_lines(v: ConfigView) -> list[tuple[str, str]]:
     else:
         rows.append(("Subnets", ", ".join(v.subnets) if v.subnets else "none configured"))
     rows.append(("VPC", v.vpc_id or "-"))
-    if v.mgmt.addon:
+    rows.append(("Rule", v.mgmt.rule_text()))
+    rows += [("Note", n) for n in v.mgmt.notes]
+    if v.mgmt.console:
         change = f"TKE console → Add-On Management → {ADDON} → Update configuration"
     else:
         change = "kubectl vip set-expiry DURATION|never, kubectl vip enable-cascade|disable-cascade"

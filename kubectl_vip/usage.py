@@ -15,8 +15,9 @@ Rules (documented in `kubectl vip usage --help` too):
   NodeENIConfigs or other VpcIPs pair with it; an IP with neither falls into the known CIDR
   that contains it, else into one "unknown" row (it never vanishes).
 - **Zone of a subnet**: the zone label (`topology.kubernetes.io/zone`) of the nodes whose
-  NodeENIConfig has an ENI in it, and of the nodes its VpcIPs are attached to. A VPC subnet
-  lives in one zone; should the labels disagree, every zone seen is kept.
+  NodeENIConfig has an ENI in it, and of the nodes its VpcIPs are attached to (`zone_from`
+  says which). A VPC subnet lives in one zone; should the labels disagree, every zone seen is
+  kept. A subnet no node uses has no known zone: then no zone can be said to lack a subnet.
 - **Configured subnets** (ipamd ConfigMap `TKE_ENI_IPAMD_SUBNET_ID`) with no known CIDR are
   listed with size unknown; `configured` tells whether a row's subnet is in that list (None
   when the ConfigMap could not be read).
@@ -68,6 +69,7 @@ class SubnetUsage:
     percent: float | None  # used / size * 100, one decimal
     configured: bool | None  # listed in ipamd's TKE_ENI_IPAMD_SUBNET_ID (None: not known)
     unknown: bool = False  # the row of IPs whose subnet is unknown
+    zone_from: tuple[str, ...] = ()  # where its zone came from: ZONE_FROM_NEC, ZONE_FROM_VPCIP
 
     @property
     def zone(self) -> str | None:
@@ -88,6 +90,11 @@ class SubnetUsage:
         return value
 
 
+ZONE_FROM_LABEL = "node labels"
+ZONE_FROM_NEC = "NodeENIConfig ENIs"
+ZONE_FROM_VPCIP = "VpcIP nodes"
+
+
 @dataclass(frozen=True)
 class ZoneUsage:
     zone: str | None  # None: subnets whose zone is unknown
@@ -97,6 +104,8 @@ class ZoneUsage:
     used: int
     free: int | None
     percent: float | None
+    # where the zone came from: its nodes' zone labels, and how its subnets were placed in it
+    source: tuple[str, ...] = ()
 
 
 def usable_size(cidr: str | None) -> int | None:
@@ -135,6 +144,7 @@ class _Acc:
     cidr: str | None
     zones: set[str] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
+    zone_from: set[str] = field(default_factory=set)
 
 
 class _Subnets:
@@ -207,6 +217,7 @@ def compute_usage(
             a = acc(*reg.resolve(sid, _norm_cidr(cidr)))
             if zone:
                 a.zones.add(zone)
+                a.zone_from.add(ZONE_FROM_NEC)
     for configured_id in configured or ():
         acc(*reg.resolve(configured_id, None))
     unknown = _Acc(None, None)
@@ -219,6 +230,7 @@ def compute_usage(
         zone = node_zones.get(r.node) if r.node else None
         if zone and a is not unknown:
             a.zones.add(zone)
+            a.zone_from.add(ZONE_FROM_VPCIP)
 
     wanted = set(configured) if configured is not None else None
     rows = [_row(a, wanted) for a in accs.values()]
@@ -245,6 +257,7 @@ def _row(a: _Acc, configured: set[str] | None, *, is_unknown: bool = False) -> S
         percent=percent_of(used, size),
         configured=is_configured,
         unknown=is_unknown,
+        zone_from=tuple(x for x in (ZONE_FROM_NEC, ZONE_FROM_VPCIP) if x in a.zone_from),
     )
 
 
@@ -276,6 +289,9 @@ def zone_usage(
         sizes = [s.size for s in subnets]
         size = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
         used = sum(s.used for s in subnets)
+        source = ([ZONE_FROM_LABEL] if nodes.get(z) else []) + [
+            x for x in (ZONE_FROM_NEC, ZONE_FROM_VPCIP) if any(x in s.zone_from for s in subnets)
+        ]
         out.append(
             ZoneUsage(
                 zone=z,
@@ -285,10 +301,30 @@ def zone_usage(
                 used=used,
                 free=max(size - used, 0) if size is not None else None,
                 percent=percent_of(used, size),
+                source=tuple(source),
             )
         )
     out.sort(key=lambda u: (u.zone is None, u.zone or ""))
     return out
+
+
+def zoneless(rows: Iterable[SubnetUsage]) -> list[str]:
+    """Subnets (configured or seen) whose zone is not known."""
+    return [r.subnet_id or r.cidr or UNKNOWN for r in rows if not r.unknown and not r.zones]
+
+
+def subnetless_zone_note(z: ZoneUsage, unknown_zone: list[str]) -> str | None:
+    """What can be said of a zone with nodes and no subnet seen in it: that it has none only
+    when every subnet's zone is known."""
+    if not z.zone or not z.nodes or z.subnets:
+        return None
+    nodes = "1 node" if z.nodes == 1 else f"{z.nodes} nodes"
+    if unknown_zone:
+        return (
+            f"Zone {z.zone} has {nodes} and no container subnet known in it: the zone of "
+            f"subnets {', '.join(unknown_zone)} is unknown (no node uses them yet)."
+        )
+    return f"Zone {z.zone} has {nodes} and no container subnet: VPC-CNI Pods there get no IP."
 
 
 # ---------------------------------------------------------------------------- Prometheus

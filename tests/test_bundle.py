@@ -107,12 +107,17 @@ def _plant_secrets(sb: Sandbox) -> None:
 
     sb.store.mutate(t.deployments, "kube-system", "tke-eni-ipamd", add_env)
     sb.store.mutate(t.daemonsets, "kube-system", "tke-eni-agent", add_env)
-    (ipamd_pod,) = [
+    sb.store.mutate(t.pods, "kube-system", ipamd_pod(sb), add_env)
+
+
+def ipamd_pod(sb: Sandbox) -> str:
+    """The name of the sandbox's one tke-eni-ipamd Pod."""
+    (name,) = [
         p["metadata"]["name"]
-        for p in sb.store.objects(t.pods, "kube-system")
+        for p in sb.store.objects(sb.world.t.pods, "kube-system")
         if p["metadata"]["name"].startswith("tke-eni-ipamd-")
     ]
-    sb.store.mutate(t.pods, "kube-system", ipamd_pod, add_env)
+    return str(name)
 
 
 def test_demo_bundle(sandbox: Sandbox, tmp_path: Path) -> None:

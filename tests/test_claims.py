@@ -325,8 +325,8 @@ CASES = [
         [],
         [sts(uid="new-uid")],
         None,
-        State.ORPHANED,
-        "is gone",
+        State.RETAINED,  # a StatefulSet of that name exists again and brings web-0 back
+        "will recreate its Pod",
     ),
     (
         "sts-scaled-in-at-boundary",
@@ -488,7 +488,10 @@ def test_release_time_estimated_from_managed_fields() -> None:
     row = one(claim(managed_status_at=5 * H), policy=IpamdPolicy(expiry=H))
     assert row.released_at == NOW - 5 * H
     assert row.released_estimated
-    assert row.state is State.OVERDUE
+    # an estimate is shown, never a fact: not Overdue, not Expiring, no reclaim time
+    assert row.state is State.RETAINED and not row.overdue
+    assert row.reclaim_at is None
+    assert "release time unknown" in row.reason
 
 
 def test_release_time_from_last_detach_time() -> None:

@@ -22,8 +22,8 @@ Container:        tke-eni-ipamd
 Image:            ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:v3.4.2
 Version:          v3.4.2
 Replicas:         1 desired, 1 ready
-Managed by:       by hand: the Deployment's container args (ipamd v3.4.2 < v3.5.0; \
-no sh.helm.release.v1.eniipamd.* Secret)
+Managed by:       by hand (no eniipamd add-on): no sh.helm.release.v1.eniipamd.* Secret in \
+kube-system; no Helm release marks on the Deployment
 Static IP mode:   on (tke-eni-ip-scheduler is deployed)
 Expiry:           never (--claim-expired-duration 0s)
 Cascade:          off
@@ -31,6 +31,7 @@ Other flags:      --logtostderr --v 3 --cluster-id cls-sandbox1
 Flags in:         args
 Subnets:          subnet-a1b2c3d4, subnet-e5f6a7b8, subnet-c9d0e1f2
 VPC:              vpc-sb7x2k9d
+Rule:             earlier than v3.5.0: edit the Deployment (ipamd v3.4.2 < v3.5.0)
 Change with:      kubectl vip set-expiry DURATION|never, kubectl vip enable-cascade|disable-cascade
 """
 
@@ -40,7 +41,7 @@ CONFIG_KEYS = {
 }  # fmt: skip
 FLAG_KEYS = {
     "expiry", "expiryRaw", "expiryInvalid", "cascade", "cascadeInvalid", "otherArgs",
-    "location", "duplicateFlags",
+    "location", "duplicateFlags", "splitBooleans", "ignoredByGoFlag",
 }  # fmt: skip
 
 
@@ -57,7 +58,10 @@ def test_config_json_stable_keys(sandbox: Sandbox, vip: Runner) -> None:
     doc = json.loads(r.stdout)
     assert set(doc) == CONFIG_KEYS
     assert set(doc["flags"]) == FLAG_KEYS
-    assert set(doc["management"]) == {"addon", "managedBy", "reasons", "helmReleaseSecrets"}
+    assert set(doc["management"]) == {
+        "addon", "managedBy", "route", "rule", "reasons", "addonEvidence", "versionReason",
+        "notes", "helmReleaseSecrets",
+    }  # fmt: skip
     assert set(doc["replicas"]) == {"desired", "ready", "updated", "available"}
     assert (doc["apiVersion"], doc["kind"]) == ("kubectl-vip/v1", "IpamdConfig")
     assert doc["deployment"] == {
@@ -157,10 +161,18 @@ def _no_configmap(sb: Sandbox) -> None:
 REPO = "ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd"
 VARIANTS: list[tuple[str, Callable[[Sandbox], None], dict[str, Any], list[str]]] = [
     (
-        "v3.6.0-addon",
+        "v3.6.0-no-addon",
         _image(f"{REPO}:v3.6.0"),
-        {"version": "v3.6.0", "management.addon": True},
-        ["Managed by:       the eniipamd add-on (ipamd v3.6.0 >= v3.5.0)",
+        {"version": "v3.6.0", "management.addon": False, "management.route": "patch"},
+        ["Rule:             no eniipamd add-on to manage ipamd: edit the Deployment "
+         "(ipamd v3.6.0 >= v3.5.0)",
+         "Change with:      kubectl vip set-expiry"],
+    ),
+    (
+        "v3.6.0-addon",
+        lambda sb: (_image(f"{REPO}:v3.6.0")(sb), _helm(sb)),
+        {"version": "v3.6.0", "management.addon": True, "management.route": "console"},
+        ["Rule:             v3.5.0 or later with the eniipamd add-on: the console",
          "Change with:      TKE console → Add-On Management → eniipamd → Update configuration"],
     ),
     (
@@ -180,14 +192,17 @@ VARIANTS: list[tuple[str, Callable[[Sandbox], None], dict[str, Any], list[str]]]
         _helm,
         {"management.addon": True, "management.helmReleaseSecrets": [
             "sh.helm.release.v1.eniipamd.v1", "sh.helm.release.v1.eniipamd.v2"]},
-        ["Managed by:       the eniipamd add-on (Helm release Secret "
-         "sh.helm.release.v1.eniipamd.v1, sh.helm.release.v1.eniipamd.v2 in kube-system)"],
+        ["Managed by:       the eniipamd add-on: Helm release Secret "
+         "sh.helm.release.v1.eniipamd.v1, sh.helm.release.v1.eniipamd.v2 in kube-system",
+         "Note:             the eniipamd add-on is present: an update of the eniipamd add-on "
+         "may revert"],
     ),
     (
         "no-scheduler",
         _no_scheduler,
         {"staticIPMode": False},
-        ["Static IP mode:   off (no tke-eni-ip-scheduler Deployment)"],
+        ["Static IP mode:   not detected (no tke-eni-ip-scheduler Deployment; see kubectl "
+         "vip doctor)"],
     ),
     (
         "no-configmap",

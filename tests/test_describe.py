@@ -20,7 +20,6 @@ from kubectl_vip.describe import (
     TargetError,
     describe,
     event_rows,
-    owner_lookup,
     parse_target,
 )
 from kubectl_vip.render import Out
@@ -189,27 +188,6 @@ def test_parse_target(arg: str, want: Target) -> None:
 def test_parse_target_errors(arg: str, message: str) -> None:
     with pytest.raises(TargetError, match=message):
         parse_target(arg)
-
-
-OWNER_LOOKUPS: list[tuple[str, Obj | None, Obj | None, str, tuple[str, str] | None]] = [
-    ("claim-ref-first", mk_claim(owner=sts_ref("a")), mk_pod(owner=sts_ref("b")), "mysql-0",
-     ("StatefulSet", "a")),
-    ("pod-controller", mk_claim(), mk_pod(owner=sts_ref("b")), "mysql-0", ("StatefulSet", "b")),
-    ("ordinal-name", mk_claim(), None, "mysql-0", ("StatefulSet", "mysql")),
-    ("nothing", mk_claim(name="shell"), None, "shell", None),
-    ("no-claim-no-pod", None, None, "web-7", ("StatefulSet", "web")),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("claim", "pod", "name", "want"),
-    [c[1:] for c in OWNER_LOOKUPS],
-    ids=[c[0] for c in OWNER_LOOKUPS],
-)
-def test_owner_lookup(
-    claim: Obj | None, pod: Obj | None, name: str, want: tuple[str, str] | None
-) -> None:
-    assert owner_lookup(claim, pod, name) == want
 
 
 # --- what deleting does -----------------------------------------------------------------------

@@ -31,7 +31,7 @@ READ_KEYS = {"resource", "what", "state", "reason", "items"}
 CHECK_KEYS = {
     "id", "area", "title", "status", "severity", "findings", "missing", "limitedBy", "reason",
 }  # fmt: skip
-FINDING_KEYS = {"id", "area", "severity", "title", "evidence", "fix", "objects"}
+FINDING_KEYS = {"id", "area", "severity", "title", "evidence", "fix", "objects", "details"}
 
 
 def doc_of(r: Result) -> Obj:
@@ -82,8 +82,11 @@ def test_demo_finds_something_in_every_area(demo_doc: tuple[Result, Obj]) -> Non
 def test_demo_eni_quota_chain(demo_doc: tuple[Result, Obj]) -> None:
     _, doc = demo_doc
     (f,) = _findings(doc, "VIP-ENI-001")
-    assert f["title"] == "VPC ENI quota reached: node node-c cannot attach an ENI (1 Pod Pending)"
-    text = "\n".join(f["evidence"])
+    assert f["title"] == (
+        "VPC ENI quota reached: 1 node cannot attach an ENI (1 Pod Pending, 1 VpcIP Attaching)"
+    )
+    assert f["evidence"][0].startswith("node node-c: 1 VpcIP Attaching, 1 Pod Pending")
+    text = "\n".join(f["details"])
     chain = [
         "Pod db/analytics-0 is Pending on node-c",
         "Event FailedCreatePodSandBox on Pod/analytics-0",
@@ -149,7 +152,7 @@ def test_text_report(sandbox: Sandbox, vip: Runner) -> None:
     assert lines[0] == "TKE CRDs"
     for heading in AREAS.values():
         assert heading in lines
-    assert lines[-1].startswith("Summary: 4 errors, 6 warnings, 2 info from 18 checks run; exit 1")
+    assert lines[-1].startswith("Summary: 4 errors, 6 warnings, 2 info from 19 checks run; exit 1")
     assert any(ln.startswith("  error    VIP-ENI-001    VPC ENI quota reached") for ln in lines)
     assert "fix: kubectl vip reclaim api-old-7 -n web" in [ln.strip() for ln in lines]
     assert any(ln.startswith("  ok       VIP-IPAMD-001") for ln in lines)

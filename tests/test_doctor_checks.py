@@ -12,11 +12,14 @@ import pytest
 from kubectl_vip import schema
 from kubectl_vip.doctor import (
     REGISTRY,
+    CheckResult,
+    Finding,
     Issue,
     Severity,
     Snapshot,
     Status,
     all_checks,
+    evidence,
     model,
     report,
     run_checks,
@@ -119,7 +122,9 @@ def claim(
     }
     if owner:
         kind, oname, ouid = owner
-        meta["ownerReferences"] = [{"kind": kind, "name": oname, "uid": ouid, "apiVersion": "v1"}]
+        meta["ownerReferences"] = [
+            {"kind": kind, "name": oname, "uid": ouid, "apiVersion": "apps/v1"}
+        ]
     status: Obj = {"phase": "Bound"}
     if ip:
         status["ip"] = ip
@@ -164,7 +169,13 @@ def pod(
     meta: Obj = {"name": name, "namespace": ns, "uid": f"pod-{ns}-{name}"}
     if sts:
         meta["ownerReferences"] = [
-            {"kind": "StatefulSet", "name": sts, "uid": f"sts-{sts}", "controller": True}
+            {
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "name": sts,
+                "uid": f"sts-{sts}",
+                "controller": True,
+            }
         ]
     spec: Obj = {"nodeName": node} if node else {}
     if zone:
@@ -364,8 +375,11 @@ POSITIVE: list[tuple[str, Callable[[], Snapshot], Severity, str]] = [
     ("VIP-IPAMD-002", lambda: base(pods=[ipamd_pod(restarts=7)]), Severity.WARNING, "restarted"),
     ("VIP-IPAMD-003", lambda: base(deployments=[ipamd_dep(version="latest"), sched_dep()]),
      Severity.WARNING, "cannot be read"),
+    # a finding never contradicts its evidence: static claims exist, so the mode is not "off"
     ("VIP-IPAMD-004", lambda: base(deployments=[ipamd_dep()]), Severity.WARNING,
-     "static IP mode is off"),
+     "tke-eni-ip-scheduler not found, yet 1 static claim exists: static IPs are in use"),
+    ("VIP-IPAMD-004", lambda: base(deployments=[ipamd_dep()], claims=[], vips=[]),
+     Severity.WARNING, "static IP mode looks off (no claim is static)"),
     ("VIP-IPAMD-004", lambda: base(deployments=[ipamd_dep(), sched_dep(ready=0)]),
      Severity.WARNING, "not ready"),
     ("VIP-POL-001", _no_expiry, Severity.WARNING, "Expiry is never while 1 claim"),
@@ -382,9 +396,12 @@ POSITIVE: list[tuple[str, Callable[[], Snapshot], Severity, str]] = [
     ("VIP-CLM-002", _overdue, Severity.ERROR, "1 Overdue claim"),
     ("VIP-CLM-003", _leaked, Severity.WARNING, "1 leaked VpcIP"),
     ("VIP-CLM-004", _unbound, Severity.WARNING, "1 claim without a VpcIP"),
-    ("VIP-ENI-001", _eni_quota, Severity.ERROR, "VPC ENI quota reached: node node-c"),
-    ("VIP-ENI-001", lambda: base(necs=[nec("node-a", None)]), Severity.WARNING,
-     "NodeENIConfig node-a has an empty status"),
+    ("VIP-ENI-001", _eni_quota, Severity.ERROR, "VPC ENI quota reached: 1 node cannot attach"),
+    # "View `nec`, and you can see that its status is empty": no ENI, cause not known (yet)
+    ("VIP-ENI-002", lambda: base(necs=[nec("node-a", None)]), Severity.WARNING,
+     "1 node in zone ap-guangzhou-3 gets no ENI: cause unknown"),
+    ("VIP-ENI-003", lambda: base(necs=[nec(f"n-{i}") for i in range(850)]),
+     Severity.WARNING, "VPC ENI quota nearly used: 850 of 1,000 ENIs in this cluster"),
     ("VIP-ENI-002", _no_subnet_zone, Severity.ERROR, "zone ap-guangzhou-7 has no container subnet"),
     ("VIP-CAP-001", lambda: _full_subnet(11), Severity.WARNING, "84.6% used"),
     ("VIP-CAP-001", lambda: _full_subnet(13), Severity.ERROR, "100.0% used"),
@@ -436,6 +453,7 @@ NEGATIVE: list[tuple[str, Callable[[], Snapshot]]] = [
     ("VIP-ENI-001", base),
     ("VIP-ENI-001", lambda: _no_subnet_zone()),
     ("VIP-ENI-002", base),
+    ("VIP-ENI-003", base),
     ("VIP-CAP-001", base),
     ("VIP-CAP-001", lambda: _full_subnet(10)),
     ("VIP-CAP-002", base),
@@ -471,7 +489,7 @@ def test_crd_without_nec_says_so() -> None:
 
 def test_eni_chain_is_ordered() -> None:
     (f,) = [f for f in run("VIP-ENI-001", _eni_quota()) if f.severity == Severity.ERROR]
-    text = "\n".join(f.evidence)
+    text = "\n".join(f.details)
     order = [
         "Pod db/analytics-0 is Pending on node-c",
         "Event FailedCreatePodSandBox on Pod/analytics-0",
@@ -495,11 +513,18 @@ def test_insufficient_ip_reason_any_case() -> None:
 
 
 def test_policy_fix_points_to_console_when_addon_managed() -> None:
-    s = _no_expiry()
+    """ "tke-eni-ipamd v3.5.0 or later" (with the add-on) → the console; "earlier than v3.5.0
+    or no eniipamd to manage" → edit the Deployment."""
+    for secrets, console in ((["sh.helm.release.v1.eniipamd.v1"], True), ([], False)):
+        s = _no_expiry()
+        s.deployments = [ipamd_dep(("--claim-expired-duration=0s",), version="v3.6.0"), sched_dep()]
+        s.helm_secrets = secrets  # [] : v3.6.0 with no add-on to manage it
+        (f,) = run("VIP-POL-001", s)
+        assert ("Add-On Management" in f.fix) is console
+        assert f.fix.startswith("kubectl vip set-expiry 1h") is not console
+    s = _no_expiry()  # v3.4.2 with the add-on present: edit the Deployment
     s.helm_secrets = ["sh.helm.release.v1.eniipamd.v1"]
     (f,) = run("VIP-POL-001", s)
-    assert "Add-On Management" in f.fix and "kubectl vip set-expiry" not in f.fix
-    (f,) = run("VIP-POL-001", _no_expiry())
     assert f.fix.startswith("kubectl vip set-expiry 1h")
 
 
@@ -514,7 +539,7 @@ def test_missing_read_skips_with_the_permission() -> None:
     assert r.missing == ["list events (all namespaces): forbidden (no)"]
     (r,) = run_checks([REGISTRY["VIP-ENI-001"]], s)  # events are optional there
     assert r.status == Status.OK
-    assert r.limited_by == ["list events (all namespaces): forbidden (no)"]
+    assert "list events (all namespaces): forbidden (no)" in r.limited_by
 
 
 def test_a_failed_read_fails_its_checks() -> None:
@@ -592,3 +617,44 @@ def test_exit_code(severities: tuple[Severity, ...], fail_on: str, code: int) ->
 def test_summary_line() -> None:
     line = report.summary_line(_results(Severity.ERROR, Severity.WARNING), "error")
     assert line == "1 error, 1 warning, 0 info from 1 check run; exit 1 (--fail-on error)"
+
+
+# --- bounded, grouped evidence ------------------------------------------------------------------
+
+
+def test_evidence_helpers_bound_and_count() -> None:
+    assert evidence.examples(["a", "b"]) == ["a", "b"]
+    lines = [f"l{i}" for i in range(25)]
+    got = evidence.examples(lines)
+    assert got[:10] == lines[:10] and got[10] == "... and 15 more (all of them in -o json)"
+    assert evidence.counts_by(["x", "y", "x"], "node") == "by node: x 2, y 1"
+    many = evidence.counts_by([f"n{i:02d}" for i in range(12)], "node")
+    assert many.endswith("... and 2 more") and many.count(",") == 9
+
+
+def test_many_pending_pods_are_grouped_by_owner() -> None:
+    """At any scale a finding reads in one screen: counts per owner, 10 examples, the rest in
+    `details` (-o json)."""
+    pods = [pod(f"geo-{i}", "web", phase="Pending", node=None, sts="geo") for i in range(30)]
+    events = [
+        event("Pod", f"geo-{i}", "FailedScheduling",
+              "0/2 nodes are available: 2 Insufficient tke.cloud.tencent.com/eni-ip.", ns="web")
+        for i in range(30)
+    ]  # fmt: skip
+    (f,) = run("VIP-SCH-001", _no_subnet_zone_with(pods=pods, events=events))
+    assert f.evidence[0] == "Pending Pods by owner: StatefulSet web/geo 30"
+    assert "... and 20 more Pods (all of them in -o json)" in f.evidence
+    assert len(f.details) == 30 and len(f.objects) == 30
+
+
+def test_text_report_caps_any_long_evidence() -> None:
+    """Whatever a check returns, the terminal shows at most 25 evidence lines per finding."""
+    fake = model.Check("VIP-X-001", "eni", "t", (), (), lambda s: [])
+    f = Finding("VIP-X-001", "eni", Severity.WARNING, "t", [f"e{i}" for i in range(100)], "-", [])
+    text = [
+        "".join(part for part, _ in line)
+        for line in report.text_lines([CheckResult(fake, Status.FINDINGS, [f])], "error")
+    ]
+    shown = [t for t in text if t.strip().startswith("- e")]
+    assert len(shown) == 24
+    assert any("... and 76 more lines (all in -o json)" in t for t in text)

@@ -38,8 +38,9 @@ VERSIONS: list[tuple[str, Version | None]] = [
     (IMAGE, Version(3, 4, 2)),
     ("ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:v3.10.0", Version(3, 10, 0)),
     ("tke-eni-ipamd:3.5.0", Version(3, 5, 0)),
-    ("tke-eni-ipamd:v3.5.0-rc1", Version(3, 5, 0)),
-    ("tke-eni-ipamd:v3.6.0-tke.1", Version(3, 6, 0)),
+    ("tke-eni-ipamd:v3.5.0-rc1", Version(3, 5, 0, ("rc1",))),
+    ("tke-eni-ipamd:v3.6.0-tke.1", Version(3, 6, 0, ("tke", "1"))),
+    ("tke-eni-ipamd:v3.6.0+build.7", Version(3, 6, 0)),
     ("host:5000/tkeimages/tke-eni-ipamd:v3.4.1", Version(3, 4, 1)),
     ("tke-eni-ipamd:v3.4.2@sha256:" + "a" * 64, Version(3, 4, 2)),
     ("ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd@sha256:" + "a" * 64, None),
@@ -56,6 +57,28 @@ VERSIONS: list[tuple[str, Version | None]] = [
 @pytest.mark.parametrize(("image", "want"), VERSIONS, ids=[i or "empty" for i, _ in VERSIONS])
 def test_parse_version(image: str, want: Version | None) -> None:
     assert parse_version(image) == want
+
+
+PRE_RELEASES = [
+    ("rc-below-release", "v3.5.0-rc1", "v3.5.0"),
+    ("alpha-below-beta", "v3.5.0-alpha", "v3.5.0-beta"),
+    ("numeric-numerically", "v3.5.0-rc.2", "v3.5.0-rc.10"),
+    ("numeric-below-alpha", "v3.5.0-1", "v3.5.0-alpha"),
+    ("shorter-below-longer", "v3.5.0-rc", "v3.5.0-rc.1"),
+    ("release-below-next-pre", "v3.4.2", "v3.5.0-rc1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [p[1:] for p in PRE_RELEASES], ids=[p[0] for p in PRE_RELEASES]
+)
+def test_pre_release_sorts_below(low: str, high: str) -> None:
+    """ "tke-eni-ipamd v3.5.0 or later" -> the console: `v3.5.0-rc1` is earlier than v3.5.0
+    (semver's pre-release order), so it takes the Deployment-edit rule."""
+    a, b = parse_version("r/tke-eni-ipamd:" + low), parse_version("r/tke-eni-ipamd:" + high)
+    assert a is not None and b is not None
+    assert a < b and not b < a and a != b
+    assert str(a) == low
 
 
 def test_version_order_and_str() -> None:
@@ -149,6 +172,8 @@ SHAPES: dict[str, dict[str, Any]] = {
     "value-looks-like-flag": ctr(["--claim-expired-duration", "--enable-ownerref"]),
     "near-miss-names": ctr(["--claim-expired-duration-x=1h", "--enable-ownerrefs", "-"]),
     "args-and-command": ctr(["--enable-ownerref"], command=[BIN, "--claim-expired-duration=1h"]),
+    "split-bool-false": ctr(["--enable-ownerref", "false", "--claim-expired-duration=1h", "-v=3"]),
+    "split-bool-true": ctr(["--v=3", "--enable-ownerref", "true"]),
 }
 
 # (shape, expiry, expiry_raw, expiry_invalid, cascade, other_args, location, duplicates)
@@ -198,6 +223,8 @@ READ: list[tuple[str, timedelta | None, str | None, bool, bool, list[str], str, 
         [],
     ),
     ("args-and-command", H, "1h", False, True, [], "args", []),
+    ("split-bool-false", H, "1h", False, True, ["-v=3"], "args", []),
+    ("split-bool-true", None, None, False, True, ["--v=3"], "args", []),
 ]
 
 
@@ -231,6 +258,16 @@ def test_read_flags_bad_bool_is_reported() -> None:
     assert (flags.cascade, flags.cascade_invalid, flags.cascade_raw) == (False, True, "yes")
 
 
+def test_split_boolean_is_reported_with_what_go_flag_ignores() -> None:
+    """A split boolean (`--enable-ownerref`, `false`): the flag reads as true whatever the item
+    says, and Go's flag package stops at the bare value, so later flags may be ignored."""
+    flags = read_flags(SHAPES["split-bool-false"])
+    assert flags.split_booleans == ["--enable-ownerref false"]
+    assert flags.ignored_by_go_flag == ["--claim-expired-duration=1h", "-v=3"]
+    assert flags.cascade is True and flags.cascade_raw is None
+    assert read_flags(SHAPES["split-bool-true"]).ignored_by_go_flag == []
+
+
 def test_shell_command_is_refused() -> None:
     c = ctr(command=["/bin/sh", "-c", "exec /tke-eni-ipamd --claim-expired-duration=1h"])
     with pytest.raises(IpamdError, match="shell"):
@@ -249,6 +286,8 @@ def test_describe_flags() -> None:
         "otherArgs": ["--v=3", "--log-dir=/l"],
         "location": "args",
         "duplicateFlags": [],
+        "splitBooleans": [],
+        "ignoredByGoFlag": [],
     }
     assert describe_flags(read_flags(SHAPES["zero"]))["expiry"] == "never"
     bad = describe_flags(read_flags(SHAPES["bad-duration"]))
@@ -400,6 +439,23 @@ PLANS: list[tuple[str, str, dict[str, Any], str, list[str] | None]] = [
         ["--v=3", "--claim-expired-duration=5m", "--enable-ownerref"],
     ),
     ("nothing-asked", "equals", {}, "args", None),
+    # a split boolean is rewritten in = form, keeping what ipamd runs with (true)
+    (
+        "split-bool-leave",
+        "split-bool-false",
+        SET_2H,
+        "args",
+        ["--enable-ownerref=true", "--claim-expired-duration=2h", "-v=3"],
+    ),
+    (
+        "split-bool-nothing-asked",
+        "split-bool-true",
+        {},
+        "args",
+        ["--v=3", "--enable-ownerref=true"],
+    ),
+    ("split-bool-on", "split-bool-true", ON, "args", ["--v=3", "--enable-ownerref=true"]),
+    ("split-bool-off", "split-bool-false", OFF, "args", ["--claim-expired-duration=1h", "-v=3"]),
     (
         "nothing-asked-dedupes",
         "duplicated",
@@ -557,8 +613,12 @@ CASCADE_CHUNK = st.builds(
     DASHES,
     st.sampled_from(["", "=true", "=false", "=1", "=F", "=yes"]),
 )
+SPLIT_BOOL_CHUNK = st.builds(
+    lambda d, v: [f"{d}enable-ownerref", v], DASHES, st.sampled_from(["true", "false", "0"])
+)
 CHUNKS = st.lists(
-    st.one_of(OTHERS.map(lambda t: [t]), EXPIRY_CHUNK, CASCADE_CHUNK), max_size=12
+    st.one_of(OTHERS.map(lambda t: [t]), EXPIRY_CHUNK, CASCADE_CHUNK, SPLIT_BOOL_CHUNK),
+    max_size=12,
 ).map(lambda chunks: [t for chunk in chunks for t in chunk])
 EXPIRIES: st.SearchStrategy[Expiry] = st.sampled_from([UNSET, None, 5 * M, H, 90 * M, 30 * M])
 CASCADES = st.sampled_from([None, True, False])
@@ -583,12 +643,14 @@ def _others(tokens: list[str]) -> list[str]:
     """Independent projection: every item that is neither flag nor a split value."""
     out: list[str] = []
     skip = False
-    for token in tokens:
+    for i, token in enumerate(tokens):
         if skip:
             skip = False
             continue
         if token in ("--claim-expired-duration", "-claim-expired-duration"):
             skip = True
+        elif token in ("--enable-ownerref", "-enable-ownerref"):
+            skip = i + 1 < len(tokens) and tokens[i + 1] in ("true", "false", "0")
         elif _name(token) not in MANAGED:
             out.append(token)
     return out
@@ -605,6 +667,8 @@ def test_plan_properties(container: dict[str, Any], expiry: Expiry, cascade: boo
     for flag in MANAGED:
         assert names.count(flag) <= 1
     assert after.duplicate_flags == []
+    # a split boolean never survives a patch ("--enable-ownerref", "false" reads two ways)
+    assert after.split_booleans == [] or not plan.changed
     # every other arg keeps its relative order (and the binary stays first)
     assert _others(plan.new) == _others(plan.old)
     assert after.other_args == before.other_args
@@ -640,11 +704,15 @@ def _others_and_flags(tokens: list[str]) -> list[str]:
     """The items that are not split values (so a value never counts as a flag)."""
     out: list[str] = []
     skip = False
-    for token in tokens:
+    for i, token in enumerate(tokens):
         if skip:
             skip = False
             continue
-        skip = token in ("--claim-expired-duration", "-claim-expired-duration")
+        skip = token in ("--claim-expired-duration", "-claim-expired-duration") or (
+            token in ("--enable-ownerref", "-enable-ownerref")
+            and i + 1 < len(tokens)
+            and tokens[i + 1] in ("true", "false", "0")
+        )
         out.append(token)
     return out
 

@@ -146,7 +146,10 @@ def test_api_resources_lists_the_tke_kinds(kubectl: Runner) -> None:
         "namespaces",
         "nodes",
         "pods",
+        "resourcequotas",
         "secrets",
+        "serviceaccounts",
+        "services",
     ]
 
 
@@ -188,7 +191,8 @@ def test_get_prints_server_side_tables_aged_by_the_virtual_clock(kubectl: Runner
     assert rows(kubectl("get", "pods", "-n", "db", "-o", "wide")) == [
         ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE",
          "READINESS", "GATES"],
-        ["analytics-0", "0/1", "Pending", "0", "24h", "<none>", "node-c", "<none>", "<none>"],
+        ["analytics-0", "0/1", "ContainerCreating", "0", "24h", "<none>", "node-c", "<none>",
+         "<none>"],
         *[
             [f"{app}-{i}", "1/1", "Running", "0", "10d", ip, "node-a", "<none>", "<none>"]
             for app, i, ip in [

@@ -137,46 +137,94 @@ def test_version_note(image: str | None, note: str | None) -> None:
 
 
 V342, V350, V360 = Version(3, 4, 2), Version(3, 5, 0), Version(3, 6, 0)
+V350RC = Version(3, 5, 0, ("rc1",))
 HELM = ["sh.helm.release.v1.eniipamd.v1"]
-MANAGEMENT: list[tuple[str, Version | None, list[str] | None, bool, str]] = [
-    ("old-no-helm", V342, [], False, "ipamd v3.4.2 < v3.5.0"),
-    ("old-helm", V342, HELM, True, "Helm release Secret sh.helm.release.v1.eniipamd.v1"),
-    ("v3.5.0", V350, [], True, "ipamd v3.5.0 >= v3.5.0"),
-    ("v3.6.0", V360, [], True, "ipamd v3.6.0 >= v3.5.0"),
-    ("unknown-no-helm", None, [], False, "version unknown"),
-    ("unknown-helm", None, HELM, True, "Helm release Secret"),
-    ("old-secrets-unreadable", V342, None, False, "could not be listed"),
-    ("new-secrets-unreadable", V360, None, True, "ipamd v3.6.0 >= v3.5.0"),
+META = ["annotation meta.helm.sh/release-name=eniipamd", "label app.kubernetes.io/managed-by=Helm"]
+F, A, U = settings.Addon.FOUND, settings.Addon.ABSENT, settings.Addon.UNKNOWN
+CON, PAT = settings.Route.CONSOLE, settings.Route.PATCH
+REVERT = "may revert this hand edit"
+UNKNOWN_LINE = "version unknown: if the eniipamd add-on manages ipamd, use the console"
+# id, version, Helm Secrets (None: not listable), Helm marks on the Deployment,
+# add-on, route, a reason, a note (or None: no note)
+MANAGEMENT: list[
+    tuple[
+        str,
+        Version | None,
+        list[str] | None,
+        list[str],
+        settings.Addon,
+        settings.Route,
+        str,
+        str | None,
+    ]
+] = [
+    ("new-addon-secret", V360, HELM, [], F, CON, "Helm release Secret " + HELM[0], None),
+    ("new-addon-meta", V350, [], META, F, CON, "carries Helm's annotation", None),
+    ("new-no-addon", V360, [], [], A, PAT, "no sh.helm.release.v1.eniipamd.* Secret", None),
+    ("rc1-is-old-no-addon", V350RC, [], [], A, PAT, "v3.5.0-rc1 < v3.5.0", None),
+    ("rc1-is-old-addon", V350RC, HELM, [], F, PAT, "v3.5.0-rc1 < v3.5.0", REVERT),
+    ("old-no-addon", V342, [], [], A, PAT, "ipamd v3.4.2 < v3.5.0", None),
+    ("old-addon", V342, HELM, META, F, PAT, "ipamd v3.4.2 < v3.5.0", REVERT),
+    ("old-addon-unknown", V342, None, [], U, PAT, "could not be listed", REVERT),
+    ("new-addon-unknown", V360, None, [], U, CON, "could not be listed", None),
+    ("new-addon-unknown-meta", V360, None, META, F, CON, "carries Helm's", None),
+    ("unknown-no-addon", None, [], [], A, PAT, "version unknown", UNKNOWN_LINE),
+    ("unknown-addon", None, HELM, [], F, CON, "version unknown", UNKNOWN_LINE),
+    ("unknown-addon-unknown", None, None, [], U, CON, "version unknown", UNKNOWN_LINE),
 ]
 
 
 @pytest.mark.parametrize(
-    ("version", "secrets", "addon", "reason"),
+    ("version", "secrets", "meta", "addon", "route", "reason", "note"),
     [m[1:] for m in MANAGEMENT],
     ids=[m[0] for m in MANAGEMENT],
 )
 def test_management(
-    version: Version | None, secrets: list[str] | None, addon: bool, reason: str
+    version: Version | None,
+    secrets: list[str] | None,
+    meta: list[str],
+    addon: settings.Addon,
+    route: settings.Route,
+    reason: str,
+    note: str | None,
 ) -> None:
-    m = settings.management(version, secrets)
-    assert m.addon is addon
+    """The add-on first, then the version: "tke-eni-ipamd v3.5.0 or later" → the console;
+    "tke-eni-ipamd earlier than v3.5.0 or no eniipamd to manage" → edit the Deployment."""
+    m = settings.management(version, secrets, meta)
+    assert (m.addon, m.route) == (addon, route)
     assert any(reason in r for r in m.reasons), m.reasons
+    if note is None:
+        assert m.notes == []
+    else:
+        assert any(note in n for n in m.notes), m.notes
 
 
-GATES: list[tuple[str, bool, bool, settings.Gate]] = [
-    ("manual", False, False, settings.Gate.PATCH),
-    ("manual-force", False, True, settings.Gate.PATCH),
-    ("addon", True, False, settings.Gate.REFUSE),
-    ("addon-force", True, True, settings.Gate.FORCED),
+GATES: list[tuple[str, settings.Route, bool, settings.Gate]] = [
+    ("patch", PAT, False, settings.Gate.PATCH),
+    ("patch-force", PAT, True, settings.Gate.PATCH),
+    ("console", CON, False, settings.Gate.REFUSE),
+    ("console-force", CON, True, settings.Gate.FORCED),
 ]
 
 
 @pytest.mark.parametrize(
-    ("addon", "force", "want"), [g[1:] for g in GATES], ids=[g[0] for g in GATES]
+    ("route", "force", "want"), [g[1:] for g in GATES], ids=[g[0] for g in GATES]
 )
-def test_gate(addon: bool, force: bool, want: settings.Gate) -> None:
-    m = settings.Management(addon, [], [], None)
+def test_gate(route: settings.Route, force: bool, want: settings.Gate) -> None:
+    m = settings.Management(F, route, "rule", [], "v", [], None, None)
     assert settings.gate(m, force=force) is want
+
+
+def test_helm_metadata_reads_helms_marks() -> None:
+    dep = {
+        "metadata": {
+            "labels": {"app.kubernetes.io/managed-by": "Helm"},
+            "annotations": {"meta.helm.sh/release-name": "eniipamd"},
+        }
+    }
+    assert settings.helm_metadata(dep) == META
+    assert settings.helm_metadata({"metadata": {"labels": {"k8s-app": "x"}}}) == []
+    assert settings.helm_metadata(None) == []
 
 
 def test_helm_release_secrets_by_name() -> None:
@@ -284,7 +332,8 @@ def _row(
     return ClaimRow(
         namespace=namespace, name=name, uid=None, resource_version=None, created=None,
         state=State.IN_USE, reason="", ip=None, unbound=False, pod_phase="Running",
-        pod_uid=None, owner=owner, ordinal=None, returning=False, node=None, vip_phase=None,
+        pod_uid=None, owner=owner, ordinal=None, returning=False, may_return=False, node=None,
+        vip_phase=None,
         vip_message=None, subnet_id=None, subnet_cidr=None, policy=policy, released_at=None,
         released_estimated=False, retained_for=None, expiry=None, expiry_source=None,
         reclaim_at=None, orphaned=False, overdue=False,
@@ -643,13 +692,16 @@ def test_concurrent_edit_is_detected_not_overwritten(sandbox: Sandbox, vip: Runn
 
 
 def test_addon_managed_version_refuses_without_force(sandbox: Sandbox, vip: Runner) -> None:
+    """ "tke-eni-ipamd v3.5.0 or later" with the eniipamd add-on: the console."""
     _set_image(sandbox, "ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:v3.6.0")
+    _helm_secret(sandbox)
     sandbox.controls.clear_log()
     r = vip("set-expiry", "1h")
     assert r.code == 1
     assert "TKE console → Cluster → cls-sandbox1 → " + CONSOLE_STEP in r.stderr
     assert "enter the expiration time 1h (3600 seconds)" in r.stderr
-    assert "managed by the eniipamd add-on (ipamd v3.6.0 >= v3.5.0)" in r.stderr
+    assert "belong to the TKE console here (v3.5.0 or later with the eniipamd add-on" in r.stderr
+    assert "ipamd v3.6.0 >= v3.5.0" in r.stderr
     assert "--force" in r.stderr
     assert _patches(sandbox) == []
     assert _args(sandbox) == DEMO_ARGS
@@ -657,25 +709,32 @@ def test_addon_managed_version_refuses_without_force(sandbox: Sandbox, vip: Runn
 
 def test_addon_managed_version_patches_with_force(sandbox: Sandbox, vip: Runner) -> None:
     _set_image(sandbox, "ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:v3.6.0")
+    _helm_secret(sandbox)
     r = vip("enable-cascade", "--force")
     assert r.code == 0, r.stderr
     assert "Warning:" in r.stderr and "An add-on update may revert this hand edit" in r.stderr
     assert _args(sandbox) == [*DEMO_ARGS, "--enable-ownerref"]
 
 
-def test_helm_release_secret_makes_it_addon_managed(sandbox: Sandbox, vip: Runner) -> None:
+def test_helm_release_secret_below_v350_patches_with_a_warning(
+    sandbox: Sandbox, vip: Runner
+) -> None:
+    """ "tke-eni-ipamd earlier than v3.5.0 ... Run the command `kubectl edit deploy
+    tke-eni-ipamd -n kube-system`", even with the add-on present (whose update may revert it)."""
     _helm_secret(sandbox)
     sandbox.controls.clear_log()
     r = vip("disable-cascade")
-    assert r.code == 0 and "already set" in r.stdout  # nothing to do: not refused
+    assert r.code == 0 and "already set" in r.stdout  # nothing to do
     r = vip("enable-cascade")
-    assert r.code == 1
-    assert "Helm release Secret sh.helm.release.v1.eniipamd.v1 in kube-system" in r.stderr
-    assert 'select "Cascade reclaiming"' in r.stderr
+    assert r.code == 0, r.stderr
+    assert "Helm release Secret sh.helm.release.v1.eniipamd.v1 in kube-system" in r.stdout
+    assert "the eniipamd add-on is present: an update of the eniipamd add-on may revert" in (
+        r.stderr
+    )
     secret_reqs = [q for q in sandbox.controls.resource_requests() if q.resource == "secrets"]
     assert secret_reqs and all(q.verb == "list" for q in secret_reqs)
     assert all(q.query.get("labelSelector") == "owner=helm,name=eniipamd" for q in secret_reqs)
-    assert _patches(sandbox) == []
+    assert _args(sandbox) == [*DEMO_ARGS, "--enable-ownerref"]
 
 
 def _helm_secret(sb: Sandbox) -> None:

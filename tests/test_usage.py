@@ -349,11 +349,14 @@ TABLE = "".join(
         "subnet-c9d0e1f2   10.0.3.0/28   ap-guangzhou-6   13     "
         "1      1        0          0        12     7.7%\n",
         "\n",
-        "ZONE             NODES   SUBNETS           SIZE   USED   FREE   USE%\n",
-        "ap-guangzhou-3   1       subnet-a1b2c3d4   13     11     2      84.6%\n",
-        "ap-guangzhou-4   1       subnet-e5f6a7b8   61     12     49     19.7%\n",
-        "ap-guangzhou-6   1       subnet-c9d0e1f2   13     1      12     7.7%\n",
-        "ap-guangzhou-7   1       <none>            0      0      0      -\n",
+        "ZONE             NODES   SUBNETS           SIZE   USED   FREE   USE%    ZONE FROM\n",
+        "ap-guangzhou-3   1       subnet-a1b2c3d4   13     11     2      84.6%   "
+        "node labels; subnets via NodeENIConfig ENIs, VpcIP nodes\n",
+        "ap-guangzhou-4   1       subnet-e5f6a7b8   61     12     49     19.7%   "
+        "node labels; subnets via NodeENIConfig ENIs, VpcIP nodes\n",
+        "ap-guangzhou-6   1       subnet-c9d0e1f2   13     1      12     7.7%    "
+        "node labels; subnets via VpcIP nodes\n",
+        "ap-guangzhou-7   1       <none>            0      0      0      -       node labels\n",
         "\n",
         "3 subnets: 24 of 87 usable addresses used (27.6%); "
         "8 held by claims without a Pod, 2 leaked.\n",
@@ -403,7 +406,8 @@ def test_usage_document(vip: Runner, fmt: str) -> None:
     a, b, c = doc["items"]
     assert a == {
         "subnetID": "subnet-a1b2c3d4", "cidr": "10.0.1.0/28", "zone": "ap-guangzhou-3",
-        "zones": ["ap-guangzhou-3"], "unknown": False, "configured": True, "size": 13, "used": 11,
+        "zones": ["ap-guangzhou-3"], "zoneFrom": ["NodeENIConfig ENIs", "VpcIP nodes"],
+        "unknown": False, "configured": True, "size": 13, "used": 11,
         "inUse": 5, "retained": 1, "expiring": 1, "overdue": 0, "orphaned": 4, "leaked": 0,
         "attaching": 0, "other": 0, "free": 2, "percent": 84.6,
     }  # fmt: skip
@@ -414,7 +418,7 @@ def test_usage_document(vip: Runner, fmt: str) -> None:
     )  # fmt: skip
     assert doc["zones"][-1] == {
         "zone": "ap-guangzhou-7", "nodes": 1, "subnets": [], "size": 0, "used": 0, "free": 0,
-        "percent": None,
+        "percent": None, "source": ["node labels"],
     }  # fmt: skip
 
 
@@ -487,3 +491,31 @@ def test_usage_draws_bars_on_a_tty(kubeconfig: Path) -> None:
     lines = out.getvalue().splitlines()
     assert lines[1].rstrip().endswith("84.6%   " + "█" * 17 + "░" * 3)
     assert lines[3].rstrip().endswith("7.7%    " + "█" * 2 + "░" * 18)
+
+
+def test_zone_without_subnet_only_when_every_subnet_zone_is_known(
+    sandbox: Sandbox, vip: Runner
+) -> None:
+    """ "IPAMD will try binding an EIP from the subnet in the same AZ as the node (the subnet
+    configured for IPAMD)": a zone is said to have no container subnet only when the zone of
+    every configured subnet is known; a configured subnet no node uses may be in it."""
+    r = vip("usage")
+    assert "Zone ap-guangzhou-7 has 1 node and no container subnet: VPC-CNI Pods" in r.stdout
+
+    def add_subnet(cm: dict[str, Any]) -> None:
+        cm["data"]["TKE_ENI_IPAMD_SUBNET_ID"] += ":subnet-0f0f0f0f"
+
+    sandbox.store.mutate(sandbox.world.t.configmaps, "kube-system", "tke-eni-ipamd", add_subnet)
+    r = vip("usage")
+    assert r.code == 0, r.stderr
+    assert "has 1 node and no container subnet:" not in r.stdout
+    assert (
+        "Zone ap-guangzhou-7 has 1 node and no container subnet known in it: the zone of "
+        "subnets subnet-0f0f0f0f is unknown (no node uses them yet)."
+    ) in r.stdout
+    unknown = next(ln for ln in r.stdout.splitlines() if ln.startswith("unknown "))
+    assert "subnet-0f0f0f0f" in unknown and unknown.endswith("no node uses these subnets")
+    doc = json.loads(vip("usage", "-o", "json").stdout)
+    zones = {z["zone"]: z for z in doc["zones"]}
+    assert zones["ap-guangzhou-6"]["source"] == ["node labels", "VpcIP nodes"]
+    assert zones[None]["source"] == []

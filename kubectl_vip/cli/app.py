@@ -14,6 +14,7 @@ import typer
 
 from .. import __version__
 from ..errors import ExitCode, UsageError, VipError
+from ..redact import redact
 from ..render import Out
 from . import common
 from .clickcompat import Abort, ClickException, NoArgsIsHelpError
@@ -206,7 +207,7 @@ def invoke(argv: list[str], out: Out | None = None) -> int:
         return 130
     except VipError as e:
         msg = e.message + (f"; {e.hint}" if e.hint else "")
-        err.error(msg)
+        err.error(redact(msg))
         return int(e.exit_code)
     except BrokenPipeError:
         return 0
@@ -214,8 +215,8 @@ def invoke(argv: list[str], out: Out | None = None) -> int:
         if verbose:
             import traceback
 
-            traceback.print_exc()
-        err.error(f"unexpected {type(e).__name__}: {e} (run with -v for details)")
+            sys.stderr.write(redact(traceback.format_exc()))
+        err.error(redact(f"unexpected {type(e).__name__}: {e} (run with -v for details)"))
         return ExitCode.FAILED
 
 

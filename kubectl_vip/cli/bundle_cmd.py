@@ -11,6 +11,7 @@ import typer
 from .. import __version__
 from ..duration import DurationError, parse_go_duration
 from ..errors import ExitCode, NoAccess, RefusedError, UsageError
+from ..private import open_private
 from . import common
 from .common import Globals
 
@@ -24,6 +25,9 @@ the `config -o json` and `doctor -o json` documents.
 
 Never: Secret objects or their data, env values (env keeps names, envFrom the referenced
 names), ServiceAccount tokens, managedFields, the last-applied-configuration annotation.
+Annotations and ipamd ConfigMap keys named like secrets (password, secret, token, key,
+credential) and the values of such flags (--secret-key=X, --password X) become <redacted>;
+manifest.json lists each redaction (file, object, field), never the value.
 
 Bounded by --max-size (uncompressed; a list that does not fit keeps what fits and is marked
 truncated). manifest.json lists every collector with ok, truncated, forbidden, failed,
@@ -96,7 +100,8 @@ def bundle_command(
             "kubectl vip doctor",
         ),
     ]
-    outcomes = bd.collect(srcs)
+    red = bd.Redactions()
+    outcomes = bd.collect(srcs, red=red)
     _require_something(outcomes)
     now = c.now()
     bd.refine(outcomes, window, now)
@@ -107,7 +112,7 @@ def bundle_command(
         "context": c.conn.context,
         "since": since,
     }
-    b = bd.pack(outcomes, top=name, max_size=cap, meta=meta, now=now)
+    b = bd.pack(outcomes, top=name, max_size=cap, meta=meta, now=now, red=red)
     lacking = [o for o in outcomes if o.status != "ok"]
     if to_stdout:
         assert stream is not None
@@ -119,7 +124,7 @@ def bundle_command(
     else:
         path = Path(output) if output else Path.cwd() / f"{name}.tar.gz"
         try:
-            f = path.open("wb")
+            f = open_private(path, "wb")  # 0600 from the first byte: it holds cluster data
         except OSError as e:
             raise RefusedError(f"cannot write {path}: {e.strerror or e}") from None
         try:

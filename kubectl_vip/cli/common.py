@@ -73,6 +73,17 @@ class Globals:
         self._tmp = tempfile.TemporaryDirectory(prefix="kubectl-vip-sandbox-")
         return self._sandbox.write_kubeconfig(Path(self._tmp.name) / "kubeconfig")
 
+    def state_dir(self) -> Path:
+        """Where audit records go. A --sandbox run keeps them in the sandbox's own temporary
+        state, never in the user's real audit file."""
+        if self.sandbox:
+            self.cluster()  # starts the sandbox and its temporary directory
+            assert self._tmp is not None
+            return Path(self._tmp.name) / "state"
+        from ..reclaim_exec import state_dir
+
+        return state_dir()
+
     def scope(self) -> str | None:
         """The namespace to work in; None means all namespaces (-A)."""
         if self.all_namespaces:

@@ -84,7 +84,7 @@ def read_helm_secrets(g: Globals) -> tuple[list[str] | None, str | None]:
     except Forbidden as e:
         return None, (
             f"cannot list Secrets in kube-system ({e.message}): whether the {settings.ADDON} "
-            "add-on manages ipamd is judged by its version only"
+            "add-on manages ipamd is judged by the Deployment's Helm metadata only"
         )
     return settings.helm_release_secrets(i["metadata"]["name"] for i in items), None
 
@@ -115,8 +115,11 @@ class Inspected:
 
 def management_of(g: Globals, dep: Obj) -> tuple[settings.Management, list[str]]:
     secrets, problem = read_helm_secrets(g)
-    version = Inspected(dep).version
-    return settings.management(version, secrets), [problem] if problem else []
+    info = Inspected(dep)
+    mgmt = settings.management(
+        info.version, secrets, settings.helm_metadata(dep), image=info.image or ""
+    )
+    return mgmt, [problem] if problem else []
 
 
 def read_config(g: Globals) -> settings.ConfigView:

@@ -26,13 +26,6 @@ from .common import Globals, age, iso
 
 T = TypeVar("T")
 FORMATS = ("table", "json", "yaml")
-REPLICASETS = Resource("apps", "v1", "replicasets", True, "ReplicaSet")
-WORKLOADS = {
-    "StatefulSet": api.STATEFULSETS,
-    "Deployment": api.DEPLOYMENTS,
-    "DaemonSet": api.DAEMONSETS,
-    "ReplicaSet": REPLICASETS,
-}
 
 HELP = """Show the whole chain for one Pod (or claim) or one IP, and what deleting it does now.
 
@@ -102,6 +95,8 @@ def fetch(
 ) -> tuple[ds.Facts, list[str]]:
     """GET the claim, Pod, VpcIP, node, NodeENIConfig and owner; one Events list per involved
     object. Nothing is listed whole."""
+    from .. import gather
+
     tke = c.tke()
     warnings: list[str] = []
 
@@ -149,10 +144,11 @@ def fetch(
         )
         facts.vip = _find_vip(c, tke.vips, ip, ns or "", name or "")
     vip = facts.vip
-    lookup = ds.owner_lookup(facts.claim, facts.pod, name or "")
-    f_owner: Future[api.Obj | None] | None = None
-    if lookup is not None and lookup[0] in WORKLOADS and ns:
-        f_owner = run(c.get, WORKLOADS[lookup[0]], lookup[1], ns)
+    f_owners = None
+    if ns and name:
+        stub = facts.claim or {"metadata": {"name": name, "namespace": ns}}
+        pod_refs = schema.owner_refs(facts.pod) if facts.pod else []
+        f_owners = run(gather.read_owners_of, c, stub, [r for r in pod_refs if r.controller])
     node_name = (schema.vip_node(vip) if vip else None) or (
         schema.pod_node(facts.pod) if facts.pod else None
     )
@@ -166,11 +162,8 @@ def fetch(
 
     facts.node_name = node_name
     facts.nec_served = tke.necs is not None
-    if f_owner is not None and lookup is not None:
-        facts.workload_kind = lookup[0]
-        facts.workload = soft(f_owner, f"{lookup[0]} {ns}/{lookup[1]}", None)
-        if facts.workload is None and f_owner.exception() is not None:
-            facts.workload_kind = None  # unreadable: its existence is unknown, not "gone"
+    if f_owners is not None:
+        facts.workloads, facts.unknown_kinds = soft(f_owners, "the owner workloads", ({}, {}))
     facts.node = soft(f_node, f"node {node_name}", None) if f_node else None
     facts.nec = soft(f_nec, f"nodeeniconfig {node_name}", None) if f_nec else None
     all_events: list[api.Obj] = []

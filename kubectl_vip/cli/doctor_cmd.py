@@ -30,7 +30,8 @@ need a forbidden read are listed as skipped with the missing permission, the res
               reason, items}]
   checks    [{id, area, title, status: ok|findings|skipped|failed, severity,
               findings, missing, limitedBy, reason}]
-  findings  [{id, area, severity, title, evidence: [str], fix: str, objects: [str]}]
+  findings  [{id, area, severity, title, evidence: [str], fix: str, objects: [str],
+              details: [str]}]   evidence grouped, at most ~10 examples; details: every item
 
 Exit: 0 no finding at the --fail-on level; 1 a finding at that level, a check failed, or a check
 that RBAC kept from running could have found one at that level; 3 cannot reach or authenticate,

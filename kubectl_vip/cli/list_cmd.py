@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +82,7 @@ def list_command(
         for r in shown:
             g.out.raw_line(f"vipc/{r.namespace}/{r.name}")
     else:
-        _table(g, shown, rows, fmt == "wide", scope is None, now, no_headers)
+        _table(g, shown, rows, fmt == "wide", scope is None, now, no_headers, states, selector)
 
 
 def _parse_states(values: list[str]) -> set[State]:
@@ -130,6 +131,8 @@ def _table(
     all_ns: bool,
     now: datetime,
     no_headers: bool,
+    states: set[State],
+    selector: str | None,
 ) -> None:
     headers = ["NAME", "IP", "STATE", "POD", "OWNER", "NODE", "AGE", "RETAINED FOR", "RECLAIM AT"]
     if all_ns:
@@ -167,17 +170,38 @@ def _table(
         return
     counts = cl.summarize(shown)
     parts = [f"{n} {s}" for s, n in counts.items() if n]
-    free = cl.freeable(every)
     g.out.line()
     g.out.line(f"{len(shown)} claims: " + ", ".join(parts))
-    if free:
-        flag = "-A" if all_ns else f"-n {shown[0].namespace if shown else ''}".rstrip()
-        g.out.line(
-            f"Reclaiming Orphaned + Overdue claims would free {free} IPs: "
-            f"kubectl vip reclaim --orphaned --overdue {flag} --dry-run"
-        )
+    hint = reclaim_hint(every, states, None if all_ns else g.scope(), selector)
+    if hint:
+        g.out.line(hint)
     if any(r.released_estimated for r in shown):
         g.out.line("~ release time estimated from the claim's managedFields")
+
+
+def reclaim_hint(
+    every: list[ClaimRow], states: set[State], namespace: str | None, selector: str | None
+) -> str | None:
+    """The reclaim command for what the listing shows, with every filter that made it (scope,
+    -l, the states among Orphaned/Overdue), and how many IPs that very command would free."""
+    from ..reclaim import Criteria, Rules, decide, select
+
+    orphaned = not states or State.ORPHANED in states
+    overdue = not states or State.OVERDUE in states
+    if not (orphaned or overdue):
+        return None
+    chosen, _ = select(every, Criteria(orphaned=orphaned, overdue=overdue), Rules())
+    free = sum(1 for r in chosen if decide(r, Rules())[0] and not r.unbound)
+    if not free:
+        return None
+    flags = " ".join(f for f, on in (("--orphaned", orphaned), ("--overdue", overdue)) if on)
+    scope = f"-n {namespace}" if namespace else "-A"
+    label = f" -l {shlex.quote(selector)}" if selector else ""
+    what = " + ".join(s for s, on in (("Orphaned", orphaned), ("Overdue", overdue)) if on)
+    return (
+        f"Reclaiming {what} claims would free {free} IPs: "
+        f"kubectl vip reclaim {flags} {scope}{label} --dry-run"
+    )
 
 
 def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:

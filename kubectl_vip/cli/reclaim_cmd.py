@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ EPILOG = """Examples:
   kubectl vip reclaim redis-3 -n db                  # one claim whose Pod is gone
   kubectl vip reclaim --orphaned --overdue -A --dry-run -o json > plan.json
   kubectl vip reclaim --from-file plan.json --yes --wait
+  kubectl vip reclaim --owner statefulset/web -n shop --dry-run   # a workload deleted earlier
 
 Safety: a claim whose Pod exists (Running, Pending, Terminating) is always refused; the Pod is
 read again right before each delete, and the delete carries the claim's uid and resourceVersion,
@@ -46,6 +46,12 @@ def reclaim_command(
     overdue: bool = typer.Option(False, "--overdue", help="Claims past their expiry."),
     retained_for: str | None = typer.Option(
         None, "--retained-for", help="Claims retained at least this long (Go duration, e.g. 24h)."
+    ),
+    owner: str | None = typer.Option(
+        None,
+        "--owner",
+        help="Claims NAME-<ordinal> of a workload that is gone (or of ordinals it no longer "
+        "keeps), e.g. statefulset/web, tapp/web, statefulset.apps.kruise.io/web. One namespace.",
     ),
     selector: str | None = typer.Option(
         None, "-l", "--selector", help="Only claims with these labels."
@@ -71,7 +77,8 @@ def reclaim_command(
     allow_new_ip: bool = typer.Option(
         False,
         "--allow-new-ip",
-        help="Reclaim even when a StatefulSet will bring the Pod back (it gets a new IP).",
+        help="Reclaim even when the owner brings the Pod back, or cannot be read (the Pod "
+        "would get a new IP).",
     ),
     maximum: int = typer.Option(
         rc.DEFAULT_MAX, "--max", min=1, help="Refuse to reclaim more claims than this."
@@ -86,67 +93,89 @@ def reclaim_command(
     fmt = common.check_format(output, common.DOC_FORMATS)
     names = [common.check_name(n, "claim name") for n in names or []]
     common.check_selector(selector)
+    owner_key = rc.parse_owner(owner) if owner is not None else None
     criteria = Criteria(
-        orphaned, overdue, _duration(retained_for, "--retained-for") if retained_for else None
+        orphaned,
+        overdue,
+        _duration(retained_for, "--retained-for") if retained_for else None,
+        owner_key,
     )
     wait_timeout = _duration(timeout, "--timeout").total_seconds()
     ip_value = rc.parse_ip(ip) if ip is not None else None
-    forms = sum(bool(x) for x in (names, ip_value, criteria.any or selector, from_file))
+    forms = sum(bool(x) for x in (names, ip_value, criteria.any or selector, from_file is not None))
     if forms == 0:
         raise UsageError(
-            "nothing to reclaim: name claims, or use --ip, --orphaned, --overdue, --retained-for, "
-            "-l or --from-file"
+            "nothing to reclaim: give claim names, --ip, --orphaned, --overdue, --retained-for, "
+            "--owner, -l or --from-file (a namespace alone selects nothing)"
         )
     if forms > 1:
         raise UsageError("claim names, --ip, bulk selection and --from-file cannot be combined")
     if names and g.all_namespaces:
         raise UsageError("claim names need one namespace (-n), not -A")
+    if owner_key is not None and g.all_namespaces:
+        raise UsageError("--owner needs one namespace (-n), not -A")
     if wait_ and dry_run:
         raise UsageError("--wait cannot be combined with --dry-run")
     rules = Rules(include_completed, allow_new_ip)
-    doc = _load_plan(from_file) if from_file else None
+    doc = _load_plan(from_file) if from_file is not None else None
+    plan = rc.read_plan(doc) if from_file is not None else None
+    for t in plan.items if plan is not None else []:
+        # a plan is a file anyone may have edited: its names are checked as on the line
+        common.check_namespace(t.namespace, "in the plan")
+        common.check_name(t.name, "claim name in the plan")
 
     from .. import gather
-    from ..reclaim_exec import Audit, Executor, RunOptions, state_dir, wait_released
+    from ..reclaim_exec import Audit, Executor, RunOptions, wait_released
     from .list_cmd import cluster_identity
 
     c = g.cluster()
     tke = c.tke()
     identity = cluster_identity(g)
-    if doc is not None:
-        plan = rc.read_plan(doc)
+    unsure: list[tuple[Any, str]] = []
+    assumed = (owner_key[0], g.scope() or "", owner_key[1]) if owner_key else None
+    if plan is not None:
         rc.check_same_cluster(plan.cluster, identity)
         targets = plan.items
-        for t in targets:  # a plan is a file anyone may have edited: names as on the line
-            common.check_namespace(t.namespace, "in the plan")
-            common.check_name(t.name, "claim name in the plan")
-        namespaces = sorted({t.namespace for t in targets})
+        if g.namespace is not None and not g.all_namespaces:
+            for t in targets:
+                if t.namespace != g.namespace:
+                    t.outcome = Outcome.REFUSED
+                    t.detail = (
+                        f"in namespace {t.namespace}, outside -n {g.namespace} "
+                        "(use -A to take the whole plan)"
+                    )
+        namespaces = sorted({t.namespace for t in targets if t.outcome is None})
         snap = gather.snapshot(c, namespaces[0] if len(namespaces) == 1 else None)
         rows = {r.key: r for r in _classify(c, snap)}
         for t in targets:
             t.row = rows.get(t.key)
             if t.row is not None:
                 t.state, t.reason = t.row.state.value, t.row.reason
+            elif t.outcome is None:
+                t.outcome, t.detail = Outcome.NOT_FOUND, "not found: the claim no longer exists"
     else:
-        targets = _targets(g, c, tke, names, ip_value, criteria, selector, rules)
+        targets, unsure = _targets(g, c, tke, names, ip_value, criteria, selector, rules, assumed)
     for t in targets:  # what the classification says, before anything is read again
         if t.row is not None and t.outcome is None:
             ok, why = rc.decide(t.row, rules)
             if not ok:
                 t.outcome, t.detail = Outcome.REFUSED, why
     todo = [t for t in targets if t.outcome is None]
-    rc.check_cap(len(todo), maximum)
     out = g.out
     if fmt == "table":
         _show_plan(g, targets, dry_run)
+        _show_unsure(g, unsure)
+    over_max = len(todo) > maximum
+    if not dry_run:
+        rc.check_cap(len(todo), maximum)
     if not todo:
-        _finish(g, targets, fmt, identity, dry_run, None, set())
+        _finish(g, targets, fmt, identity, dry_run, None, set(), unsure)
         return
     if not dry_run:
         _check_delete_allowed(c, tke, todo)
         if not yes:
             _confirm(g, len(todo))
-    audit = None if dry_run else Audit(state_dir() / "reclaim-audit.jsonl", identity)
+    audit = None if dry_run else Audit(g.state_dir() / "reclaim-audit.jsonl", identity)
     from ..claims import IpamdPolicy
 
     policy: IpamdPolicy = gather.read_ipamd(c).policy
@@ -154,27 +183,39 @@ def reclaim_command(
     with Progress(out, len(todo), "reclaiming") as bar:
 
         def done(t: Target) -> None:
-            if show_lines:
-                _line(g, t)
             bar.advance()
 
         ex = Executor(
             c,
             tke,
             policy,
-            RunOptions(rules, dry_run, concurrency, strict_plan=doc is not None),
+            RunOptions(rules, dry_run, concurrency, strict_plan=plan is not None, assumed=assumed),
             audit,
             done,
             out.warn,
         )
         completed = ex.run(todo)
+    if show_lines:
+        for t in sorted(todo, key=lambda t: t.key):
+            if t.outcome is not None:
+                _line(g, t)
     not_released: set[str] = set()
     if wait_ and completed:
         ips = {t.ip for t in todo if t.outcome is Outcome.RECLAIMED and t.ip}
         with Progress(out, len(ips), "waiting for VpcIPs") as bar:
             not_released = wait_released(c, tke, ips, wait_timeout, bar.advance)
     try:
-        _finish(g, targets, fmt, identity, dry_run, audit.path if audit else None, not_released)
+        _finish(
+            g,
+            targets,
+            fmt,
+            identity,
+            dry_run,
+            audit.path if audit else None,
+            not_released,
+            unsure,
+            maximum if over_max else None,
+        )
     finally:
         if not completed:
             out.error("interrupted: no new deletes were started; run the command again to finish")
@@ -190,18 +231,14 @@ def _duration(text: str, flag: str) -> Any:
 
 def _load_plan(path: Path) -> Any:
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(rc.PLAN_MAX_BYTES + 1)
+        else:
+            with path.open("rb") as f:
+                data = f.read(rc.PLAN_MAX_BYTES + 1)
     except OSError as e:
         raise UsageError(f"cannot read the plan file {path}: {e.strerror or e}") from None
-    try:
-        return json.loads(text)
-    except ValueError:
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise UsageError(f"the plan file {path} is neither JSON nor YAML") from None
+    return rc.parse_plan_text(data, str(path))
 
 
 def _classify(c: Any, snap: Any) -> list[Any]:
@@ -219,7 +256,8 @@ def _targets(
     criteria: Criteria,
     selector: str | None,
     rules: Rules,
-) -> list[Target]:
+    assumed: tuple[str, str, str] | None,
+) -> tuple[list[Target], list[tuple[Any, str]]]:
     from .. import gather, schema
 
     if ip is not None:
@@ -231,28 +269,67 @@ def _targets(
             raise RefusedError(
                 f"no claim holds IP {ip}" + ("" if vip else " (and no VpcIP exists for it)")
             )
-        return [Target.of(rows[0])]
+        return [Target.of(rows[0])], []
     if names:
         ns = g.scope()
         assert ns is not None
         snap = gather.snapshot(c, ns)
         by_name = {r.name: r for r in _classify(c, snap)}
-        missing = [n for n in names if n not in by_name]
+        targets = []
+        missing = []
+        for n in dict.fromkeys(names):
+            if n in by_name:
+                targets.append(Target.of(by_name[n]))
+                continue
+            when = _reclaimed_before(c, ns, n)
+            if when is None:
+                missing.append(n)
+                continue
+            t = Target(ns, n, None, None, None, "", "")
+            t.outcome, t.detail = Outcome.ALREADY, f"already reclaimed ({when})"
+            targets.append(t)
         if missing:
             common.ensure_namespace(g, ns)
             which = ", ".join(f'"{n}"' for n in missing)
             raise RefusedError(f'claim {which} not found in namespace "{ns}"')
-        return [Target.of(by_name[n]) for n in dict.fromkeys(names)]
+        return targets, []
     scope = g.scope()
-    snap = gather.snapshot(c, scope, label_selector=selector)
+    snap = gather.snapshot(c, scope, label_selector=selector, assumed=assumed)
     rows = _classify(c, snap)
-    chosen = rc.select(rows, criteria, rules)
+    chosen, unsure = rc.select(rows, criteria, rules)
     skipped = len(rows) - len(chosen)
     if selector and not criteria.any and skipped:
         g.out.info(
             f"{skipped} claims matching -l {selector} are in use or not reclaimable: left alone"
         )
-    return [Target.of(r) for r in chosen]
+    targets = [Target.of(r) for r in chosen]
+    for t in targets:
+        t.criteria = criteria
+    return targets, unsure
+
+
+def _reclaimed_before(c: Any, namespace: str, name: str) -> str | None:
+    """Evidence that this tool reclaimed the claim earlier: our Event on it in the cluster, or a
+    record in the local audit file for this cluster. None when there is none."""
+    from .. import cluster as api
+    from .. import schema
+    from ..errors import ApiError
+    from ..reclaim_exec import audit_records
+
+    try:
+        events, _ = c.list(
+            api.EVENTS,
+            namespace,
+            field_selector=f"involvedObject.name={name},reason={rc.EVENT_REASON}",
+        )
+    except ApiError:
+        events = []
+    if events:
+        last = max(schema.text(e.get("lastTimestamp")) or "" for e in events)
+        return f"Event {rc.EVENT_REASON} {last}".strip()
+    for rec in audit_records(namespace, name, c.server):
+        return f"audit file, {rec}"
+    return None
 
 
 def _check_delete_allowed(c: Any, tke: Any, targets: list[Target]) -> None:
@@ -288,8 +365,8 @@ def _show_plan(g: Globals, targets: list[Target], dry_run: bool) -> None:
         g.out.info("No claims to reclaim.")
         return
     rows = []
-    for t in targets:
-        action = "refuse" if t.outcome is Outcome.REFUSED else "reclaim"
+    for t in sorted(targets, key=lambda t: t.key):
+        action = _ACTION.get(t.outcome, "reclaim") if t.outcome else "reclaim"
         rows.append([t.namespace, t.name, t.ip or "<none>", t.state, action, t.detail or t.reason])
     g.out.table(
         ["NAMESPACE", "CLAIM", "IP", "STATE", "ACTION", "REASON"], rows, style_column="STATE"
@@ -297,7 +374,30 @@ def _show_plan(g: Globals, targets: list[Target], dry_run: bool) -> None:
     g.out.line()
 
 
-_HUMAN = {"wouldReclaim": "would reclaim"}
+_ACTION = {
+    Outcome.REFUSED: "refuse",
+    Outcome.NOT_FOUND: "none",
+    Outcome.ALREADY: "none",
+}
+
+
+def _show_unsure(g: Globals, unsure: list[tuple[Any, str]]) -> None:
+    """Claims a time criterion would have taken, had their release time been known."""
+    if not unsure:
+        return
+    names = ", ".join(f"{r.namespace}/{r.name}" for r, _ in unsure[:10])
+    more = f" and {len(unsure) - 10} more" if len(unsure) > 10 else ""
+    g.out.info(
+        f"not selected, release time unknown (only estimated): {names}{more}; "
+        "reclaim them by name once you know their Pods are gone for good"
+    )
+
+
+_HUMAN = {
+    "wouldReclaim": "would reclaim",
+    "notFound": "not found",
+    "alreadyReclaimed": "already reclaimed",
+}
 
 
 def _line(g: Globals, t: Target) -> None:
@@ -322,10 +422,18 @@ def _finish(
     dry_run: bool,
     audit_path: Path | None,
     not_released: set[str],
+    unsure: list[tuple[Any, str]],
+    refused_by_max: int | None = None,
 ) -> None:
     counts: dict[str, int] = {o.value: 0 for o in Outcome}
     for t in targets:
         counts[(t.outcome or Outcome.SKIPPED).value] += 1
+    max_note = (
+        f"the real run would be refused: {counts['wouldReclaim']} claims are more than "
+        f"--max {refused_by_max}; raise --max to go ahead"
+        if refused_by_max is not None
+        else None
+    )
     if fmt in ("json", "yaml"):
         items = [
             {
@@ -343,26 +451,41 @@ def _finish(
             }
             for t in sorted(targets, key=lambda t: t.key)
         ]
+        meta: dict[str, Any] = {
+            "dryRun": dry_run,
+            "cluster": identity,
+            "auditFile": str(audit_path) if audit_path else None,
+        }
+        if unsure:
+            meta["notSelected"] = [
+                {"namespace": r.namespace, "name": r.name, "reason": why} for r, why in unsure
+            ]
+        if max_note:
+            meta["refusedByMax"] = refused_by_max
         doc = common.document(
             "ReclaimResult",
             items,
-            metadata={
-                "dryRun": dry_run,
-                "cluster": identity,
-                "auditFile": str(audit_path) if audit_path else None,
-            },
+            metadata=meta,
             summary={k: v for k, v in counts.items() if v},
         )
         g.out.document(doc, fmt)
+        if max_note:
+            g.out.warn(max_note)
     else:
         if dry_run:
-            for t in targets:
+            for t in sorted(targets, key=lambda t: t.key):
                 if t.outcome is Outcome.REFUSED:
                     continue
                 _line(g, t)
+        elif any(t.outcome in (Outcome.NOT_FOUND, Outcome.ALREADY) for t in targets):
+            for t in sorted(targets, key=lambda t: t.key):
+                if t.outcome in (Outcome.NOT_FOUND, Outcome.ALREADY) and t.row is None:
+                    _line(g, t)  # not run through the executor, so not printed yet
         summary = ", ".join(f"{v} {_HUMAN.get(k, k)}" for k, v in counts.items() if v)
         summary = summary or "nothing to do"
         g.out.line(("Dry run: " if dry_run else "") + summary)
+        if max_note:
+            g.out.warn(max_note)
         if audit_path is not None and counts["reclaimed"]:
             g.out.info(f"Audit: {audit_path}")
         if not_released:
@@ -371,5 +494,5 @@ def _finish(
                 + ", ".join(sorted(not_released))
             )
     bad = counts["refused"] + counts["failed"] + counts["skipped"]
-    if bad or not_released:
+    if bad or not_released or (dry_run and refused_by_max is not None):
         raise typer.Exit(ExitCode.FAILED)

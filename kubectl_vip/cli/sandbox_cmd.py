@@ -11,7 +11,7 @@ from types import FrameType
 
 import typer
 
-from ..errors import UsageError
+from ..errors import RefusedError, UsageError
 from . import common
 
 SANDBOX_EPILOG = """Examples:
@@ -44,10 +44,39 @@ def default_kubeconfig_path() -> Path:
     return Path(base) / "kubectl-vip" / "sandbox.kubeconfig"
 
 
+def check_kubeconfig_target(path: Path, *, explicit: bool) -> None:
+    """Never overwrite a kubeconfig the sandbox did not write, nor one a running sandbox
+    serves (its printed `export KUBECONFIG=...` must stay true while it runs)."""
+    from ..sandbox.kubeconfig_file import owner
+
+    found = owner(path)
+    if found is None:
+        return
+    if path.is_dir():
+        raise RefusedError(f"--write-kubeconfig {path} is a directory")
+    if not found.ours:
+        raise RefusedError(
+            f"refusing to overwrite {path}: it is not a kubeconfig the sandbox wrote",
+            hint="write the sandbox's elsewhere (--write-kubeconfig /tmp/vip-sandbox.kubeconfig) "
+            f"and use both with KUBECONFIG=/tmp/vip-sandbox.kubeconfig:{path}",
+        )
+    if found.running() and found.pid != os.getpid():
+        flag = "another --write-kubeconfig PATH" if explicit else "--write-kubeconfig PATH"
+        raise RefusedError(
+            f"{path} belongs to a running sandbox (pid {found.pid}, {found.server})",
+            hint=f"use that sandbox, stop it first, or pass {flag} for a second one",
+        )
+
+
 @sandbox_app.command("serve", epilog=SERVE_EPILOG)
 def serve(
     ctx: typer.Context,
-    scenario: str = typer.Option("demo", "--scenario", help="demo|healthy|empty|scale"),
+    scenario: str = typer.Option(
+        "demo",
+        "--scenario",
+        help="demo|healthy|empty|scale|owners|owners-unserved|ipamd-addon|ipamd-no-addon"
+        "|ipamd-old-addon|ipamd-latest|ipamd-split-bool|eni-faq",
+    ),
     size: int = typer.Option(1000, "--size", min=1, help="Claims in the scale scenario."),
     port: int = typer.Option(
         0, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."
@@ -55,13 +84,19 @@ def serve(
     write_kubeconfig: Path | None = typer.Option(
         None,
         "--write-kubeconfig",
-        help="Where to write the kubeconfig (default: under ~/.cache/kubectl-vip).",
+        help="Where to write the kubeconfig (default: under ~/.cache/kubectl-vip). Never a "
+        "kubeconfig the sandbox did not write, nor one a running sandbox serves (exit 1).",
     ),
     no_tke: bool = typer.Option(
         False, "--no-tke", help="Serve no TKE CRDs (a cluster without VPC-CNI)."
     ),
 ) -> None:
-    """Serve an emulated cluster and print the kubeconfig to use; runs until stopped."""
+    """Serve an emulated cluster and print the kubeconfig to use; runs until stopped.
+
+    The kubeconfig is written 0600 and marked as the sandbox's. serve refuses (exit 1) to
+    overwrite a kubeconfig it did not write (merge instead: KUBECONFIG=SANDBOX:YOURS) or one
+    that a running sandbox serves (a second serve needs its own --write-kubeconfig).
+    """
     gc.enable()  # a long-running server needs the cyclic collector that short commands skip
     g = common.globals_of(ctx)
     from ..sandbox import Sandbox
@@ -69,12 +104,18 @@ def serve(
 
     if scenario not in SCENARIOS:
         raise UsageError(f'unknown scenario "{scenario}": use one of {", ".join(SCENARIOS)}')
+    path = write_kubeconfig or default_kubeconfig_path()
+    check_kubeconfig_target(path, explicit=write_kubeconfig is not None)
     sb = Sandbox(scenario, size=size, frozen=False, tke=not no_tke)
     try:
         sb.start(port=port)
     except OSError as e:
         raise UsageError(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}") from None
-    path = sb.write_kubeconfig(write_kubeconfig or default_kubeconfig_path())
+    try:
+        sb.write_kubeconfig(path)
+    except OSError as e:
+        sb.stop()
+        raise RefusedError(f"cannot write the kubeconfig {path}: {e.strerror or e}") from None
     out = g.out
     out.line(f"Sandbox cluster ({scenario}) serving at {sb.url}")
     out.line(f"Contexts: vip-sandbox (admin), vip-sandbox-readonly (read-only). Kubeconfig: {path}")

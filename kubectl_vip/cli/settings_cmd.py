@@ -214,7 +214,11 @@ class Change:
             )
         except ipamd.IpamdError as e:
             raise RefusedError(f"cannot change the ipamd flags: {e}") from None
-        if plan.changed and settings.is_set(plan.before, self.target):
+        if (
+            plan.changed
+            and settings.is_set(plan.before, self.target)
+            and not plan.before.split_booleans  # rewriting an ambiguous flag is a real fix
+        ):
             # the flags already mean this (e.g. "0s" for never, a repeated flag): restarting
             # ipamd to tidy the args is not worth it
             plan = dataclasses.replace(
@@ -227,7 +231,9 @@ class Change:
             )
         self.plan = plan
         self.container = info.name
-        self.mgmt = settings.management(info.version, secrets)
+        self.mgmt = settings.management(
+            info.version, secrets, settings.helm_metadata(dep), image=info.image or ""
+        )
         self.cluster_id = settings.cluster_id(plan.before)
         self.restore = (
             settings.restore_command(plan.restore_patch, context=g.context, kubeconfig=g.kubeconfig)
@@ -245,22 +251,7 @@ class Change:
             return
 
         self._show_diff()
-        decision = settings.gate(self.mgmt, force=self.force)
-        if decision is settings.Gate.REFUSE:
-            self._console_path()
-            raise RefusedError(
-                f"{ipamd.DEPLOYMENT_NAME} is managed by the {settings.ADDON} add-on "
-                f"({'; '.join(self.mgmt.reasons)}): set it in the TKE console as shown above; "
-                "nothing was sent (--force patches the Deployment anyway, but an add-on update "
-                "may revert it)"
-            )
-        if decision is settings.Gate.FORCED:
-            g.out.warn(
-                f"{ipamd.DEPLOYMENT_NAME} is managed by the {settings.ADDON} add-on "
-                f"({'; '.join(self.mgmt.reasons)}); patching the Deployment anyway (--force). "
-                "An add-on update may revert this hand edit: set the same in the console "
-                f"(Add-On Management → {settings.ADDON} → Update configuration)."
-            )
+        self._gate()
 
         if self.dry_run == "client":
             self.say("Dry run (client): the patch above was not sent.")
@@ -323,6 +314,31 @@ class Change:
             elif line.startswith("@@"):
                 style = "cyan"
             self.say(line, style)
+
+    def _gate(self) -> None:
+        """Which rule of the pages applies (add-on first, then version), said before acting."""
+        m = self.mgmt
+        why = "; ".join([m.version_reason, *m.addon_evidence])
+        self.say(f"Rule: {m.rule} ({why}).")
+        for note in m.notes:
+            self.g.out.warn(note)
+        decision = settings.gate(m, force=self.force)
+        if decision is settings.Gate.REFUSE:
+            self._console_path()
+            raise RefusedError(
+                f"{ipamd.DEPLOYMENT_NAME}'s flags belong to the TKE console here ({m.rule}; "
+                f"{why}): set it there as shown above; nothing was sent (--force patches the "
+                "Deployment anyway, but an add-on update may revert it)"
+            )
+        if decision is settings.Gate.FORCED:
+            self.g.out.warn(
+                f"{ipamd.DEPLOYMENT_NAME}'s flags belong to the TKE console ({m.rule}; {why}); "
+                "patching the Deployment anyway (--force). An add-on update may revert this "
+                "hand edit: set the same in the console "
+                f"(Add-On Management → {settings.ADDON} → Update configuration)."
+            )
+        for split in self.plan.before.split_booleans:
+            self.say(f"{split!r} is ambiguous for Go's flag parsing: rewritten in = form.")
 
     def _console_path(self) -> None:
         for line in settings.console_steps(self.target, self.cluster_id):
@@ -415,7 +431,7 @@ class Change:
             container=self.container,
             dry_run=self.dry_run,
             applied=self.applied,
-            forced=self.force and self.mgmt.addon,
+            forced=self.force and self.mgmt.console,
             restore=self.restore,
             mgmt=self.mgmt,
             rollout=self.rollout,

@@ -27,8 +27,9 @@ broadcast are reserved by the VPC). USED counts VpcIPs; IN USE are held by a Pod
 attaching), RETAINED by claims without a Pod (Retained, Expiring, Overdue, Orphaned; -o wide
 breaks them out), LEAKED by no claim. FREE ignores ENI primary addresses, so it is an upper bound.
 A subnet's CIDR comes from NodeENIConfigs and VpcIPs, its zone from the zone label of the nodes
-that use it; IPs of unknown subnet go to an "unknown" row, and subnets configured in ipamd
-(TKE_ENI_IPAMD_SUBNET_ID) whose CIDR is not known are listed with size unknown.
+that use it (ZONE FROM in the zone table); IPs of unknown subnet go to an "unknown" row, and
+subnets configured in ipamd (TKE_ENI_IPAMD_SUBNET_ID) whose CIDR is not known are listed with
+size unknown. A zone is said to have no container subnet only when every subnet's zone is known.
 
 -o prometheus writes gauges (no timestamps) for node-exporter's textfile collector:
 
@@ -213,15 +214,28 @@ def _table(
                 str(z.used),
                 _n(z.free),
                 _pct(z.percent),
+                _zone_from(z),
             ]
             for z in zones
         ]
-        g.out.table(["ZONE", "NODES", "SUBNETS", "SIZE", "USED", "FREE", "USE%"], zt)
+        headers = ["ZONE", "NODES", "SUBNETS", "SIZE", "USED", "FREE", "USE%", "ZONE FROM"]
+        g.out.table(headers, zt)
     notes = _notes(rows, zones)
     if notes:
         g.out.line()
         for n in notes:
             g.out.line(n)
+
+
+def _zone_from(z: us.ZoneUsage) -> str:
+    """`node labels; subnets via NodeENIConfig ENIs, VpcIP nodes`."""
+    parts = [x for x in z.source if x == us.ZONE_FROM_LABEL]
+    via = [x for x in z.source if x != us.ZONE_FROM_LABEL]
+    if via:
+        parts.append("subnets via " + ", ".join(via))
+    elif z.zone is None:
+        parts.append("no node uses these subnets")
+    return "; ".join(parts) or "-"
 
 
 def _notes(rows: list[us.SubnetUsage], zones: list[us.ZoneUsage]) -> list[str]:
@@ -236,12 +250,11 @@ def _notes(rows: list[us.SubnetUsage], zones: list[us.ZoneUsage]) -> list[str]:
             f"{len(known)} subnets: {used} of {size} usable addresses used ({pct}); "
             f"{kept} held by claims without a Pod, {leaked} leaked."
         )
+    unknown_zone = us.zoneless(rows)
     for z in zones:
-        if z.zone and z.nodes and not z.subnets:
-            nodes = "1 node" if z.nodes == 1 else f"{z.nodes} nodes"
-            out.append(
-                f"Zone {z.zone} has {nodes} and no container subnet: VPC-CNI Pods there get no IP."
-            )
+        note = us.subnetless_zone_note(z, unknown_zone)
+        if note:
+            out.append(note)
     for r in rows:
         if r.unknown:
             out.append(f"{r.used} VpcIPs name no subnet and fall in no known CIDR (row unknown).")
@@ -261,6 +274,7 @@ def row_doc(r: us.SubnetUsage) -> dict[str, Any]:
         "cidr": r.cidr,
         "zone": r.zone,
         "zones": list(r.zones),
+        "zoneFrom": list(r.zone_from),
         "unknown": r.unknown,
         "configured": r.configured,
         "size": r.size,
@@ -292,6 +306,7 @@ def usage_doc(rows: list[us.SubnetUsage], zones: list[us.ZoneUsage], c: Cluster)
                 "used": z.used,
                 "free": z.free,
                 "percent": z.percent,
+                "source": list(z.source),
             }
             for z in zones
         ],

@@ -64,16 +64,18 @@ def zone_cause(s: Snapshot, zone: str | None) -> Cause | None:
     here = s.subnets_in_zone(zone)
     if not here:
         elsewhere = [u for u in s.usage if not u.unknown and u.zones]
-        evidence = [f"zone {zone} has no container subnet"]
-        if elsewhere:
-            evidence.append("container subnets: " + names(_subnet_text(u) for u in elsewhere))
         zoneless = s.zoneless_subnets()
         if zoneless:
-            evidence.append(
-                "zone not known for "
-                + names(u.subnet_id or u.cidr or "?" for u in zoneless)
-                + " (no node or VpcIP uses it yet)"
-            )
+            # one of them may be in this zone: say what is known, not more
+            unknown = names(u.subnet_id or u.cidr or "?" for u in zoneless)
+            evidence = [
+                f"no container subnet is known in zone {zone}; the zone of subnets {unknown} "
+                "is unknown (no node or VpcIP uses them yet)"
+            ]
+        else:
+            evidence = [f"zone {zone} has no container subnet"]
+        if elsewhere:
+            evidence.append("container subnets: " + names(_subnet_text(u) for u in elsewhere))
         return Cause(f"no-subnet:{zone}", evidence, ADD_SUBNET.format(zone=zone))
     if all(u.free == 0 for u in here):
         return Cause(
@@ -82,6 +84,12 @@ def zone_cause(s: Snapshot, zone: str | None) -> Cause | None:
             f"{RECLAIM}\nFor lasting room: {ADD_SUBNET.format(zone=zone)}",
         )
     return None
+
+
+def nec_empty(s: Snapshot, node: str) -> bool:
+    """The node's NodeENIConfig exists with an empty status ("its status is empty")."""
+    nec = s.nec_by_node.get(node)
+    return nec is not None and not schema.nec_healthy(nec)
 
 
 def gets_no_eni(node: Obj) -> list[str]:

@@ -8,19 +8,25 @@ from .. import ipamd
 from ..claims import ClaimRow, IpState, State
 from ..duration import format_human
 from ..escaping import escape
+from .evidence import MAX_EXAMPLES, counts_by, examples
 from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, VIPS, Issue, Severity, check
 from .snapshot import Snapshot, plural
 
-MAX_LINES = 20
 # a claim whose Pod exists may wait a little for its VpcIP
 UNBOUND_GRACE = timedelta(minutes=10)
 LOGS = f"kubectl logs -n {ipamd.DEPLOYMENT_NAMESPACE} deploy/{ipamd.DEPLOYMENT_NAME} --tail=200"
 
 
-def _capped(lines: list[str]) -> list[str]:
-    if len(lines) <= MAX_LINES:
-        return lines
-    return [*lines[:MAX_LINES], f"... and {len(lines) - MAX_LINES} more"]
+def _grouped(rows: list[ClaimRow], lines: list[str]) -> tuple[list[str], list[str]]:
+    """(evidence, details): counts by owner, at most MAX_EXAMPLES lines; every line in
+    details when some were left out."""
+    if len(lines) <= MAX_EXAMPLES:
+        return lines, []
+    owners = [
+        f"{r.owner.kind} {r.namespace}/{r.owner.name}" if r.owner else f"{r.namespace} (no owner)"
+        for r in rows
+    ]
+    return [counts_by(owners, "owner"), *examples(lines)], lines
 
 
 def _line(r: ClaimRow) -> str:
@@ -41,14 +47,16 @@ def orphaned(s: Snapshot) -> list[Issue]:
     if not rows:
         return []
     ips = sum(1 for r in rows if not r.unbound)
+    evidence, details = _grouped(rows, [_line(r) for r in rows])
     return [
         Issue(
             Severity.WARNING,
             f"{plural(len(rows), 'Orphaned claim')} hold {plural(ips, 'IP')} nothing will use",
-            _capped([_line(r) for r in rows]),
+            evidence,
             "kubectl vip reclaim --orphaned -A --dry-run   # review the plan\n"
             "kubectl vip reclaim --orphaned -A",
             _objects(rows),
+            details,
         )
     ]
 
@@ -61,7 +69,7 @@ def overdue(s: Snapshot) -> list[Issue]:
     if not rows:
         return []
     late = [r for r in rows if r.reclaim_at is not None]
-    evidence = _capped([_line(r) for r in rows])
+    evidence, details = _grouped(rows, [_line(r) for r in rows])
     if late:
         worst = min(late, key=lambda r: r.reclaim_at or s.now)
         assert worst.reclaim_at is not None
@@ -77,6 +85,7 @@ def overdue(s: Snapshot) -> list[Issue]:
             f"{LOGS}   # why ipamd's sweep stalls\n"
             "kubectl vip reclaim --overdue -A   # give the IPs back now",
             _objects(rows),
+            details,
         )
     ]
 
@@ -89,23 +98,25 @@ def leaked(s: Snapshot) -> list[Issue]:
         return []
     lines = []
     for r in rows:
-        ref = f"{r.claim[0]}/{r.claim[1]}" if r.claim else "none"
-        lines.append(
-            f"VpcIP {r.ip} ({r.subnet_cidr or r.subnet_id or 'subnet unknown'}): "
-            f"its claim {ref} does not exist"
-        )
+        subnet = r.subnet_cidr or r.subnet_id or "subnet unknown"
+        if r.claim:
+            lines.append(f"VpcIP {r.ip} ({subnet}): its claim {r.claim[0]}/{r.claim[1]} is gone")
+        else:
+            lines.append(f"VpcIP {r.ip} ({subnet}): no claim references it")
+    subnets = [r.subnet_cidr or r.subnet_id or "subnet unknown" for r in rows]
     first = rows[0].ip
     return [
         Issue(
             Severity.WARNING,
             f"{plural(len(rows), 'leaked VpcIP')}: taken, with no claim to give them back",
-            _capped(lines),
+            [counts_by(subnets, "subnet"), *examples(lines)],
             "kubectl vip list --ips -A   # every VpcIP, the Leaked ones among them\n"
             f"kubectl vip describe {first}   # confirm no claim or Pod uses it\n"
-            "kubectl -n kube-system rollout restart deploy/tke-eni-ipamd   # let ipamd resync\n"
-            "still there? open a TKE ticket with `kubectl vip bundle` attached (VpcIPs belong to "
-            "ipamd: kubectl vip never deletes them)",
+            "Our advice (the TKE docs say nothing of leaked VpcIPs): open a TKE ticket with "
+            "`kubectl vip bundle` attached; VpcIPs belong to ipamd and kubectl vip never "
+            "deletes them",
             [f"VpcIP/{r.ip}" for r in rows],
+            lines if len(lines) > MAX_EXAMPLES else [],
         )
     ]
 
@@ -137,6 +148,7 @@ def unbound(s: Snapshot) -> list[Issue]:
             )
     if not rows:
         return []
+    evidence, details = _grouped(rows, lines)
     podless = [r for r in rows if r.pod_phase is None]
     # a fix is lines joined by newlines: a name from the API must not add one
     fix = "\n".join(
@@ -150,8 +162,9 @@ def unbound(s: Snapshot) -> list[Issue]:
         Issue(
             Severity.WARNING,
             f"{plural(len(rows), 'claim')} without a VpcIP",
-            _capped(lines),
+            evidence,
             fix,
             _objects(rows),
+            details,
         )
     ]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from .. import ipamd, schema, settings
 from ..duration import format_compact
-from .model import DAEMONSETS, DEPLOYMENTS, PODS, SECRETS, Issue, Severity, check
+from .model import (
+    CLAIMS,
+    DAEMONSETS,
+    DEPLOYMENTS,
+    PODS,
+    SECRETS,
+    STATEFULSETS,
+    VIPS,
+    Issue,
+    Severity,
+    check,
+)
 from .snapshot import AGENT, SCHEDULER, SYSTEM_NS, Snapshot, console_path, plural
 
 DEPLOY = f"{SYSTEM_NS}/{ipamd.DEPLOYMENT_NAME}"
@@ -144,11 +155,9 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
             + ", cascade "
             + ("on" if f.cascade else "off")
         )
-    if m.helm_secrets is None:
-        evidence.append(
-            "Helm release Secrets could not be listed: add-on management judged by version"
-        )
-    if m.addon:
+    evidence.append(f"rule: {m.rule}")
+    evidence += m.notes
+    if m.console:
         fix = (
             f"Change expiry and cascade in the console: {console_path(s)} (a hand edit of "
             "the Deployment may be reverted by the add-on)"
@@ -156,12 +165,18 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
     else:
         fix = (
             "Change them with kubectl vip set-expiry DURATION|never and "
-            "kubectl vip enable-cascade|disable-cascade"
+            "kubectl vip enable-cascade|disable-cascade (they edit the Deployment's args)"
         )
+    who = {
+        settings.Addon.FOUND: "managed by the eniipamd add-on",
+        settings.Addon.ABSENT: "no eniipamd add-on",
+        settings.Addon.UNKNOWN: "eniipamd add-on not ruled out",
+    }[m.addon]
     issues = [
         Issue(
             Severity.INFO,
-            f"ipamd {version}, managed {'by the eniipamd add-on' if m.addon else 'by hand'}",
+            f"ipamd {version}, {who}: change its flags "
+            + ("in the console" if m.console else "in the Deployment"),
             evidence,
             fix,
             obj,
@@ -170,7 +185,7 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
     problems = []
     note = settings.version_note(info.image, info.version)
     if note:
-        problems.append(f"version unknown: {note}; version-dependent advice assumes the oldest")
+        problems.append(f"{settings.VERSION_UNKNOWN} ({note})")
     if info.problem:
         problems.append(f"flags unreadable: {info.problem}")
     problems += settings.config_warnings(info.flags)
@@ -189,12 +204,49 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
     return issues
 
 
+def _no_scheduler(s: Snapshot) -> Issue:
+    """No tke-eni-ip-scheduler: say what the claims show, never more (a finding must not
+    contradict its evidence: thousands of static claims mean static IPs are in use)."""
+    evidence = [
+        f"no Deployment {SCHEDULER} in {SYSTEM_NS}: in static IP mode it schedules a returning "
+        "Pod where its IP can be used"
+    ]
+    static = None
+    if s.claims is not None:
+        static = sum(1 for r in s.rows if r.policy == "Never")
+        evidence.append(
+            plural(len(s.claims), "VpcIPClaim")
+            + f" in the cluster, {static} with the static (Never) delete policy"
+        )
+    else:
+        evidence.append("claims not read: whether static IPs are in use is unknown")
+    if static:
+        title = (
+            f"Deployment {SYSTEM_NS}/{SCHEDULER} not found, yet {plural(static, 'static claim')} "
+            + ("exists" if static == 1 else "exist")
+            + ": static IPs are in use without the scheduler we know"
+        )
+        fix = (
+            f"kubectl get deploy -n {SYSTEM_NS}   # is the scheduler there under another name?\n"
+            "If not, open a TKE ticket with `kubectl vip bundle` (Static Pod IP support is "
+            "enabled, its scheduler is missing)"
+        )
+    else:
+        known = "no claim is static" if static == 0 else "claims not read"
+        title = f"Deployment {SYSTEM_NS}/{SCHEDULER} not found: static IP mode looks off ({known})"
+        fix = (
+            "Enable Static Pod IP support for the cluster in the TKE console, or open a "
+            "ticket if it is enabled"
+        )
+    return Issue(Severity.WARNING, title, evidence, fix, [f"Deployment/{SYSTEM_NS}/{SCHEDULER}"])
+
+
 @check(
     "VIP-IPAMD-004",
     area="ipamd",
     title="Static IP components running",
     needs=(DEPLOYMENTS,),
-    uses=(DAEMONSETS,),
+    uses=(DAEMONSETS, CLAIMS, VIPS, PODS, STATEFULSETS),
 )
 def static_components(s: Snapshot) -> list[Issue]:
     """tke-eni-ip-scheduler (exists only in static-IP mode) is deployed and ready, and the
@@ -202,22 +254,7 @@ def static_components(s: Snapshot) -> list[Issue]:
     issues: list[Issue] = []
     sched = s.deployment(SCHEDULER)
     if sched is None:
-        issues.append(
-            Issue(
-                Severity.WARNING,
-                f"Deployment {SYSTEM_NS}/{SCHEDULER} does not exist: static IP mode is off",
-                [
-                    f"static Pod IPs need {SCHEDULER}, which schedules a returning Pod where "
-                    "its IP can be used",
-                    plural(len(s.claims or []), "VpcIPClaim") + " in the cluster"
-                    if s.claims is not None
-                    else "claims not read",
-                ],
-                "Enable Static Pod IP support for the cluster in the TKE console, or open a "
-                "ticket if it is enabled",
-                [f"Deployment/{SYSTEM_NS}/{SCHEDULER}"],
-            )
-        )
+        issues.append(_no_scheduler(s))
     else:
         r = settings.replicas_of(sched)
         if r.desired > 0 and r.ready < r.desired:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .. import ipamd, settings
-from ..claims import ClaimRow, State
+from ..claims import ORDINAL, ClaimRow, State
 from ..duration import MIN_EXPIRY, DurationError, format_compact, format_human, parse_go_duration
+from .evidence import MAX_EXAMPLES, examples
 from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, SECRETS, VIPS, Issue, Severity, check
 from .snapshot import Snapshot, change_fix, names, plural
 
@@ -111,6 +112,9 @@ def expiry_short(s: Snapshot) -> list[Issue]:
             objects.append(f"VpcIP/{v.name}")
     if not evidence:
         return []
+    details = evidence if len(evidence) > MAX_EXAMPLES else []
+    count = len(evidence)
+    evidence = examples(evidence)
     cmd = f"kubectl vip set-expiry {format_compact(MIN_EXPIRY)}"
     fix = change_fix(s, settings.Target(expiry=MIN_EXPIRY), cmd)
     if len(objects) > 1 or not objects[0].startswith("Deployment/"):
@@ -121,10 +125,11 @@ def expiry_short(s: Snapshot) -> list[Issue]:
     return [
         Issue(
             Severity.WARNING,
-            f"Expiry below {format_compact(MIN_EXPIRY)} ({plural(len(evidence), 'place')})",
+            f"Expiry below {format_compact(MIN_EXPIRY)} ({plural(count, 'place')})",
             evidence,
             fix,
             objects,
+            details,
         )
     ]
 
@@ -151,21 +156,49 @@ def cascade_off(s: Snapshot) -> list[Issue]:
         key = (r.owner.kind, r.namespace, r.owner.name)
         groups[key] = groups.get(key, 0) + 1
     evidence = [f"ipamd --{ipamd.CASCADE_FLAG} is off: deleting a workload keeps its claims"]
-    evidence += [
+    per_owner = [
         f"{kind}/{name} -n {ns} (deleted): {plural(n, 'claim')}"
-        for (kind, ns, name), n in sorted(groups.items())
+        for (kind, ns, name), n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
+    evidence += examples(per_owner)
     cmd = "kubectl vip enable-cascade   # covers workloads created from now on"
     fix = change_fix(s, settings.Target(cascade=True), cmd)
+    ownerless = ownerless_groups(s.rows)
+    if ownerless:
+        evidence += [
+            f"{ns}/{base}-N: {plural(len(members), 'claim')} without a Pod, an ownerReference or "
+            f"a workload named {base} (made before cascade was on?)"
+            for (ns, base), members in sorted(ownerless.items())[:10]
+        ]
+        fix += "".join(
+            f"\nkubectl vip reclaim --owner statefulset/{base} -n {ns} --dry-run"
+            "   # if StatefulSet (or tapp/...) " + base + " was deleted: its claims carry no owner"
+            for (ns, base) in sorted(ownerless)[:5]
+        )
     if gone:
-        fix += "\nkubectl vip reclaim --orphaned -A   # the claims of workloads already deleted"
+        fix += "\nkubectl vip reclaim --orphaned -A   # claims whose owner is confirmed gone"
         title = f"Cascade is off: {plural(len(gone), 'claim')} of deleted workloads kept"
         sev = Severity.WARNING
     else:
         title = "Cascade is off: deleting a workload keeps its claims"
         evidence.append("no claim of a deleted workload is kept now")
         sev = Severity.INFO
-    return [Issue(sev, title, evidence, fix, [f"VpcIPClaim/{r.namespace}/{r.name}" for r in gone])]
+    objects = [f"VpcIPClaim/{r.namespace}/{r.name}" for r in gone]
+    details = per_owner if len(per_owner) > MAX_EXAMPLES else []
+    return [Issue(sev, title, evidence, fix, objects, details)]
+
+
+def ownerless_groups(rows: list[ClaimRow]) -> dict[tuple[str, str], list[str]]:
+    """Claims with no Pod and no owner of any kind, named like `<base>-<ordinal>`: candidates for
+    `reclaim --owner` (claims of a workload deleted before cascade carry no ownerReference)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        if r.pod_phase is not None or r.owner is not None or r.ordinal is not None:
+            continue
+        m = ORDINAL.match(r.name)
+        if m:
+            out.setdefault((r.namespace, m.group(1)), []).append(r.name)
+    return out
 
 
 @check(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import schema
 from .causes import LOGS, RECLAIM, Cause, gets_no_eni, ipamd_problem, zone_cause
+from .evidence import counts_by, pod_owner
 from .model import (
     CLAIMS,
     CONFIGMAP,
@@ -84,8 +85,13 @@ def pending_no_ip(s: Snapshot) -> list[Issue]:
             pin = f", pinned to zone {', '.join(zones)}" if zones else ""
             evidence.append(f"Pod {pname} is Pending{pin}")
             evidence += ["  " + event_line(e, s) for e in evs[-2:]]
+        details: list[str] = []
         if len(pods) > MAX_PODS:
-            evidence.append(f"... and {len(pods) - MAX_PODS} more Pods")
+            evidence.append(f"... and {len(pods) - MAX_PODS} more Pods (all of them in -o json)")
+            evidence.insert(
+                0, "Pending Pods " + counts_by((pod_owner(p) for p, _ in pods), "owner")
+            )
+            details = [f"Pod {schema.namespace(p)}/{schema.name(p)} is Pending" for p, _ in pods]
         objects = [f"Pod/{schema.namespace(p)}/{schema.name(p)}" for p, _ in pods]
         evidence += cause.evidence
         issues.append(
@@ -95,6 +101,7 @@ def pending_no_ip(s: Snapshot) -> list[Issue]:
                 evidence,
                 cause.fix,
                 objects,
+                details,
             )
         )
     return issues

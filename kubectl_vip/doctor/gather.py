@@ -58,6 +58,14 @@ def _system_whole(obj: Obj) -> Obj:
     return schema.trim_workload(obj)
 
 
+def _eni_record(obj: Obj) -> Obj:
+    # a VpcENI counts against the VPC's ENI quota; its name and age are all the checks read
+    meta = obj.get("metadata") or {}
+    return {
+        "metadata": {"name": meta.get("name"), "creationTimestamp": meta.get("creationTimestamp")}
+    }
+
+
 def _name_only(obj: Obj) -> Obj:
     # a Helm release Secret holds the whole release: keep nothing but its name
     return {"metadata": {"name": schema.name(obj)}}
@@ -70,15 +78,11 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
             ReadSpec(model.CLAIMS, "list", tke.claims, trim=schema.claim_record),
             ReadSpec(model.VIPS, "list", tke.vips, trim=schema.vip_record),
             ReadSpec(model.NECS, "list", tke.necs),
+            ReadSpec(model.ENIS, "list", tke.enis, trim=_eni_record),
             ReadSpec(model.PODS, "list", api.PODS, trim=schema.trim_pod_status),
             ReadSpec(model.NODES, "list", api.NODES, trim=schema.trim_node_status),
-            ReadSpec(
-                model.EVENTS,
-                "list",
-                api.EVENTS,
-                field_selector="type!=Normal",
-                trim=schema.trim_event,
-            ),
+            # every type: ipamd may record ENILimit as a Normal Event
+            ReadSpec(model.EVENTS, "list", api.EVENTS, trim=schema.trim_event),
             ReadSpec(model.STATEFULSETS, "list", api.STATEFULSETS, trim=schema.trim_workload),
             ReadSpec(model.DEPLOYMENTS, "list", api.DEPLOYMENTS, trim=_system_whole),
             ReadSpec(model.DAEMONSETS, "list", api.DAEMONSETS, trim=_system_whole),
@@ -189,6 +193,7 @@ def gather(
         claims=got(model.CLAIMS),
         vips=got(model.VIPS),
         necs=got(model.NECS),
+        enis=got(model.ENIS),
         pods=got(model.PODS),
         nodes=got(model.NODES),
         events=got(model.EVENTS),

@@ -42,6 +42,7 @@ DEPLOYMENTS = "deployments"
 DAEMONSETS = "daemonsets"
 CONFIGMAP = "configmaps"
 SECRETS = "secrets"
+ENIS = "vpcenis"
 READ_KEYS = (
     CLAIMS,
     VIPS,
@@ -54,6 +55,7 @@ READ_KEYS = (
     DAEMONSETS,
     CONFIGMAP,
     SECRETS,
+    ENIS,
 )
 # what classifying claims (states as `kubectl vip list` shows them) cannot do without
 CLASSIFY = (CLAIMS, VIPS, PODS, STATEFULSETS)
@@ -79,6 +81,8 @@ class Issue:
     evidence: list[str]
     fix: str
     objects: list[str] = field(default_factory=list)
+    # every item behind a grouped, bounded `evidence` (one line each): -o json only
+    details: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Finding:
     evidence: list[str]
     fix: str
     objects: list[str]
+    details: list[str] = field(default_factory=list)
 
 
 CheckFn = Callable[["Snapshot"], list[Issue]]
@@ -219,7 +224,16 @@ def run(checks: Iterable[Check], snap: Snapshot) -> list[CheckResult]:
             )
             continue
         findings = [
-            Finding(c.id, c.area, i.severity, i.title, list(i.evidence), i.fix, list(i.objects))
+            Finding(
+                c.id,
+                c.area,
+                i.severity,
+                i.title,
+                list(i.evidence),
+                i.fix,
+                list(i.objects),
+                list(i.details),
+            )
             for i in issues
         ]
         status = Status.FINDINGS if findings else Status.OK

@@ -12,7 +12,11 @@ the `DoctorReport` document and the text lines.
   highest of its findings, or null), `findings` (count), `missing` (reads it needed and did not
   get), `limitedBy` (optional reads it did without), `reason`}]
 - `findings`: [{`id`, `area`, `severity` (error|warning|info), `title`, `evidence` [str],
-  `fix` (str; lines separated by newlines), `objects` [Kind/namespace/name]}]
+  `fix` (str; lines separated by newlines), `objects` [Kind/namespace/name], `details` [str]}]
+
+`evidence` is grouped and bounded (counts per node, subnet or owner, at most ~10 examples and
+"... and N more"), so a finding reads in one screen at any scale; `details` holds one line per
+item behind it (empty when the evidence already lists them all).
 """
 
 from __future__ import annotations
@@ -143,6 +147,7 @@ def finding_doc(f: Finding) -> dict[str, Any]:
         "evidence": list(f.evidence),
         "fix": f.fix,
         "objects": list(f.objects),
+        "details": list(f.details),
     }
 
 
@@ -216,6 +221,18 @@ def _head(label: str, ident: str, title: str) -> Line:
     ]
 
 
+MAX_EVIDENCE_LINES = 25
+
+
+def _bounded_text(evidence: list[str]) -> list[str]:
+    """A safety net for any check: never more than MAX_EVIDENCE_LINES evidence lines on a
+    terminal (-o json keeps them all)."""
+    if len(evidence) <= MAX_EVIDENCE_LINES:
+        return evidence
+    rest = len(evidence) - MAX_EVIDENCE_LINES + 1
+    return [*evidence[: MAX_EVIDENCE_LINES - 1], f"... and {rest} more lines (all in -o json)"]
+
+
 def text_lines(results: list[CheckResult], fail_on: str) -> list[Line]:
     """The report for people: per area, each finding with its evidence and fix; a check with
     no finding on one `ok` line; skipped and failed checks with why; the summary last."""
@@ -235,7 +252,7 @@ def text_lines(results: list[CheckResult], fail_on: str) -> list[Line]:
                 lines.append([(f"{indent}{what}{r.reason}", None)])
             for f in r.findings:
                 lines.append(_head(f.severity.value, f.id, f.title))
-                for e in f.evidence:
+                for e in _bounded_text(f.evidence):
                     # a line indented by the check belongs to the one above it
                     nested = e.startswith("  ")
                     text = f"{indent}    {e.strip()}" if nested else f"{indent}- {e}"

@@ -66,6 +66,7 @@ class Snapshot:
     claims: list[Any] | None = None
     vips: list[Any] | None = None
     necs: list[Obj] | None = None
+    enis: list[Obj] | None = None  # VpcENI objects (name, creationTimestamp)
     pods: list[Obj] | None = None
     nodes: list[Obj] | None = None
     events: list[Obj] | None = None
@@ -129,7 +130,9 @@ class Snapshot:
     @cached_property
     def management(self) -> settings.Management:
         version = self.ipamd.version if self.ipamd is not None else None
-        return settings.management(version, self.helm_secrets)
+        image = (self.ipamd.image or "") if self.ipamd is not None else None
+        meta = settings.helm_metadata(self.deployment(ipamd.DEPLOYMENT_NAME))
+        return settings.management(version, self.helm_secrets, meta, image=image)
 
     def ipamd_pods(self) -> list[Obj]:
         """Pods of the ipamd Deployment: by its selector, else by name prefix."""
@@ -230,6 +233,7 @@ _FIELD = {
     model.CLAIMS: "claims",
     model.VIPS: "vips",
     model.NECS: "necs",
+    model.ENIS: "enis",
     model.PODS: "pods",
     model.NODES: "nodes",
     model.EVENTS: "events",
@@ -303,7 +307,7 @@ def console_path(snap: Snapshot) -> str:
 
 def change_fix(snap: Snapshot, target: settings.Target, command: str) -> str:
     """How to change ipamd's flags: the console when the add-on owns them, else our command."""
-    if snap.management.addon:
+    if snap.management.console:
         flags = snap.ipamd.flags if snap.ipamd is not None else None
         cid = settings.cluster_id(flags)
         # a fix is lines joined by newlines: a value from the API must not add one

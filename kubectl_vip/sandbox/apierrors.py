@@ -155,12 +155,13 @@ def unauthorized() -> StatusError:
     return StatusError(401, "Unauthorized", "Unauthorized")
 
 
-def unsupported_media_type(accepted: list[str]) -> StatusError:
+def unsupported_media_type(accepted: list[str], detail: str = "") -> StatusError:
     return StatusError(
         415,
         "UnsupportedMediaType",
         "the body of the request was in an unknown format - accepted media types include: "
-        + ", ".join(accepted),
+        + ", ".join(accepted)
+        + (f" ({detail})" if detail else ""),
     )
 
 

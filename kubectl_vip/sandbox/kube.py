@@ -8,6 +8,7 @@ import ipaddress
 from datetime import timedelta
 from typing import Any
 
+from . import replicasets
 from .clock import parse_rfc3339
 from .resources import ResourceType
 from .store import Event, Obj
@@ -27,6 +28,7 @@ class KubeControllers:
     def __init__(self, world: World) -> None:
         self.w = world
         self._pod_ip_seq = 10
+        self._service_seq = 0
 
     # -------------------------------------------------------------- dispatch
 
@@ -39,7 +41,10 @@ class KubeControllers:
                 self.reconcile_statefulset(
                     ev.obj["metadata"]["namespace"], ev.obj["metadata"]["name"]
                 )
+        elif ev.rtype.key == "services" and ev.type == "ADDED":
+            self._allocate_cluster_ip(ev.rtype, ev.obj)
         elif ev.rtype is t.deployments and ev.type != "DELETED":
+            replicasets.sync(self.w, ev.obj)
             self._rollout(ev.obj)
         elif ev.rtype is t.daemonsets and ev.type != "DELETED":
             self._daemonset_status(ev.obj)
@@ -58,6 +63,27 @@ class KubeControllers:
             if ns is not None and ns["metadata"].get("deletionTimestamp"):
                 self._finalize_namespace(ns)
         self._collect_garbage(ev)
+
+    def _allocate_cluster_ip(self, rtype: ResourceType, svc: Obj) -> None:
+        """The Service defaults and ClusterIP allocation apiserver does on create."""
+        if (svc.get("spec") or {}).get("clusterIP"):
+            return
+        self._service_seq += 1
+        ip = str(ipaddress.IPv4Address("172.17.0.0") + self._service_seq)
+
+        def allocate(s: Obj) -> None:
+            spec = s.setdefault("spec", {})
+            spec.setdefault("type", "ClusterIP")
+            if spec["type"] == "ExternalName":
+                return
+            spec["clusterIP"], spec["clusterIPs"] = ip, [ip]
+            spec.setdefault("sessionAffinity", "None")
+            spec.setdefault("ipFamilies", ["IPv4"])
+            spec.setdefault("ipFamilyPolicy", "SingleStack")
+            spec.setdefault("internalTrafficPolicy", "Cluster")
+
+        m = svc["metadata"]
+        self.w.store.mutate(rtype, m["namespace"], m["name"], allocate, manager="kube-apiserver")
 
     def tick(self) -> None:
         for dep in list(self.w.store.objects(self.w.t.deployments)):
@@ -102,7 +128,8 @@ class KubeControllers:
         phase = pod.get("status", {}).get("phase", "Pending")
         if not pod.get("spec", {}).get("nodeName"):
             self._schedule(pod)
-        elif phase == "Pending" and not is_vpc_cni(pod):
+        elif phase == "Pending" and (not is_vpc_cni(pod) or self.w.t.claims is None):
+            # without the TKE CRDs (--no-tke) no ipamd assigns VPC IPs: the node's CNI does
             self._start(pod, self._next_pod_ip(pod["spec"]["nodeName"]))
         was = ((ev.old or {}).get("status") or {}).get("phase", "Pending")
         ref = controller_ref(pod)
@@ -194,17 +221,80 @@ class KubeControllers:
     def start_vpc_pod(self, pod: Obj, ip: str) -> None:
         self._start(pod, ip)
 
-    def _start(self, pod: Obj, ip: str) -> None:
+    def sandbox_failed(self, pod: Obj, reason: str) -> None:
+        """What kubelet shows while the CNI cannot give the Pod an IP: the Pod stays Pending,
+        its containers waiting in ContainerCreating, and each attempt records a
+        FailedCreatePodSandBox Event carrying the network plugin's reason."""
         meta = pod["metadata"]
-        node = self.w.store.peek(self.w.t.nodes, "", pod["spec"]["nodeName"])
-        host_ip = ""
+        host_ip = self._host_ip(pod)
+        now = self.w.now()
+
+        def creating(p: Obj) -> None:
+            st = p.get("status") or {}
+            if st.get("phase", "Pending") != "Pending" or st.get("containerStatuses"):
+                return  # already shown as creating (or past it): keep its timestamps
+            conditions = [
+                ("PodReadyToStartContainers", "False", ""),
+                ("Initialized", "True", ""),
+                ("Ready", "False", "ContainersNotReady"),
+                ("ContainersReady", "False", "ContainersNotReady"),
+                ("PodScheduled", "True", ""),
+            ]
+            p["status"] = {
+                "phase": "Pending",
+                "conditions": [
+                    {
+                        "type": t,
+                        "status": v,
+                        **({"reason": r} if r else {}),
+                        "lastTransitionTime": now,
+                    }
+                    for t, v, r in conditions
+                ],
+                "hostIP": host_ip,
+                **({"hostIPs": [{"ip": host_ip}]} if host_ip else {}),
+                "startTime": now,
+                "containerStatuses": [
+                    {
+                        "name": c.get("name", ""),
+                        "state": {"waiting": {"reason": "ContainerCreating"}},
+                        "ready": False,
+                        "restartCount": 0,
+                        "image": c.get("image", ""),
+                        "imageID": "",
+                        "started": False,
+                    }
+                    for c in p.get("spec", {}).get("containers") or []
+                ],
+            }
+
+        self.w.store.mutate(
+            self.w.t.pods, meta["namespace"], meta["name"], creating, manager="kubelet"
+        )
+        self.w.event(
+            pod,
+            "FailedCreatePodSandBox",
+            "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to set up "
+            f'sandbox container "{meta["name"]}" network for pod "{meta["name"]}": '
+            f"networkPlugin cni failed to set up pod network: {reason}",
+            type_="Warning",
+            component="kubelet",
+        )
+
+    def _host_ip(self, pod: Obj) -> str:
+        node = self.w.store.peek(self.w.t.nodes, "", pod.get("spec", {}).get("nodeName", ""))
         for a in (node or {}).get("status", {}).get("addresses") or []:
             if a.get("type") == "InternalIP":
-                host_ip = a.get("address", "")
+                return str(a.get("address", ""))
+        return ""
+
+    def _start(self, pod: Obj, ip: str) -> None:
+        meta = pod["metadata"]
+        host_ip = self._host_ip(pod)
         now = self.w.now()
 
         def run(p: Obj) -> None:
-            if p.get("status", {}).get("phase") not in (None, "Pending"):
+            if (p.get("status") or {}).get("phase") not in (None, "Pending"):
                 return
             names = [c.get("name", "") for c in p.get("spec", {}).get("containers") or []]
             p["status"] = {
@@ -240,7 +330,11 @@ class KubeControllers:
         sts = store.peek(t.statefulsets, namespace, name)
         if sts is None or sts["metadata"].get("deletionTimestamp"):
             return
-        replicas = int(sts.get("spec", {}).get("replicas", 1))
+        spec = sts.get("spec", {})
+        replicas = int(spec.get("replicas", 1))
+        # spec.ordinals.start: the first ordinal (apps/v1, default 0); Pods take
+        # ordinals start .. start+replicas-1
+        start = int((spec.get("ordinals") or {}).get("start") or 0)
         uid = sts["metadata"]["uid"]
         owned: dict[int, Obj] = {}
         for pod in store.objects(t.pods, namespace):
@@ -249,9 +343,10 @@ class KubeControllers:
             if ref and ref.get("uid") == uid and m and m.group(1) == name:
                 owned[int(m.group(2))] = pod
         for ordinal in sorted(owned, reverse=True):
-            if ordinal >= replicas and not owned[ordinal]["metadata"].get("deletionTimestamp"):
+            live = start <= ordinal < start + replicas
+            if not live and not owned[ordinal]["metadata"].get("deletionTimestamp"):
                 self.w.delete(t.pods, namespace, owned[ordinal]["metadata"]["name"])
-        for ordinal in range(replicas):
+        for ordinal in range(start, start + replicas):
             if ordinal not in owned:
                 self._create_replica(sts, ordinal)
         ready = 0
@@ -388,6 +483,15 @@ class KubeControllers:
         if ev.type == "DELETED":
             for rtype, dep in store.dependents(uid):
                 refs = dep["metadata"].get("ownerReferences") or []
+                mine = [r for r in refs if r.get("uid") == uid]
+                if any(
+                    store.registry.for_api_version(str(r.get("apiVersion", "")), str(r.get("kind")))
+                    is None
+                    for r in mine
+                ):
+                    # the reference names a kind no served group has: kube-controller-manager's
+                    # GC cannot look the owner up, so it keeps the dependent and retries
+                    continue
                 live = [r for r in refs if r.get("uid") != uid and self._owner_exists(r, dep)]
                 if live:  # other owners remain: only the dangling reference goes
                     self._strip_owner(rtype, dep, uid)

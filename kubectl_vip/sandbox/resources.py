@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 TKE_GROUP = "networking.tke.cloud.tencent.com"
 
 READ_WRITE = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class Subresource:
+    """A subresource served under its parent (`statefulsets/scale`), of its own kind."""
+
+    name: str
+    group: str
+    version: str
+    kind: str
+    verbs: tuple[str, ...]
+
+
+SCALE = Subresource("scale", "autoscaling", "v1", "Scale", ("get", "patch", "update"))
+EVICTION = Subresource("eviction", "policy", "v1", "Eviction", ("create",))
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,7 @@ class ResourceType:
     field_labels: frozenset[str] = field(default_factory=frozenset)
     custom: bool = False
     categories: tuple[str, ...] = ()
+    subresources: tuple[Subresource, ...] = ()
 
     @property
     def group_version(self) -> str:
@@ -53,6 +69,23 @@ class ResourceType:
         if self.categories:
             doc["categories"] = list(self.categories)
         return doc
+
+    def subresource(self, name: str) -> Subresource | None:
+        return next((s for s in self.subresources if s.name == name), None)
+
+    def api_subresources(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": f"{self.plural}/{s.name}",
+                "singularName": "",
+                "namespaced": self.namespaced,
+                "group": s.group,
+                "version": s.version,
+                "kind": s.kind,
+                "verbs": list(s.verbs),
+            }
+            for s in self.subresources
+        ]
 
 
 POD_FIELDS = frozenset(
@@ -118,6 +151,7 @@ def builtin_types() -> list[ResourceType]:
             ("po",),
             field_labels=POD_FIELDS,
             categories=("all",),
+            subresources=(EVICTION,),
         ),
         ResourceType(
             "", "v1", "events", "event", "Event", True, ("ev",), field_labels=EVENT_FIELDS
@@ -135,6 +169,7 @@ def builtin_types() -> list[ResourceType]:
             True,
             ("deploy",),
             categories=("all",),
+            subresources=(SCALE,),
         ),
         ResourceType(
             "apps",
@@ -145,10 +180,12 @@ def builtin_types() -> list[ResourceType]:
             True,
             ("sts",),
             categories=("all",),
+            subresources=(SCALE,),
         ),
         ResourceType(
             "apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, ("ds",), categories=("all",)
         ),
+        *playground_types(),
         ResourceType(
             "authorization.k8s.io",
             "v1",
@@ -157,6 +194,71 @@ def builtin_types() -> list[ResourceType]:
             "SelfSubjectAccessReview",
             False,
             verbs=("create",),
+        ),
+    ]
+
+
+KRUISE_GROUP = "apps.kruise.io"
+TAPP_GROUP = "apps.tkestack.io"
+
+
+def workload_crd_types() -> list[ResourceType]:
+    """OpenKruise's Advanced StatefulSet and TKE's TApp, as their CRDs serve them: controllers
+    that bring Pods back under the same name. Only scenarios that install them serve them."""
+    return [
+        ResourceType(
+            KRUISE_GROUP,
+            "v1beta1",
+            "statefulsets",
+            "statefulset",
+            "StatefulSet",
+            True,
+            ("asts", "sts"),
+            custom=True,
+        ),
+        ResourceType(TAPP_GROUP, "v1", "tapps", "tapp", "TApp", True, (), custom=True),
+    ]
+
+
+def playground_types() -> list[ResourceType]:
+    """Kinds people create with kubectl's typed commands while trying the sandbox: served as
+    plain storage (the sandbox runs no controller for most of them)."""
+
+    def t(group: str, version: str, plural: str, kind: str, *short: str, **kw: Any) -> ResourceType:
+        return ResourceType(group, version, plural, kind.lower(), kind, True, short, **kw)
+
+    rbac = "rbac.authorization.k8s.io"
+    return [
+        t("", "v1", "services", "Service", "svc", categories=("all",)),
+        t("", "v1", "serviceaccounts", "ServiceAccount", "sa"),
+        t("", "v1", "resourcequotas", "ResourceQuota", "quota"),
+        t(
+            "apps",
+            "v1",
+            "replicasets",
+            "ReplicaSet",
+            "rs",
+            categories=("all",),
+            subresources=(SCALE,),
+        ),
+        t("batch", "v1", "jobs", "Job", categories=("all",)),
+        t("batch", "v1", "cronjobs", "CronJob", "cj", categories=("all",)),
+        t("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", "pdb"),
+        t("networking.k8s.io", "v1", "ingresses", "Ingress", "ing"),
+        t(
+            "autoscaling",
+            "v2",
+            "horizontalpodautoscalers",
+            "HorizontalPodAutoscaler",
+            "hpa",
+            categories=("all",),
+        ),
+        t(rbac, "v1", "roles", "Role"),
+        t(rbac, "v1", "rolebindings", "RoleBinding"),
+        replace(t(rbac, "v1", "clusterroles", "ClusterRole"), namespaced=False),
+        replace(t(rbac, "v1", "clusterrolebindings", "ClusterRoleBinding"), namespaced=False),
+        replace(
+            t("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", "pc"), namespaced=False
         ),
     ]
 
@@ -251,7 +353,7 @@ class Registry:
             "kind": "APIResourceList",
             "apiVersion": "v1",
             "groupVersion": gv,
-            "resources": [t.api_resource() for t in members],
+            "resources": [d for t in members for d in (t.api_resource(), *t.api_subresources())],
         }
 
     # ---- OpenAPI v3: just enough for kubectl to see that fieldValidation is supported ----

@@ -9,8 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import kubeconfig_file
 from .clock import Clock
 from .controls import ADMIN, Controls, read_only
 from .kube import KubeControllers
@@ -20,7 +19,7 @@ from .store import Store
 from .tke import IpamdController
 from .world import World
 
-CLUSTER_NAME = "vip-sandbox"
+CLUSTER_NAME = kubeconfig_file.CLUSTER
 
 
 class Sandbox:
@@ -48,7 +47,11 @@ class Sandbox:
             (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
         )
         self.present = present
-        self.registry = Registry(builtin_types() + (tke_types(tke_version) if tke else []))
+        self.registry = Registry(
+            builtin_types()
+            + (tke_types(tke_version) if tke else [])
+            + scenarios.extra_types(scenario)
+        )
         self.clock = Clock(present - scenarios.HISTORY, frozen=True)
         self.store = Store(self.registry, self.clock)
         self.world = World.build(self.store, self.clock)
@@ -168,11 +171,8 @@ class Sandbox:
         }
 
     def write_kubeconfig(self, path: Path, namespace: str = "default") -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump(self.kubeconfig(namespace), sort_keys=False)
-        path.write_text(text)
-        path.chmod(0o600)
-        return path
+        """Marked as the sandbox's, 0600 from creation (see kubeconfig_file)."""
+        return kubeconfig_file.write(path, self.kubeconfig(namespace), server=self.url)
 
 
 def _continue_running(clock: Clock) -> Clock:

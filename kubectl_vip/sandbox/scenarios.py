@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .clock import rfc3339
+from .resources import ResourceType, workload_crd_types
 from .store import Obj
 from .world import (
     DELETE_POLICY,
@@ -42,15 +43,37 @@ def build(sb: Sandbox, name: str, *, size: int, seed: int) -> None:
         "healthy": _healthy,
         "empty": _empty,
     }
+    from . import scenarios_ipamd, scenarios_owners
+
+    builders.update(scenarios_owners.BUILDERS)
+    builders.update(scenarios_ipamd.BUILDERS)
     if name == "scale":
         _scale(sb, size, seed)
     elif name in builders:
         builders[name](sb)
     else:
-        raise ValueError(f"unknown scenario {name!r}: choose one of demo, healthy, empty, scale")
+        raise ValueError(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
 
 
-SCENARIOS = ("demo", "healthy", "empty", "scale")
+SCENARIOS = (
+    "demo",
+    "healthy",
+    "empty",
+    "scale",
+    "owners",
+    "owners-unserved",
+    "ipamd-addon",
+    "ipamd-no-addon",
+    "ipamd-old-addon",
+    "ipamd-latest",
+    "ipamd-split-bool",
+    "eni-faq",
+)
+
+
+def extra_types(name: str) -> list[ResourceType]:
+    """Types beyond the built-in and TKE ones that a scenario installs (CRDs of workloads)."""
+    return workload_crd_types() if name == "owners" else []
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -130,7 +153,8 @@ class B:
                     }
                 ]
             }
-        assert self.t.necs is not None
+        if self.t.necs is None:
+            return  # --no-tke: a cluster without the TKE CRDs has no NodeENIConfigs
         self.w.create(
             self.t.necs,
             {
@@ -478,7 +502,8 @@ def _empty(sb: Sandbox) -> None:
 
 def _seed_owned_claims(b: B, ns: str, owner: Obj, count: int, subnet: Subnet) -> None:
     """Claims (and VpcIPs) of an owner's Pods that were deleted while cascade was on."""
-    assert b.t.claims is not None and b.t.vips is not None
+    if b.t.claims is None or b.t.vips is None:
+        return
     om = owner["metadata"]
     ref = {
         "apiVersion": "apps/v1",
@@ -513,7 +538,8 @@ def _seed_owned_claims(b: B, ns: str, owner: Obj, count: int, subnet: Subnet) ->
 def _seed_vip(
     b: B, ip: str, subnet: Subnet, claim: Obj | None, *, ref: dict[str, str] | None = None
 ) -> None:
-    assert b.t.vips is not None
+    if b.t.vips is None:
+        return
     if claim is not None:
         cm = claim["metadata"]
         ref = {"namespace": cm["namespace"], "name": cm["name"], "uid": cm["uid"]}
@@ -549,7 +575,8 @@ def _seed_leaks(b: B, subnet: Subnet, ips: list[str]) -> None:
 
 
 def _seed_unbound(b: B, ns: str, name: str) -> None:
-    assert b.t.claims is not None
+    if b.t.claims is None:
+        return
     b.w.create(
         b.t.claims,
         {
@@ -562,6 +589,33 @@ def _seed_unbound(b: B, ns: str, name: str) -> None:
 
 
 # ---------------------------------------------------------------------- scale
+
+
+def _seed_running_pod(b: B, ns: str, sts: Obj, name: str, node: str, ip: str, now: str) -> None:
+    sts_name = sts["metadata"]["name"]
+    tmpl = b.template(sts_name, static=True)
+    b.w.create(
+        b.t.pods,
+        {
+            "metadata": {
+                "name": name,
+                "namespace": ns,
+                **tmpl["metadata"],
+                "ownerReferences": [
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "StatefulSet",
+                        "name": sts_name,
+                        "uid": sts["metadata"]["uid"],
+                        "controller": True,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
+            },
+            "spec": {**tmpl["spec"], "nodeName": node},
+            "status": {"phase": "Running", "podIP": ip, "startTime": now},
+        },
+    )
 
 
 def _scale(sb: Sandbox, size: int, seed: int) -> None:
@@ -592,7 +646,6 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
         released = rfc3339(sb.clock.now() - timedelta(hours=3))
         made = 0
         sts_index = 0
-        assert b.t.claims is not None and b.t.vips is not None
         while made < size:
             ns = namespaces[sts_index % len(namespaces)]
             replicas = min(50, size - made)
@@ -606,6 +659,11 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
                 ip = next(ip_iter[subnet.id])
                 pod_name = f"{sts_name}-{ordinal}"
                 in_use = ordinal < live and rng.random() < 0.82
+                if b.t.claims is None or b.t.vips is None:  # --no-tke: only the Pods
+                    if in_use:
+                        _seed_running_pod(b, ns, sts, pod_name, node, ip, now)
+                    made += 1
+                    continue
                 status: dict[str, Any] = {"phase": "Bound", "ip": ip}
                 if not in_use:
                     status = {"phase": "Released", "ip": ip, "releaseTime": released}
@@ -645,29 +703,7 @@ def _scale(sb: Sandbox, size: int, seed: int) -> None:
                     manager="tke-eni-ipamd",
                 )
                 if in_use:
-                    tmpl = b.template(sts_name, static=True)
-                    w.create(
-                        b.t.pods,
-                        {
-                            "metadata": {
-                                "name": pod_name,
-                                "namespace": ns,
-                                **tmpl["metadata"],
-                                "ownerReferences": [
-                                    {
-                                        "apiVersion": "apps/v1",
-                                        "kind": "StatefulSet",
-                                        "name": sts_name,
-                                        "uid": sts["metadata"]["uid"],
-                                        "controller": True,
-                                        "blockOwnerDeletion": True,
-                                    }
-                                ],
-                            },
-                            "spec": {**tmpl["spec"], "nodeName": node},
-                            "status": {"phase": "Running", "podIP": ip, "startTime": now},
-                        },
-                    )
+                    _seed_running_pod(b, ns, sts, pod_name, node, ip, now)
                 made += 1
         for i in range(max(1, size // 20)):
             node, subnet = nodes[rng.randrange(len(nodes))]

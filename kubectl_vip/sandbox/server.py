@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from . import apierrors, patching, protobuf, tables
+from . import apierrors, patching, protobuf, subresources, tables
 from .apierrors import StatusError
 from .controls import ADMIN, RequestInfo, User
 from .resources import ResourceType
@@ -205,9 +205,10 @@ class Handler(BaseHTTPRequestHandler):
         raise apierrors.unauthorized()
 
     def _authorize(self, user: User, req: RequestInfo, rtype: ResourceType) -> None:
-        if not user.allows(req.verb, rtype.plural, req.namespace):
+        resource = f"{rtype.plural}/{req.subresource}" if req.subresource else rtype.plural
+        if not user.allows(req.verb, resource, req.namespace):
             raise apierrors.forbidden(
-                user.name, req.verb, rtype.plural, rtype.group, req.name, req.namespace
+                user.name, req.verb, resource, rtype.group, req.name, req.namespace
             )
 
     def _route(
@@ -246,7 +247,9 @@ class Handler(BaseHTTPRequestHandler):
         name = rest[1] if len(rest) > 1 else ""
         sub = "/".join(rest[2:])
         rtype = reg.lookup(group, version, plural)
-        if rtype is None or sub or (namespace and not rtype.namespaced):
+        if rtype is None or (namespace and not rtype.namespaced):
+            return None
+        if sub and (not name or rtype.subresource(sub) is None):
             return None
         return rtype, namespace, name, sub
 
@@ -258,7 +261,9 @@ class Handler(BaseHTTPRequestHandler):
         q = req.query
         dry_run = _dry_run(q, req.verb) if req.verb != "delete" else False
         manager = q.get("fieldManager") or (self.headers.get("User-Agent", "unknown").split("/")[0])
-        if req.verb == "get":
+        if req.subresource:
+            self._subresource(rtype, req, body, dry_run=dry_run, manager=manager)
+        elif req.verb == "get":
             entry = _entry(store, rtype, req.namespace, req.name)
             version = self._table_version(q)
             if version:
@@ -327,6 +332,43 @@ class Handler(BaseHTTPRequestHandler):
             )
         else:
             raise apierrors.method_not_allowed(req.verb, rtype.plural, rtype.group)
+
+    def _subresource(
+        self, rtype: ResourceType, req: RequestInfo, body: bytes, *, dry_run: bool, manager: str
+    ) -> None:
+        sb = self.server.sandbox
+        store = sb.store
+        content_type = self.headers.get("Content-Type", "")
+        if req.subresource == "eviction" and req.verb == "create":
+            eviction = _decode(body, content_type)
+            pdbs = sb.registry.by_key.get("poddisruptionbudgets.policy")
+            status = subresources.evict(
+                store, rtype, pdbs, req.namespace, req.name, eviction, dry_run=dry_run
+            )
+            self._send_json(201, status)
+            return
+        if req.subresource != "scale" or req.verb not in ("get", "update", "patch"):
+            raise apierrors.method_not_allowed(
+                req.verb, f"{rtype.plural}/{req.subresource}", rtype.group
+            )
+        if req.verb == "get":
+            scale = subresources.scale_of(store.get(rtype, req.namespace, req.name))
+            version = self._table_version(req.query)
+            if version:
+                self._send(200, tables.scale_table(scale, version=version))
+            else:
+                self._send_json(200, scale)
+            return
+        with store.lock:
+            if req.verb == "update":
+                scale = _decode(body, content_type)
+            else:
+                current = subresources.scale_of(store.get(rtype, req.namespace, req.name))
+                scale = patching.apply_patch(current, body, content_type, builtin=True)
+            written = subresources.write_scale(
+                store, rtype, req.namespace, req.name, scale, dry_run=dry_run, manager=manager
+            )
+        self._send_json(200, written)
 
     def _list(self, rtype: ResourceType, req: RequestInfo) -> None:
         store = self.server.sandbox.store
@@ -651,7 +693,7 @@ def _list_options_invalid(field: str, body: str) -> StatusError:
 def _decode(body: bytes, content_type: str) -> Obj:
     media = content_type.split(";")[0].strip().lower()
     if media == protobuf.PROTOBUF:
-        return protobuf.decode_access_review(body)
+        return protobuf.decode(body)
     if media not in ("", "application/json", "application/yaml", "*/*"):
         raise apierrors.unsupported_media_type(["application/json", "application/yaml"])
     try:

@@ -245,6 +245,43 @@ def _daemonset(c: _Cells, o: Obj) -> Row:
     ]
 
 
+def _replicaset(c: _Cells, o: Obj) -> Row:
+    st = o.get("status") or {}
+    want = int((o.get("spec") or {}).get("replicas", 1))
+    return [
+        o["metadata"]["name"],
+        want,
+        int(st.get("replicas") or 0),
+        int(st.get("readyReplicas") or 0),
+        c.age(o),
+        *_names_images(o),
+        _selector(o),
+    ]
+
+
+def _service(c: _Cells, o: Obj) -> Row:
+    spec = o.get("spec") or {}
+    ports = []
+    for p in spec.get("ports") or []:
+        node = f":{p['nodePort']}" if p.get("nodePort") else ""
+        ports.append(f"{p.get('port')}{node}/{p.get('protocol', 'TCP')}")
+    sel = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
+    external = ",".join(spec.get("externalIPs") or []) or (
+        spec.get("externalName", "") if spec.get("type") == "ExternalName" else ""
+    )
+    if spec.get("type") == "LoadBalancer" and not external:
+        external = "<pending>"
+    return [
+        o["metadata"]["name"],
+        spec.get("type", "ClusterIP"),
+        spec.get("clusterIP") or "<none>",
+        external or "<none>",
+        ",".join(ports) or "<none>",
+        c.age(o),
+        sel or "<none>",
+    ]
+
+
 def _namespace(c: _Cells, o: Obj) -> Row:
     return [o["metadata"]["name"], (o.get("status") or {}).get("phase", ""), c.age(o)]
 
@@ -330,6 +367,30 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[_Cells, Obj], Row]]] = {
         _deployment,
     ),
     "statefulsets": ([NAME, ("Ready", "string", "", 0), AGE, *CONTAINERS_IMAGES], _statefulset),
+    "replicasets": (
+        [
+            NAME,
+            ("Desired", "integer", "", 0),
+            ("Current", "integer", "", 0),
+            ("Ready", "integer", "", 0),
+            AGE,
+            *CONTAINERS_IMAGES,
+            ("Selector", "string", "", 1),
+        ],
+        _replicaset,
+    ),
+    "services": (
+        [
+            NAME,
+            ("Type", "string", "", 0),
+            ("Cluster-IP", "string", "", 0),
+            ("External-IP", "string", "", 0),
+            ("Port(s)", "string", "", 0),
+            AGE,
+            ("Selector", "string", "", 1),
+        ],
+        _service,
+    ),
     "daemonsets": (
         [
             NAME,
@@ -400,3 +461,28 @@ def table(
             row += b',"object":' + partial + dumps(e.obj["metadata"]) + b"}"
         rows.append(row + b"}")
     return dumps(head)[:-1] + b',"rows":[' + b",".join(rows) + b"]}"
+
+
+def scale_table(scale: Obj, *, version: str) -> bytes:
+    """The Table apiserver prints for a Scale subresource (`kubectl get --subresource=scale`)."""
+    columns: list[Column] = [
+        NAME,
+        ("Desired", "integer", "", 0),
+        ("Available", "integer", "", 0),
+    ]
+    meta = scale["metadata"]
+    cells = [
+        meta["name"],
+        int((scale.get("spec") or {}).get("replicas") or 0),
+        int((scale.get("status") or {}).get("replicas") or 0),
+    ]
+    partial = {"kind": "PartialObjectMetadata", "apiVersion": f"{TABLE_GROUP}/{version}"}
+    return dumps(
+        {
+            "kind": "Table",
+            "apiVersion": f"{TABLE_GROUP}/{version}",
+            "metadata": {"resourceVersion": meta.get("resourceVersion", "")},
+            "columnDefinitions": _column_docs(columns),
+            "rows": [{"cells": cells, "object": {**partial, "metadata": meta}}],
+        }
+    )

@@ -9,14 +9,23 @@
 - `--enable-ownerref` puts the Pod's controller as owner on new claims (the GC cascades).
 - Deleting a claim releases its VpcIP. VpcIPs are never released by scanning, so leaked ones stay.
 - A node whose ENIs cannot attach (VPC ENI quota) has an empty NodeENIConfig status; its VpcIPs
-  stay `Attaching` with an error, `ENILimit` Events are recorded, and its Pods stay Pending.
+  stay `Attaching` with an error, `ENILimit` Events are recorded (type `eni_limit_event_type`,
+  Warning unless a scenario says Normal), and its Pods stay Pending.
+- The `eniipamd` add-on, when its Helm release Secret exists: `AddonController` reads the
+  release's rendered manifest and puts the ipamd container's args back when a hand edit has
+  differed from it for `ADDON_REVERT_AFTER` (what an add-on update does to a hand edit).
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+import yaml
 
 from .clock import parse_rfc3339
 from .kube import KubeControllers
@@ -35,31 +44,153 @@ from .world import (
 )
 
 MANAGER = "tke-eni-ipamd"
+RETRY = timedelta(minutes=5)  # kubelet's longest back-off between sandbox attempts
+IPAMD_DOWN = "tke-eni-ipamd has no running replica: no VPC IP can be allocated"
 ENI_LIMIT_MESSAGE = (
     "ENILimit: the number of ENIs in the VPC has reached the quota (1000 per VPC per region); "
     "cannot attach an ENI to node {node}"
 )
 
 
+ADDON = "eniipamd"
+ADDON_MANAGER = "tke-addon-controller"
+ADDON_REVERT_AFTER = timedelta(minutes=2)
+IPAMD = "tke-eni-ipamd"
+
+
+def encode_release(release: dict[str, Any]) -> str:
+    """A Helm 3 release as its Secret's `data.release` holds it: base64 of Helm's own
+    base64(gzip(JSON)) string."""
+    inner = base64.b64encode(gzip.compress(json.dumps(release).encode()))
+    return base64.b64encode(inner).decode()
+
+
+def decode_release(data: str) -> dict[str, Any] | None:
+    try:
+        inner = base64.b64decode(base64.b64decode(data))
+        release = json.loads(gzip.decompress(inner) if inner[:2] == b"\x1f\x8b" else inner)
+    except (ValueError, OSError):
+        return None
+    return release if isinstance(release, dict) else None
+
+
+def _ipamd_args_in(manifest: str) -> list[str] | None:
+    """The ipamd container's args in a release's rendered manifest, if it renders one."""
+    try:
+        docs = list(yaml.safe_load_all(manifest))
+    except yaml.YAMLError:
+        return None
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "Deployment":
+            continue
+        if (doc.get("metadata") or {}).get("name") != IPAMD:
+            continue
+        for c in ((doc.get("spec") or {}).get("template") or {}).get("spec", {}).get(
+            "containers"
+        ) or []:
+            if c.get("name") == IPAMD:
+                return [str(a) for a in c.get("args") or []]
+    return None
+
+
+class AddonController:
+    """The eniipamd add-on as far as a hand edit meets it: reverts the ipamd args."""
+
+    def __init__(self, world: World) -> None:
+        self.w = world
+        self.drift_since: datetime | None = None
+
+    def _release_args(self) -> list[str] | None:
+        """The args of the newest deployed eniipamd release, read from its Secret."""
+        newest: tuple[int, list[str]] | None = None
+        for sec in self.w.store.objects(self.w.t.secrets, "kube-system"):
+            labels = sec["metadata"].get("labels") or {}
+            if (labels.get("owner"), labels.get("name")) != ("helm", ADDON):
+                continue
+            if labels.get("status") != "deployed":
+                continue
+            release = decode_release(str((sec.get("data") or {}).get("release", "")))
+            args = _ipamd_args_in(str((release or {}).get("manifest", "")))
+            version = int(str(labels.get("version", "0")) or 0)
+            if args is not None and (newest is None or version > newest[0]):
+                newest = (version, args)
+        return newest[1] if newest else None
+
+    def deployment_changed(self) -> None:
+        """The ipamd Deployment was written: a drift, if any, dates from now."""
+        if self.drift_since is None:
+            self.drift_since = self.w.clock.now()
+
+    def tick(self) -> None:
+        want = self._release_args()
+        dep = self.w.store.peek(self.w.t.deployments, "kube-system", IPAMD)
+        if want is None or dep is None:
+            self.drift_since = None
+            return
+        containers = dep["spec"]["template"]["spec"].get("containers") or []
+        have = next((c.get("args") for c in containers if c.get("name") == IPAMD), None)
+        if have == want:
+            self.drift_since = None
+            return
+        now = self.w.clock.now()
+        if self.drift_since is None:
+            self.drift_since = now
+            return
+        if now - self.drift_since < ADDON_REVERT_AFTER:
+            return
+
+        def revert(d: Obj) -> None:
+            for c in d["spec"]["template"]["spec"].get("containers") or []:
+                if c.get("name") == IPAMD:
+                    c["args"] = list(want)
+
+        reverted = self.w.store.mutate(
+            self.w.t.deployments, "kube-system", IPAMD, revert, manager=ADDON_MANAGER
+        )
+        self.drift_since = None
+        if reverted is not None:
+            self.w.event(
+                reverted,
+                "AddonReconciled",
+                f"the {ADDON} add-on restored the args of container {IPAMD} from its release",
+                component=ADDON_MANAGER,
+            )
+
+
 class IpamdController:
     def __init__(self, world: World, kube: KubeControllers) -> None:
         self.w = world
         self.kube = kube
+        self.addon = AddonController(world)
+        self.eni_limit_event_type = "Warning"
+        self._retry_at: dict[tuple[str, str], datetime] = {}
 
     def on_event(self, ev: Event) -> None:
         t = self.w.t
+        meta = ev.obj.get("metadata") or {}
+        if ev.rtype is t.deployments and (meta.get("namespace"), meta.get("name")) == (
+            "kube-system",
+            IPAMD,
+        ):
+            self.addon.deployment_changed()
         if t.claims is None or t.vips is None:
             return
         if ev.rtype is t.pods:
             if ev.type == "DELETED":
                 self._pod_gone(ev.obj)
-            else:
+            elif not _status_only(ev):  # kubelet's own status writes need no new attempt
                 self._pod_changed(ev.obj)
         elif ev.rtype is t.claims and ev.type == "DELETED":
             self._release_ip(ev.obj)
+        elif ev.rtype is t.deployments and ev.obj["metadata"]["name"] == "tke-eni-ipamd":
+            self._retry_at.clear()  # ipamd changed: waiting Pods try again at the next tick
 
     def tick(self) -> None:
-        if self.w.t.claims is None or not self.w.ipamd_running() or self.w.sweep_stalled:
+        self.addon.tick()
+        if self.w.t.claims is None:
+            return
+        self._retry_waiting_pods()
+        if not self.w.ipamd_running() or self.w.sweep_stalled:
             return
         now = self.w.clock.now()
         default = self.w.expiry()
@@ -73,6 +204,23 @@ class IpamdController:
             expiry = self._expiry_of(claim) or default
             if expiry is not None and now >= parse_rfc3339(released) + expiry:
                 self.w.delete(self.w.t.claims, meta["namespace"], meta["name"])
+
+    def _retry_waiting_pods(self) -> None:
+        """kubelet retries a failed sandbox with a back-off (at most RETRY apart): a Pod that
+        waits for an IP gets one once ipamd runs again or an address is freed."""
+        now = self.w.clock.now()
+        for pod in list(self.w.store.objects(self.w.t.pods)):
+            st = pod.get("status") or {}
+            waiting = st.get("phase") == "Pending" and not st.get("podIP")
+            node = pod.get("spec", {}).get("nodeName")
+            # an ENI quota outlives any retry (the sandbox never lifts it): no new attempts
+            if not waiting or not node or not is_vpc_cni(pod) or node in self.w.eni_limited_nodes:
+                continue
+            key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+            if now < self._retry_at.get(key, now):
+                continue
+            self._retry_at[key] = now + RETRY
+            self._pod_changed(pod)
 
     # ------------------------------------------------------------------ helpers
 
@@ -104,9 +252,11 @@ class IpamdController:
             not node_name
             or meta.get("deletionTimestamp")
             or not is_vpc_cni(pod)
-            or pod.get("status", {}).get("phase", "Pending") != "Pending"
-            or not self.w.ipamd_running()
+            or (pod.get("status") or {}).get("phase", "Pending") != "Pending"
         ):
+            return
+        if not self.w.ipamd_running():
+            self.kube.sandbox_failed(pod, IPAMD_DOWN)
             return
         assert self.w.t.claims is not None and self.w.t.vips is not None
         ns, name = meta["namespace"], meta["name"]
@@ -120,7 +270,7 @@ class IpamdController:
         if vip is None:
             ip = self._allocate(pod, claim, node_name)
             if ip is None:
-                return
+                return  # _allocate said why
         assert ip is not None
         limited = node_name in self.w.eni_limited_nodes
         now = self.w.now()
@@ -152,16 +302,11 @@ class IpamdController:
                     node,
                     "ENILimit",
                     ENI_LIMIT_MESSAGE.format(node=node_name),
-                    type_="Warning",
+                    type_=self.eni_limit_event_type,
                     component=MANAGER,
                 )
-            self.w.event(
-                pod,
-                "FailedCreatePodSandBox",
-                f"failed to set up pod network: VpcIP {ip} is still Attaching: "
-                + ENI_LIMIT_MESSAGE.format(node=node_name),
-                type_="Warning",
-                component="kubelet",
+            self.kube.sandbox_failed(
+                pod, f"VpcIP {ip} is still Attaching: " + ENI_LIMIT_MESSAGE.format(node=node_name)
             )
             return
         self.kube.start_vpc_pod(pod, ip)
@@ -197,24 +342,12 @@ class IpamdController:
         zone = (node.get("metadata", {}).get("labels") or {}).get(ZONE_LABEL, "")
         subnet = self.w.subnet_for_zone(zone)
         if subnet is None:
-            self.w.event(
-                pod,
-                "InsufficientIPorENI",
-                f"no container subnet configured for zone {zone or 'unknown'}",
-                type_="Warning",
-                component=MANAGER,
-            )
+            self._no_ip(pod, f"no container subnet configured for zone {zone or 'unknown'}")
             return None
         used = {v["metadata"]["name"] for v in self.w.store.objects(self.w.t.vips)}
         free = next((h for h in subnet.hosts() if h not in used), None)
         if free is None:
-            self.w.event(
-                pod,
-                "InsufficientIPorENI",
-                f"subnet {subnet.id} ({subnet.cidr}) has no free IP",
-                type_="Warning",
-                component=MANAGER,
-            )
+            self._no_ip(pod, f"subnet {subnet.id} ({subnet.cidr}) has no free IP")
             return None
         cmeta = claim["metadata"]
         vmeta: dict[str, Any] = {
@@ -246,6 +379,11 @@ class IpamdController:
             manager=MANAGER,
         )
         return free if created is not None else None
+
+    def _no_ip(self, pod: Obj, reason: str) -> None:
+        """ipamd's own Event, and kubelet's view of it: the Pod waits in ContainerCreating."""
+        self.w.event(pod, "InsufficientIPorENI", reason, type_="Warning", component=MANAGER)
+        self.kube.sandbox_failed(pod, f"InsufficientIPorENI: {reason}")
 
     def _pod_gone(self, pod: Obj) -> None:
         assert self.w.t.claims is not None
@@ -289,3 +427,19 @@ class IpamdController:
         ref = ((vip or {}).get("spec") or {}).get("claimRef") or {}
         if vip is not None and ref.get("uid") == claim["metadata"].get("uid"):
             self.w.delete(self.w.t.vips, "", ip)
+
+
+def _status_only(ev: Event) -> bool:
+    """A MODIFIED event that changed nothing but `status` (and the bookkeeping metadata)."""
+    if ev.type != "MODIFIED" or ev.old is None:
+        return False
+
+    def rest(o: Obj) -> Obj:
+        meta = {
+            k: v
+            for k, v in o.get("metadata", {}).items()
+            if k not in ("resourceVersion", "managedFields")
+        }
+        return {**{k: v for k, v in o.items() if k != "status"}, "metadata": meta}
+
+    return rest(ev.old) == rest(ev.obj)

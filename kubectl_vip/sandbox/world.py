@@ -25,6 +25,7 @@ POD_NAME_LABEL = "tke.cloud.tencent.com/pod-name"
 ENI_UNAVAILABLE_TAINT = "tke.cloud.tencent.com/eni-ip-unavailable"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 ORDINAL = re.compile(r"^(.*)-(\d+)$")
+GO_BOOLS = {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
 
 
 @dataclass
@@ -247,6 +248,9 @@ class World:
                     elif i + 1 < len(args):
                         value = args[i + 1]
                         i += 1
+                bare_bool = key == "enable-ownerref" and not eq
+                if bare_bool and i + 1 < len(args) and args[i + 1] in GO_BOOLS:
+                    break  # Go's flag package stops at this bare value: the rest is ignored
             i += 1
         return value
 

@@ -1,0 +1,39 @@
+"""Evidence that reads in one screen at any scale (pure): counts per group, a few examples,
+"... and N more". The full list goes to a finding's `details` (-o json)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from .. import schema
+
+MAX_EXAMPLES = 10
+MAX_GROUPS = 10
+
+
+def examples(lines: list[str], limit: int = MAX_EXAMPLES) -> list[str]:
+    """At most `limit` lines, then how many more there are."""
+    if len(lines) <= limit:
+        return list(lines)
+    return [*lines[:limit], f"... and {len(lines) - limit} more (all of them in -o json)"]
+
+
+def counts_by(keys: Iterable[str], what: str, limit: int = MAX_GROUPS) -> str:
+    """`by node: node-q1 15, node-q2 15 ... and 3 more nodes`, largest groups first."""
+    counts = Counter(keys)
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{k} {n}" for k, n in top[:limit])
+    if len(top) > limit:
+        text += f" ... and {len(top) - limit} more"
+    return f"by {what}: {text}"
+
+
+def pod_owner(pod: dict[str, Any]) -> str:
+    """`StatefulSet ns/name` of the Pod's controller, for counting Pods by owner."""
+    ns = schema.namespace(pod)
+    for ref in schema.owner_refs(pod):
+        if ref.controller:
+            return f"{ref.kind} {ns}/{ref.name}"
+    return f"Pod {ns}/{schema.name(pod)} (no owner)"
