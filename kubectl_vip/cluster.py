@@ -454,7 +454,7 @@ class Cluster:
             where = f"/apis: group {group}"
             listed = shapes.list_of_objects(entry.get("versions"), f"{where} versions")
             versions = [v.get("version") for v in listed]
-            pref = shapes.object_or_empty(entry.get("preferredVersion"), f"{where} preferredVersion")
+            pref = shapes.object_or_empty(entry.get("preferredVersion"), f"{where} preferred")
             for version in dict.fromkeys([pref.get("version"), *versions]):
                 if not isinstance(version, str) or not _SEGMENT.fullmatch(version):
                     continue

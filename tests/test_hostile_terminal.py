@@ -282,3 +282,22 @@ def test_every_renderer_writes_only_its_own_newlines_and_styles(
         assert "\x1b" not in plain
     assert len(out.getvalue().splitlines()) == 5  # header, row, line, styled, raw_line
     assert len(err.getvalue().splitlines()) == 3
+
+
+def test_a_verbose_traceback_escapes_what_the_exception_says(
+    kubeconfig: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-v prints the traceback of an unexpected error; its text may quote the API."""
+    from kubectl_vip.cli import config_cmd
+
+    def broken(g: Any) -> Any:
+        raise RuntimeError(HOSTILE)
+
+    monkeypatch.setattr(config_cmd, "read_config", broken)
+    out, err = io.StringIO(), io.StringIO()
+    code = invoke(["-v", "--kubeconfig", str(kubeconfig), "config"], Out(out, err, color=False))
+    assert code == 1
+    trace = capsys.readouterr().err
+    assert "Traceback" in trace and "\\x1b[2J" in trace
+    assert "\x1b" not in trace and "\x9b" not in trace
+    assert_safe(err.getvalue(), tty=False)

@@ -14,6 +14,7 @@ import typer
 
 from .. import __version__
 from ..errors import ExitCode, UsageError, VipError
+from ..escaping import escape_raw
 from ..redact import redact
 from ..render import Out
 from . import common
@@ -215,7 +216,8 @@ def invoke(argv: list[str], out: Out | None = None) -> int:
         if verbose:
             import traceback
 
-            sys.stderr.write(redact(traceback.format_exc()))
+            # its own lines stay; a control character in an exception's text does not
+            sys.stderr.write(escape_raw(redact(traceback.format_exc())))
         err.error(redact(f"unexpected {type(e).__name__}: {e} (run with -v for details)"))
         return ExitCode.FAILED
 
