@@ -11,11 +11,12 @@ import pytest
 import yaml
 
 from kubectl_vip.doctor import all_checks, model, report
-from kubectl_vip.doctor.model import Check, CheckResult, Finding, Severity, Status
+from kubectl_vip.doctor.model import Check, CheckResult, Finding, Issue, Severity, Status, run
+from kubectl_vip.doctor.snapshot import Snapshot
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import READ_ONLY_VERBS, Rule, User
 
-from .conftest import Result, run_vip
+from .conftest import FIXED_NOW, Result, run_vip
 
 ALL_READS = frozenset(
     {"vpcipclaims", "vpcips", "nodeeniconfigs", "pods", "nodes", "events", "statefulsets",
@@ -163,3 +164,17 @@ def test_bundle_with_one_readable_kind_is_written(sandbox: Sandbox, tmp_path: Pa
     r = run_vip("bundle", "-o", str(out), kubeconfig=kc)
     assert r.code == 0, r.stderr
     assert out.exists() and "Warning: vpcips: forbidden" in r.stderr
+
+
+def test_a_check_that_raises_above_its_declared_worst_fails() -> None:
+    """A check's `worst` decides the exit when it cannot run, so the runner holds it to it."""
+
+    def warns(s: Snapshot) -> list[Issue]:
+        return [Issue(Severity.WARNING, "t", [], "")]
+
+    c = Check("VIP-T-001", "claims", "t", (), (), warns, worst=Severity.INFO)
+    (result,) = run([c], Snapshot(now=FIXED_NOW))
+    assert result.status == Status.FAILED
+    assert result.reason == "raised warning above its declared worst (info)"
+    ok = Check("VIP-T-002", "claims", "t", (), (), warns, worst=Severity.WARNING)
+    assert run([ok], Snapshot(now=FIXED_NOW))[0].status == Status.FINDINGS

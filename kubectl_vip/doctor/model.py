@@ -223,6 +223,11 @@ def run(checks: Iterable[Check], snap: Snapshot) -> list[CheckResult]:
                 CheckResult(c, Status.FAILED, limited_by=limited, reason=f"{type(e).__name__}: {e}")
             )
             continue
+        over = [i for i in issues if i.severity.rank > c.worst.rank]
+        if over:  # its declared worst decides --fail-on when it cannot run: it must hold
+            reason = f"raised {over[0].severity.value} above its declared worst ({c.worst.value})"
+            results.append(CheckResult(c, Status.FAILED, limited_by=limited, reason=reason))
+            continue
         findings = [
             Finding(
                 c.id,
