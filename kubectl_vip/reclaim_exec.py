@@ -80,9 +80,8 @@ class Audit:
                 os.fsync(f.fileno())
 
 
-def audit_records(namespace: str, name: str, server: str) -> list[str]:
+def audit_records(path: Path, namespace: str, name: str, server: str) -> list[str]:
     """Times at which the audit file records reclaiming this claim on this server, newest first."""
-    path = state_dir() / "reclaim-audit.jsonl"
     found: list[str] = []
     try:
         with path.open(encoding="utf-8", errors="replace") as f:

@@ -32,6 +32,9 @@ Every reclaimed claim is appended to an audit file first and recorded as an Even
 """
 
 
+AUDIT_FILE = "reclaim-audit.jsonl"
+
+
 def register(app: typer.Typer) -> None:
     app.command("reclaim", epilog=EPILOG)(reclaim_command)
 
@@ -171,7 +174,7 @@ def reclaim_command(
         _check_delete_allowed(c, tke, todo)
         if not yes:
             _confirm(g, len(todo))
-    audit = None if dry_run else Audit(g.state_dir() / "reclaim-audit.jsonl", identity)
+    audit = None if dry_run else Audit(g.state_dir() / AUDIT_FILE, identity)
     from ..claims import IpamdPolicy
 
     policy: IpamdPolicy = gather.read_ipamd(c).policy
@@ -277,7 +280,7 @@ def _targets(
             if n in by_name:
                 targets.append(Target.of(by_name[n]))
                 continue
-            when = _reclaimed_before(c, ns, n)
+            when = _reclaimed_before(c, ns, n, g.state_dir() / AUDIT_FILE)
             if when is None:
                 missing.append(n)
                 continue
@@ -304,7 +307,7 @@ def _targets(
     return targets, unsure
 
 
-def _reclaimed_before(c: Any, namespace: str, name: str) -> str | None:
+def _reclaimed_before(c: Any, namespace: str, name: str, audit_file: Path) -> str | None:
     """Evidence that this tool reclaimed the claim earlier: our Event on it in the cluster, or a
     record in the local audit file for this cluster. None when there is none."""
     from .. import cluster as api
@@ -323,7 +326,7 @@ def _reclaimed_before(c: Any, namespace: str, name: str) -> str | None:
     if events:
         last = max(schema.text(e.get("lastTimestamp")) or "" for e in events)
         return f"Event {rc.EVENT_REASON} {last}".strip()
-    for rec in audit_records(namespace, name, c.server):
+    for rec in audit_records(audit_file, namespace, name, c.server):
         return f"audit file, {rec}"
     return None
 
