@@ -15,6 +15,7 @@ collector keeps honouring them). So only expiry changes are assessed here.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -244,12 +245,15 @@ def protect_commands(impact: Impact) -> list[str]:
     for i in impact.returning:
         if i.by_change:
             by_ns.setdefault(i.row.namespace, []).append(i.row.name)
-    value = format_compact(PROTECT_DURATION)
-    return [
-        f"kubectl annotate vipc {' '.join(sorted(names))} -n {ns} "
-        f"{schema.EXPIRY}={value} --overwrite"
-        for ns, names in sorted(by_ns.items())
-    ]
+    return [protect_command(ns, names) for ns, names in sorted(by_ns.items())]
+
+
+def protect_command(namespace: str, names: Iterable[str]) -> str:
+    """The `kubectl annotate` that makes ipamd (>= v3.3.2) keep these claims for their Pods."""
+    return (
+        f"kubectl annotate vipc {' '.join(sorted(names))} -n {namespace} "
+        f"{schema.EXPIRY}={format_compact(PROTECT_DURATION)} --overwrite"
+    )
 
 
 def doc(impact: Impact | None) -> dict[str, Any] | None:

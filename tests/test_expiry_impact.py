@@ -469,3 +469,31 @@ def test_cascade_changes_have_no_impact(sandbox: Sandbox, vip: Runner) -> None:
     r = vip("enable-cascade", "-o", "json")  # no confirmation: cascade reclaims nothing at once
     assert r.code == 0, r.stderr
     assert json.loads(r.stdout)["impact"] is None
+
+
+def test_doctor_warns_before_the_expiry_takes_a_returning_pods_ip(
+    sandbox: Sandbox, vip: Runner
+) -> None:
+    _returning_claim(sandbox)  # default/game-0, away 3h
+    assert vip("set-expiry", "4h", "--yes").code == 0
+    sandbox.advance(timedelta(seconds=1))
+    B(sandbox).scale("db", "mysql", 2)  # mysql-2's Pod goes; its claim is kept
+    sandbox.advance(timedelta(minutes=10))
+    r = vip("doctor", "--check", "VIP-POL-005", "-o", "json")
+    assert r.code == 0, r.stderr  # warnings: below the default --fail-on error
+    found = {f["title"]: f for f in json.loads(r.stdout)["findings"]}
+    assert set(found) == {
+        "StatefulSet/mysql -n db scaled to 2: claim mysql-2 is due in 3h50m",
+        "TApp.apps.tkestack.io/game -n default: Pods that come back, claim game-0 is due in 49m",
+    }
+    assert all(f["severity"] == "warning" for f in found.values())
+    game = found[
+        "TApp.apps.tkestack.io/game -n default: Pods that come back, claim game-0 is due in 49m"
+    ]
+    assert game["evidence"][0] == (
+        "default/game-0 (10.0.1.11): its Pod away 3h10m, due in 49m (flag expiry 4h)"
+    )
+    assert game["fix"].startswith("kubectl annotate vipc game-0 -n default ")
+    r = vip("doctor", "--check", "VIP-POL-005", "--fail-on", "warning")
+    assert r.code == 1
+    assert "VIP-POL-005" in r.stdout
