@@ -195,9 +195,10 @@ def summary(impact: Impact) -> list[str]:
     if not impact.items:
         return [f"Impact of expiry {what}: ipamd reclaims no claim within {_horizon()}."]
     c = counts(impact)
+    more = f"{c['within24h']} more" if c["within24h"] else "none more"
     lines = [
-        f"Impact of expiry {what}: ipamd reclaims {_n(c['nextSweep'])} at its next sweep "
-        f"and {_n(c['within24h'])} more within {_horizon()}"
+        f"Impact of expiry {what}: ipamd reclaims {_n(c['nextSweep'])} at its next sweep, "
+        f"{more} within {_horizon()}"
         + (
             f"; {_n(c['unknown'])} may be reclaimed at the next sweep (release time unknown)"
             if c["unknown"]
@@ -207,8 +208,8 @@ def summary(impact: Impact) -> list[str]:
     ]
     if c["byThisChange"] != len(impact.items):
         lines.append(
-            f"{_n(c['byThisChange'])} of these because of this change; the others are due "
-            "under the current setting too."
+            f"{c['byThisChange']} of them because of this change; the other "
+            f"{len(impact.items) - c['byThisChange']} are due under the current setting too."
         )
     if c["returning"]:
         lines.append(
