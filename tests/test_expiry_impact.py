@@ -7,7 +7,6 @@ import io
 import json
 import shlex
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from kubectl_vip.sandbox.scenarios import B
 
 from .conftest import Result, Runner, make_sandbox, run_vip
 from .test_claims import NOW, claim, pod, sts, vip
+from .test_settings import _advancing
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -422,18 +422,6 @@ def test_scale_impact_flags_returning_ordinals_and_matches_the_sweep(tmp_path: P
         assert before - _claim_keys(sb) == _keys(items)
     finally:
         sb.stop()
-
-
-def _advancing(sb: Sandbox) -> tuple[threading.Thread, threading.Event]:
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.wait(0.1):
-            sb.advance(timedelta(seconds=5))
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t, stop
 
 
 def test_wait_follows_ipamds_sweep(sandbox: Sandbox, kubeconfig: Path) -> None:
