@@ -485,3 +485,27 @@ def test_doctor_warns_before_the_expiry_takes_a_returning_pods_ip(
     r = vip("doctor", "--check", "VIP-POL-005", "--fail-on", "warning")
     assert r.code == 1
     assert "VIP-POL-005" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("image_tag", "says", "annotate"),
+    [
+        ("latest", "annotate their claims first (ipamd's version is unknown: it reads", True),
+        ("v3.2.0", "ipamd v3.2.0 ignores per-claim expiry annotations (read from v3.3.2", False),
+    ],
+    ids=["version-unknown", "too-old-for-annotations"],
+)
+def test_protection_depends_on_what_ipamd_reads(
+    sandbox: Sandbox, vip: Runner, image_tag: str, says: str, annotate: bool
+) -> None:
+    _returning_claim(sandbox)
+
+    def set_image(d: Obj) -> None:
+        c = d["spec"]["template"]["spec"]["containers"][0]
+        c["image"] = c["image"].rsplit(":", 1)[0] + ":" + image_tag
+
+    sandbox.store.mutate(sandbox.world.t.deployments, "kube-system", "tke-eni-ipamd", set_image)
+    r = vip("set-expiry", "1h", "--dry-run")
+    assert r.code == 0, r.stderr
+    assert says in r.stdout
+    assert ("kubectl annotate vipc game-0 -n default" in r.stdout) is annotate
