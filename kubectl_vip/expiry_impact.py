@@ -244,8 +244,7 @@ def protect_commands(impact: Impact) -> list[str]:
     """`kubectl annotate` per namespace that keeps the returning claims (ipamd >= v3.3.2)."""
     by_ns: dict[str, list[str]] = {}
     for i in impact.returning:
-        if i.by_change:
-            by_ns.setdefault(i.row.namespace, []).append(i.row.name)
+        by_ns.setdefault(i.row.namespace, []).append(i.row.name)
     return [protect_command(ns, names) for ns, names in sorted(by_ns.items())]
 
 

@@ -509,3 +509,12 @@ def test_protection_depends_on_what_ipamd_reads(
     assert r.code == 0, r.stderr
     assert says in r.stdout
     assert ("kubectl annotate vipc game-0 -n default" in r.stdout) is annotate
+
+
+def test_protect_covers_returning_claims_due_anyway() -> None:
+    owner = ("StatefulSet", "web", "s-uid")
+    inv = _inv([claim("web-0", released=3 * H, owner=owner)], [], [sts("web", replicas=3)])
+    impact = ei.compute(inv, IpamdPolicy(2 * H), H, NOW)
+    (item,) = impact.items
+    assert item.returning and not item.by_change and impact.caused == []
+    assert ei.protect_commands(impact) == [ei.protect_command("app", ["web-0"])]
