@@ -173,7 +173,9 @@ def reclaim_command(
     if not dry_run:
         _check_delete_allowed(c, tke, todo)
         if not yes:
-            _confirm(g, len(todo))
+            common.confirm(
+                g, f"Reclaim {len(todo)} claims?", f"refusing to reclaim {len(todo)} claims"
+            )
     audit = None if dry_run else Audit(g.state_dir() / AUDIT_FILE, identity)
     from ..claims import IpamdPolicy
 
@@ -345,18 +347,6 @@ def _check_delete_allowed(c: Any, tke: Any, targets: list[Target]) -> None:
                 f'you may not delete vpcipclaims.{tke.claims.group} in namespace "{ns}"',
                 hint="ask for get, list and delete on vpcipclaims (README: RBAC)",
             )
-
-
-def _confirm(g: Globals, n: int) -> None:
-    stdin_tty = sys.stdin.isatty() if hasattr(sys.stdin, "isatty") else False
-    if not (stdin_tty and g.out.tty):
-        raise RefusedError(
-            f"refusing to reclaim {n} claims without confirmation on a non-interactive terminal",
-            hint="pass --yes, or --dry-run to preview",
-        )
-    answer = typer.prompt(f"Reclaim {n} claims? [y/N]", default="", show_default=False)
-    if answer.strip().lower() not in ("y", "yes"):
-        raise RefusedError("nothing reclaimed: not confirmed")
 
 
 def _show_plan(g: Globals, targets: list[Target], dry_run: bool) -> None:
