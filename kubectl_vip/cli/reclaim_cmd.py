@@ -124,7 +124,8 @@ def reclaim_command(
     plan = rc.read_plan(doc) if from_file is not None else None
 
     from .. import gather
-    from ..reclaim_exec import Audit, Executor, RunOptions, wait_released
+    from ..reclaim_exec import Audit, Executor, RunOptions
+    from ..sweep_watch import wait_released
     from .list_cmd import cluster_identity
 
     c = g.cluster()
