@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -80,9 +79,8 @@ class Audit:
                 os.fsync(f.fileno())
 
 
-def audit_records(namespace: str, name: str, server: str) -> list[str]:
+def audit_records(path: Path, namespace: str, name: str, server: str) -> list[str]:
     """Times at which the audit file records reclaiming this claim on this server, newest first."""
-    path = state_dir() / "reclaim-audit.jsonl"
     found: list[str] = []
     try:
         with path.open(encoding="utf-8", errors="replace") as f:
@@ -290,37 +288,3 @@ class Executor:
 
 def _rv(obj: Obj) -> str | None:
     return schema.text(schema.dig(obj, "metadata", "resourceVersion"))
-
-
-def wait_released(
-    c: Cluster,
-    tke: TkeApi,
-    ips: set[str],
-    timeout: float,
-    progress: Callable[[int], None] | None = None,
-) -> set[str]:
-    """Watch VpcIPs until each of `ips` is gone; returns those still present at the timeout."""
-    deadline = time.monotonic() + timeout
-    pending = set(ips)
-    while pending and time.monotonic() < deadline:
-        items, rv = c.list(tke.vips, trim=lambda o: {"metadata": {"name": schema.name(o)}})
-        present = {schema.name(o) for o in items}
-        gone = pending - present
-        pending &= present
-        if progress and gone:
-            progress(len(gone))
-        if not pending:
-            break
-        remaining = max(1, int(deadline - time.monotonic()))
-        try:
-            for etype, obj in c.watch(tke.vips, resource_version=rv, timeout_seconds=remaining):
-                name = schema.name(obj)
-                if etype == "DELETED" and name in pending:
-                    pending.discard(name)
-                    if progress:
-                        progress(1)
-                if not pending or time.monotonic() >= deadline:
-                    break
-        except ApiError:
-            continue  # an expired resourceVersion or a broken stream: list again
-    return pending

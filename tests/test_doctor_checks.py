@@ -285,6 +285,23 @@ def _orphaned() -> Snapshot:
     )  # fmt: skip
 
 
+def _away(
+    replicas: int,
+    *,
+    away: timedelta = 50 * timedelta(minutes=1),
+    args: tuple[str, ...] = ("--claim-expired-duration=1h",),
+    expiry: str | None = None,
+) -> Snapshot:
+    """db/mysql-1 without its Pod for `away`, under a StatefulSet of `replicas`."""
+    return base(
+        claims=[claim("mysql-0", ip="10.0.1.2"),
+                claim("mysql-1", ip="10.0.1.3", released=NOW - away, expiry=expiry)],
+        vips=[vip("10.0.1.2", ("db", "mysql-0")), vip("10.0.1.3", ("db", "mysql-1"), node=None)],
+        statefulsets=[sts("mysql", replicas=replicas)],
+        deployments=[ipamd_dep(args), sched_dep()],
+    )  # fmt: skip
+
+
 def _overdue() -> Snapshot:
     return base(
         claims=[claim("mysql-0", ip="10.0.1.2"),
@@ -392,6 +409,12 @@ POSITIVE: list[tuple[str, Callable[[], Snapshot], Severity, str]] = [
         deployments=[ipamd_dep(version="v3.2.0"), sched_dep()],
         claims=[claim("mysql-0", ip="10.0.1.2", expiry="48h")]), Severity.WARNING,
      "ignores the expiry annotation"),
+    ("VIP-POL-005", lambda: _away(1), Severity.WARNING,
+     "StatefulSet/mysql -n db scaled to 1: claim mysql-1 is due in 10m"),
+    ("VIP-POL-005", lambda: _away(2), Severity.WARNING,
+     "StatefulSet/mysql -n db: Pods that come back, claim mysql-1 is due in 10m"),
+    ("VIP-POL-005", lambda: _away(2, away=3 * H), Severity.WARNING, "claim mysql-1 is due now"),
+    ("VIP-POL-005", lambda: _away(2, away=H, expiry="2h"), Severity.WARNING, "due in 60m"),
     ("VIP-CLM-001", _orphaned, Severity.WARNING, "1 Orphaned claim"),
     ("VIP-CLM-002", _overdue, Severity.ERROR, "1 Overdue claim"),
     ("VIP-CLM-003", _leaked, Severity.WARNING, "1 leaked VpcIP"),
@@ -437,6 +460,15 @@ NEGATIVE: list[tuple[str, Callable[[], Snapshot]]] = [
     ("VIP-POL-002", base),
     ("VIP-POL-003", base),
     ("VIP-POL-004", lambda: base(claims=[claim("mysql-0", ip="10.0.1.2", expiry="48h")])),
+    ("VIP-POL-005", base),
+    ("VIP-POL-005", lambda: _away(2, args=("--claim-expired-duration=0s",))),  # never
+    ("VIP-POL-005", lambda: _away(2, expiry="87600h")),  # protected as set-expiry suggests
+    ("VIP-POL-005", lambda: _away(2, args=("--claim-expired-duration=48h",))),  # not soon
+    ("VIP-POL-005", lambda: _away(1, away=3 * H)),  # scaled away, already due: VIP-CLM-002
+    ("VIP-POL-005", lambda: base(  # its release time is unknown: never a due time
+        claims=[claim("mysql-0", ip="10.0.1.2"), claim("mysql-1", ip="10.0.1.3")],
+        vips=[vip("10.0.1.2", ("db", "mysql-0")), vip("10.0.1.3", ("db", "mysql-1"), node=None)],
+        statefulsets=[sts("mysql", replicas=2)])),
     ("VIP-CLM-001", base),
     ("VIP-CLM-001", lambda: base(claims=[claim("mysql-0", ip="10.0.1.2"),
                                          claim("mysql-1", ip="10.0.1.3", released=NOW - H)],
@@ -658,3 +690,19 @@ def test_text_report_caps_any_long_evidence() -> None:
     shown = [t for t in text if t.strip().startswith("- e")]
     assert len(shown) == 24
     assert any("... and 76 more lines (all in -o json)" in t for t in text)
+
+
+def test_returning_due_names_the_fix_and_keeps_to_warnings() -> None:
+    (f,) = run("VIP-POL-005", _away(1))
+    assert f.severity == Severity.WARNING and f.objects == ["VpcIPClaim/db/mysql-1"]
+    assert f.evidence[0] == ("db/mysql-1 (10.0.1.3): its Pod away 50m, due in 10m (flag expiry 1h)")
+    assert f.fix.splitlines() == [
+        "kubectl scale statefulset mysql -n db --replicas=2   "
+        "# if they are to come back: before the expiry",
+        "kubectl annotate vipc mysql-1 -n db tke.cloud.tencent.com/claim-expired-duration=87600h "
+        "--overwrite   # keep them for their Pods",
+    ]
+    old = _away(2)
+    old.deployments = [ipamd_dep(("--claim-expired-duration=1h",), version="v3.2.0"), sched_dep()]
+    (f,) = run("VIP-POL-005", old)
+    assert "ignores per-claim annotations" in f.fix and "annotate" not in f.fix

@@ -536,7 +536,7 @@ def test_set_expiry_patches_exactly_the_args(
 ) -> None:
     before = _container(sandbox)
     sandbox.controls.clear_log()
-    r = vip("set-expiry", "1h")
+    r = vip("set-expiry", "1h", "--yes")
     assert r.code == 0, r.stderr
     assert _args(sandbox) == [*DEMO_ARGS[:-1], "1h"]  # split form kept, in place
     after = _container(sandbox)
@@ -556,7 +556,7 @@ def test_set_expiry_patches_exactly_the_args(
 
 
 def test_second_run_sends_nothing(sandbox: Sandbox, vip: Runner) -> None:
-    assert vip("set-expiry", "90m").code == 0
+    assert vip("set-expiry", "90m", "--yes").code == 0
     sandbox.controls.clear_log()
     r = vip("set-expiry", "1h30m")
     assert r.code == 0
@@ -572,8 +572,8 @@ def test_never_on_zero_is_already_set_and_never_removes_a_duration(
     r = vip("set-expiry", "never")
     assert r.code == 0 and "expiry never is already set" in r.stdout  # "0s" means never
     assert _patches(sandbox) == []
-    assert vip("set-expiry", "2h").code == 0
-    r = vip("set-expiry", "0")
+    assert vip("set-expiry", "2h", "--yes").code == 0
+    r = vip("set-expiry", "0")  # a longer expiry reclaims nothing more: nothing to confirm
     assert r.code == 0, r.stderr
     assert _args(sandbox) == DEMO_ARGS[:-2]
 
@@ -684,7 +684,7 @@ def test_concurrent_edit_is_detected_not_overwritten(sandbox: Sandbox, vip: Runn
         _mutate_ipamd(sandbox, edit)
 
     sandbox.controls.on("patch", "deployments", someone_edits)
-    r = vip("set-expiry", "1h")
+    r = vip("set-expiry", "1h", "--yes")
     assert r.code == 1
     assert "changed by someone else between our read and our patch" in r.stderr
     assert "nothing was overwritten" in r.stderr
@@ -765,10 +765,10 @@ def test_missing_deployment_exits_4(sandbox: Sandbox, vip: Runner) -> None:
 
 
 def test_json_result_document(sandbox: Sandbox, vip: Runner) -> None:
-    r = vip("set-expiry", "1h", "-o", "json")
+    r = vip("set-expiry", "1h", "-o", "json", "--yes")
     assert r.code == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert set(doc) == CHANGE_KEYS
+    assert set(doc) == CHANGE_KEYS | {"impact", "sweep"}
     assert doc["kind"] == "IpamdChange" and doc["applied"] is True and doc["dryRun"] == "none"
     assert doc["before"]["args"] == DEMO_ARGS and doc["after"]["args"] == _args(sandbox)
     assert shlex.split(doc["restoreCommand"])[-1] == json.dumps(
@@ -782,7 +782,7 @@ def test_expiry_flag_drives_the_simulated_ipamd(sandbox: Sandbox, vip: Runner) -
     assert claims is not None
     sandbox.advance(timedelta(hours=2))
     assert sandbox.store.peek(claims, "default", "debug-shell") is not None  # never reclaimed
-    assert vip("set-expiry", "1h").code == 0  # the patch rolls ipamd out at once here
+    assert vip("set-expiry", "1h", "--yes").code == 0  # the patch rolls ipamd out at once here
     sandbox.advance(timedelta(minutes=1))
     assert sandbox.store.peek(claims, "default", "debug-shell") is None  # released days ago
     assert sandbox.store.peek(claims, "db", "redis-2") is None
@@ -839,7 +839,7 @@ def test_wait_follows_the_rollout_to_the_end(slow_sandbox: tuple[Sandbox, Path])
     thread, stop = _advancing(sb)
     try:
         sb.controls.clear_log()
-        r = run_vip("set-expiry", "1h", "--wait", "--timeout", "60s", kubeconfig=kc)
+        r = run_vip("set-expiry", "1h", "--wait", "--timeout", "60s", "--yes", kubeconfig=kc)
     finally:
         stop.set()
         thread.join()
@@ -847,7 +847,11 @@ def test_wait_follows_the_rollout_to_the_end(slow_sandbox: tuple[Sandbox, Path])
     assert "0 out of 1 new replicas have been updated" in r.stderr  # progress on stderr
     assert 'deployment "tke-eni-ipamd" successfully rolled out' in r.stdout
     assert "Checked after the rollout: expiry 1h is still set." in r.stdout
-    watches = [q for q in sb.controls.resource_requests() if q.verb == "watch"]
+    watches = [
+        q
+        for q in sb.controls.resource_requests()
+        if q.verb == "watch" and q.resource == "deployments"
+    ]
     assert watches and all(
         q.query.get("fieldSelector") == "metadata.name=tke-eni-ipamd" for q in watches
     )
@@ -857,7 +861,7 @@ def test_wait_times_out_with_how_to_inspect_and_roll_back(
     slow_sandbox: tuple[Sandbox, Path],
 ) -> None:
     sb, kc = slow_sandbox
-    r = run_vip("set-expiry", "1h", "--wait", "--timeout", "2s", kubeconfig=kc)
+    r = run_vip("set-expiry", "1h", "--wait", "--timeout", "2s", "--yes", kubeconfig=kc)
     assert r.code == 1
     assert "not finished within 2s" in r.stderr
     assert "kubectl rollout status deploy/tke-eni-ipamd -n kube-system" in r.stderr

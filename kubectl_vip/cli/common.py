@@ -191,6 +191,23 @@ def ensure_namespace_on(c: Cluster, namespace: str) -> None:
         raise RefusedError(f'namespace "{namespace}" not found') from None
 
 
+def confirm(g: Globals, question: str, refusal: str) -> None:
+    """Ask on a TTY (stdin and stdout); refuse (exit 1) on anything else or any answer but yes.
+
+    `refusal` says what was not done, e.g. "refusing to reclaim 3 claims"."""
+    import sys
+
+    stdin_tty = sys.stdin.isatty() if hasattr(sys.stdin, "isatty") else False
+    if not (stdin_tty and g.out.tty):
+        raise RefusedError(
+            f"{refusal} without confirmation on a non-interactive terminal",
+            hint="pass --yes, or --dry-run to preview",
+        )
+    answer = typer.prompt(f"{question} [y/N]", default="", show_default=False)
+    if answer.strip().lower() not in ("y", "yes"):
+        raise RefusedError(f"{refusal}: not confirmed; nothing was sent")
+
+
 def age(t: datetime | None, now: datetime) -> str:
     return format_human(now - t) if t is not None else "<unknown>"
 

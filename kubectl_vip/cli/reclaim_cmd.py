@@ -32,6 +32,9 @@ Every reclaimed claim is appended to an audit file first and recorded as an Even
 """
 
 
+AUDIT_FILE = "reclaim-audit.jsonl"
+
+
 def register(app: typer.Typer) -> None:
     app.command("reclaim", epilog=EPILOG)(reclaim_command)
 
@@ -125,7 +128,8 @@ def reclaim_command(
         common.check_name(t.name, "claim name in the plan")
 
     from .. import gather
-    from ..reclaim_exec import Audit, Executor, RunOptions, wait_released
+    from ..reclaim_exec import Audit, Executor, RunOptions
+    from ..sweep_watch import wait_released
     from .list_cmd import cluster_identity
 
     c = g.cluster()
@@ -174,8 +178,10 @@ def reclaim_command(
     if not dry_run:
         _check_delete_allowed(c, tke, todo)
         if not yes:
-            _confirm(g, len(todo))
-    audit = None if dry_run else Audit(g.state_dir() / "reclaim-audit.jsonl", identity)
+            common.confirm(
+                g, f"Reclaim {len(todo)} claims?", f"refusing to reclaim {len(todo)} claims"
+            )
+    audit = None if dry_run else Audit(g.state_dir() / AUDIT_FILE, identity)
     from ..claims import IpamdPolicy
 
     policy: IpamdPolicy = gather.read_ipamd(c).policy
@@ -281,7 +287,7 @@ def _targets(
             if n in by_name:
                 targets.append(Target.of(by_name[n]))
                 continue
-            when = _reclaimed_before(c, ns, n)
+            when = _reclaimed_before(c, ns, n, g.state_dir() / AUDIT_FILE)
             if when is None:
                 missing.append(n)
                 continue
@@ -308,7 +314,7 @@ def _targets(
     return targets, unsure
 
 
-def _reclaimed_before(c: Any, namespace: str, name: str) -> str | None:
+def _reclaimed_before(c: Any, namespace: str, name: str, audit_file: Path) -> str | None:
     """Evidence that this tool reclaimed the claim earlier: our Event on it in the cluster, or a
     record in the local audit file for this cluster. None when there is none."""
     from .. import cluster as api
@@ -327,7 +333,7 @@ def _reclaimed_before(c: Any, namespace: str, name: str) -> str | None:
     if events:
         last = max(schema.text(e.get("lastTimestamp")) or "" for e in events)
         return f"Event {rc.EVENT_REASON} {last}".strip()
-    for rec in audit_records(namespace, name, c.server):
+    for rec in audit_records(audit_file, namespace, name, c.server):
         return f"audit file, {rec}"
     return None
 
@@ -346,18 +352,6 @@ def _check_delete_allowed(c: Any, tke: Any, targets: list[Target]) -> None:
                 f'you may not delete vpcipclaims.{tke.claims.group} in namespace "{ns}"',
                 hint="ask for get, list and delete on vpcipclaims (README: RBAC)",
             )
-
-
-def _confirm(g: Globals, n: int) -> None:
-    stdin_tty = sys.stdin.isatty() if hasattr(sys.stdin, "isatty") else False
-    if not (stdin_tty and g.out.tty):
-        raise RefusedError(
-            f"refusing to reclaim {n} claims without confirmation on a non-interactive terminal",
-            hint="pass --yes, or --dry-run to preview",
-        )
-    answer = typer.prompt(f"Reclaim {n} claims? [y/N]", default="", show_default=False)
-    if answer.strip().lower() not in ("y", "yes"):
-        raise RefusedError("nothing reclaimed: not confirmed")
 
 
 def _show_plan(g: Globals, targets: list[Target], dry_run: bool) -> None:

@@ -8,6 +8,7 @@ nothing reverted the change.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -23,6 +24,7 @@ from ..rollout import RolloutStatus
 from . import common
 from .common import Globals
 from .config_cmd import Inspected, read_deployment, read_helm_secrets
+from .expiry_step import ImpactStep
 
 Obj = dict[str, Any]
 FORMATS = ("text", "json", "yaml")
@@ -32,8 +34,8 @@ DEFAULT_TIMEOUT = timedelta(minutes=5)
 SET_EXPIRY_EPILOG = """Examples:
 
 \b
-  kubectl vip set-expiry 1h --dry-run   # show the args diff, send nothing
-  kubectl vip set-expiry 90m --wait     # patch ipamd and follow its rollout
+  kubectl vip set-expiry 1h --dry-run   # the args diff and what ipamd would reclaim
+  kubectl vip set-expiry 90m --wait     # patch, follow the rollout and ipamd's next sweep
 """
 
 ENABLE_EPILOG = """Examples:
@@ -93,6 +95,7 @@ _FORCE_HELP = "Patch even when the eniipamd add-on manages ipamd (an add-on upda
 _WAIT_HELP = "Follow the rollout, then check that the flag is still set."
 _TIMEOUT_HELP = "How long --wait waits (a Go duration; default 5m)."
 _OUTPUT_HELP = "text|json|yaml (json/yaml: an IpamdChange document; the diff goes to stderr)."
+_YES_HELP = "Change the expiry without asking, even when ipamd will reclaim claims because of it."
 
 
 def set_expiry(
@@ -107,10 +110,15 @@ def set_expiry(
     wait: bool = typer.Option(False, "--wait", help=_WAIT_HELP),
     timeout: str | None = typer.Option(None, "--timeout", metavar="DURATION", help=_TIMEOUT_HELP),
     output: str = typer.Option("text", "-o", "--output", help=_OUTPUT_HELP),
+    yes: bool = typer.Option(False, "-y", "--yes", help=_YES_HELP),
 ) -> None:
-    """Set how long ipamd keeps a released static IP (--claim-expired-duration)."""
+    """Set how long ipamd keeps a released static IP (--claim-expired-duration).
+
+    Before the change it shows which claims ipamd will reclaim because of it (at its next sweep
+    and within 24h, Pods that come back flagged) and asks; --wait also follows that sweep.
+    """
     target = settings.Target(expiry=settings.parse_expiry_arg(duration))
-    _run(ctx, target, dry_run, force, wait, timeout, output)
+    _run(ctx, target, dry_run, force, wait, timeout, output, yes)
 
 
 def enable_cascade(
@@ -163,6 +171,7 @@ def _run(
     wait: bool,
     timeout_value: str | None,
     output: str,
+    yes: bool = False,
 ) -> None:
     g = common.globals_of(ctx)
     fmt = common.check_format(output, FORMATS)
@@ -170,16 +179,24 @@ def _run(
     timeout = _parse_timeout(timeout_value, wait)
     if wait and dry_run != "none":
         raise UsageError("--wait cannot be combined with --dry-run: nothing rolls out")
-    Change(g, target, dry_run=dry_run, force=force, fmt=fmt).run(wait, timeout)
+    Change(g, target, dry_run=dry_run, force=force, fmt=fmt, yes=yes).run(wait, timeout)
 
 
 class Change:
     """One run of a settings command: every step prints what it did."""
 
     def __init__(
-        self, g: Globals, target: settings.Target, *, dry_run: str, force: bool, fmt: str
+        self,
+        g: Globals,
+        target: settings.Target,
+        *,
+        dry_run: str,
+        force: bool,
+        fmt: str,
+        yes: bool = False,
     ) -> None:
         self.g = g
+        self.impact = ImpactStep(g, target, fmt, yes, self.say)
         self.target = target
         self.dry_run = dry_run
         self.force = force
@@ -251,6 +268,7 @@ class Change:
             return
 
         self._show_diff()
+        self.impact.assess()
         self._gate()
 
         if self.dry_run == "client":
@@ -260,6 +278,8 @@ class Change:
             return
 
         server_dry = self.dry_run == "server"
+        if not server_dry:
+            self.impact.confirm()
         try:
             result = g.cluster().patch_json(
                 DEPLOYMENTS,
@@ -290,7 +310,11 @@ class Change:
         self.say(f"  {self.restore}")
         if wait:
             generation = int(((result.get("metadata") or {}).get("generation")) or 0)
+            deadline = time.monotonic() + timeout.total_seconds()
             self._wait(generation, timeout)
+            if not self.impact.follow_sweep(deadline):
+                self._emit()
+                raise RefusedError(self.impact.sweep_failure(timeout))
         else:
             self.say(
                 "ipamd restarts with the new flags; follow it with --wait or: "
@@ -437,4 +461,5 @@ class Change:
             rollout=self.rollout,
             uncovered=self.uncovered,
         )
+        doc.update(self.impact.doc())
         self.g.out.document(doc, self.fmt)

@@ -11,6 +11,7 @@ from . import (  # noqa: F401 - imported for their @check registrations
     checks_claims,
     checks_crd,
     checks_eni,
+    checks_expiry,
     checks_ipamd,
     checks_policy,
     checks_scheduling,
