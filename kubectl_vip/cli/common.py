@@ -203,7 +203,10 @@ def confirm(g: Globals, question: str, refusal: str) -> None:
             f"{refusal} without confirmation on a non-interactive terminal",
             hint="pass --yes, or --dry-run to preview",
         )
-    answer = typer.prompt(f"{question} [y/N]", default="", show_default=False)
+    from ..escaping import escape
+
+    # typer writes the prompt itself: escaped here as render escapes every other line
+    answer = typer.prompt(escape(f"{question} [y/N]"), default="", show_default=False)
     if answer.strip().lower() not in ("y", "yes"):
         raise RefusedError(f"{refusal}: not confirmed; nothing was sent")
 
