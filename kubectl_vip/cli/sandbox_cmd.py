@@ -90,6 +90,13 @@ def serve(
     no_tke: bool = typer.Option(
         False, "--no-tke", help="Serve no TKE CRDs (a cluster without VPC-CNI)."
     ),
+    frozen: bool = typer.Option(
+        False,
+        "--frozen",
+        help="Read-only and still: time stands, writes are refused (403), and each read is "
+        "answered from bytes kept after its first time, fast like a real API server's watch "
+        "cache (for benchmarks).",
+    ),
 ) -> None:
     """Serve an emulated cluster and print the kubeconfig to use; runs until stopped.
 
@@ -106,7 +113,9 @@ def serve(
         raise UsageError(f'unknown scenario "{scenario}": use one of {", ".join(SCENARIOS)}')
     path = write_kubeconfig or default_kubeconfig_path()
     check_kubeconfig_target(path, explicit=write_kubeconfig is not None)
-    sb = Sandbox(scenario, size=size, frozen=False, tke=not no_tke)
+    sb = Sandbox(scenario, size=size, frozen=frozen, tke=not no_tke)
+    if frozen:
+        sb.freeze()
     try:
         sb.start(port=port)
     except OSError as e:
@@ -117,7 +126,8 @@ def serve(
         sb.stop()
         raise RefusedError(f"cannot write the kubeconfig {path}: {e.strerror or e}") from None
     out = g.out
-    out.line(f"Sandbox cluster ({scenario}) serving at {sb.url}")
+    still = ", frozen: read-only" if frozen else ""
+    out.line(f"Sandbox cluster ({scenario}{still}) serving at {sb.url}")
     out.line(f"Contexts: vip-sandbox (admin), vip-sandbox-readonly (read-only). Kubeconfig: {path}")
     out.line("Stop with Ctrl-C. In another shell:")
     out.line(f"export KUBECONFIG={path}")

@@ -12,6 +12,7 @@ from typing import Any
 from . import kubeconfig_file
 from .clock import Clock
 from .controls import ADMIN, Controls, read_only
+from .frozen import FrozenAnswers
 from .kube import KubeControllers
 from .resources import Registry, builtin_types, tke_types
 from .server import _Server, ca_data, make_server
@@ -76,6 +77,8 @@ class Sandbox:
             self.world.clock = self.clock
             self.store.clock = self.clock
         self._server: _Server | None = None
+        # read-only, reads answered from kept bytes (`sandbox serve --frozen`, frozen.py)
+        self.answers: FrozenAnswers | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
 
@@ -95,6 +98,7 @@ class Sandbox:
 
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
         srv = make_server(self, host, port)
+        srv.frozen = self.answers
         self._server = srv
         t = threading.Thread(
             target=srv.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
@@ -106,6 +110,14 @@ class Sandbox:
             ticker.start()
             self._threads.append(ticker)
         return self.url
+
+    def freeze(self) -> None:
+        """Read-only from now on, each read answered from the bytes of its first answer
+        (`sandbox serve --frozen`, frozen.py). Time stops too."""
+        self.clock.frozen = True
+        self.answers = FrozenAnswers()
+        if self._server is not None:
+            self._server.frozen = self.answers
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(1.0):

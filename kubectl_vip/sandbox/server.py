@@ -18,9 +18,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from . import apierrors, patching, protobuf, subresources, tables
+from . import apierrors, frozen, patching, protobuf, subresources, tables
 from .apierrors import StatusError
 from .controls import ADMIN, RequestInfo, User
+from .frozen import Answer, FrozenAnswers, Key
 from .resources import ResourceType
 from .selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
 from .store import Entry, Obj, Preconditions, decode_continue, dumps, encode_continue
@@ -48,6 +49,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     sandbox: Sandbox
     stopping: bool = False
+    frozen: FrozenAnswers | None = None  # sandbox serve --frozen: reads answered from bytes
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # a client that hangs up (mid-handshake, or while its answer is delayed by an injected
@@ -63,6 +65,7 @@ class Handler(BaseHTTPRequestHandler):
     # client's delayed ACK hold every response back ~40 ms
     disable_nagle_algorithm = True
     _retry_after: int | None = None
+    _frozen_key: Key | None = None
     server: _Server
     server_version = "kube-apiserver-sandbox"
     sys_version = ""
@@ -83,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
     ) -> None:
+        key, self._frozen_key = self._frozen_key, None
+        if key is not None and code == 200 and self.server.frozen is not None:
+            self.server.frozen.put(key, Answer(body, content_type, dict(headers or {})))
         if self.server.sandbox.controls.rewrites:  # a test's odd server (controls.Rewrite)
             path = urlsplit(self.path).path
             code, body, content_type = self.server.sandbox.controls.rewritten(
@@ -141,6 +147,8 @@ class Handler(BaseHTTPRequestHandler):
         parts = [p for p in url.path.split("/") if p]
         try:
             user = self._authenticate()
+            if self.server.frozen is not None and self._frozen_answer(query):
+                return
             route = self._route(parts)
             if route is None:
                 self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
@@ -180,11 +188,32 @@ class Handler(BaseHTTPRequestHandler):
                         details = {"retryAfterSeconds": fault.retry_after}
                     raise StatusError(fault.code, fault.reason, fault.message, details)
             self._authorize(user, req, rtype)
+            if self.server.frozen is not None:
+                frozen.refuse_write(rtype, name, verb)
             self._serve(rtype, req, body, user)
         except StatusError as e:
             self._send_error(e)
         except OSError:  # the client went away (reset, broken pipe, TLS EOF)
             self.close_connection = True
+
+    def _frozen_answer(self, query: dict[str, str]) -> bool:
+        """Send the kept answer to this read if there is one; else mark it to be kept."""
+        assert self.server.frozen is not None
+        key = frozen.cache_key(
+            self.command,
+            self.path,
+            query,
+            self.headers.get("Accept", ""),
+            self.headers.get("Authorization", ""),
+        )
+        if key is None:
+            return False
+        hit = self.server.frozen.get(key)
+        if hit is None:
+            self._frozen_key = key
+            return False
+        self._send(200, hit.body, hit.content_type, hit.headers)
+        return True
 
     def _reset(self) -> None:
         with contextlib.suppress(OSError):
