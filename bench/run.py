@@ -1,25 +1,38 @@
-"""kubectl-vip benchmarks against the real kubectl, on the same sandbox, in one run.
+"""kubectl-vip benchmarks: every figure of the performance targets, in one run.
 
-    python bench/run.py                       # N = 1,000, 10,000, 30,000; 3 runs each
-    python bench/run.py --sizes 10000 --runs 5 --no-reclaim
+    python bench/run.py                  # fast server at 1k, 3k, 10k, 30k; the sandbox at 10k
+    python bench/run.py --quick          # a smoke run at small sizes, one run each (~1 minute)
+    python bench/run.py --vip-src DIR    # measure the kubectl_vip package in DIR (e.g. main)
 
-Every figure is the median of --runs runs of a whole process (start-up included), measured
-with os.wait4 (wall time and peak RSS). The sandbox runs as a separate process (`kubectl vip
-sandbox serve --scenario scale`) so it does not share the measured process's interpreter; it
-serves every list from pre-serialized JSON over TLS on loopback. Results are printed as tables
-and written as JSON (bench/results/latest.json unless --out).
+Every figure is the median of --runs runs of a whole process (start-up included), measured with
+os.wait4 (wall time and peak RSS); the cases run interleaved, after one warm-up run each.
+
+Two servers, each in its own process:
+- the fast server, `kubectl vip sandbox serve --frozen`: read-only, each answer (a page of a
+  list with its continue token, a Table, discovery, a get) is made once and then served from its
+  bytes, as a real kube-apiserver serves lists from its watch cache; nearly all the time measured
+  is the client's;
+- the project sandbox, `kubectl vip sandbox serve` (live, Python), as before.
+
+Results are printed as tables and written as JSON (bench/results/latest.json unless --out).
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
+import platform
+import pty
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +50,9 @@ def tool(name: str) -> str:
     return found
 
 
-KUBECTL_VIP = tool("kubectl-vip")
+KUBECTL_VIP = tool("kubectl-vip")  # serves the sandboxes (never measured)
 KUBECTL = tool("kubectl")
+VIP = [KUBECTL_VIP]  # the measured client; --vip-src changes it
 
 
 @dataclass
@@ -47,70 +61,99 @@ class Measure:
     max_rss_mb: float
 
 
-def run_one(argv: list[str], env: dict[str, str]) -> Measure:
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except OSError:  # EIO: the child closed the terminal
+        pass
+
+
+def run_one(argv: list[str], env: dict[str, str], tty: bool = False) -> Measure:
+    """One whole process, its stdout to /dev/null or (tty) to a pseudo-terminal 200x50."""
+    reader = None
+    if tty:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+        reader = threading.Thread(target=_drain, args=(master,), daemon=True)
+        reader.start()
+        stdout: Any = slave
+    else:
+        stdout = subprocess.DEVNULL
     t0 = time.perf_counter()
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    if tty:
+        os.close(slave)
+    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
+    if reader is not None:
+        reader.join(5)
+        os.close(master)
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode not in (0, 1):
         raise RuntimeError(f"{argv} exited {p.returncode}: {err.strip()[-400:]}")
     return Measure(wall, usage.ru_maxrss / 1024)
 
 
-def run_seq(commands: list[list[str]], env: dict[str, str]) -> Measure:
-    """Several processes one after another (kubectl fetching three lists): summed time, max RSS."""
-    parts = [run_one(c, env) for c in commands]
+@dataclass
+class Case:
+    argvs: list[list[str]]  # run one after another: summed time, max RSS
+    tty: bool = False
+
+
+def run_case(case: Case, env: dict[str, str]) -> Measure:
+    parts = [run_one(a, env, case.tty) for a in case.argvs]
     return Measure(sum(p.seconds for p in parts), max(p.max_rss_mb for p in parts))
 
 
-def median(ms: list[Measure]) -> Measure:
-    return Measure(
-        statistics.median(m.seconds for m in ms), statistics.median(m.max_rss_mb for m in ms)
-    )
+def measure(cases: dict[str, Case], env: dict[str, str], runs: int) -> dict[str, Measure]:
+    for c in cases.values():  # warm-up: discovery caches, the fast server's kept answers
+        run_case(c, env)
+    samples: dict[str, list[Measure]] = {k: [] for k in cases}
+    for _ in range(runs):  # interleaved, so drift affects every case alike
+        for name, c in cases.items():
+            samples[name].append(run_case(c, env))
+    return {
+        k: Measure(
+            statistics.median(m.seconds for m in v), statistics.median(m.max_rss_mb for m in v)
+        )
+        for k, v in samples.items()
+    }
 
 
-class Sandbox:
-    """`kubectl vip sandbox serve` in its own process."""
+class Server:
+    """`kubectl vip sandbox serve --scenario scale` (with --frozen: the fast server)."""
 
-    def __init__(self, scenario: str, size: int, workdir: Path) -> None:
-        self.kubeconfig = workdir / f"kubeconfig-{scenario}-{size}-{time.monotonic_ns()}"
+    def __init__(self, size: int, workdir: Path, *, frozen: bool) -> None:
+        self.kubeconfig = workdir / f"kubeconfig-{size}-{frozen}-{time.monotonic_ns()}"
+        self.workdir = workdir
+        argv = [KUBECTL_VIP, "sandbox", "serve", "--scenario", "scale", "--size", str(size)]
+        argv += ["--write-kubeconfig", str(self.kubeconfig)] + (["--frozen"] if frozen else [])
         self.proc = subprocess.Popen(
-            [
-                KUBECTL_VIP,
-                "sandbox",
-                "serve",
-                "--scenario",
-                scenario,
-                "--size",
-                str(size),
-                "--write-kubeconfig",
-                str(self.kubeconfig),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         assert self.proc.stdout is not None
         t0 = time.monotonic()
         for line in self.proc.stdout:
             if line.startswith("export KUBECONFIG="):
                 break
-            if time.monotonic() - t0 > 600:
-                raise RuntimeError("sandbox did not start")
         else:
             raise RuntimeError(f"sandbox exited: {self.proc.poll()}")
         self.build_seconds = time.monotonic() - t0
 
-    def env(self, workdir: Path) -> dict[str, str]:
+    def env(self, color: bool = False) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             KUBECONFIG=str(self.kubeconfig),
-            KUBECACHEDIR=str(workdir / "kubecache"),
-            NO_COLOR="1",
-            KUBECTL_VIP_STATE_DIR=str(workdir / "state"),
+            KUBECACHEDIR=str(self.workdir / "kubecache"),
+            KUBECTL_VIP_STATE_DIR=str(self.workdir / "state"),
         )
+        if color:
+            env.pop("NO_COLOR", None)
+            env["TERM"] = "xterm-256color"
+        else:
+            env["NO_COLOR"] = "1"
         return env
 
     def stop(self) -> None:
@@ -121,52 +164,101 @@ class Sandbox:
             self.proc.kill()
 
 
-TKE = "networking.tke.cloud.tencent.com"
-
-
-def kubectl_fetch(chunk0: bool) -> list[list[str]]:
+def kubectl_fetch(chunk0: bool) -> Case:
     extra = ["--chunk-size=0"] if chunk0 else []
-    return [
-        [KUBECTL, "get", "vipc", "-A", "-o", "json", *extra],
-        [KUBECTL, "get", "vip", "-o", "json", *extra],
-        [KUBECTL, "get", "pods", "-A", "-o", "json", *extra],
-    ]
+    return Case(
+        [
+            [KUBECTL, "get", "vipc", "-A", "-o", "json", *extra],
+            [KUBECTL, "get", "vip", "-o", "json", *extra],
+            [KUBECTL, "get", "pods", "-A", "-o", "json", *extra],
+        ]
+    )
 
 
-def bench_lists(size: int, runs: int, workdir: Path) -> dict[str, Any]:
-    sb = Sandbox("scale", size, workdir)
+LEAN = Case([[sys.executable, str(HERE / "lean.py")]])
+
+
+def vip(*args: str, tty: bool = False) -> Case:
+    return Case([[*VIP, *args]], tty)
+
+
+def an_ip_in_use(env: dict[str, str]) -> str:
+    p = subprocess.run(
+        [KUBECTL_VIP, "list", "-A", "--state", "InUse", "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return next(i["ip"] for i in json.loads(p.stdout)["items"] if i["ip"])
+
+
+def client_cases(env: dict[str, str]) -> dict[str, Case]:
+    """Every command of the targets at the main size."""
+    return {
+        "list_json": vip("list", "-A", "-o", "json"),
+        "list_table": vip("list", "-A"),
+        "list_tty": vip("list", "-A", tty=True),
+        "usage": vip("usage"),
+        "describe_ip": vip("describe", an_ip_in_use(env)),
+        "reclaim_dry_run": vip("reclaim", "--dry-run", "--orphaned", "-A"),
+        "doctor": vip("doctor", "-o", "json", "--fail-on", "never"),
+        "lean": LEAN,
+        "kubectl_chunk0": kubectl_fetch(True),
+    }
+
+
+GROWTH_CASES = {
+    "list_table": vip("list", "-A"),
+    "list_json": vip("list", "-A", "-o", "json"),
+    "doctor": vip("doctor", "-o", "json", "--fail-on", "never"),
+    "lean": LEAN,
+}
+
+
+def as_json(ms: dict[str, Measure]) -> dict[str, Any]:
+    return {
+        k: {"seconds": round(m.seconds, 3), "max_rss_mb": round(m.max_rss_mb, 1)}
+        for k, m in ms.items()
+    }
+
+
+def bench_fast(sizes: list[int], main: int, runs: int, work: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"growth": []}
+    for n in sorted(set(sizes) | {main}):
+        print(f"... fast server, N={n}", file=sys.stderr, flush=True)
+        srv = Server(n, work, frozen=True)
+        try:
+            env = srv.env()
+            cases = client_cases(env) if n == main else dict(GROWTH_CASES)
+            if n == main:
+                tty_env = srv.env(color=True)
+                tty = {"list_tty": cases.pop("list_tty")}
+            ms = measure(cases, env, runs)
+            if n == main:
+                ms.update(measure(tty, tty_env, runs))
+                out["main"] = {"size": n, **as_json(ms)}
+            out["growth"].append({"size": n, **as_json({k: ms[k] for k in GROWTH_CASES})})
+        finally:
+            srv.stop()
+    return out
+
+
+def bench_live(size: int, runs: int, work: Path) -> dict[str, Any]:
+    print(f"... project sandbox, N={size}", file=sys.stderr, flush=True)
+    srv = Server(size, work, frozen=False)
     try:
-        env = sb.env(workdir)
-        cases: dict[str, list[list[str]]] = {
-            "vip_list": [[KUBECTL_VIP, "list", "-A", "-o", "json"]],
+        cases = {
+            "list_json": vip("list", "-A", "-o", "json"),
+            "list_table": vip("list", "-A"),
+            "doctor": vip("doctor", "-o", "json", "--fail-on", "never"),
+            "lean": LEAN,
             "kubectl_default": kubectl_fetch(False),
             "kubectl_chunk0": kubectl_fetch(True),
-            "lean": [[sys.executable, str(HERE / "lean.py")]],
         }
-        if has_command("doctor"):
-            cases["vip_doctor"] = [[KUBECTL_VIP, "doctor", "-o", "json", "--fail-on", "never"]]
-        for argvs in cases.values():  # warm-up: discovery caches, page cache
-            run_seq(argvs, env)
-        samples: dict[str, list[Measure]] = {k: [] for k in cases}
-        for _ in range(runs):  # interleaved, so drift affects every case alike
-            for name, argvs in cases.items():
-                samples[name].append(run_seq(argvs, env))
-        med = {k: median(v) for k, v in samples.items()}
-        out: dict[str, Any] = {"size": size, "sandbox_build_seconds": round(sb.build_seconds, 2)}
-        for k, m in med.items():
-            out[k] = {"seconds": round(m.seconds, 3), "max_rss_mb": round(m.max_rss_mb, 1)}
-        v = med["vip_list"].seconds
-        out["ratio_vs_kubectl_chunk0"] = round(v / med["kubectl_chunk0"].seconds, 3)
-        out["ratio_vs_kubectl_default"] = round(v / med["kubectl_default"].seconds, 3)
-        out["ratio_vs_lean"] = round(v / med["lean"].seconds, 3)
-        out["vip_list_us_per_claim"] = round(v / size * 1e6, 1)
-        return out
+        return {"size": size, **as_json(measure(cases, srv.env(), runs))}
     finally:
-        sb.stop()
-
-
-def has_command(name: str) -> bool:
-    return subprocess.run([KUBECTL_VIP, name, "--help"], capture_output=True).returncode == 0
+        srv.stop()
 
 
 def orphaned_claims(env: dict[str, str]) -> list[tuple[str, str]]:
@@ -180,77 +272,48 @@ def orphaned_claims(env: dict[str, str]) -> list[tuple[str, str]]:
     return [tuple(line.split("/")[1:3]) for line in p.stdout.splitlines()]  # type: ignore[misc]
 
 
-def bench_reclaim(size: int, workdir: Path) -> dict[str, Any]:
+def bench_reclaim(size: int, work: Path) -> dict[str, Any]:
     """kubectl vip reclaim --orphaned -A --yes, against a shell loop of kubectl delete vipc,
-    each on its own fresh sandbox holding the same claims."""
-    sb = Sandbox("scale", size, workdir)
+    each on its own fresh (live) sandbox holding the same claims."""
+    print(f"... reclaim, N={size}", file=sys.stderr, flush=True)
+    srv = Server(size, work, frozen=False)
     try:
-        env = sb.env(workdir)
+        env = srv.env()
         targets = orphaned_claims(env)
-        vip = run_one(
-            [KUBECTL_VIP, "reclaim", "--orphaned", "-A", "--yes", "--max", str(len(targets) + 1)],
-            env,
-        )
+        argv = [*VIP, "reclaim", "--orphaned", "-A", "--yes", "--max", str(len(targets) + 1)]
+        mine = run_one(argv, env)
         left = orphaned_claims(env)
     finally:
-        sb.stop()
-    sb = Sandbox("scale", size, workdir)
+        srv.stop()
+    srv = Server(size, work, frozen=False)
     try:
-        env = sb.env(workdir)
         script = "\n".join(f"{KUBECTL} delete vipc {n} -n {ns} >/dev/null" for ns, n in targets)
-        loop = run_one(["sh", "-c", script], env)
+        loop = run_one(["sh", "-c", script], srv.env())
     finally:
-        sb.stop()
+        srv.stop()
     return {
         "size": size,
         "claims": len(targets),
         "left_after_vip": len(left),
-        "vip_reclaim": {"seconds": round(vip.seconds, 2), "max_rss_mb": round(vip.max_rss_mb, 1)},
+        "vip_reclaim": {"seconds": round(mine.seconds, 2), "max_rss_mb": round(mine.max_rss_mb, 1)},
         "kubectl_delete_loop": {"seconds": round(loop.seconds, 2)},
-        "ratio": round(vip.seconds / loop.seconds, 3),
+        "ratio": round(mine.seconds / loop.seconds, 3),
     }
 
 
 def bench_startup(runs: int) -> dict[str, Any]:
     env = dict(os.environ, NO_COLOR="1")
     cases = {
-        "vip_version": [KUBECTL_VIP, "--version"],
-        "vip_help": [KUBECTL_VIP, "--help"],
-        "kubectl_version_client": [KUBECTL, "version", "--client"],
+        "version": Case([[*VIP, "--version"]]),
+        "help": Case([[*VIP, "--help"]]),
+        "kubectl_version_client": Case([[KUBECTL, "version", "--client"]]),
     }
-    res = {k: median([run_one(a, env) for _ in range(runs)]) for k, a in cases.items()}
-    out: dict[str, Any] = {k: {"seconds": round(m.seconds, 4)} for k, m in res.items()}
-    base = res["kubectl_version_client"].seconds
-    out["ratio_version"] = round(res["vip_version"].seconds / base, 2)
-    out["ratio_help"] = round(res["vip_help"].seconds / base, 2)
-    return out
+    return as_json(measure(cases, env, runs))
 
 
-def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
-    """Least squares y = a + b·x: (a, b, r²)."""
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    b = sxy / sxx if sxx else 0.0
-    a = my - b * mx
-    ss_tot = sum((y - my) ** 2 for y in ys)
-    ss_res = sum((y - (a + b * x)) ** 2 for x, y in zip(xs, ys, strict=True))
-    return a, b, (1 - ss_res / ss_tot) if ss_tot else 1.0
+# ---------------------------------------------------------------------------------- reporting
 
-
-def growth(lists: list[dict[str, Any]]) -> dict[str, float]:
-    xs = [float(r["size"]) for r in lists]
-    a, b, r2 = linear_fit(xs, [r["vip_list"]["seconds"] for r in lists])
-    ma, mb, mr2 = linear_fit(xs, [r["vip_list"]["max_rss_mb"] for r in lists])
-    return {
-        "seconds_intercept": round(a, 3),
-        "seconds_per_1k_claims": round(b * 1000, 4),
-        "seconds_r2": round(r2, 4),
-        "rss_mb_intercept": round(ma, 1),
-        "rss_mb_per_1k_claims": round(mb * 1000, 3),
-        "rss_r2": round(mr2, 4),
-    }
+MIB = "MiB"
 
 
 def fmt_table(rows: list[list[str]]) -> str:
@@ -260,91 +323,176 @@ def fmt_table(rows: list[list[str]]) -> str:
     )
 
 
+def verdict(value: float, target: float, unit: str = "") -> str:
+    return f"<= {target:g}{unit}: {'ok' if value <= target else 'MISSED'}"
+
+
+LABELS = {
+    "list_json": "list -A -o json",
+    "list_table": "list -A (table, piped)",
+    "list_tty": "list -A (table, on a TTY)",
+    "usage": "usage",
+    "describe_ip": "describe IP",
+    "reclaim_dry_run": "reclaim --dry-run --orphaned -A",
+    "doctor": "doctor",
+    "lean": "lean fetch (bench/lean.py)",
+    "kubectl_chunk0": "kubectl --chunk-size=0 (3 gets)",
+    "kubectl_default": "kubectl (3 gets, chunks of 500)",
+}
+VS_LEAN = {
+    "list_json": 1.1,
+    "list_table": 1.2,
+    "list_tty": 1.2,
+    "usage": 1.2,
+    "describe_ip": 1.2,
+    "reclaim_dry_run": 1.2,
+    "doctor": 2.0,
+}
+VS_KUBECTL = {"list_json": 0.2, "list_table": 0.2, "list_tty": 0.2}
+
+
+def report_main(m: dict[str, Any], runs: int) -> list[str]:
+    lean = m["lean"]["seconds"]
+    k0 = m["kubectl_chunk0"]["seconds"]
+    rows = [["command", "wall", "peak RSS", "vs lean", "target", "vs kubectl chunk0", "target"]]
+    for k, label in LABELS.items():
+        if k not in m:
+            continue
+        s = m[k]["seconds"]
+        rows.append(
+            [
+                label,
+                f"{s:.2f} s",
+                f"{m[k]['max_rss_mb']:.0f} {MIB}",
+                f"{s / lean:.2f}x",
+                verdict(s / lean, VS_LEAN[k]) if k in VS_LEAN else "",
+                f"{s / k0:.2f}x",
+                verdict(s / k0, VS_KUBECTL[k]) if k in VS_KUBECTL else "",
+            ]
+        )
+    head = f"Fast server (sandbox serve --frozen), N={m['size']:,} claims, median of {runs}:"
+    return [head, fmt_table(rows)]
+
+
+def report_growth(g: list[dict[str, Any]]) -> list[str]:
+    rows = [["N", "list -A", "RSS", "list -o json", "RSS", "doctor", "RSS", "lean", "RSS"]]
+    for r in g:
+        row = [f"{r['size']:,}"]
+        for k in ("list_table", "list_json", "doctor", "lean"):
+            row += [f"{r[k]['seconds']:.2f} s", f"{r[k]['max_rss_mb']:.0f} {MIB}"]
+        rows.append(row)
+    lines = ["Growth on the fast server (time should grow linearly, memory sub-linearly):"]
+    lines.append(fmt_table(rows))
+    if len(g) >= 2:
+        lo, hi = g[0], g[-1]
+        x = hi["size"] / lo["size"]
+        for k in ("list_table", "doctor"):
+            t = hi[k]["seconds"] / lo[k]["seconds"]
+            mem = hi[k]["max_rss_mb"] / lo[k]["max_rss_mb"]
+            lines.append(
+                f"  {LABELS[k]}: {x:.0f}x the claims take {t:.1f}x the time and "
+                f"{mem:.1f}x the memory"
+            )
+    return lines
+
+
+def report_rss(g: list[dict[str, Any]]) -> list[str]:
+    top = max(g, key=lambda r: r["size"])
+    a, d = top["list_table"]["max_rss_mb"], top["doctor"]["max_rss_mb"]
+    target = 30000
+    note = "" if top["size"] == target else f" (largest size run; the targets are at {target:,})"
+    return [
+        f"Peak RSS at N={top['size']:,}{note}: list -A {a:.0f} {MIB} "
+        f"({verdict(a, 100, ' ' + MIB)}), doctor {d:.0f} {MIB} ({verdict(d, 150, ' ' + MIB)})"
+    ]
+
+
+def report_startup(s: dict[str, Any]) -> list[str]:
+    base = s["kubectl_version_client"]["seconds"]
+    v, h = s["version"]["seconds"], s["help"]["seconds"]
+    return [
+        f"Start-up: kubectl-vip --version {v * 1000:.0f} ms ({v / base:.2f}x, "
+        f"{verdict(v / base, 1.0)}), --help {h * 1000:.0f} ms ({h / base:.2f}x, "
+        f"{verdict(h / base, 2.0)}), kubectl version --client {base * 1000:.0f} ms"
+    ]
+
+
+def report_live(r: dict[str, Any], runs: int) -> list[str]:
+    lean = r["lean"]["seconds"]
+    k0 = r["kubectl_chunk0"]["seconds"]
+    rows = [["command", "wall", "peak RSS", "vs lean", "vs kubectl chunk0"]]
+    for k in ("list_json", "list_table", "doctor", "lean", "kubectl_chunk0", "kubectl_default"):
+        s = r[k]["seconds"]
+        rows.append(
+            [
+                LABELS[k],
+                f"{s:.2f} s",
+                f"{r[k]['max_rss_mb']:.0f} {MIB}",
+                f"{s / lean:.2f}x",
+                f"{s / k0:.2f}x",
+            ]
+        )
+    head = f"Project sandbox (sandbox serve, live), N={r['size']:,} claims, median of {runs}:"
+    return [head, fmt_table(rows)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="1000,10000,30000")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument(
-        "--reclaim-size",
-        type=int,
-        default=10000,
-        help="scale size for the reclaim benchmark (about a tenth is orphaned)",
-    )
+    ap.add_argument("--sizes", default="1000,3000,10000,30000", help="growth sizes (fast server)")
+    ap.add_argument("--size", type=int, default=10000, help="the size every ratio is taken at")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="sizes 200,500, one run, no reclaim")
+    ap.add_argument("--no-live", action="store_true", help="skip the project sandbox runs")
     ap.add_argument("--no-reclaim", action="store_true")
+    ap.add_argument("--vip-src", type=Path, help="measure the kubectl_vip package in this tree")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = ap.parse_args()
+    if args.quick:
+        args.sizes, args.size, args.runs, args.no_reclaim = "200,500", 500, 1, True
+    if args.vip_src:
+        src = str(args.vip_src.resolve())
+        VIP[:] = [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {src!r}); "
+            "from kubectl_vip.__main__ import main; sys.argv[0] = 'kubectl-vip'; main()",
+        ]
     sizes = [int(s) for s in args.sizes.split(",") if s]
     report: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+        },
         "runs": args.runs,
+        "client": str(args.vip_src or "installed"),
     }
     with tempfile.TemporaryDirectory(prefix="vip-bench-") as tmp:
         work = Path(tmp)
-        report["startup"] = bench_startup(max(5, args.runs * 3))
-        report["lists"] = []
-        for n in sizes:
-            print(f"... N={n}", file=sys.stderr, flush=True)
-            report["lists"].append(bench_lists(n, args.runs, work))
+        report["startup"] = bench_startup(max(5, args.runs * 2))
+        report["fast"] = bench_fast(sizes, args.size, args.runs, work)
+        if not args.no_live:
+            report["live"] = bench_live(args.size, args.runs, work)
         if not args.no_reclaim:
-            print(f"... reclaim at N={args.reclaim_size}", file=sys.stderr, flush=True)
-            report["reclaim"] = bench_reclaim(args.reclaim_size, work)
+            report["reclaim"] = bench_reclaim(args.size, work)
 
-    rows = [
-        [
-            "N",
-            "vip list",
-            "RSS MB",
-            "kubectl",
-            "kubectl chunk0",
-            "lean",
-            "vs chunk0",
-            "vs default",
-            "vs lean",
-            "us/claim",
-            "doctor",
-        ]
-    ]
-    for r in report["lists"]:
-        rows.append(
-            [
-                f"{r['size']:,}",
-                f"{r['vip_list']['seconds']:.2f}s",
-                f"{r['vip_list']['max_rss_mb']:.0f}",
-                f"{r['kubectl_default']['seconds']:.2f}s",
-                f"{r['kubectl_chunk0']['seconds']:.2f}s",
-                f"{r['lean']['seconds']:.2f}s",
-                f"{r['ratio_vs_kubectl_chunk0']:.2f}",
-                f"{r['ratio_vs_kubectl_default']:.2f}",
-                f"{r['ratio_vs_lean']:.2f}",
-                f"{r['vip_list_us_per_claim']:.0f}",
-                f"{r['vip_doctor']['seconds']:.2f}s" if "vip_doctor" in r else "-",
-            ]
-        )
-    print(fmt_table(rows))
-    s = report["startup"]
-    print(
-        f"\nstart-up: --version {s['vip_version']['seconds'] * 1000:.0f} ms, --help "
-        f"{s['vip_help']['seconds'] * 1000:.0f} ms, kubectl version --client "
-        f"{s['kubectl_version_client']['seconds'] * 1000:.0f} ms "
-        f"(ratios {s['ratio_version']} / {s['ratio_help']})"
-    )
+    lines = [f"{report['date']}, {report['machine']}", ""]
+    lines += [*report_main(report["fast"]["main"], args.runs), ""]
+    lines += [*report_growth(report["fast"]["growth"]), ""]
+    lines += report_rss(report["fast"]["growth"])
+    lines += [*report_startup(report["startup"]), ""]
+    if "live" in report:
+        lines += [*report_live(report["live"], args.runs), ""]
     if "reclaim" in report:
         r = report["reclaim"]
-        vip_s, loop_s = r["vip_reclaim"]["seconds"], r["kubectl_delete_loop"]["seconds"]
-        print(
-            f"reclaim {r['claims']} orphaned claims: kubectl vip {vip_s:.1f}s, "
-            f"kubectl delete loop {loop_s:.1f}s, ratio {r['ratio']:.3f}"
+        lines.append(
+            f"reclaim {r['claims']} orphaned claims: kubectl vip "
+            f"{r['vip_reclaim']['seconds']:.1f} s, kubectl delete loop "
+            f"{r['kubectl_delete_loop']['seconds']:.1f} s, ratio {r['ratio']:.3f}"
         )
-    if len(report["lists"]) >= 2:
-        report["growth"] = growth(report["lists"])
-        g = report["growth"]
-        print(
-            f"growth of vip list: {g['seconds_per_1k_claims']:.3f} s and "
-            f"{g['rss_mb_per_1k_claims']:.2f} MB per 1,000 claims on top of "
-            f"{g['seconds_intercept']:.2f} s / {g['rss_mb_intercept']:.0f} MB "
-            f"(linear fit, r² {g['seconds_r2']:.3f} / {g['rss_r2']:.3f})"
-        )
+    print("\n".join(lines))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten: {args.out}")
