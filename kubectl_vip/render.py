@@ -23,10 +23,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import IO, Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import IO, TYPE_CHECKING, Any
 
 from .escaping import UNSAFE, escape, escape_cells, escape_in_json, escape_raw
 
@@ -48,6 +45,9 @@ STATE_STYLES = {
     "skipped": "dim",
 }
 PADDING = 3  # kubectl's tabwriter padding
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _yaml_dumper(base: Any) -> Any:
@@ -84,9 +84,37 @@ class Out:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.color = color_enabled(self.stdout) if color is None else color
-        err_color = color_enabled(self.stderr) if color is None else color
-        self.console = _console(self.stdout, self.color)
-        self.err_console = _console(self.stderr, err_color)
+        self.err_color = color_enabled(self.stderr) if color is None else color
+        self._console: Console | None = None
+        self._err_console: Console | None = None
+        self._ansi: dict[str, tuple[str, str]] = {}
+
+    # rich is imported only where it adds colour (or a progress bar): plain text is written
+    # straight, exactly as rich would write it without colour
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            self._console = _console(self.stdout, self.color)
+        return self._console
+
+    @property
+    def err_console(self) -> Console:
+        if self._err_console is None:
+            self._err_console = _console(self.stderr, self.err_color)
+        return self._err_console
+
+    def _styled(self, style: str) -> tuple[str, str]:
+        """The ANSI codes rich writes around a text in `style` on this terminal."""
+        codes = self._ansi.get(style)
+        if codes is None:
+            from rich.text import Text
+
+            with self.console.capture() as cap:
+                self.console.print(Text("\0", style=style), end="")
+            before, _, after = cap.get().partition("\0")
+            codes = self._ansi[style] = (before, after)
+        return codes
 
     @property
     def tty(self) -> bool:
@@ -108,27 +136,42 @@ class Out:
         if not lines:
             return
         widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
-        styled = headers.index(style_column) if style_column in headers else -1
+        styled = headers.index(style_column) if style_column in headers and self.color else -1
+        last = len(headers) - 1
+        out: list[str] = []
         for n, line in enumerate(lines):
-            text = Text()
+            parts = []
             for i, cell in enumerate(line):
-                last = i == len(line) - 1
-                pad = "" if last else " " * (widths[i] - len(cell) + PADDING)
+                pad = "" if i == last else " " * (widths[i] - len(cell) + PADDING)
                 style = STATE_STYLES.get(cell) if (i == styled and (n > 0 or no_headers)) else None
-                text.append(cell, style=style if self.color else None)
-                text.append(pad)
-            self.console.print(text, soft_wrap=True, overflow="ignore", crop=False)
+                if style is not None:
+                    before, after = self._styled(style)
+                    cell = before + cell + after
+                parts.append(cell + pad)
+            out.append("".join(parts))
+        out.append("")
+        self.stdout.write("\n".join(out))
+        self.stdout.flush()
 
     def line(self, text: str = "", style: str | None = None) -> None:
-        self.console.print(
-            Text(escape(text), style=style if self.color and style else ""), soft_wrap=True
-        )
+        if self.color and style and text:
+            before, after = self._styled(style)
+            text = before + escape(text) + after
+        else:
+            text = escape(text)
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
 
     def styled(self, parts: Sequence[tuple[str, str | None]]) -> None:
-        t = Text()
+        text = []
         for s, style in parts:
-            t.append(escape(s), style=style if self.color else None)
-        self.console.print(t, soft_wrap=True)
+            if self.color and style and s:
+                before, after = self._styled(style)
+                text.append(before + escape(s) + after)
+            else:
+                text.append(escape(s))
+        self.stdout.write("".join(text) + "\n")
+        self.stdout.flush()
 
     def json(self, doc: Any) -> None:
         write = self.stdout.write
@@ -170,19 +213,26 @@ class Out:
 
     def info(self, text: str) -> None:
         """A note for people, on stderr so it never mixes with a script's data."""
-        self.err_console.print(Text(escape(text)), soft_wrap=True)
+        self._err(escape(text))
 
     def warn(self, text: str) -> None:
-        t = Text()
-        t.append("Warning:", style="yellow" if self.err_console.no_color is False else None)
-        t.append(" " + escape(text))
-        self.err_console.print(t, soft_wrap=True)
+        self._err(self._err_label("Warning:", "yellow") + " " + escape(text))
 
     def error(self, text: str) -> None:
-        t = Text()
-        t.append("error:", style="bold red" if self.err_console.no_color is False else None)
-        t.append(" " + escape(text))
-        self.err_console.print(t, soft_wrap=True)
+        self._err(self._err_label("error:", "bold red") + " " + escape(text))
+
+    def _err_label(self, label: str, style: str) -> str:
+        if not self.err_color:
+            return label
+        from rich.text import Text
+
+        with self.err_console.capture() as cap:
+            self.err_console.print(Text(label, style=style), end="")
+        return cap.get()
+
+    def _err(self, line: str) -> None:
+        self.stderr.write(line + "\n")
+        self.stderr.flush()
 
 
 class Progress:
@@ -241,6 +291,8 @@ def json_chunks(doc: Any) -> Iterator[str]:
 
 
 def _console(stream: IO[str], color: bool) -> Console:
+    from rich.console import Console
+
     return Console(
         file=stream,
         color_system="auto" if color else None,

@@ -106,7 +106,7 @@ def test_anything_else_goes_to_the_client(
     assert kubeconfig._simple(None, merged) is None
 
 
-def test_list_as_json_does_not_import_the_kubernetes_client(
+def test_list_as_json_imports_neither_the_kubernetes_client_nor_rich(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     kc = sandbox.write_kubeconfig(tmp_path / "kubeconfig")
@@ -114,7 +114,7 @@ def test_list_as_json_does_not_import_the_kubernetes_client(
         "import sys, io\n"
         "from kubectl_vip.cli.app import invoke\n"
         f"rc = invoke(['--kubeconfig', {str(kc)!r}, 'list', '-A', '-o', 'json'])\n"
-        "heavy = sorted(m for m in ('kubernetes', 'oauthlib') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('kubernetes', 'oauthlib', 'rich') if m in sys.modules)\n"
         "print(rc, heavy, file=sys.stderr)\n"
     )
     p = subprocess.run(
