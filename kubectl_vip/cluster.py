@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from . import redact, shapes
+from . import fastjson, redact, shapes
 from .errors import (
     ApiError,
     ConfigError,
@@ -258,7 +258,7 @@ class Cluster:
         if media and "json" not in media:
             raise self._unexpected(resp)
         try:
-            doc = json.loads(resp.data)
+            doc = fastjson.loads(resp.data)
         except ValueError:
             raise self._unexpected(resp) from None
         return shapes.check_object(doc, what)

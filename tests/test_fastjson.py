@@ -1,0 +1,43 @@
+"""The API's JSON parses to the same objects with orjson (the `fast` extra) and without it,
+odd documents included (whatever orjson refuses goes to the standard library)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kubectl_vip import fastjson
+
+DOCS = {
+    "list": b'{"kind":"PodList","items":[{"metadata":{"name":"a","uid":"1"}}],"x":1.5}',
+    "unicode": '{"m":"\\u00e9\\u2028 \\u0007 caf\u00e9"}'.encode(),
+    "big-int": b'{"n": 123456789012345678901234567890}',
+    "lone-surrogate": b'{"s": "\\ud800"}',
+    "nan": b'{"f": NaN}',
+    "duplicate-key": b'{"a": 1, "a": 2}',
+}
+
+
+@pytest.mark.parametrize("raw", list(DOCS.values()), ids=list(DOCS))
+def test_same_objects_as_the_standard_library(raw: bytes) -> None:
+    assert repr(fastjson.loads(raw)) == repr(json.loads(raw))
+
+
+@pytest.mark.parametrize("raw", [b"<html>", b'{"a": ', b""], ids=["html", "cut", "empty"])
+def test_not_json_is_a_value_error(raw: bytes) -> None:
+    with pytest.raises(ValueError):
+        fastjson.loads(raw)
+
+
+def test_works_without_orjson() -> None:
+    code = (
+        "import sys; sys.modules['orjson'] = None\n"
+        "from kubectl_vip import fastjson\n"
+        "assert fastjson._fast_loads is None\n"
+        "print(fastjson.loads(b'{\"a\": [1, 2.5, null]}'))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert p.stdout.strip() == "{'a': [1, 2.5, None]}"
