@@ -12,9 +12,31 @@ def main() -> None:
 
         print(f"kubectl-vip {__version__}")
         return
+    if sys.argv[1:] in ([], ["--help"], ["-h"]):
+        text = root_help()
+        if text is not None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
     from .cli.app import run
 
     run()
+
+
+def root_help() -> str | None:
+    """The root help, generated from the app into help_root.json (completion.py keeps it in
+    step), for the text width click would use here; None for a width not generated."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    width = max(min(shutil.get_terminal_size().columns, 100) - 2, 50)
+    try:
+        texts = json.loads(Path(__file__).with_name("help_root.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    text = texts.get(str(width))
+    return text if isinstance(text, str) else None
 
 
 if __name__ == "__main__":

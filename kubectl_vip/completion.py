@@ -6,9 +6,10 @@ names) is generated from the typer app into `completion_spec.json`, so `kubectl_
 kubernetes client. The shell scripts are thin: they pass the words to `kubectl_complete-vip`
 (or `kubectl-vip __complete` in the single-file release) and show its answer, cobra style.
 
-Regenerate both after changing a command, option or epilog:
+Regenerate them after changing a command, option or epilog (with `help_root.json`, the root
+`--help` text that `kubectl-vip --help` prints without importing typer, see __main__.py):
 
-    python -m kubectl_vip.completion --write        # completion_spec.json + completions/*
+    python -m kubectl_vip.completion --write        # *.json + completions/*
     python -m kubectl_vip.completion --check        # exit 1 when either is stale
 """
 
@@ -24,6 +25,10 @@ PROG = "kubectl-vip"
 HELPER = "kubectl_complete-vip"
 SHELLS = ("bash", "zsh", "fish")
 SPEC_FILE = Path(__file__).with_name("completion_spec.json")
+HELP_FILE = Path(__file__).with_name("help_root.json")
+# the help's text width (click: terminal columns up to 100, less 2): a pipe or an 80-column
+# terminal, and a terminal of 100 columns or more; other widths are rendered by typer
+HELP_WIDTHS = (78, 98)
 SCRIPT_FILES = {"bash": "kubectl-vip.bash", "zsh": "_kubectl-vip", "fish": "kubectl-vip.fish"}
 REGENERATE = "python -m kubectl_vip.completion --write"
 
@@ -310,6 +315,34 @@ def render(shell: str, spec: Spec | None = None) -> str:
     return header + body.replace("__COMMANDS__", listed)
 
 
+# ---------------------------------------------------------------------------------- root help
+
+
+def root_help_json() -> str:
+    """`kubectl-vip --help` as the app prints it, at each of HELP_WIDTHS."""
+    import contextlib
+    import io
+    import os
+
+    from .cli.app import invoke
+
+    texts = {}
+    saved = os.environ.get("COLUMNS")
+    try:
+        for width in HELP_WIDTHS:
+            os.environ["COLUMNS"] = str(width + 2)  # what click reads for the terminal width
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                invoke(["--help"])
+            texts[str(width)] = buf.getvalue()
+    finally:
+        if saved is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved
+    return json.dumps(texts, indent=1, ensure_ascii=False) + "\n"
+
+
 # ---------------------------------------------------------------------------------- files
 
 
@@ -319,7 +352,7 @@ def default_dir() -> Path:
 
 def expected_files(directory: Path) -> dict[Path, str]:
     spec = build_spec()
-    files = {SPEC_FILE: spec_json(spec)}
+    files = {SPEC_FILE: spec_json(spec), HELP_FILE: root_help_json()}
     for shell in SHELLS:
         files[directory / SCRIPT_FILES[shell]] = render(shell, spec)
     return files
