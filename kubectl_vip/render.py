@@ -139,7 +139,12 @@ class Out:
         styled = headers.index(style_column) if style_column in headers and self.color else -1
         last = len(headers) - 1
         out: list[str] = []
+        write = self.stdout.write
         for n, line in enumerate(lines):
+            if len(out) == 1000:  # a large table goes out in parts, never held whole as text
+                out.append("")
+                write("\n".join(out))
+                out.clear()
             parts = []
             for i, cell in enumerate(line):
                 pad = "" if i == last else " " * (widths[i] - len(cell) + PADDING)
@@ -150,7 +155,7 @@ class Out:
                 parts.append(cell + pad)
             out.append("".join(parts))
         out.append("")
-        self.stdout.write("\n".join(out))
+        write("\n".join(out))
         self.stdout.flush()
 
     def line(self, text: str = "", style: str | None = None) -> None:

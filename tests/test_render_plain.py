@@ -78,3 +78,15 @@ def test_plain_output_does_not_import_rich() -> None:
     assert p.stdout.strip() == (
         "'A          STATE\\nx\\\\x1b[2J   Orphaned\\ny\\n' 'Warning: w\\nerror: e\\ni\\n' False"
     )
+
+
+def test_a_large_table_written_in_parts_is_the_same() -> None:
+    rows = [[f"claim-{i}", "Orphaned" if i % 3 else "InUse", "x" * (i % 17)] for i in range(2345)]
+    for color in (False, True):
+        buf = io.StringIO()
+        out = Out(buf, io.StringIO(), color=color)
+        if color:
+            standard = Console(force_terminal=True, color_system="standard")
+            out.console._color_system = standard._color_system
+        out.table(["NAME", "STATE", "NOTE"], rows, style_column="STATE")
+        assert buf.getvalue() == rich_table(rows, color, no_headers=False)
