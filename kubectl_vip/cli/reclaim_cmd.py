@@ -213,6 +213,17 @@ def reclaim_command(
         ips = {t.ip for t in todo if t.outcome is Outcome.RECLAIMED and t.ip}
         with Progress(out, len(ips), "waiting for VpcIPs") as bar:
             not_released = wait_released(c, tke, ips, wait_timeout, bar.advance)
+        if fmt == "table":
+            for t in sorted(todo, key=lambda t: t.key):
+                if t.outcome is Outcome.RECLAIMED and t.ip:
+                    freed = t.ip not in not_released
+                    g.out.styled(
+                        [
+                            (f"{'released' if freed else 'not released':<12}", None),
+                            (f" {t.ip} (vipc/{t.namespace}/{t.name})", None),
+                            ("" if freed else f": still there after {timeout}", None),
+                        ]
+                    )
     try:
         _finish(
             g,
