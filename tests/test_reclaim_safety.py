@@ -358,3 +358,20 @@ def test_through_the_real_kubectl(owners: tuple[Sandbox, Runner], tmp_path: Path
     assert {"shop-1", "game-3"} <= {
         line.rsplit("/", 1)[1] for line in kubectl("get", "vipc", "-A", "-o", "name").stdout.split()
     }
+
+
+def test_bulk_lines_come_in_namespace_name_order(vip: Runner, sandbox: Sandbox) -> None:
+    """Deletes run 4 at a time and finish in any order; the report lists them sorted."""
+    import random
+
+    real_delete = sandbox.store.delete
+
+    def jittery(*a: Any, **kw: Any) -> Any:
+        time.sleep(random.uniform(0, 0.05))
+        return real_delete(*a, **kw)
+
+    sandbox.store.delete = jittery  # type: ignore[method-assign]
+    r = vip("reclaim", "--orphaned", "-A", "--yes", "--concurrency", "4")
+    assert r.code == 0, r.stdout + r.stderr
+    done = [ln.split()[1] for ln in r.lines if ln.startswith("reclaimed ")]
+    assert done == sorted(done) and len(done) == 4
