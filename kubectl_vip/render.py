@@ -71,6 +71,15 @@ def color_enabled(stream: IO[str]) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+PLUGIN = "kubectl vip"
+PLUGIN_CALL = PLUGIN + " "
+
+
+def invocation() -> str:
+    """How the user ran us: kubectl sets KUBECTL_PATH in a plugin's environment."""
+    return PLUGIN if os.environ.get("KUBECTL_PATH") else "kubectl-vip"
+
+
 class Out:
     """Where a command writes: stdout for results, stderr for warnings and errors."""
 
@@ -80,7 +89,10 @@ class Out:
         stderr: IO[str] | None = None,
         *,
         color: bool | None = None,
+        prog: str | None = None,
     ) -> None:
+        # hints are written "kubectl vip ..."; they print as the user ran us (`invocation`)
+        self.prog = prog or invocation()
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.color = color_enabled(self.stdout) if color is None else color
@@ -161,9 +173,9 @@ class Out:
     def line(self, text: str = "", style: str | None = None) -> None:
         if self.color and style and text:
             before, after = self._styled(style)
-            text = before + escape(text) + after
+            text = before + escape(self.ours(text)) + after
         else:
-            text = escape(text)
+            text = escape(self.ours(text))
         self.stdout.write(text + "\n")
         self.stdout.flush()
 
@@ -172,11 +184,18 @@ class Out:
         for s, style in parts:
             if self.color and style and s:
                 before, after = self._styled(style)
-                text.append(before + escape(s) + after)
+                text.append(before + escape(self.ours(s)) + after)
             else:
-                text.append(escape(s))
+                text.append(escape(self.ours(s)))
         self.stdout.write("".join(text) + "\n")
         self.stdout.flush()
+
+    def ours(self, text: str) -> str:
+        """Our hints name the command as the user ran it: `kubectl vip` as a kubectl plugin,
+        `kubectl-vip` when run directly."""
+        if self.prog != PLUGIN and PLUGIN_CALL in text:
+            return text.replace(PLUGIN_CALL, self.prog + " ")
+        return text
 
     def json(self, doc: Any) -> None:
         write = self.stdout.write
@@ -218,13 +237,13 @@ class Out:
 
     def info(self, text: str) -> None:
         """A note for people, on stderr so it never mixes with a script's data."""
-        self._err(escape(text))
+        self._err(escape(self.ours(text)))
 
     def warn(self, text: str) -> None:
-        self._err(self._err_label("Warning:", "yellow") + " " + escape(text))
+        self._err(self._err_label("Warning:", "yellow") + " " + escape(self.ours(text)))
 
     def error(self, text: str) -> None:
-        self._err(self._err_label("error:", "bold red") + " " + escape(text))
+        self._err(self._err_label("error:", "bold red") + " " + escape(self.ours(text)))
 
     def _err_label(self, label: str, style: str) -> str:
         if not self.err_color:
