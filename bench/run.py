@@ -1,7 +1,7 @@
 """kubectl-vip benchmarks: every figure of the performance targets, in one run.
 
     python bench/run.py                  # fast server at 1k, 3k, 10k, 30k; the sandbox at 10k
-    python bench/run.py --quick          # a smoke run at small sizes, one run each (~1 minute)
+    python bench/run.py --quick          # a smoke run at small sizes, one run each (~20 s)
     python bench/run.py --vip-src DIR    # measure the kubectl_vip package in DIR (e.g. main)
 
 Every figure is the median of --runs runs of a whole process (start-up included), measured with
@@ -438,17 +438,21 @@ def report_live(r: dict[str, Any], runs: int) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="1000,3000,10000,30000", help="growth sizes (fast server)")
-    ap.add_argument("--size", type=int, default=10000, help="the size every ratio is taken at")
+    ap.add_argument("--sizes", help="growth sizes (fast server; default 1000,3000,10000,30000)")
+    ap.add_argument("--size", type=int, help="the size every ratio is taken at (default 10000)")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="sizes 200,500, one run, no reclaim")
+    ap.add_argument(
+        "--quick", action="store_true", help="smoke run: sizes 200,500 (ratios at 500), one run"
+    )
     ap.add_argument("--no-live", action="store_true", help="skip the project sandbox runs")
     ap.add_argument("--no-reclaim", action="store_true")
     ap.add_argument("--vip-src", type=Path, help="measure the kubectl_vip package in this tree")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = ap.parse_args()
     if args.quick:
-        args.sizes, args.size, args.runs, args.no_reclaim = "200,500", 500, 1, True
+        args.sizes, args.size = args.sizes or "200,500", args.size or 500
+        args.runs, args.no_reclaim = 1, True
+    args.sizes, args.size = args.sizes or "1000,3000,10000,30000", args.size or 10000
     if args.vip_src:
         src = str(args.vip_src.resolve())
         VIP[:] = [
