@@ -14,23 +14,17 @@ from rich.console import Console
 from rich.text import Text
 
 from kubectl_vip.escaping import escape
-from kubectl_vip.render import PADDING, STATE_STYLES, Out
+from kubectl_vip.render import PADDING, STATE_STYLES, Out, _console
+
+STANDARD = Console(force_terminal=True, color_system="standard")._color_system
 
 
 def rich_table(rows: list[list[str]], color: bool, no_headers: bool) -> str:
     """The table as rich rendered it, one Text per line (the renderer before the plain path)."""
     buf = io.StringIO()
-    console = Console(
-        file=buf,
-        color_system="standard" if color else None,
-        force_terminal=color or None,
-        no_color=not color,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=True,
-        width=100_000 if not color else None,
-    )
+    console = _console(buf, color)  # the console the renderer printed through
+    if color:
+        console._color_system = STANDARD
     headers = ["NAME", "STATE", "NOTE"]
     lines = ([headers] if not no_headers else []) + [[escape(c) for c in r] for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(3)]
@@ -58,9 +52,7 @@ def test_table_is_written_as_rich_writes_it(
     buf = io.StringIO()
     out = Out(buf, io.StringIO(), color=color)
     if color:
-        out.console._color_system = Console(
-            force_terminal=True, color_system="standard"
-        )._color_system
+        out.console._color_system = STANDARD
     out.table(["NAME", "STATE", "NOTE"], rows, style_column="STATE", no_headers=no_headers)
     assert buf.getvalue() == rich_table(rows, color, no_headers)
 
@@ -86,7 +78,6 @@ def test_a_large_table_written_in_parts_is_the_same() -> None:
         buf = io.StringIO()
         out = Out(buf, io.StringIO(), color=color)
         if color:
-            standard = Console(force_terminal=True, color_system="standard")
-            out.console._color_system = standard._color_system
+            out.console._color_system = STANDARD
         out.table(["NAME", "STATE", "NOTE"], rows, style_column="STATE")
         assert buf.getvalue() == rich_table(rows, color, no_headers=False)
