@@ -130,11 +130,10 @@ def reclaim_command(
     from .. import gather
     from ..reclaim_exec import Audit, Executor, RunOptions
     from ..sweep_watch import wait_released
-    from .list_cmd import cluster_identity
 
     c = g.cluster()
     tke = c.tke()
-    identity = cluster_identity(g)
+    identity = gather.cluster_identity(c)
     unsure: list[tuple[Any, str]] = []
     assumed = (owner_key[0], g.scope() or "", owner_key[1]) if owner_key else None
     if plan is not None:

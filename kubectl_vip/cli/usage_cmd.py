@@ -60,28 +60,38 @@ def usage_command(
     chunk_size: int = typer.Option(
         500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."
     ),
-) -> None:
+) -> int:
     g = common.globals_of(ctx)
     fmt = common.check_format(output, FORMATS)
     if g.namespace and fmt in ("table", "wide"):
         g.out.info("Note: usage is cluster-wide; -n is ignored.")
+    if g.fleet:
+        from .fleet_views import fleet_usage
+
+        return fleet_usage(g, fmt, chunk_size)
     c = g.cluster()
-    facts = read_facts(c, chunk_size)
+    facts, rows, zones = compute(c, chunk_size)
     for w in facts.warnings:
         g.out.warn(w)
-    rows = us.compute_usage(
-        facts.ips,
-        node_zones=facts.node_zones,
-        nec_subnets=facts.nec_subnets,
-        configured=facts.configured,
-    )
-    zones = us.zone_usage(rows, facts.node_zones)
     if fmt == "prometheus":
         g.out.raw(us.prometheus_text(rows, zones))
     elif fmt in ("json", "yaml"):
         g.out.document(usage_doc(rows, zones, c), fmt)
     else:
         _table(g, rows, zones, wide=fmt == "wide")
+    return 0
+
+
+def compute(c: Cluster, chunk_size: int) -> tuple[Facts, list[us.SubnetUsage], list[us.ZoneUsage]]:
+    """One cluster's usage: what was read, the subnet rows and the zone rows."""
+    facts = read_facts(c, chunk_size)
+    rows = us.compute_usage(
+        facts.ips,
+        node_zones=facts.node_zones,
+        nec_subnets=facts.nec_subnets,
+        configured=facts.configured,
+    )
+    return facts, rows, us.zone_usage(rows, facts.node_zones)
 
 
 @dataclass
@@ -297,17 +307,18 @@ def usage_doc(rows: list[us.SubnetUsage], zones: list[us.ZoneUsage], c: Cluster)
         "SubnetUsageList",
         [row_doc(r) for r in rows],
         metadata={"generatedAt": iso(c.now()), "reservedPerSubnet": us.RESERVED_PER_SUBNET},
-        zones=[
-            {
-                "zone": z.zone,
-                "nodes": z.nodes,
-                "subnets": list(z.subnets),
-                "size": z.size,
-                "used": z.used,
-                "free": z.free,
-                "percent": z.percent,
-                "source": list(z.source),
-            }
-            for z in zones
-        ],
+        zones=[zone_doc(z) for z in zones],
     )
+
+
+def zone_doc(z: us.ZoneUsage) -> dict[str, Any]:
+    return {
+        "zone": z.zone,
+        "nodes": z.nodes,
+        "subnets": list(z.subnets),
+        "size": z.size,
+        "used": z.used,
+        "free": z.free,
+        "percent": z.percent,
+        "source": list(z.source),
+    }

@@ -1,0 +1,290 @@
+"""Fleet output of list, usage and doctor (--contexts/--all-contexts): each command's own
+one-cluster computation, run per context by fleet.py, merged here.
+
+Tables gain a first CONTEXT column, a summary line per context and a fleet total; a JSON/YAML
+document's items each carry `context` and `cluster` (server, kube-system uid)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from .. import claims as cl
+from ..claims import ClaimRow, State
+from ..fleet import Answer, counted, exit_code
+from . import common
+from .common import Globals, iso
+
+
+def _answered(answers: list[Answer[Any]]) -> list[tuple[Answer[Any], Any]]:
+    return [(a, a.value) for a in answers if a.ok and a.value is not None]
+
+
+def _contexts_meta(answers: list[Answer[Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": a.context,
+            "cluster": a.cluster if a.ok else None,
+            "error": None if a.ok else a.why(),
+        }
+        for a in answers
+    ]
+
+
+def _fleet_note(answers: list[Answer[Any]]) -> str:
+    failed = sum(1 for a in answers if not a.ok)
+    note = f"{counted(len(answers) - failed, 'context')} answered"
+    return note + (f", {failed} failed" if failed else "")
+
+
+def _warn(g: Globals, context: str, warnings: list[str]) -> None:
+    for w in warnings:
+        g.out.warn(f"context {context}: {w}")
+
+
+# ---------------------------------------------------------------------------- list
+
+
+def fleet_list(
+    g: Globals,
+    fmt: str,
+    states: set[State],
+    selector: str | None,
+    sort_by: str,
+    no_headers: bool,
+    chunk_size: int,
+) -> int:
+    from .list_cmd import _sorted, claim_cells, claim_headers, ipamd_doc, read_rows, row_doc
+
+    def work(c: Any) -> tuple[Any, list[ClaimRow], datetime, str | None]:
+        scope = g.scope_on(c)
+        snap, rows, now = read_rows(c, scope, selector, chunk_size)
+        return snap, rows, now, scope
+
+    answers = g.run_fleet(work)
+    done = _answered(answers)
+    shown: list[tuple[str, dict[str, Any], list[ClaimRow], list[ClaimRow], datetime]] = []
+    for a, (snap, rows, now, _scope) in done:
+        _warn(g, a.context, snap.warnings)
+        picked = _sorted([r for r in rows if not states or r.state in states], sort_by)
+        shown.append((a.context, a.cluster, rows, picked, now))
+    if fmt in ("json", "yaml"):
+        items = (
+            {"context": ctx, "cluster": ident, **row_doc(r, now)}
+            for ctx, ident, _rows, picked, now in shown
+            for r in picked
+        )
+        total = cl.summarize([r for *_, picked, _now in shown for r in picked])
+        meta_ipamd = {a.context: ipamd_doc(v[0].ipamd) for a, v in done}
+        doc = common.document(
+            "ClaimList",
+            items,
+            metadata={
+                "generatedAt": iso(datetime.now(timezone.utc)),
+                "namespace": g.namespace if not g.all_namespaces else None,
+                "fleet": True,
+                "contexts": [
+                    {**m, "ipamd": meta_ipamd.get(m["name"])} for m in _contexts_meta(answers)
+                ],
+            },
+            summary={
+                "states": total,
+                "freeable": sum(cl.freeable(rows) for _c, _i, rows, _p, _n in shown),
+                "contexts": {
+                    ctx: {"states": cl.summarize(picked), "freeable": cl.freeable(rows)}
+                    for ctx, _i, rows, picked, _n in shown
+                },
+            },
+        )
+        g.out.document(doc, fmt)
+        return exit_code(answers)
+    if fmt == "name":
+        for ctx, _i, _rows, picked, _n in shown:
+            for r in picked:
+                g.out.raw_line(f"{ctx} vipc/{r.namespace}/{r.name}")
+        return exit_code(answers)
+    wide = fmt == "wide"
+    # a namespace column whenever contexts may differ in namespace (their own defaults)
+    ns_column = True
+    table = [
+        [ctx, *claim_cells(r, wide, ns_column, now)]
+        for ctx, _i, _rows, picked, now in shown
+        for r in picked
+    ]
+    if table:
+        headers = ["CONTEXT", *claim_headers(wide, ns_column)]
+        g.out.table(headers, table, style_column="STATE", no_headers=no_headers)
+    elif done:
+        g.out.info("No claims found in any context.")
+    if no_headers or not done:
+        return exit_code(answers)
+    g.out.line()
+    every: list[ClaimRow] = []
+    for ctx, _i, _rows, picked, _n in shown:
+        every += picked
+        g.out.line(f"{ctx}: {_claims_summary(picked)}")
+    g.out.line(f"Fleet ({_fleet_note(answers)}): {_claims_summary(every)}")
+    if any(r.released_estimated for r in every):
+        g.out.line("~ release time estimated from the claim's managedFields")
+    return exit_code(answers)
+
+
+def _claims_summary(rows: list[ClaimRow]) -> str:
+    counts = cl.summarize(rows)
+    parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    return counted(len(rows), "claim") + (f": {parts}" if parts else "")
+
+
+# ---------------------------------------------------------------------------- usage
+
+
+def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
+    from .. import usage as us
+    from .usage_cmd import _n, _pct, compute, row_doc, zone_doc
+
+    answers = g.run_fleet(lambda c: compute(c, chunk_size))
+    done = _answered(answers)
+    for a, (facts, _rows, _zones) in done:
+        _warn(g, a.context, facts.warnings)
+    if fmt == "prometheus":
+        g.out.raw(us.prometheus_fleet_text([(a.context, r, z) for a, (_f, r, z) in done]))
+        return exit_code(answers)
+    if fmt in ("json", "yaml"):
+        doc = common.document(
+            "SubnetUsageList",
+            [
+                {"context": a.context, "cluster": a.cluster, **row_doc(r)}
+                for a, (_f, rows, _z) in done
+                for r in rows
+            ],
+            metadata={
+                "generatedAt": iso(datetime.now(timezone.utc)),
+                "reservedPerSubnet": us.RESERVED_PER_SUBNET,
+                "fleet": True,
+                "contexts": _contexts_meta(answers),
+            },
+            zones=[
+                {"context": a.context, **zone_doc(z)} for a, (_f, _r, zones) in done for z in zones
+            ],
+        )
+        g.out.document(doc, fmt)
+        return exit_code(answers)
+    headers = ["CONTEXT", "SUBNET", "CIDR", "ZONE", "SIZE", "USED", "IN USE", "RETAINED"]
+    headers += ["LEAKED", "FREE", "USE%"]
+    table = [
+        [
+            a.context,
+            us.UNKNOWN if r.unknown else r.subnet_id or "unknown",
+            r.cidr or "unknown",
+            r.zone or "unknown",
+            _n(r.size),
+            str(r.used),
+            str(r.held),
+            str(r.kept),
+            str(r.leaked),
+            _n(r.free),
+            _pct(r.percent),
+        ]
+        for a, (_f, rows, _z) in done
+        for r in rows
+    ]
+    if table:
+        g.out.table(headers, table)
+    elif done:
+        g.out.info("No container subnets or VpcIPs found in any context.")
+    if not done:
+        return exit_code(answers)
+    g.out.line()
+    fleet_rows: list[Any] = []
+    for a, (_f, rows, _z) in done:
+        fleet_rows += rows
+        g.out.line(f"{a.context}: {_usage_summary(rows)}")
+    g.out.line(f"Fleet ({_fleet_note(answers)}): {_usage_summary(fleet_rows)}")
+    return exit_code(answers)
+
+
+def _usage_summary(rows: list[Any]) -> str:
+    from .. import usage as us
+    from .usage_cmd import _pct
+
+    known = [r for r in rows if r.size is not None]
+    size = sum(r.size or 0 for r in known)
+    used = sum(r.used for r in rows)
+    kept, leaked = sum(r.kept for r in rows), sum(r.leaked for r in rows)
+    pct = _pct(us.percent_of(sum(r.used for r in known), size)) if known else "-"
+    return (
+        f"{counted(len(rows), 'subnet')}, {used} IPs used of {size} usable ({pct}); "
+        f"{kept} held by claims without a Pod, {leaked} leaked"
+    )
+
+
+# ---------------------------------------------------------------------------- doctor
+
+
+def fleet_doctor(g: Globals, fmt: str, mode: str, selected: list[Any], chunk_size: int) -> int:
+    from ..doctor import report
+    from .doctor_cmd import examine
+
+    answers = g.run_fleet(lambda c: (c.server, *examine(c, selected, chunk_size)))
+    done = _answered(answers)
+    codes = {a.context: int(report.exit_code(results, mode)) for a, (_s, results, _n) in done}
+    worst = max(codes.values(), default=0)
+    if fmt in ("json", "yaml"):
+        items = [
+            {
+                "context": a.context,
+                "cluster": a.cluster,
+                **report.document(results, snap, server=server, fail_on=mode),
+            }
+            for a, (server, results, snap) in done
+        ]
+        summary = {
+            a.context: (
+                {**report.counts(results), "exitCode": codes[a.context]}
+                if a.ok
+                else {"error": a.why(), "exitCode": int(a.error.exit_code) if a.error else 1}
+            )
+            for a, (_s, results, _n) in ((a, a.value or ("", [], None)) for a in answers)
+        }
+        doc = common.document(
+            "DoctorReportList",
+            items,
+            metadata={"failOn": mode, "fleet": True, "contexts": _contexts_meta(answers)},
+            summary={"contexts": summary, "exitCode": exit_code(answers, worst)},
+        )
+        g.out.document(doc, fmt)
+        return exit_code(answers, worst)
+    for a, (server, results, _snap) in done:
+        g.out.styled([(f"Context {a.context} ({server})", "bold")])
+        for line in report.text_lines(results, mode):
+            g.out.styled(
+                [("  " + text if i == 0 else text, style) for i, (text, style) in enumerate(line)]
+            )
+        g.out.line()
+    rows = []
+    for a in answers:
+        if a.ok and a.value is not None:
+            c = report.counts(a.value[1])
+            rows.append(
+                [
+                    a.context,
+                    str(c["error"]),
+                    str(c["warning"]),
+                    str(c["info"]),
+                    str(codes[a.context]),
+                ]
+            )
+        else:
+            rows.append([a.context, "-", "-", "-", "failed"])
+    g.out.table(["CONTEXT", "ERRORS", "WARNINGS", "INFO", "EXIT"], rows)
+    totals = {"error": 0, "warning": 0, "info": 0}
+    for _a, (_s, results, _n) in done:
+        for k, v in report.counts(results).items():
+            totals[k] += v
+    g.out.line()
+    g.out.line(
+        f"Fleet ({_fleet_note(answers)}): {counted(totals['error'], 'error')}, "
+        f"{counted(totals['warning'], 'warning')}, {totals['info']} info; "
+        f"exit {exit_code(answers, worst)} (--fail-on {mode})"
+    )
+    return exit_code(answers, worst)
