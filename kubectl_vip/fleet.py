@@ -147,5 +147,12 @@ def report_failures(out: Out, answers: Sequence[Answer[Any]]) -> None:
             out.error(redact(f"context {a.context}: {a.why()}"))
 
 
+def answered_note(answers: Sequence[Answer[Any]]) -> str:
+    """`2 contexts answered, 1 failed`."""
+    failed = sum(1 for a in answers if not a.ok)
+    note = f"{counted(len(answers) - failed, 'context')} answered"
+    return note + (f", {failed} failed" if failed else "")
+
+
 def counted(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")

@@ -111,6 +111,19 @@ class Globals:
         fleet.report_failures(self.out, answers)
         return answers
 
+    def on_cluster(self, c: Cluster) -> Globals:
+        """These flags bound to one fleet context's cluster, for a command's one-cluster code."""
+        return Globals(
+            kubeconfig=self.kubeconfig,
+            context=c.conn.context,
+            namespace=self.namespace,
+            all_namespaces=self.all_namespaces,
+            request_timeout=self.request_timeout,
+            verbose=self.verbose,
+            out=self.out,
+            _cluster=c,
+        )
+
     def scope_on(self, c: Cluster) -> str | None:
         """The namespace to work in on this cluster (a fleet context's own namespace unless
         -n or -A); None means all namespaces."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import claims as cl
 from ..claims import ClaimRow, State
-from ..fleet import Answer, counted, exit_code
+from ..fleet import Answer, answered_note, counted, exit_code
 from . import common
 from .common import Globals, iso
 
@@ -29,12 +29,6 @@ def _contexts_meta(answers: list[Answer[Any]]) -> list[dict[str, Any]]:
         }
         for a in answers
     ]
-
-
-def _fleet_note(answers: list[Answer[Any]]) -> str:
-    failed = sum(1 for a in answers if not a.ok)
-    note = f"{counted(len(answers) - failed, 'context')} answered"
-    return note + (f", {failed} failed" if failed else "")
 
 
 def _warn(g: Globals, context: str, warnings: list[str]) -> None:
@@ -123,7 +117,7 @@ def fleet_list(
     for ctx, _i, _rows, picked, _n in shown:
         every += picked
         g.out.line(f"{ctx}: {_claims_summary(picked)}")
-    g.out.line(f"Fleet ({_fleet_note(answers)}): {_claims_summary(every)}")
+    g.out.line(f"Fleet ({answered_note(answers)}): {_claims_summary(every)}")
     if any(r.released_estimated for r in every):
         g.out.line("~ release time estimated from the claim's managedFields")
     return exit_code(answers)
@@ -199,7 +193,7 @@ def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
     for a, (_f, rows, _z) in done:
         fleet_rows += rows
         g.out.line(f"{a.context}: {_usage_summary(rows)}")
-    g.out.line(f"Fleet ({_fleet_note(answers)}): {_usage_summary(fleet_rows)}")
+    g.out.line(f"Fleet ({answered_note(answers)}): {_usage_summary(fleet_rows)}")
     return exit_code(answers)
 
 
@@ -283,7 +277,7 @@ def fleet_doctor(g: Globals, fmt: str, mode: str, selected: list[Any], chunk_siz
             totals[k] += v
     g.out.line()
     g.out.line(
-        f"Fleet ({_fleet_note(answers)}): {counted(totals['error'], 'error')}, "
+        f"Fleet ({answered_note(answers)}): {counted(totals['error'], 'error')}, "
         f"{counted(totals['warning'], 'warning')}, {totals['info']} info; "
         f"exit {exit_code(answers, worst)} (--fail-on {mode})"
     )
