@@ -271,6 +271,9 @@ def main() -> None:
         help="scale size for the reclaim benchmark (about a tenth is orphaned)",
     )
     ap.add_argument("--no-reclaim", action="store_true")
+    ap.add_argument(
+        "--no-fleet", action="store_true", help="skip the fleet rows (bench/fleet.py: 10 x 3,000)"
+    )
     ap.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -289,6 +292,11 @@ def main() -> None:
         if not args.no_reclaim:
             print(f"... reclaim at N={args.reclaim_size}", file=sys.stderr, flush=True)
             report["reclaim"] = bench_reclaim(args.reclaim_size, work)
+        if not args.no_fleet:
+            from fleet import bench_fleet  # bench/fleet.py, beside this file
+
+            print("... fleet: 10 contexts x 3,000 claims", file=sys.stderr, flush=True)
+            report["fleet"] = bench_fleet(10, 3000, args.runs, work)
 
     rows = [
         [
@@ -336,6 +344,10 @@ def main() -> None:
             f"reclaim {r['claims']} orphaned claims: kubectl vip {vip_s:.1f}s, "
             f"kubectl delete loop {loop_s:.1f}s, ratio {r['ratio']:.3f}"
         )
+    if "fleet" in report:
+        from fleet import print_fleet
+
+        print_fleet(report["fleet"])
     if len(report["lists"]) >= 2:
         report["growth"] = growth(report["lists"])
         g = report["growth"]
