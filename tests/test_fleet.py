@@ -271,3 +271,36 @@ def test_completion_offers_context_names_for_contexts(fleet_kc: Path) -> None:
     # comma-separated: the last item is completed, the ones before kept
     got, _ = complete(["--kubeconfig", str(fleet_kc), "usage", "--contexts=prod-a,d"])
     assert [v for v, _ in got] == ["--contexts=prod-a,dead-c"]
+
+
+def test_a_context_without_tke_crds_is_reported_and_the_others_answer(
+    tmp_path: Path, pair: dict[str, Sandbox]
+) -> None:
+    plain = make_sandbox(tke=False)
+    try:
+        kc = merged_kubeconfig(tmp_path / "kc", {"prod-a": pair["prod-a"], "plain": plain})
+        r = vip(kc, "--all-contexts", "usage", "-o", "json")
+    finally:
+        plain.stop()
+    assert r.code == ExitCode.FAILED
+    assert "error: context plain: this cluster does not serve networking.tke" in r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["items"] and {i["context"] for i in doc["items"]} == {"prod-a"}
+
+
+def test_progress_line_on_a_terminal(fleet_kc: Path) -> None:
+    """With a terminal on stderr, a progress line counts the contexts that answered."""
+    import io
+
+    from kubectl_vip.cli.app import invoke
+    from kubectl_vip.render import Out
+
+    out, err = io.StringIO(), io.StringIO()
+    code = invoke(
+        ["--kubeconfig", str(fleet_kc), "--contexts", "prod-*", "list", "-A", "-o", "json"],
+        Out(out, err, color=True),
+    )
+    assert code == 0
+    assert "contexts answered" in err.getvalue()
+    piped = vip(fleet_kc, "--contexts", "prod-*", "list", "-A", "-o", "json")
+    assert "contexts answered" not in piped.stderr  # never in a pipe or a log
