@@ -16,15 +16,9 @@ from kubectl_vip.sandbox import Sandbox
 
 from .conftest import Result, make_sandbox, run_vip
 from .fleet_support import merged_kubeconfig
+from .test_reclaim import state_dir  # noqa: F401 - autouse: audit files stay in tmp_path
 
 ORPHANED = {("db", "redis-2"), ("db", "redis-3"), ("web", "legacy-api-0"), ("web", "legacy-api-1")}
-
-
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    d = tmp_path / "state"
-    monkeypatch.setenv("KUBECTL_VIP_STATE_DIR", str(d))
-    return d
 
 
 @pytest.fixture

@@ -111,17 +111,20 @@ class Globals:
         fleet.report_failures(self.out, answers)
         return answers
 
-    def on_cluster(self, c: Cluster) -> Globals:
-        """These flags bound to one fleet context's cluster, for a command's one-cluster code."""
+    def for_context(
+        self, context: str, *, out: Out | None = None, cluster: Cluster | None = None
+    ) -> Globals:
+        """These flags bound to one fleet context (and its cluster when already connected),
+        for a command's one-context code."""
         return Globals(
             kubeconfig=self.kubeconfig,
-            context=c.conn.context,
+            context=context,
             namespace=self.namespace,
             all_namespaces=self.all_namespaces,
             request_timeout=self.request_timeout,
             verbose=self.verbose,
-            out=self.out,
-            _cluster=c,
+            out=out or self.out,
+            _cluster=cluster,
         )
 
     def scope_on(self, c: Cluster) -> str | None:

@@ -28,7 +28,7 @@ def fleet_dry_run(
     from .reclaim_cmd import _targets, decide_all
 
     def work(c: Any) -> tuple[list[Target], list[str]]:
-        one = g.on_cluster(c)
+        one = g.for_context(c.conn.context, cluster=c)
         tke = c.tke()
         targets, _unsure = _targets(one, c, tke, [], None, criteria, selector, rules, None)
         decide_all(targets, rules)
@@ -161,15 +161,7 @@ def run_fleet_plan(
             code = ExitCode.FAILED
             _refuse(g, fmt, part, why, items)
         else:
-            one = Globals(
-                kubeconfig=g.kubeconfig,
-                context=part.context,
-                namespace=g.namespace,
-                all_namespaces=g.all_namespaces,
-                request_timeout=g.request_timeout,
-                verbose=g.verbose,
-                out=out,
-            )
+            one = g.for_context(part.context, out=out)
             try:
                 run_one(one, part.doc)
             except typer.Exit as e:

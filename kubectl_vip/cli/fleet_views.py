@@ -134,7 +134,7 @@ def _claims_summary(rows: list[ClaimRow]) -> str:
 
 def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
     from .. import usage as us
-    from .usage_cmd import _n, _pct, compute, row_doc, zone_doc
+    from .usage_cmd import compute, row_doc, subnet_cells, zone_doc
 
     answers = g.run_fleet(lambda c: compute(c, chunk_size))
     done = _answered(answers)
@@ -165,23 +165,7 @@ def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
         return exit_code(answers)
     headers = ["CONTEXT", "SUBNET", "CIDR", "ZONE", "SIZE", "USED", "IN USE", "RETAINED"]
     headers += ["LEAKED", "FREE", "USE%"]
-    table = [
-        [
-            a.context,
-            us.UNKNOWN if r.unknown else r.subnet_id or "unknown",
-            r.cidr or "unknown",
-            r.zone or "unknown",
-            _n(r.size),
-            str(r.used),
-            str(r.held),
-            str(r.kept),
-            str(r.leaked),
-            _n(r.free),
-            _pct(r.percent),
-        ]
-        for a, (_f, rows, _z) in done
-        for r in rows
-    ]
+    table = [[a.context, *subnet_cells(r)] for a, (_f, rows, _z) in done for r in rows]
     if table:
         g.out.table(headers, table)
     elif done:

@@ -187,18 +187,7 @@ def _table(
             headers.append("")
         table = []
         for r in rows:
-            cells = [
-                us.UNKNOWN if r.unknown else r.subnet_id or "unknown",
-                r.cidr or "unknown",
-                r.zone or "unknown",
-                _n(r.size),
-                str(r.used),
-                str(r.held),
-                str(r.kept),
-                str(r.leaked),
-                _n(r.free),
-                _pct(r.percent),
-            ]
+            cells = subnet_cells(r)
             if wide:
                 configured = "-" if r.configured is None else ("yes" if r.configured else "no")
                 cells += [
@@ -235,6 +224,22 @@ def _table(
         g.out.line()
         for n in notes:
             g.out.line(n)
+
+
+def subnet_cells(r: us.SubnetUsage) -> list[str]:
+    """SUBNET CIDR ZONE SIZE USED IN-USE RETAINED LEAKED FREE USE%."""
+    return [
+        us.UNKNOWN if r.unknown else r.subnet_id or "unknown",
+        r.cidr or "unknown",
+        r.zone or "unknown",
+        _n(r.size),
+        str(r.used),
+        str(r.held),
+        str(r.kept),
+        str(r.leaked),
+        _n(r.free),
+        _pct(r.percent),
+    ]
 
 
 def _zone_from(z: us.ZoneUsage) -> str:
