@@ -35,6 +35,10 @@ need a forbidden read are listed as skipped with the missing permission, the res
   findings  [{id, area, severity, title, evidence: [str], fix: str, objects: [str],
               details: [str]}]   evidence grouped, at most ~10 examples; details: every item
 
+With --contexts/--all-contexts the report is printed per context, then a table of findings per
+context; -o json|yaml is a DoctorReportList whose items are the contexts' DoctorReports (each
+with context and cluster) and whose summary counts by context.
+
 Exit: 0 no finding at the --fail-on level; 1 a finding at that level, a check failed, or a check
 that RBAC kept from running could have found one at that level; 3 cannot reach or authenticate,
 or no check could run (the error names the reads RBAC denies); 4 not a TKE VPC-CNI static-IP
