@@ -119,13 +119,19 @@ def run(
     answers: dict[str, Answer[T]] = {}
     if not contexts:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(contexts)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(contexts))))
+    try:
         futures = [pool.submit(one, n) for n in contexts]
         for n, fut in enumerate(as_completed(futures), 1):
             a = fut.result()
             answers[a.context] = a
             if progress is not None:
                 progress(n)
+    except BaseException:
+        # Ctrl-C: contexts not started yet never start; running ones end at their timeout
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [answers[n] for n in contexts]
 
 

@@ -216,14 +216,12 @@ def fleet_doctor(g: Globals, fmt: str, mode: str, selected: list[Any], chunk_siz
             }
             for a, (server, results, snap) in done
         ]
-        summary = {
-            a.context: (
-                {**report.counts(results), "exitCode": codes[a.context]}
-                if a.ok
-                else {"error": a.why(), "exitCode": int(a.error.exit_code) if a.error else 1}
-            )
-            for a, (_s, results, _n) in ((a, a.value or ("", [], None)) for a in answers)
-        }
+        summary: dict[str, Any] = {}
+        for a in answers:
+            if a.ok and a.value is not None:
+                summary[a.context] = {**report.counts(a.value[1]), "exitCode": codes[a.context]}
+            elif a.error is not None:
+                summary[a.context] = {"error": a.why(), "exitCode": int(a.error.exit_code)}
         doc = common.document(
             "DoctorReportList",
             items,
