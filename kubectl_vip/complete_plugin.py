@@ -178,6 +178,9 @@ def _values(
         return [], DEFAULT
     if isinstance(kind, list):
         got = [(c, "") for c in kind]
+        for other, more in (flag.get("valuesWith") or {}).items():
+            if other in line.seen:
+                got += [(c, "") for c in more]
     elif kind in ("namespace", "context"):
         got = fetch(str(kind), line)
     else:

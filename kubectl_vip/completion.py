@@ -109,6 +109,11 @@ def _flag(p: Any) -> Spec:
         out["multiple"] = True
     long = next((o for o in opts if o.startswith("--")), opts[0])
     out["value"] = _value_kind(p, long, help_text)
+    if long == "--state" and "--ips" in help_text:
+        from .claims import IpState
+
+        # values that only another flag of the command makes valid: list --ips --state leaked
+        out["valuesWith"] = {"--ips": [s.value for s in IpState]}
     if long == "--dry-run":
         out["optional"] = True  # kubectl's bare --dry-run next to --dry-run=client|server
     return out
@@ -119,6 +124,10 @@ def _value_kind(p: Any, long: str, help_text: str) -> str | list[str]:
         from .claims import CLAIM_STATES
 
         return list(CLAIM_STATES)
+    if long == "--check":
+        from .doctor.model import all_checks
+
+        return [c.id for c in all_checks()]
     if long in OPTION_VALUES:
         return OPTION_VALUES[long]
     annotation = getattr(getattr(p, "type_descriptor", None), "annotation", None)

@@ -24,6 +24,7 @@ from typing import Any
 from . import schema
 from .claims import ClaimRow, Inventory, IpamdPolicy, classify
 from .duration import format_compact, format_human
+from .words import plural
 
 HORIZON = timedelta(hours=24)
 # What a per-claim annotation must say so that ipamd never reclaims the claim, whatever it makes
@@ -290,7 +291,7 @@ def _iso(t: datetime | None) -> str | None:
 
 
 def _n(n: int) -> str:
-    return f"{n} claim" if n == 1 else f"{n} claims"
+    return plural(n, "claim")
 
 
 def _horizon() -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import ExitCode, UsageError, VipError
 from .redact import redact
+from .words import plural
 
 if TYPE_CHECKING:
     from .cluster import Cluster
@@ -156,9 +157,5 @@ def report_failures(out: Out, answers: Sequence[Answer[Any]]) -> None:
 def answered_note(answers: Sequence[Answer[Any]]) -> str:
     """`2 contexts answered, 1 failed`."""
     failed = sum(1 for a in answers if not a.ok)
-    note = f"{counted(len(answers) - failed, 'context')} answered"
+    note = f"{plural(len(answers) - failed, 'context')} answered"
     return note + (f", {failed} failed" if failed else "")
-
-
-def counted(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

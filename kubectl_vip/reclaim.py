@@ -17,6 +17,7 @@ from typing import Any
 from . import schema
 from .claims import KRUISE_STATEFULSET, SAME_NAME_KINDS, STATEFULSET, TAPP, ClaimRow, State
 from .errors import RefusedError, UsageError
+from .words import plural
 
 Obj = dict[str, Any]
 EVENT_REASON = "StaticIPReclaimed"
@@ -231,7 +232,7 @@ def _live_pod_hint(row: ClaimRow) -> str:
 def check_cap(count: int, maximum: int) -> None:
     if count > maximum:
         raise RefusedError(
-            f"{count} claims selected, more than --max {maximum}",
+            f"{plural(count, 'claim')} selected, more than --max {maximum}",
             hint="check the selection with --dry-run, then raise --max to go ahead",
         )
 

@@ -71,6 +71,15 @@ def color_enabled(stream: IO[str]) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+PLUGIN = "kubectl vip"
+PLUGIN_CALL = PLUGIN + " "
+
+
+def invocation() -> str:
+    """How the user ran us: kubectl sets KUBECTL_PATH in a plugin's environment."""
+    return PLUGIN if os.environ.get("KUBECTL_PATH") else "kubectl-vip"
+
+
 class Out:
     """Where a command writes: stdout for results, stderr for warnings and errors."""
 
@@ -80,7 +89,10 @@ class Out:
         stderr: IO[str] | None = None,
         *,
         color: bool | None = None,
+        prog: str | None = None,
     ) -> None:
+        # hints are written "kubectl vip ..."; they print as the user ran us (`invocation`)
+        self.prog = prog or invocation()
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.color = color_enabled(self.stdout) if color is None else color
@@ -121,14 +133,22 @@ class Out:
 
     def line(self, text: str = "", style: str | None = None) -> None:
         self.console.print(
-            Text(escape(text), style=style if self.color and style else ""), soft_wrap=True
+            Text(escape(self.ours(text)), style=style if self.color and style else ""),
+            soft_wrap=True,
         )
 
     def styled(self, parts: Sequence[tuple[str, str | None]]) -> None:
         t = Text()
         for s, style in parts:
-            t.append(escape(s), style=style if self.color else None)
+            t.append(escape(self.ours(s)), style=style if self.color else None)
         self.console.print(t, soft_wrap=True)
+
+    def ours(self, text: str) -> str:
+        """Our hints name the command as the user ran it: `kubectl vip` as a kubectl plugin,
+        `kubectl-vip` when run directly."""
+        if self.prog != PLUGIN and PLUGIN_CALL in text:
+            return text.replace(PLUGIN_CALL, self.prog + " ")
+        return text
 
     def json(self, doc: Any) -> None:
         write = self.stdout.write
@@ -170,18 +190,18 @@ class Out:
 
     def info(self, text: str) -> None:
         """A note for people, on stderr so it never mixes with a script's data."""
-        self.err_console.print(Text(escape(text)), soft_wrap=True)
+        self.err_console.print(Text(escape(self.ours(text))), soft_wrap=True)
 
     def warn(self, text: str) -> None:
         t = Text()
         t.append("Warning:", style="yellow" if self.err_console.no_color is False else None)
-        t.append(" " + escape(text))
+        t.append(" " + escape(self.ours(text)))
         self.err_console.print(t, soft_wrap=True)
 
     def error(self, text: str) -> None:
         t = Text()
         t.append("error:", style="bold red" if self.err_console.no_color is False else None)
-        t.append(" " + escape(text))
+        t.append(" " + escape(self.ours(text)))
         self.err_console.print(t, soft_wrap=True)
 
 

@@ -302,7 +302,7 @@ def test_kubectl_completes_namespaces_and_flags(kubectl: Runner) -> None:
     assert {"db", "default", "jobs", "web"} <= {x.split("\t")[0] for x in r.lines}
     r = kubectl("__complete", "vip", "list", "--sta")
     assert [x.split("\t")[0] for x in r.lines] == ["--state", ":4"]
-    assert "Only claims in this state" in r.lines[0]
+    assert "Only rows in this state" in r.lines[0]
 
 
 # ------------------------------------------------------------------------- the bash script
@@ -352,3 +352,14 @@ def test_zsh_and_fish_scripts_register_for_kubectl_vip() -> None:
     for text in (zsh, fish):
         assert "kubectl_complete-vip" in text and "__complete" in text
         assert " ".join(SPEC["commands"]) in text  # the fallback list is the current one
+
+
+def test_state_values_follow_the_view_and_check_ids_complete(kubectl: Runner) -> None:
+    """`list --ips --state <TAB>` offers the IP view's states too; `doctor --check <TAB>` ids."""
+    plain = kubectl("__complete", "vip", "list", "--state", "")
+    ips = kubectl("__complete", "vip", "list", "--ips", "--state", "")
+    assert "Leaked" not in {x.split("\t")[0] for x in plain.lines}
+    assert {"Leaked", "Attaching", "Orphaned"} <= {x.split("\t")[0] for x in ips.lines}
+    r = kubectl("__complete", "vip", "doctor", "--check", "VIP-ENI")
+    got = [x.split("\t")[0] for x in r.lines if not x.startswith(":")]
+    assert got and all(x.startswith("VIP-ENI-") for x in got) and "VIP-ENI-001" in got

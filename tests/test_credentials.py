@@ -61,7 +61,7 @@ def test_token_file_with_a_newline_is_trimmed(sandbox: Sandbox, tmp_path: Path) 
     kc = write_kc(sandbox, tmp_path / "kc", user={"tokenFile": "token"})
     r = run_vip("list", "-A", "-o", "name", kubeconfig=kc)
     assert r.code == 0, r.stderr
-    assert "vipc/db/mysql-0" in r.stdout
+    assert "vpcipclaim.networking.tke.cloud.tencent.com/mysql-0" in r.stdout
 
 
 def test_a_token_that_cannot_be_a_header_is_not_printed(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -370,7 +370,7 @@ def test_proxy_url_credentials_go_as_proxy_authorization(
     kc = write_kc(sandbox, tmp_path / "kc", cluster={"proxy-url": url})
     r = run_vip("list", "-A", "-o", "name", kubeconfig=kc)
     assert r.code == 0, r.stderr
-    assert "vipc/db/mysql-0" in r.stdout
+    assert "vpcipclaim.networking.tke.cloud.tencent.com/mysql-0" in r.stdout
     want = "Basic " + base64.b64encode(b"ops:p@ss:word").decode()
     assert connect_proxy.seen and all(
         s == (f"127.0.0.1:{_port(sandbox)}", want) for s in connect_proxy.seen
@@ -498,7 +498,7 @@ def test_socks5_proxy_url(sandbox: Sandbox, tmp_path: Path, no_proxy_env: None) 
         )
         r = run_vip("list", "-n", "db", "-o", "name", kubeconfig=kc)
         assert r.code == 0, r.stderr
-        assert "vipc/db/mysql-0" in r.stdout
+        assert "vpcipclaim.networking.tke.cloud.tencent.com/mysql-0" in r.stdout
         # the host name goes to the proxy unresolved, as Go's SOCKS5 dialer sends it
         assert socks.seen and set(socks.seen) == {("me", "s@cret", f"sandbox.test:{port}")}
     finally:
@@ -580,7 +580,7 @@ def test_in_cluster_token_file_is_trimmed(
     monkeypatch.delenv("KUBECONFIG", raising=False)
     r = run_vip("list", "-o", "name")
     assert r.code == 0, r.stderr
-    assert r.stdout.splitlines()[0].startswith("vipc/db/")
+    assert r.stdout.splitlines()[0].startswith("vpcipclaim.networking.tke.cloud.tencent.com/")
 
 
 def test_token_file_is_read_again_after_a_401(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -603,4 +603,4 @@ def test_token_file_is_read_again_after_a_401(sandbox: Sandbox, tmp_path: Path) 
     )
     r = run_vip("list", "-n", "db", "-o", "name", kubeconfig=kc)
     assert r.code == 0, r.stderr
-    assert r.stdout.splitlines()[0].startswith("vipc/db/")
+    assert r.stdout.splitlines()[0].startswith("vpcipclaim.networking.tke.cloud.tencent.com/")

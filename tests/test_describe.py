@@ -593,7 +593,7 @@ def test_describe_pod_table(vip: Runner) -> None:
     )
     assert any(
         line.startswith("  Workload:       Deleting StatefulSet/mysql deletes its Pods but keeps")
-        and line.endswith("`kubectl vip reclaim mysql-0 -n db` once the Pod is gone.")
+        and line.endswith("`kubectl-vip reclaim mysql-0 -n db` once the Pod is gone.")
         for line in lines
     )
     i = lines.index("Events:")
@@ -626,7 +626,7 @@ def test_describe_orphaned(vip: Runner) -> None:
     assert (
         "  Now:            No Pod, and nothing recreates it (StatefulSet/redis has 2 replicas): "
         "the claim keeps IP 10.0.1.7; ipamd never reclaims it (no expiry): reclaim it with "
-        "`kubectl vip reclaim redis-2 -n db`." in r.lines
+        "`kubectl-vip reclaim redis-2 -n db`." in r.lines
     )
 
 

@@ -154,7 +154,7 @@ def test_text_report(sandbox: Sandbox, vip: Runner) -> None:
         assert heading in lines
     assert lines[-1].startswith("Summary: 4 errors, 6 warnings, 2 info from 20 checks run; exit 1")
     assert any(ln.startswith("  error    VIP-ENI-001    VPC ENI quota reached") for ln in lines)
-    assert "fix: kubectl vip reclaim api-old-7 -n web" in [ln.strip() for ln in lines]
+    assert "fix: kubectl-vip reclaim api-old-7 -n web" in [ln.strip() for ln in lines]
     assert any(ln.startswith("  ok       VIP-IPAMD-001") for ln in lines)
 
 

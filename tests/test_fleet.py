@@ -304,3 +304,11 @@ def test_progress_line_on_a_terminal(fleet_kc: Path) -> None:
     assert "contexts answered" in err.getvalue()
     piped = vip(fleet_kc, "--contexts", "prod-*", "list", "-A", "-o", "json")
     assert "contexts answered" not in piped.stderr  # never in a pipe or a log
+
+
+def test_list_name_output_names_context_and_namespace(fleet_kc: Path) -> None:
+    r = vip(fleet_kc, "--contexts", "prod-*", "list", "-A", "--state", "orphaned", "-o", "name")
+    assert r.code == 0, r.stderr
+    kind = "vpcipclaim.networking.tke.cloud.tencent.com"
+    assert f"prod-a db {kind}/redis-2" in r.lines and f"prod-b web {kind}/legacy-api-0" in r.lines
+    assert len(r.lines) == 8

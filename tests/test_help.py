@@ -61,3 +61,21 @@ def test_help_has_summary_flags_and_two_examples(
     for x in lines:
         assert x.count("kubectl vip ") == 1, f"examples run together (no \\b?): {x!r}"
         assert x.startswith(f"kubectl vip {' '.join(path)}".rstrip()) or path[:1] == ("sandbox",)
+
+
+CLUSTER_COMMANDS = [
+    c for c in _cases() if c.values[0] and c.values[0][0] not in ("completion", "sandbox")
+]
+
+
+@pytest.mark.parametrize(("path", "cmd"), CLUSTER_COMMANDS)
+def test_help_lists_the_global_flags_under_their_own_heading(
+    path: tuple[str, ...], cmd: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = run_vip(*path, "--help")
+    text = capsys.readouterr().out + r.stdout
+    assert "Global flags (anywhere on the line, as with kubectl):" in text
+    section = text.split("Global flags", 1)[1].split("Examples:", 1)[0]
+    for flag in ("-n, --namespace", "-A, --all-namespaces", "--context", "--kubeconfig"):
+        assert flag in section, f"{flag} missing under Global flags"
+    assert "--request-timeout" in section

@@ -229,7 +229,7 @@ def test_name_output_escapes_a_forged_line(sandbox: Sandbox, kubeconfig: Path) -
     r = run(kubeconfig, ["list", "-A", "-o", "name"], tty=False)
     assert r.code == 0
     assert_safe(r.stdout, tty=False)
-    assert f"vipc/default/evil\\x1b[2J\\n{FORGED}" in r.lines
+    assert f"vpcipclaim.networking.tke.cloud.tencent.com/evil\\x1b[2J\\n{FORGED}" in r.lines
 
 
 # ---------------------------------------------------------------------------- the function

@@ -85,7 +85,7 @@ def test_all_namespaces_table(vip: Runner) -> None:
         "23 claims: 13 InUse, 1 Completed, 2 Retained, 1 Expiring, 2 Overdue, 4 Orphaned"
         in r.stdout
     )
-    assert "would free 6 IPs: kubectl vip reclaim --orphaned --overdue -A --dry-run" in r.stdout
+    assert "would free 6 IPs: kubectl-vip reclaim --orphaned --overdue -A --dry-run" in r.stdout
     assert "\x1b[" not in r.stdout  # no colour when not a TTY
 
 
@@ -113,19 +113,21 @@ def test_global_flags_anywhere(vip: Runner) -> None:
     assert (
         before.stdout
         == after.stdout
-        == ("vipc/jobs/etl-worker-0\nvipc/jobs/etl-worker-1\nvipc/jobs/report-20261120\n")
+        == (
+            "vpcipclaim.networking.tke.cloud.tencent.com/etl-worker-0\nvpcipclaim.networking.tke.cloud.tencent.com/etl-worker-1\nvpcipclaim.networking.tke.cloud.tencent.com/report-20261120\n"
+        )
     )
 
 
 def test_state_filter_is_repeatable_and_case_insensitive(vip: Runner) -> None:
     r = vip("list", "-A", "--state", "orphaned", "--state", "OVERDUE", "-o", "name")
     assert r.stdout.splitlines() == [
-        "vipc/db/redis-2",
-        "vipc/db/redis-3",
-        "vipc/jobs/etl-worker-0",
-        "vipc/jobs/etl-worker-1",
-        "vipc/web/legacy-api-0",
-        "vipc/web/legacy-api-1",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-2",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-3",
+        "vpcipclaim.networking.tke.cloud.tencent.com/etl-worker-0",
+        "vpcipclaim.networking.tke.cloud.tencent.com/etl-worker-1",
+        "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-0",
+        "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-1",
     ]
     comma = vip("list", "-A", "--state", "orphaned,overdue", "-o", "name")
     assert comma.stdout == r.stdout
@@ -135,10 +137,10 @@ def test_label_selector_passes_to_the_api(vip: Runner, sandbox: Sandbox) -> None
     sandbox.controls.clear_log()
     r = vip("list", "-A", "-l", "app=redis", "-o", "name")
     assert r.stdout.splitlines() == [
-        "vipc/db/redis-0",
-        "vipc/db/redis-1",
-        "vipc/db/redis-2",
-        "vipc/db/redis-3",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-0",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-1",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-2",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-3",
     ]
     claim_lists = [q for q in sandbox.controls.resource_requests() if q.resource == "vpcipclaims"]
     assert [q.query.get("labelSelector") for q in claim_lists] == ["app=redis"]
@@ -205,7 +207,10 @@ def test_wide_adds_phase_subnet_policy_reason(vip: Runner) -> None:
 
 def test_sort_by_retained(vip: Runner) -> None:
     r = vip("list", "-A", "--state", "orphaned", "--sort-by", "retained", "-o", "name")
-    assert r.stdout.splitlines()[:2] == ["vipc/web/legacy-api-0", "vipc/web/legacy-api-1"]
+    assert r.stdout.splitlines()[:2] == [
+        "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-0",
+        "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-1",
+    ]
 
 
 def test_ips_view(vip: Runner) -> None:
@@ -235,7 +240,7 @@ def test_bad_input_is_one_line_and_exit_2(vip: Runner, sandbox: Sandbox) -> None
         (["list", "-o", "xml"], 'unknown output format "xml"'),
         (["list", "--state", "Happy"], 'unknown state "Happy"'),
         (["list", "--sort-by", "size"], 'unknown --sort-by "size"'),
-        (["list", "--ips", "--state", "InUse"], "cannot be combined"),
+        (["list", "--state", "Leaked"], "Leaked is a state of the --ips view"),
         (["list", "--bogus"], "No such option: --bogus"),
         (["--request-timeout", "soon", "list"], "invalid --request-timeout"),
     ]
@@ -266,7 +271,11 @@ def test_other_crd_version_is_discovered(tmp_path: Path) -> None:
         paths = {q.path for q in sb.controls.resource_requests() if q.resource == "vpcipclaims"}
     finally:
         sb.stop()
-    assert r.stdout.splitlines() == ["vipc/db/mysql-0", "vipc/db/mysql-1", "vipc/db/mysql-2"]
+    assert r.stdout.splitlines() == [
+        "vpcipclaim.networking.tke.cloud.tencent.com/mysql-0",
+        "vpcipclaim.networking.tke.cloud.tencent.com/mysql-1",
+        "vpcipclaim.networking.tke.cloud.tencent.com/mysql-2",
+    ]
     assert paths == {"/apis/networking.tke.cloud.tencent.com/v1beta1/namespaces/db/vpcipclaims"}
 
 
@@ -327,10 +336,61 @@ def test_through_real_kubectl_plugin(kubectl: Runner) -> None:
     r = kubectl("vip", "list", "-A", "--state", ["Leaked", "Orphaned"][1], "-o", "name")
     assert r.code == 0, r.stderr
     assert r.stdout.splitlines() == [
-        "vipc/db/redis-2",
-        "vipc/db/redis-3",
-        "vipc/web/legacy-api-0",
-        "vipc/web/legacy-api-1",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-2",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-3",
+        "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-0",
+        "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-1",
     ]
     bad = kubectl("vip", "list", "-o", "xml")
     assert bad.code == 2 and "unknown output format" in bad.stderr
+
+
+# ---------------------------------------------------------------------------- wording (issue 18)
+
+
+def test_ips_view_takes_its_own_states(vip: Runner) -> None:
+    r = vip("list", "--ips", "-A", "--state", "leaked")
+    assert r.code == 0, r.stderr
+    rows = [ln.split() for ln in r.lines[1:] if ln.strip() and not ln.startswith("2 VpcIPs")]
+    assert [row[:2] for row in rows] == [["10.0.2.60", "Leaked"], ["10.0.2.61", "Leaked"]]
+    assert r.lines[-1] == "2 VpcIPs: 2 Leaked"
+
+
+def test_ips_in_a_namespace_say_what_the_scope_leaves_out(vip: Runner) -> None:
+    r = vip("list", "--ips", "-n", "jobs")
+    assert r.code == 0
+    assert (
+        "VpcIPs of other namespaces or of no claim not shown (-n jobs): kubectl-vip list --ips -A"
+        in r.stderr
+    )
+    everything = vip("list", "--ips", "-A", "-o", "json")
+    here = vip("list", "--ips", "-n", "jobs", "-o", "json")
+    n_all = len(json.loads(everything.stdout)["items"])
+    n_here = len(json.loads(here.stdout)["items"])
+    assert f"{n_all - n_here} VpcIPs of other namespaces" in r.stderr
+
+
+def test_a_filter_that_matches_nothing_says_so(vip: Runner) -> None:
+    r = vip("list", "-n", "db", "--state", "overdue,expiring")
+    assert (r.code, r.stdout) == (0, "")
+    total = len(json.loads(vip("list", "-n", "db", "-o", "json").stdout)["items"])
+    assert (
+        r.stderr.strip() == f"0 of {total} claims in namespace db match --state expiring,overdue."
+    )
+
+
+def test_counts_read_as_english(vip: Runner) -> None:
+    r = vip("list", "-n", "default", "--state", "retained")
+    assert r.lines[-1] == "1 claim: 1 Retained"
+
+
+def test_name_output_pipes_into_the_real_kubectl(vip: Runner, kubectl: Runner) -> None:
+    """`list -n db -o name | xargs kubectl get -n db` works: kubectl's own name form."""
+    names = vip("list", "-n", "db", "--state", "orphaned", "-o", "name").stdout.split()
+    assert names == [
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-2",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-3",
+    ]
+    got = kubectl("get", "-n", "db", *names, "-o", "name")
+    assert got.code == 0, got.stderr
+    assert got.stdout.split() == names

@@ -59,9 +59,25 @@ def test_same_output_and_exit_code(
     plain = direct(kubeconfig, tmp_path, *args)
     assert plain.code == code, plain.stderr
     assert via_kubectl.code == plain.code
-    assert via_kubectl.stdout == plain.stdout
-    assert via_kubectl.stderr == plain.stderr
+
+    # the same, except that hints name the command as it was run
+    def same(text: str) -> str:
+        return text.replace("kubectl vip ", "kubectl-vip ")
+
+    assert same(via_kubectl.stdout) == same(plain.stdout)
+    assert same(via_kubectl.stderr) == same(plain.stderr)
     assert plain.stdout or plain.stderr
+
+
+def test_hints_name_the_command_as_it_was_run(
+    kubectl: Runner, kubeconfig: Path, tmp_path: Path
+) -> None:
+    """kubectl sets KUBECTL_PATH for a plugin: hints then say `kubectl vip`, else `kubectl-vip`."""
+    via_kubectl = kubectl("vip", "list", "-A")
+    plain = direct(kubeconfig, tmp_path, "list", "-A")
+    assert "kubectl vip reclaim --orphaned --overdue -A --dry-run" in via_kubectl.stdout
+    assert "kubectl-vip reclaim --orphaned --overdue -A --dry-run" in plain.stdout
+    assert "kubectl-vip" not in via_kubectl.stdout
 
 
 def test_reclaim_through_kubectl_changes_the_cluster(kubectl: Runner) -> None:

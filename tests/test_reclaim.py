@@ -212,6 +212,7 @@ def test_wait_follows_the_release_through_a_watch(vip: Runner, sandbox: Sandbox)
     r = vip("reclaim", "debug-shell", "-n", "default", "--yes", "--wait", "--timeout", "30s")
     assert r.code == 0, r.stdout + r.stderr
     assert "10.0.1.9" not in vips(sandbox)
+    assert "released     10.0.1.9 (vipc/default/debug-shell)" in r.lines  # said in text too
     assert any(
         q.verb == "watch" and q.resource == "vpcips" for q in sandbox.controls.resource_requests()
     )
@@ -240,6 +241,7 @@ def test_wait_reports_ips_not_released_in_time(vip: Runner, sandbox: Sandbox) ->
     assert (
         plain.code == 1 and "not released in time" in plain.stderr and "10.0.1.10" in plain.stderr
     )
+    assert "not released 10.0.1.10 (vipc/default/canary-0): still there after 1s" in plain.lines
 
 
 def test_delete_carries_uid_and_resource_version_preconditions(

@@ -298,9 +298,9 @@ def test_list_hint_carries_every_filter(vip: Runner, kubectl: Runner) -> None:
     assert kubectl("label", "vipc", "redis-3", "-n", "db", "tier=cache").code == 0
     r = vip("list", "-A", "-l", "tier=cache", "--state", "orphaned")
     hint = r.stdout.strip().splitlines()[-1]
-    assert "would free 1 IPs" in hint
-    assert hint.endswith("kubectl vip reclaim --orphaned -A -l tier=cache --dry-run")
-    cmd = hint.split(": ", 1)[1].split()[2:]
+    assert "would free 1 IP:" in hint
+    assert hint.endswith("kubectl-vip reclaim --orphaned -A -l tier=cache --dry-run")
+    cmd = hint.split(": ", 1)[1].split()[1:]
     r = vip(*cmd, "-o", "json")
     assert plan_names(r) == {"db/redis-3"}
 

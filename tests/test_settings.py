@@ -846,6 +846,8 @@ def test_wait_follows_the_rollout_to_the_end(slow_sandbox: tuple[Sandbox, Path])
     assert r.code == 0, r.stderr
     assert "0 out of 1 new replicas have been updated" in r.stderr  # progress on stderr
     assert 'deployment "tke-eni-ipamd" successfully rolled out' in r.stdout
+    both = r.stdout + r.stderr
+    assert both.count("successfully rolled out") == 1  # said once, not as progress too
     assert "Checked after the rollout: expiry 1h is still set." in r.stdout
     watches = [
         q

@@ -361,7 +361,7 @@ TABLE = "".join(
         "3 subnets: 24 of 87 usable addresses used (27.6%); "
         "8 held by claims without a Pod, 2 leaked.\n",
         "Zone ap-guangzhou-7 has 1 node and no container subnet: VPC-CNI Pods there get no IP.\n",
-        "Reclaimable now: kubectl vip reclaim --orphaned --overdue -A --dry-run\n",
+        "Reclaimable now: kubectl-vip reclaim --orphaned --overdue -A --dry-run\n",
     ]
 )
 

@@ -199,6 +199,30 @@ def hoist_globals(argv: list[str]) -> list[str]:
     return front + rest
 
 
+# commands that never talk to a cluster: the cluster flags mean nothing to them
+_LOCAL_COMMANDS = {"completion", "sandbox"}
+
+
+def with_global_help(group: Any) -> Any:
+    """Each subcommand's --help also lists the global flags it honours, under their own
+    heading (they are parsed by the app, so click would not show them there)."""
+    flags = [p for p in group.params if p.name not in ("version",) and getattr(p, "help", None)]
+    for name, cmd in getattr(group, "commands", {}).items():
+        if name in _LOCAL_COMMANDS or getattr(cmd, "_vip_global_help", False):
+            continue
+        original = cmd.format_options
+
+        def format_options(ctx: Any, formatter: Any, original: Any = original) -> None:
+            original(ctx, formatter)
+            rows = [r for r in (p.get_help_record(ctx) for p in flags) if r]
+            with formatter.section("Global flags (anywhere on the line, as with kubectl)"):
+                formatter.write_dl(rows)
+
+        cmd.format_options = format_options
+        cmd._vip_global_help = True
+    return group
+
+
 def run(argv: list[str] | None = None) -> None:
     # A command parses tens of thousands of acyclic objects and exits: the cyclic garbage
     # collector would only rescan them (a fifth of `list`'s time). Long-running commands
@@ -220,7 +244,7 @@ def invoke(argv: list[str], out: Out | None = None) -> int:
     err = out or Out()
     common.set_out(err)
     verbose = any(a in ("-v", "--verbose") for a in argv)
-    command = typer.main.get_command(app)
+    command = with_global_help(typer.main.get_command(app))
     try:
         result: Any = command.main(
             args=hoist_globals(argv), prog_name="kubectl-vip", standalone_mode=False

@@ -12,6 +12,7 @@ from .. import __version__
 from ..duration import DurationError, parse_go_duration
 from ..errors import ExitCode, NoAccess, RefusedError, UsageError
 from ..private import open_private
+from ..words import plural
 from . import common
 from .common import Globals
 
@@ -38,7 +39,8 @@ ipamd's --cluster-id, else the kubeconfig context). -o - writes the archive to s
 a terminal) and the report to stderr. -n/-A are ignored: the bundle is cluster-wide.
 
 Exit: 0 written (what RBAC forbids or the cluster does not serve is warned about and listed);
-1 written, but a read of objects failed (an error, or an answer that could not be used);
+1 written, but a read of objects failed (an error, or an answer that could not be used), or
+--max-size left a collector out or cut it;
 3 nothing could be read (every collector of cluster objects forbidden or failed): no archive.
 """
 
@@ -144,7 +146,14 @@ def bundle_command(
     # forbidden, not served, not found: what this cluster and user allow, said in the manifest;
     # a failed read of objects (an error, an answer we could not use) is a partial failure
     failed = any(o.status == "failed" and o.name not in DERIVED for o in outcomes)
-    return ExitCode.FAILED if failed else ExitCode.OK
+    # a bundle cut short by --max-size lacks what support asked for: say so in the exit status
+    capped = [o.name for o in outcomes if o.status in ("skipped", "truncated")]
+    if capped:
+        g.out.warn(
+            f"--max-size {max_size} left out or cut {plural(len(capped), 'collector')} "
+            f"({', '.join(capped)}): raise --max-size for a whole bundle"
+        )
+    return ExitCode.FAILED if failed or capped else ExitCode.OK
 
 
 # collectors that answer even when every object read is denied: they do not make a bundle

@@ -17,6 +17,7 @@ from ..errors import VipError
 from ..ipamd import ANNOTATION_EXPIRY_FROM, Version
 from ..render import Progress
 from ..settings import Target
+from ..words import plural
 from . import common
 from .common import Globals
 
@@ -157,4 +158,4 @@ class ImpactStep:
 
 
 def _n(n: int) -> str:
-    return f"{n} claim" if n == 1 else f"{n} claims"
+    return plural(n, "claim")

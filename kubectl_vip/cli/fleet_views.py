@@ -10,8 +10,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import claims as cl
-from ..claims import ClaimRow, State
-from ..fleet import Answer, answered_note, counted, exit_code
+from ..claims import ClaimRow
+from ..fleet import Answer, answered_note, exit_code
+from ..words import plural
 from . import common
 from .common import Globals, iso
 
@@ -42,7 +43,7 @@ def _warn(g: Globals, context: str, warnings: list[str]) -> None:
 def fleet_list(
     g: Globals,
     fmt: str,
-    states: set[State],
+    states: set[str],
     selector: str | None,
     sort_by: str,
     no_headers: bool,
@@ -50,17 +51,18 @@ def fleet_list(
 ) -> int:
     from .list_cmd import _sorted, claim_cells, claim_headers, ipamd_doc, read_rows, row_doc
 
-    def work(c: Any) -> tuple[Any, list[ClaimRow], datetime, str | None]:
-        scope = g.scope_on(c)
-        snap, rows, now = read_rows(c, scope, selector, chunk_size)
-        return snap, rows, now, scope
+    def work(c: Any) -> tuple[Any, list[ClaimRow], datetime, str]:
+        snap, rows, now = read_rows(c, g.scope_on(c), selector, chunk_size)
+        claims = c.tke().claims  # found by the snapshot already
+        return snap, rows, now, f"{claims.kind.lower()}.{claims.group}"
 
     answers = g.run_fleet(work)
     done = _answered(answers)
     shown: list[tuple[str, dict[str, Any], list[ClaimRow], list[ClaimRow], datetime]] = []
-    for a, (snap, rows, now, _scope) in done:
+    kinds = {a.context: v[3] for a, v in done}
+    for a, (snap, rows, now, _kind) in done:
         _warn(g, a.context, snap.warnings)
-        picked = _sorted([r for r in rows if not states or r.state in states], sort_by)
+        picked = _sorted([r for r in rows if not states or r.state.value in states], sort_by)
         shown.append((a.context, a.cluster, rows, picked, now))
     if fmt in ("json", "yaml"):
         items = (
@@ -95,7 +97,8 @@ def fleet_list(
     if fmt == "name":
         for ctx, _i, _rows, picked, _n in shown:
             for r in picked:
-                g.out.raw_line(f"{ctx} vipc/{r.namespace}/{r.name}")
+                # CONTEXT NAMESPACE kind/name: what `kubectl --context C -n NS get` takes
+                g.out.raw_line(f"{ctx} {r.namespace} {kinds[ctx]}/{r.name}")
         return exit_code(answers)
     wide = fmt == "wide"
     # a namespace column whenever contexts may differ in namespace (their own defaults)
@@ -126,7 +129,7 @@ def fleet_list(
 def _claims_summary(rows: list[ClaimRow]) -> str:
     counts = cl.summarize(rows)
     parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    return counted(len(rows), "claim") + (f": {parts}" if parts else "")
+    return plural(len(rows), "claim") + (f": {parts}" if parts else "")
 
 
 # ---------------------------------------------------------------------------- usage
@@ -191,7 +194,7 @@ def _usage_summary(rows: list[Any]) -> str:
     kept, leaked = sum(r.kept for r in rows), sum(r.leaked for r in rows)
     pct = _pct(us.percent_of(sum(r.used for r in known), size)) if known else "-"
     return (
-        f"{counted(len(rows), 'subnet')}, {used} IPs used of {size} usable ({pct}); "
+        f"{plural(len(rows), 'subnet')}, {used} IPs used of {size} usable ({pct}); "
         f"{kept} held by claims without a Pod, {leaked} leaked"
     )
 
@@ -259,8 +262,8 @@ def fleet_doctor(g: Globals, fmt: str, mode: str, selected: list[Any], chunk_siz
             totals[k] += v
     g.out.line()
     g.out.line(
-        f"Fleet ({answered_note(answers)}): {counted(totals['error'], 'error')}, "
-        f"{counted(totals['warning'], 'warning')}, {totals['info']} info; "
+        f"Fleet ({answered_note(answers)}): {plural(totals['error'], 'error')}, "
+        f"{plural(totals['warning'], 'warning')}, {totals['info']} info; "
         f"exit {exit_code(answers, worst)} (--fail-on {mode})"
     )
     return exit_code(answers, worst)

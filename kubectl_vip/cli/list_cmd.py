@@ -12,10 +12,12 @@ from .. import claims as cl
 from ..claims import ClaimRow, IpRow, State
 from ..duration import format_go_duration, format_human
 from ..errors import UsageError
+from ..words import plural
 from . import common
 from .common import Globals, age, iso
 
 SORT_KEYS = ("name", "age", "retained", "ip")
+IP_ONLY_STATES = tuple(s.value for s in cl.IpState)
 
 EPILOG = """Examples:
 
@@ -33,7 +35,12 @@ def list_command(
     ctx: typer.Context,
     output: str = typer.Option("table", "-o", "--output", help="table|wide|json|yaml|name"),
     state: list[str] = typer.Option(
-        [], "--state", help="Only claims in this state (repeatable): " + ", ".join(cl.CLAIM_STATES)
+        [],
+        "--state",
+        help="Only rows in this state (repeatable, or comma-separated): "
+        + ", ".join(cl.CLAIM_STATES)
+        + "; with --ips also "
+        + ", ".join(IP_ONLY_STATES),
     ),
     selector: str | None = typer.Option(None, "-l", "--selector", help="Label selector on claims."),
     sort_by: str = typer.Option("name", "--sort-by", help="name|age|retained|ip"),
@@ -48,12 +55,10 @@ def list_command(
     """List static-IP claims joined with their Pod, VpcIP and owner, one state each."""
     g = common.globals_of(ctx)
     fmt = common.check_format(output, common.LIST_FORMATS)
-    states = _parse_states(state)
+    states = _parse_states(state, ips)
     common.check_selector(selector)
     if sort_by not in SORT_KEYS:
         raise UsageError(f'unknown --sort-by "{sort_by}": use one of {", ".join(SORT_KEYS)}')
-    if ips and states:
-        raise UsageError("--state filters claims; it cannot be combined with --ips")
     if g.fleet:
         if ips:
             raise UsageError("--ips works on one context; it cannot be combined with --contexts")
@@ -66,23 +71,30 @@ def list_command(
     for w in snap.warnings:
         g.out.warn(w)
     if ips:
-        ip_rows = cl.classify_ips(snap.inventory, rows, scoped_namespace=scope)
+        every_ip = cl.classify_ips(snap.inventory, rows, scoped_namespace=scope)
+        ip_rows = [r for r in every_ip if not states or r.state in states]
         if not ip_rows:
             common.ensure_namespace(g, scope)
-        _emit_ips(g, ip_rows, fmt, now, scope, no_headers)
+            if fmt in ("table", "wide", "name"):
+                _say_none(g, len(every_ip), "VpcIP", states, scope)
+        if ip_rows or fmt in ("json", "yaml"):
+            _emit_ips(g, ip_rows, fmt, now, scope, no_headers)
+        if scope is not None and fmt in ("table", "wide"):
+            _left_out(g, snap.inventory, rows, len(every_ip), scope)
         return 0
-    shown = [r for r in rows if not states or r.state in states]
+    shown = [r for r in rows if not states or r.state.value in states]
     shown = _sorted(shown, sort_by)
     if not shown and fmt in ("table", "wide", "name"):
         common.ensure_namespace(g, scope)
-        where = f"namespace {scope}" if scope else "any namespace"
-        g.out.info(f"No claims found in {where}.")
+        _say_none(g, len(rows), "claim", states, scope)
         return 0
     if fmt in ("json", "yaml"):
         g.out.document(claim_list_doc(g, rows, shown, now, scope, snap), fmt)
     elif fmt == "name":
+        # kubectl's own form, so `list -n NS -o name | xargs kubectl get -n NS` works
+        kind = f"{c.tke().claims.kind.lower()}.{c.tke().claims.group}"
         for r in shown:
-            g.out.raw_line(f"vipc/{r.namespace}/{r.name}")
+            g.out.raw_line(f"{kind}/{r.name}")
     else:
         _table(g, shown, rows, fmt == "wide", scope is None, now, no_headers, states, selector)
     return 0
@@ -99,16 +111,43 @@ def read_rows(
     return snap, cl.classify(snap.inventory, snap.ipamd.policy, now), now
 
 
-def _parse_states(values: list[str]) -> set[State]:
-    by_lower = {s.value.lower(): s for s in State}
+def _parse_states(values: list[str], ips: bool) -> set[str]:
+    """The states asked for, in their canonical spelling; those of the view in use only."""
+    known = cl.CLAIM_STATES + (IP_ONLY_STATES if ips else ())
+    by_lower = {s.lower(): s for s in known}
     out = set()
     for v in values:
         for part in v.split(","):
             s = by_lower.get(part.strip().lower())
             if s is None:
-                raise UsageError(f'unknown state "{part}": use one of {", ".join(cl.CLAIM_STATES)}')
+                extra = (
+                    f" ({part.strip()} is a state of the --ips view)"
+                    if not ips and part.strip().lower() in {x.lower() for x in IP_ONLY_STATES}
+                    else ""
+                )
+                raise UsageError(f'unknown state "{part}": use one of {", ".join(known)}{extra}')
             out.add(s)
     return out
+
+
+def _say_none(g: Globals, total: int, noun: str, states: set[str], scope: str | None) -> None:
+    where = f"namespace {scope}" if scope else "any namespace"
+    if total and states:
+        asked = ",".join(sorted(s.lower() for s in states))
+        g.out.info(f"0 of {plural(total, noun)} in {where} match --state {asked}.")
+    else:
+        g.out.info(f"No {noun}s found in {where}.")
+
+
+def _left_out(g: Globals, inv: cl.Inventory, rows: list[ClaimRow], shown: int, scope: str) -> None:
+    """VpcIPs are cluster-wide: say how many the namespace scope leaves out (those of claims in
+    other namespaces, and Leaked ones whose claim ref names another namespace or none)."""
+    hidden = len(inv.vips) - shown
+    if hidden > 0:
+        g.out.info(
+            f"{plural(hidden, 'VpcIP')} of other namespaces or of no claim not shown "
+            f"(-n {scope}): kubectl vip list --ips -A"
+        )
 
 
 def _sorted(rows: list[ClaimRow], key: str) -> list[ClaimRow]:
@@ -145,7 +184,7 @@ def _table(
     all_ns: bool,
     now: datetime,
     no_headers: bool,
-    states: set[State],
+    states: set[str],
     selector: str | None,
 ) -> None:
     headers = claim_headers(wide, all_ns)
@@ -156,7 +195,7 @@ def _table(
     counts = cl.summarize(shown)
     parts = [f"{n} {s}" for s, n in counts.items() if n]
     g.out.line()
-    g.out.line(f"{len(shown)} claims: " + ", ".join(parts))
+    g.out.line(f"{plural(len(shown), 'claim')}: " + ", ".join(parts))
     hint = reclaim_hint(every, states, None if all_ns else g.scope(), selector)
     if hint:
         g.out.line(hint)
@@ -201,14 +240,14 @@ def claim_cells(r: ClaimRow, wide: bool, all_ns: bool, now: datetime) -> list[st
 
 
 def reclaim_hint(
-    every: list[ClaimRow], states: set[State], namespace: str | None, selector: str | None
+    every: list[ClaimRow], states: set[str], namespace: str | None, selector: str | None
 ) -> str | None:
     """The reclaim command for what the listing shows, with every filter that made it (scope,
     -l, the states among Orphaned/Overdue), and how many IPs that very command would free."""
     from ..reclaim import Criteria, Rules, decide, select
 
-    orphaned = not states or State.ORPHANED in states
-    overdue = not states or State.OVERDUE in states
+    orphaned = not states or State.ORPHANED.value in states
+    overdue = not states or State.OVERDUE.value in states
     if not (orphaned or overdue):
         return None
     chosen, _ = select(every, Criteria(orphaned=orphaned, overdue=overdue), Rules())
@@ -220,7 +259,7 @@ def reclaim_hint(
     label = f" -l {shlex.quote(selector)}" if selector else ""
     what = " + ".join(s for s, on in (("Orphaned", orphaned), ("Overdue", overdue)) if on)
     return (
-        f"Reclaiming {what} claims would free {free} IPs: "
+        f"Reclaiming {what} claims would free {plural(free, 'IP')}: "
         f"kubectl vip reclaim {flags} {scope}{label} --dry-run"
     )
 
@@ -366,5 +405,6 @@ def _emit_ips(
             counts[r.state] = counts.get(r.state, 0) + 1
         g.out.line()
         g.out.line(
-            f"{len(rows)} VpcIPs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            f"{plural(len(rows), 'VpcIP')}: "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         )

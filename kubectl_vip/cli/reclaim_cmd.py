@@ -13,6 +13,7 @@ from ..duration import DurationError, parse_go_duration
 from ..errors import ExitCode, RefusedError, UsageError
 from ..reclaim import Criteria, Outcome, Rules, Target
 from ..render import Progress
+from ..words import plural
 from . import common
 from .common import Globals
 
@@ -256,7 +257,9 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
         _check_delete_allowed(c, tke, todo)
         if not yes:
             common.confirm(
-                g, f"Reclaim {len(todo)} claims?", f"refusing to reclaim {len(todo)} claims"
+                g,
+                f"Reclaim {plural(len(todo), 'claim')}?",
+                f"refusing to reclaim {plural(len(todo), 'claim')}",
             )
     audit = None if dry_run else Audit(g.state_dir() / AUDIT_FILE, identity)
     from ..claims import IpamdPolicy
@@ -287,6 +290,17 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
         ips = {t.ip for t in todo if t.outcome is Outcome.RECLAIMED and t.ip}
         with Progress(out, len(ips), "waiting for VpcIPs") as bar:
             not_released = wait_released(c, tke, ips, wait_timeout, bar.advance)
+        if fmt == "table":
+            for t in sorted(todo, key=lambda t: t.key):
+                if t.outcome is Outcome.RECLAIMED and t.ip:
+                    freed = t.ip not in not_released
+                    g.out.styled(
+                        [
+                            (f"{'released' if freed else 'not released':<12}", None),
+                            (f" {t.ip} (vipc/{t.namespace}/{t.name})", None),
+                            ("" if freed else f": still there after {timeout}", None),
+                        ]
+                    )
     try:
         _finish(
             g,
@@ -392,7 +406,8 @@ def _targets(
     skipped = len(rows) - len(chosen)
     if selector and not criteria.any and skipped:
         g.out.info(
-            f"{skipped} claims matching -l {selector} are in use or not reclaimable: left alone"
+            f"{plural(skipped, 'claim')} matching -l {selector} are in use or not reclaimable: "
+            "left alone"
         )
     targets = [Target.of(r) for r in chosen]
     for t in targets:
@@ -525,7 +540,7 @@ def _finish(
     for t in targets:
         counts[(t.outcome or Outcome.SKIPPED).value] += 1
     max_note = (
-        f"the real run would be refused: {counts['wouldReclaim']} claims are more than "
+        f"the real run would be refused: {plural(counts['wouldReclaim'], 'claim')} are more than "
         f"--max {refused_by_max}; raise --max to go ahead"
         if refused_by_max is not None
         else None

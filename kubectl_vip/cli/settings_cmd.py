@@ -426,7 +426,8 @@ class Change:
     def _progress(self) -> Iterator[Callable[[RolloutStatus], None]]:
         console = self.g.out.err_console
         if not console.is_terminal:
-            yield lambda st: self.g.out.info(st.message)
+            # the final "successfully rolled out" is said once, by the caller
+            yield lambda st: None if st.done else self.g.out.info(st.message)
             return
         with console.status("Waiting for the rollout...") as spinner:
             yield lambda st: spinner.update(st.message)

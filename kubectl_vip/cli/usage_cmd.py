@@ -14,6 +14,7 @@ from .. import usage as us
 from ..cluster import Cluster
 from ..errors import ApiError
 from ..render import bar
+from ..words import plural
 from . import common
 from .common import Globals, iso
 
@@ -262,7 +263,7 @@ def _notes(rows: list[us.SubnetUsage], zones: list[us.ZoneUsage]) -> list[str]:
         pct = _pct(us.percent_of(used, size))
         kept, leaked = sum(r.kept for r in rows), sum(r.leaked for r in rows)
         out.append(
-            f"{len(known)} subnets: {used} of {size} usable addresses used ({pct}); "
+            f"{plural(len(known), 'subnet')}: {used} of {size} usable addresses used ({pct}); "
             f"{kept} held by claims without a Pod, {leaked} leaked."
         )
     unknown_zone = us.zoneless(rows)
@@ -272,7 +273,9 @@ def _notes(rows: list[us.SubnetUsage], zones: list[us.ZoneUsage]) -> list[str]:
             out.append(note)
     for r in rows:
         if r.unknown:
-            out.append(f"{r.used} VpcIPs name no subnet and fall in no known CIDR (row unknown).")
+            out.append(
+                f"{plural(r.used, 'VpcIP')} name no subnet and fall in no known CIDR (row unknown)."
+            )
         elif r.configured is False:
             out.append(f"Subnet {r.subnet_id or r.cidr} is not in ipamd's TKE_ENI_IPAMD_SUBNET_ID.")
         elif r.percent is not None and r.percent >= 90.0:

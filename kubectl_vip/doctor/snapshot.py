@@ -22,6 +22,7 @@ from ..duration import format_human
 from ..escaping import escape
 from ..gather import IpamdInfo, ipamd_info
 from ..usage import SubnetUsage, compute_usage
+from ..words import plural as plural  # the checks import it from here
 from . import model
 
 Obj = dict[str, Any]
@@ -281,10 +282,6 @@ def event_line(ev: Obj, snap: Snapshot) -> str:
         f"Event {schema.event_reason(ev) or '<no reason>'}{times} on {kind or '?'}/{name or '?'}"
         f" ({snap.age(last)}): {schema.event_message(ev) or '<no message>'}"
     )
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def names(items: Iterable[str], limit: int = 8) -> str:
