@@ -176,6 +176,9 @@ def test_list_table_has_context_column_and_summaries(fleet_kc: Path) -> None:
     n = len(by_ctx["prod-a"])
     assert f"prod-a: {n} claims: {n} Orphaned" in lines
     assert f"Fleet (2 contexts answered): {2 * n} claims: {2 * n} Orphaned" in lines
+    hint = next(line for line in lines if line.startswith("Reclaiming"))
+    assert hint.startswith(f"Reclaiming Orphaned claims would free {2 * n} IPs: ")
+    assert hint.endswith(" reclaim --orphaned -A --contexts 'prod-*' --dry-run")
 
 
 def test_all_contexts_dead_exits_3(tmp_path: Path) -> None:

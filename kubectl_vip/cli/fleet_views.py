@@ -49,7 +49,15 @@ def fleet_list(
     no_headers: bool,
     chunk_size: int,
 ) -> int:
-    from .list_cmd import _sorted, claim_cells, claim_headers, ipamd_doc, read_rows, row_doc
+    from .list_cmd import (
+        _sorted,
+        claim_cells,
+        claim_headers,
+        ipamd_doc,
+        read_rows,
+        reclaim_hint,
+        row_doc,
+    )
 
     def work(c: Any) -> tuple[Any, list[ClaimRow], datetime, str]:
         snap, rows, now = read_rows(c, g.scope_on(c), selector, chunk_size)
@@ -121,9 +129,23 @@ def fleet_list(
         every += picked
         g.out.line(f"{ctx}: {_claims_summary(picked)}")
     g.out.line(f"Fleet ({answered_note(answers)}): {_claims_summary(every)}")
+    if g.all_namespaces or g.namespace:  # else each context's own namespace: no one flag says it
+        hint = reclaim_hint(
+            [r for _c, _i, rows, _p, _n in shown for r in rows], states, g.namespace, selector
+        )
+        if hint:
+            g.out.line(hint.replace(" --dry-run", f" {_contexts_flag(g)} --dry-run"))
     if any(r.released_estimated for r in every):
         g.out.line("~ release time estimated from the claim's managedFields")
     return exit_code(answers)
+
+
+def _contexts_flag(g: Globals) -> str:
+    import shlex
+
+    if g.all_contexts:
+        return "--all-contexts"
+    return "--contexts " + shlex.quote(",".join(g.contexts))
 
 
 def _claims_summary(rows: list[ClaimRow]) -> str:
