@@ -55,6 +55,7 @@ class Globals:
     _cluster: Cluster | None = None
     _sandbox: Sandbox | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
+    _failed: list[Answer[Any]] = field(default_factory=list)  # fleet contexts that failed
 
     def cluster(self) -> Cluster:
         """Connect on first use: commands that never talk to a cluster import nothing heavy."""
@@ -88,7 +89,7 @@ class Globals:
 
     def run_fleet(self, work: Callable[[Cluster], T]) -> list[Answer[T]]:
         """`work` once per context of --contexts/--all-contexts, concurrently (--max-parallel),
-        each with its own connection; contexts that fail are reported on stderr."""
+        each with its own connection; contexts that fail are reported on stderr at close."""
         from .. import fleet, gather, kubeconfig
         from ..cluster import Cluster
         from ..render import Progress
@@ -108,7 +109,9 @@ class Globals:
                 max_parallel=self.max_parallel,
                 progress=lambda n: bar.advance(),
             )
-        fleet.report_failures(self.out, answers)
+        # said after the command's output (when the command is done: close), so a long table
+        # does not scroll the failures away
+        self._failed.extend(a for a in answers if not a.ok)
         return answers
 
     def for_context(
@@ -167,6 +170,11 @@ class Globals:
         return self.scope_on(self.cluster())
 
     def close(self) -> None:
+        if self._failed:
+            from .. import fleet
+
+            fleet.report_failures(self.out, self._failed)
+            self._failed = []
         if self._sandbox is not None:
             self._sandbox.stop()
             self._sandbox = None
