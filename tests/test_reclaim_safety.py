@@ -358,3 +358,59 @@ def test_through_the_real_kubectl(owners: tuple[Sandbox, Runner], tmp_path: Path
     assert {"shop-1", "game-3"} <= {
         line.rsplit("/", 1)[1] for line in kubectl("get", "vipc", "-A", "-o", "name").stdout.split()
     }
+    # StatefulSet pay keeps ordinals 1..2 (ordinals.start 1): pay-2 without its Pod for a moment
+    sb = owners[0]
+    sb.store.listeners.remove(sb.kube.on_event)  # its controller has not recreated it yet
+    try:
+        sb.world.delete(sb.world.t.pods, "pay", "pay-2")
+        p = kubectl("vip", "reclaim", "pay-2", "-n", "pay", "--yes")
+    finally:
+        sb.store.listeners.insert(0, sb.kube.on_event)
+    assert p.returncode == 1 and "StatefulSet/pay will recreate Pod pay-2" in p.stdout
+    assert "pay-2" in kubectl("get", "vipc", "-n", "pay", "-o", "name").stdout
+
+
+def test_bulk_lines_come_in_namespace_name_order(vip: Runner, sandbox: Sandbox) -> None:
+    """Deletes run 4 at a time and finish in any order; the report lists them sorted."""
+    import random
+
+    real_delete = sandbox.store.delete
+
+    def jittery(*a: Any, **kw: Any) -> Any:
+        time.sleep(random.uniform(0, 0.05))
+        return real_delete(*a, **kw)
+
+    sandbox.store.delete = jittery  # type: ignore[method-assign]
+    r = vip("reclaim", "--orphaned", "-A", "--yes", "--concurrency", "4")
+    assert r.code == 0, r.stdout + r.stderr
+    done = [ln.split()[1] for ln in r.lines if ln.startswith("reclaimed ")]
+    assert done == sorted(done) and len(done) == 4
+
+
+def test_reproduced_cases_through_the_real_kubectl(
+    kubectl: Runner, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Each case of the reclaim-safety report, run as an operator runs it: `kubectl vip ...`."""
+    # a namespace alone selects nothing
+    r = kubectl("vip", "reclaim", "-A", "--yes")
+    assert r.code == 2 and "--owner" in r.stderr
+    # --dry-run past --max still writes the whole plan, and says the real run would be refused
+    r = kubectl("vip", "reclaim", "--orphaned", "-A", "--dry-run", "--max", "1", "-o", "json")
+    assert r.code == 1 and len(plan_names(r)) == 4 and "--max 1" in r.stderr
+    plan = tmp_path / "plan.json"
+    plan.write_text(r.stdout)
+    # -n bounds a plan: only db's items go
+    r = kubectl("vip", "reclaim", "--from-file", str(plan), "-n", "db", "--yes")
+    assert r.code == 1 and "outside -n db" in r.stdout
+    left = claims(sandbox)
+    assert "db/redis-3" not in left and "web/legacy-api-0" in left
+    # the same named reclaim again converges
+    r = kubectl("vip", "reclaim", "redis-3", "-n", "db", "--yes")
+    assert r.code == 0 and "already reclaimed" in r.stdout
+    # the list hint keeps -l and --state, and selects what was shown
+    assert kubectl("label", "vipc", "legacy-api-1", "-n", "web", "tier=old").code == 0
+    r = kubectl("vip", "list", "-A", "-l", "tier=old", "--state", "orphaned")
+    hint = r.stdout.strip().splitlines()[-1]
+    assert hint.endswith("kubectl vip reclaim --orphaned -A -l tier=old --dry-run"), hint
+    r = kubectl("vip", *hint.split(": ", 1)[1].split()[2:], "-o", "json")
+    assert plan_names(r) == {"web/legacy-api-1"}
