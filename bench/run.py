@@ -446,12 +446,15 @@ def main() -> None:
     )
     ap.add_argument("--no-live", action="store_true", help="skip the project sandbox runs")
     ap.add_argument("--no-reclaim", action="store_true")
+    ap.add_argument(
+        "--no-fleet", action="store_true", help="skip the fleet rows (bench/fleet.py: 10 x 3,000)"
+    )
     ap.add_argument("--vip-src", type=Path, help="measure the kubectl_vip package in this tree")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
     args = ap.parse_args()
     if args.quick:
         args.sizes, args.size = args.sizes or "200,500", args.size or 500
-        args.runs, args.no_reclaim = 1, True
+        args.runs, args.no_reclaim, args.no_fleet = 1, True, True
     args.sizes, args.size = args.sizes or "1000,3000,10000,30000", args.size or 10000
     if args.vip_src:
         src = str(args.vip_src.resolve())
@@ -481,6 +484,11 @@ def main() -> None:
             report["live"] = bench_live(args.size, args.runs, work)
         if not args.no_reclaim:
             report["reclaim"] = bench_reclaim(args.size, work)
+        if not args.no_fleet:
+            from fleet import bench_fleet  # bench/fleet.py, beside this file
+
+            print("... fleet: 10 contexts x 3,000 claims", file=sys.stderr, flush=True)
+            report["fleet"] = bench_fleet(10, 3000, args.runs, work)
 
     lines = [f"{report['date']}, {report['machine']}", ""]
     lines += [*report_main(report["fast"]["main"], args.runs), ""]
@@ -497,6 +505,10 @@ def main() -> None:
             f"{r['kubectl_delete_loop']['seconds']:.1f} s, ratio {r['ratio']:.3f}"
         )
     print("\n".join(lines))
+    if "fleet" in report:
+        from fleet import print_fleet
+
+        print_fleet(report["fleet"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten: {args.out}")

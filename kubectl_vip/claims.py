@@ -315,10 +315,11 @@ def resolve_owner(
         key = kind_key(ref.group, ref.kind)
         owner = _owner_of(key, ref.name, ref.uid, ns, source, inv)
         ordinal = _ordinal(nm, ref.name) if key in SAME_NAME_KINDS else None
-        if owner.exists is False and ordinal is not None:
-            successor = inv.workloads.get((key, ns, ref.name))
-            if successor is not None and ordinal_fate(key, successor, ordinal)[0] is not Fate.GONE:
-                owner = _owner_of(key, ref.name, successor.uid, ns, "name", inv)
+        if owner.exists is False:
+            # gone; but another live controller that names Pods like this one brings it back
+            keeper = _keeper(nm, ns, inv)
+            if keeper is not None:
+                return keeper
         return _with_fate(owner, ordinal, inv, ns), ordinal
     m = ORDINAL.match(nm)
     if m is None:
@@ -332,6 +333,26 @@ def resolve_owner(
         owner = _owner_of(inv.assumed[0], base, None, ns, "flag", inv)
         return _with_fate(owner, ordinal, inv, ns), ordinal
     return None, None
+
+
+def _keeper(name: str, ns: str, inv: Inventory) -> tuple[Owner, int] | None:
+    """A live same-name controller (of any kind, a recreated one included) that would bring a
+    Pod of this name back, with the ordinal; None when there is none."""
+    m = ORDINAL.match(name)
+    if m is None:
+        return None
+    base, ordinal = m.group(1), int(m.group(2))
+    for key in SAME_NAME_KINDS:
+        wl = inv.workloads.get((key, ns, base))
+        if (
+            wl is not None
+            and not wl.deleting
+            and ordinal_fate(key, wl, ordinal)[0] is not Fate.GONE
+        ):
+            return _with_fate(
+                _owner_of(key, base, wl.uid, ns, "name", inv), ordinal, inv, ns
+            ), ordinal
+    return None
 
 
 def _with_fate(owner: Owner, ordinal: int | None, inv: Inventory, ns: str) -> Owner:

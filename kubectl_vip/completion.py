@@ -36,6 +36,7 @@ REGENERATE = "python -m kubectl_vip.completion --write"
 OPTION_VALUES: dict[str, str] = {
     "--namespace": "namespace",
     "--context": "context",
+    "--contexts": "context",
     "--kubeconfig": "file",
 }
 # positional arguments completed from the cluster: (command path, parameter name) -> kind

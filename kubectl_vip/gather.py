@@ -36,6 +36,15 @@ class IpamdInfo:
         return IpamdPolicy(self.flags.expiry, supported, self.flags.cascade)
 
 
+def cluster_identity(c: Cluster) -> dict[str, Any]:
+    """Server and kube-system uid: a plan made on one cluster is refused on another."""
+    try:
+        ks = c.get(api.NAMESPACES, "kube-system")
+    except ApiError:
+        ks = None
+    return {"server": c.server, "kubeSystemUID": (ks or {}).get("metadata", {}).get("uid")}
+
+
 def read_ipamd(c: Cluster) -> IpamdInfo:
     try:
         dep = c.get(api.DEPLOYMENTS, ipamd.DEPLOYMENT_NAME, ipamd.DEPLOYMENT_NAMESPACE)

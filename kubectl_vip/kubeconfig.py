@@ -214,6 +214,19 @@ def _remove_temp_files() -> None:
             os.remove(name)
 
 
+def context_names(kubeconfig: str | None) -> list[str]:
+    """Every context name of the kubeconfig files, in kubectl's merge order (fleet commands)."""
+    paths = _kubeconfig_paths(kubeconfig)
+    existing = [kubeconfig] if kubeconfig else [p for p in paths if Path(p).expanduser().exists()]
+    if not existing:
+        raise ConfigError(
+            f"no kubeconfig found (looked at {', '.join(paths)})",
+            hint="set KUBECONFIG or pass --kubeconfig",
+        )
+    docs = [(Path(p).expanduser(), kubeconfig_doc.read(p)) for p in existing]
+    return list(kubeconfig_doc.merge(docs).contexts)
+
+
 def _from_files(config_file: str, context: str | None, merged: kubeconfig_doc.Merged) -> Connection:
     import yaml
     from kubernetes.client import Configuration

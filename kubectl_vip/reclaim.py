@@ -340,6 +340,50 @@ def read_plan(doc: Any) -> Plan:
     return plan
 
 
+def is_fleet_plan(doc: Any) -> bool:
+    """A plan made across contexts (`reclaim --dry-run --contexts ... -o json`, or a fleet
+    `list -o json`): its items carry their context."""
+    items = doc.get("items") if isinstance(doc, dict) else None
+    return isinstance(items, list) and any(isinstance(i, dict) and "context" in i for i in items)
+
+
+@dataclass
+class PlanPart:
+    """The items of a fleet plan that name one context and one cluster identity: run as a
+    single-cluster plan of that identity, in that context."""
+
+    context: str
+    cluster: dict[str, Any]
+    doc: dict[str, Any]
+
+
+def split_fleet_plan(doc: dict[str, Any]) -> list[PlanPart]:
+    """A fleet plan cut into single-cluster plans, one per (context, cluster identity) in the
+    order first seen. Every item must name its context and cluster: a plan that mixes items
+    with and without is refused whole (a usage error), before any request."""
+    parts: dict[tuple[str, str], PlanPart] = {}
+    for n, item in enumerate(doc["items"]):
+        if not isinstance(item, dict):
+            raise UsageError(f"plan item {n} is a {type(item).__name__}, not a mapping")
+        if doc.get("kind") == "ReclaimResult" and item.get("result") in _NOT_PROPOSED:
+            continue  # the plan did not propose these
+        context, cluster = item.get("context"), item.get("cluster")
+        if not isinstance(context, str) or not context:
+            raise UsageError(f"plan item {n} of a fleet plan names no context")
+        if not isinstance(cluster, dict):
+            raise UsageError(f"plan item {n} (context {_short(context)}) names no cluster")
+        key = (context, json.dumps(cluster, sort_keys=True, default=str))
+        part = parts.get(key)
+        if part is None:
+            meta = {"cluster": cluster}
+            part = PlanPart(context, cluster, {**doc, "metadata": meta, "items": []})
+            parts[key] = part
+        part.doc["items"].append({k: v for k, v in item.items() if k not in ("context", "cluster")})
+    if not parts:
+        raise UsageError("the plan file names no claims to reclaim")
+    return list(parts.values())
+
+
 def _short(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:40] + "..."

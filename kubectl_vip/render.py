@@ -262,10 +262,10 @@ class Out:
 class Progress:
     """A progress bar on a TTY's stderr for long runs; silent otherwise."""
 
-    def __init__(self, out: Out, total: int, label: str) -> None:
+    def __init__(self, out: Out, total: int, label: str, *, minimum: int = 6) -> None:
         self._bar: Any = None
         self._task: Any = None
-        if out.err_console.is_terminal and total > 5:
+        if out.err_console.is_terminal and total >= minimum:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
             from rich.progress import Progress as RichProgress
 

@@ -369,9 +369,35 @@ def prometheus_text(rows: Sequence[SubnetUsage], zones: Sequence[ZoneUsage]) -> 
     dropped into node-exporter's textfile collector as is. Unknown values are the label
     value "unknown"; a sample whose value is unknown (size of a subnet without CIDR) is left
     out rather than written as NaN."""
+    return prometheus_fleet_text([("", rows, zones)])
+
+
+def prometheus_fleet_text(
+    groups: Sequence[tuple[str, Sequence[SubnetUsage], Sequence[ZoneUsage]]],
+) -> str:
+    """One page for many clusters: each group's series labelled {context="..."} first (no
+    label when the context is ""), each metric's HELP and TYPE once."""
     samples: dict[str, list[str]] = {name: [] for name, _ in METRICS}
+    for context, rows, zones in groups:
+        _samples(samples, [("context", context)] if context else [], rows, zones)
+    lines: list[str] = []
+    for name, help_text in METRICS:
+        full = METRIC_PREFIX + name
+        lines.append(f"# HELP {full} {_escape_help(help_text)}")
+        lines.append(f"# TYPE {full} gauge")
+        lines.extend(f"{full}{s}" for s in samples[name])
+    return "\n".join(lines) + "\n"
+
+
+def _samples(
+    samples: dict[str, list[str]],
+    extra: list[tuple[str, str]],
+    rows: Sequence[SubnetUsage],
+    zones: Sequence[ZoneUsage],
+) -> None:
     for r in rows:
         base = [
+            *extra,
             ("subnet", UNKNOWN if r.unknown else r.subnet_id or UNKNOWN),
             ("cidr", r.cidr or UNKNOWN),
             ("zone", r.zone or UNKNOWN),
@@ -387,13 +413,6 @@ def prometheus_text(rows: Sequence[SubnetUsage], zones: Sequence[ZoneUsage]) -> 
         if r.size:
             samples["subnet_used_ratio"].append(f"{lab} {_num(r.used / r.size)}")
     for z in zones:
-        lab = _labels([("zone", z.zone or UNKNOWN)])
+        lab = _labels([*extra, ("zone", z.zone or UNKNOWN)])
         samples["zone_nodes"].append(f"{lab} {z.nodes}")
         samples["zone_subnets"].append(f"{lab} {len(z.subnets)}")
-    lines: list[str] = []
-    for name, help_text in METRICS:
-        full = METRIC_PREFIX + name
-        lines.append(f"# HELP {full} {_escape_help(help_text)}")
-        lines.append(f"# TYPE {full} gauge")
-        lines.extend(f"{full}{s}" for s in samples[name])
-    return "\n".join(lines) + "\n"

@@ -414,3 +414,16 @@ def test_reproduced_cases_through_the_real_kubectl(
     assert hint.endswith("kubectl vip reclaim --orphaned -A -l tier=old --dry-run"), hint
     r = kubectl("vip", *hint.split(": ", 1)[1].split()[2:], "-o", "json")
     assert plan_names(r) == {"web/legacy-api-1"}
+
+
+def test_doctor_points_claims_without_owner_at_reclaim_owner(
+    owners: tuple[Sandbox, Runner],
+) -> None:
+    """The seeds: cascade covers only workloads created after --enable-ownerref. Claims of a
+    workload deleted before carry no ownerReference: doctor names `reclaim --owner` for them,
+    never `reclaim --orphaned` (which rightly does not take them)."""
+    _, vip = owners
+    r = vip("doctor", "--check", "VIP-POL-003", "-o", "json")
+    (finding,) = json.loads(r.stdout)["findings"]
+    assert "kubectl vip reclaim --owner statefulset/old -n legacy --dry-run" in finding["fix"]
+    assert any("legacy/old-N: 2 claims" in e for e in finding["evidence"])

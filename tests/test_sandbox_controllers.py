@@ -455,3 +455,49 @@ def test_a_created_namespace_gets_apiservers_defaults(demo: Cluster) -> None:
     assert ns["spec"] == {"finalizers": ["kubernetes"]}
     assert ns["status"] == {"phase": "Active"}
     assert ns["metadata"]["labels"] == {"kubernetes.io/metadata.name": "fresh"}
+
+
+# ------------------------------------------------------------------------------ owners (issue 12)
+
+
+def test_statefulset_ordinals_start_decides_its_pod_names(healthy: Cluster) -> None:
+    """apps/v1 `spec.ordinals.start`: Pods take ordinals start .. start+replicas-1, none below."""
+    healthy.sts("default", "pay", 3)
+    healthy.mutate(
+        "statefulsets", "default", "pay", lambda s: s["spec"].update(ordinals={"start": 1})
+    )
+    pods = sorted(n for n in healthy.names("pods", "default") if n.startswith("pay-"))
+    assert pods == ["pay-1", "pay-2", "pay-3"]
+    healthy.mutate("statefulsets", "default", "pay", lambda s: s["spec"].update(replicas=2))
+    pods = sorted(n for n in healthy.names("pods", "default") if n.startswith("pay-"))
+    assert pods == ["pay-1", "pay-2"]
+
+
+def test_gc_keeps_a_dependent_whose_owner_kind_is_not_served(healthy: Cluster) -> None:
+    """kube-controller-manager's GC cannot look up an owner of a group that is not served: it
+    keeps the dependent and retries, never deletes it."""
+    sts = healthy.sts("default", "web", 0)
+    uid = sts["metadata"]["uid"]
+    ref = {"kind": "StatefulSet", "name": "web", "uid": uid, "controller": True}
+    for name, api in (("kruise-0", "apps.kruise.io/v1beta1"), ("apps-0", "apps/v1")):
+        healthy.create(
+            "configmaps",
+            "default",
+            {"metadata": {"name": name, "ownerReferences": [{**ref, "apiVersion": api}]}},
+        )
+    healthy.delete("statefulsets", "default", "web")
+    left = healthy.names("configmaps", "default")
+    assert "kruise-0" in left and "apps-0" not in left
+
+
+def test_owners_scenario_serves_kruise_and_tapp_only_when_installed() -> None:
+    served = Cluster("owners")
+    kruise = served.sb.registry.for_api_version("apps.kruise.io/v1beta1", "StatefulSet")
+    tapp = served.sb.registry.for_api_version("apps.tkestack.io/v1", "TApp")
+    assert kruise is not None and tapp is not None
+    assert served.store.peek(kruise, "shop", "shop") is not None
+    bare = Cluster("owners-unserved")
+    assert bare.sb.registry.for_api_version("apps.kruise.io/v1beta1", "StatefulSet") is None
+    claim = bare.claim("shop", "shop-4")
+    assert claim is not None
+    assert claim["metadata"]["ownerReferences"][0]["apiVersion"] == "apps.kruise.io/v1beta1"

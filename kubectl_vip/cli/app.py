@@ -23,8 +23,11 @@ from .clickcompat import UsageError as ClickUsageError
 
 HELP = """See, reclaim and keep in check the static Pod IPs of TKE VPC-CNI clusters.
 
-Global flags (--kubeconfig, --context, -n, -A, --request-timeout, --sandbox, -v) may be given
-anywhere on the line, as with kubectl.
+Global flags (--kubeconfig, --context, -n, -A, --request-timeout, --sandbox, -v, and the fleet
+flags --contexts, --all-contexts, --max-parallel) may be given anywhere on the line, as with
+kubectl. With --contexts or --all-contexts, list, usage, doctor and reclaim --dry-run answer for
+many clusters at once (a CONTEXT column, a line per context, a fleet total); a context that
+cannot answer is one line on stderr, and the exit code is 1 (3 when no context answered).
 
 Exit codes: 0 done/healthy, 1 refused/partly failed/problems found, 2 usage error,
 3 cannot reach/authenticate/forbidden, 4 not a TKE VPC-CNI static-IP cluster.
@@ -81,6 +84,18 @@ def main(
         "--sandbox",
         help="Run against a built-in emulated TKE cluster (demo scenario), not a real one.",
     ),
+    contexts: list[str] = typer.Option(
+        [],
+        "--contexts",
+        help="Fleet: run list, usage, doctor or reclaim --dry-run in these kubeconfig contexts "
+        "(repeatable or comma-separated; shell patterns such as 'prod-*').",
+    ),
+    all_contexts: bool = typer.Option(
+        False, "--all-contexts", help="Fleet: run in every context of the kubeconfig."
+    ),
+    max_parallel: int = typer.Option(
+        8, "--max-parallel", min=1, max=64, help="Fleet: contexts read at once."
+    ),
     verbose: bool = typer.Option(
         False, "-v", "--verbose", help="Show details (a traceback) for unexpected errors."
     ),
@@ -97,9 +112,21 @@ def main(
         sandbox=sandbox,
         verbose=verbose,
         out=common.current_out(),
+        contexts=fleet_patterns(contexts),
+        all_contexts=all_contexts,
+        max_parallel=max_parallel,
     )
+    if g.fleet and (context or sandbox):
+        flag = "--context" if context else "--sandbox"
+        raise UsageError(f"{flag} cannot be combined with --contexts/--all-contexts")
     ctx.obj = g
     ctx.call_on_close(g.close)
+
+
+def fleet_patterns(values: list[str]) -> list[str]:
+    from ..fleet import split_patterns
+
+    return split_patterns(values)
 
 
 def _register() -> None:
@@ -133,8 +160,16 @@ def _register() -> None:
 _register()
 
 # Flags that belong to the app, wherever the user put them (kubectl accepts global flags anywhere).
-_GLOBAL_VALUE = {"--kubeconfig", "--context", "-n", "--namespace", "--request-timeout"}
-_GLOBAL_BOOL = {"-A", "--all-namespaces", "--sandbox", "-v", "--verbose"}
+_GLOBAL_VALUE = {
+    "--kubeconfig",
+    "--context",
+    "-n",
+    "--namespace",
+    "--request-timeout",
+    "--contexts",
+    "--max-parallel",
+}
+_GLOBAL_BOOL = {"-A", "--all-namespaces", "--all-contexts", "--sandbox", "-v", "--verbose"}
 
 
 def hoist_globals(argv: list[str]) -> list[str]:

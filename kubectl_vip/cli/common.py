@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -17,8 +17,10 @@ from ..render import Out
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
+    from ..fleet import Answer
     from ..sandbox import Sandbox
 
+T = TypeVar("T")
 API_VERSION = "kubectl-vip/v1"
 LIST_FORMATS = ("table", "wide", "json", "yaml", "name")
 DOC_FORMATS = ("table", "json", "yaml")
@@ -47,14 +49,23 @@ class Globals:
     sandbox: bool = False
     verbose: bool = False
     out: Out = field(default_factory=Out)
+    contexts: list[str] = field(default_factory=list)  # --contexts patterns (fleet)
+    all_contexts: bool = False
+    max_parallel: int = 8
     _cluster: Cluster | None = None
     _sandbox: Sandbox | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
+    _failed: list[Answer[Any]] = field(default_factory=list)  # fleet contexts that failed
 
     def cluster(self) -> Cluster:
         """Connect on first use: commands that never talk to a cluster import nothing heavy."""
         if self._cluster is not None:
             return self._cluster
+        if self.fleet:
+            raise UsageError(
+                "this command works on one context: --contexts/--all-contexts apply to list, "
+                "usage, doctor, reclaim --dry-run and reclaim --from-file with a fleet plan"
+            )
         from .. import kubeconfig
         from ..cluster import Cluster
 
@@ -64,6 +75,72 @@ class Globals:
         conn = kubeconfig.load(path, self.context)
         self._cluster = Cluster(conn, request_timeout=self.request_timeout)
         return self._cluster
+
+    @property
+    def fleet(self) -> bool:
+        """--contexts or --all-contexts: the command runs once per context (fleet.py)."""
+        return bool(self.contexts) or self.all_contexts
+
+    def fleet_contexts(self) -> list[str]:
+        from .. import fleet, kubeconfig
+
+        names = kubeconfig.context_names(self.kubeconfig)
+        return fleet.resolve(self.contexts, names, every=self.all_contexts)
+
+    def run_fleet(self, work: Callable[[Cluster], T]) -> list[Answer[T]]:
+        """`work` once per context of --contexts/--all-contexts, concurrently (--max-parallel),
+        each with its own connection; contexts that fail are reported on stderr at close."""
+        from .. import fleet, gather, kubeconfig
+        from ..cluster import Cluster
+        from ..render import Progress
+
+        names = self.fleet_contexts()
+        timeout = self.request_timeout or fleet.FLEET_REQUEST_TIMEOUT
+
+        def connect(name: str) -> Cluster:
+            return Cluster(kubeconfig.load(self.kubeconfig, name), request_timeout=timeout)
+
+        with Progress(self.out, len(names), "contexts answered", minimum=2) as bar:
+            answers = fleet.run(
+                names,
+                work,
+                connect=connect,
+                identity=gather.cluster_identity,
+                max_parallel=self.max_parallel,
+                progress=lambda n: bar.advance(),
+            )
+        # said after the command's output (when the command is done: close), so a long table
+        # does not scroll the failures away
+        self._failed.extend(a for a in answers if not a.ok)
+        return answers
+
+    def for_context(
+        self, context: str, *, out: Out | None = None, cluster: Cluster | None = None
+    ) -> Globals:
+        """These flags bound to one fleet context (and its cluster when already connected),
+        for a command's one-context code."""
+        return Globals(
+            kubeconfig=self.kubeconfig,
+            context=context,
+            namespace=self.namespace,
+            all_namespaces=self.all_namespaces,
+            request_timeout=self.request_timeout,
+            verbose=self.verbose,
+            out=out or self.out,
+            _cluster=cluster,
+        )
+
+    def scope_on(self, c: Cluster) -> str | None:
+        """The namespace to work in on this cluster (a fleet context's own namespace unless
+        -n or -A); None means all namespaces."""
+        if self.all_namespaces:
+            return None
+        if self.namespace:
+            return self.namespace
+        try:
+            return check_namespace(c.namespace, "the kubeconfig context's namespace")
+        except UsageError as e:
+            raise ConfigError(e.message) from None
 
     def _start_sandbox(self) -> Path:
         from ..sandbox import Sandbox
@@ -90,13 +167,14 @@ class Globals:
             return None
         if self.namespace:
             return self.namespace  # checked when the flag was read
-        ns = self.cluster().namespace
-        try:
-            return check_namespace(ns, "the kubeconfig context's namespace")
-        except UsageError as e:
-            raise ConfigError(e.message) from None
+        return self.scope_on(self.cluster())
 
     def close(self) -> None:
+        if self._failed:
+            from .. import fleet
+
+            fleet.report_failures(self.out, self._failed)
+            self._failed = []
         if self._sandbox is not None:
             self._sandbox.stop()
             self._sandbox = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from ..errors import ExitCode, NoAccess, UsageError
@@ -32,6 +34,10 @@ need a forbidden read are listed as skipped with the missing permission, the res
               findings, missing, limitedBy, reason}]
   findings  [{id, area, severity, title, evidence: [str], fix: str, objects: [str],
               details: [str]}]   evidence grouped, at most ~10 examples; details: every item
+
+With --contexts/--all-contexts the report is printed per context, then a table of findings per
+context; -o json|yaml is a DoctorReportList whose items are the contexts' DoctorReports (each
+with context and cluster) and whose summary counts by context.
 
 Exit: 0 no finding at the --fail-on level; 1 a finding at that level, a check failed, or a check
 that RBAC kept from running could have found one at that level; 3 cannot reach or authenticate,
@@ -90,11 +96,12 @@ def doctor_command(
             g.out.table(["ID", "AREA", "TITLE", "NEEDS"], rows)
         return ExitCode.OK
 
-    from ..doctor.gather import gather
+    if g.fleet:
+        from .fleet_views import fleet_doctor
 
+        return fleet_doctor(g, fmt, mode, selected, chunk_size)
     c = g.cluster()
-    snap = gather(c, selected, chunk_size=chunk_size)
-    results = doctor.run_checks(selected, snap)
+    results, snap = examine(c, selected, chunk_size)
     if fmt in ("json", "yaml"):
         g.out.document(report.document(results, snap, server=c.server, fail_on=mode), fmt)
         note = report.skip_note(results, mode)
@@ -110,3 +117,12 @@ def doctor_command(
             hint="ask a cluster admin for these read permissions (get/list/watch)",
         )
     return int(report.exit_code(results, mode))
+
+
+def examine(c: Any, selected: list[Any], chunk_size: int) -> tuple[list[Any], Any]:
+    """One cluster's doctor run: the check results and the snapshot they read."""
+    from .. import doctor
+    from ..doctor.gather import gather
+
+    snap = gather(c, selected, chunk_size=chunk_size)
+    return doctor.run_checks(selected, snap), snap

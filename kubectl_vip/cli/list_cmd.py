@@ -51,7 +51,7 @@ def list_command(
     chunk_size: int = typer.Option(
         500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."
     ),
-) -> None:
+) -> int:
     """List static-IP claims joined with their Pod, VpcIP and owner, one state each."""
     g = common.globals_of(ctx)
     fmt = common.check_format(output, common.LIST_FORMATS)
@@ -59,15 +59,17 @@ def list_command(
     common.check_selector(selector)
     if sort_by not in SORT_KEYS:
         raise UsageError(f'unknown --sort-by "{sort_by}": use one of {", ".join(SORT_KEYS)}')
-    from .. import gather
+    if g.fleet:
+        if ips:
+            raise UsageError("--ips works on one context; it cannot be combined with --contexts")
+        from .fleet_views import fleet_list
 
+        return fleet_list(g, fmt, states, selector, sort_by, no_headers, chunk_size)
     c = g.cluster()
     scope = g.scope()
-    snap = gather.snapshot(c, scope, label_selector=selector, chunk_size=chunk_size)
+    snap, rows, now = read_rows(c, scope, selector, chunk_size)
     for w in snap.warnings:
         g.out.warn(w)
-    now = c.now()
-    rows = cl.classify(snap.inventory, snap.ipamd.policy, now)
     if ips:
         every_ip = cl.classify_ips(snap.inventory, rows, scoped_namespace=scope)
         ip_rows = [r for r in every_ip if not states or r.state in states]
@@ -79,13 +81,13 @@ def list_command(
             _emit_ips(g, ip_rows, fmt, now, scope, no_headers)
         if scope is not None and fmt in ("table", "wide"):
             _left_out(g, snap.inventory, rows, len(every_ip), scope)
-        return
+        return 0
     shown = [r for r in rows if not states or r.state.value in states]
     shown = _sorted(shown, sort_by)
     if not shown and fmt in ("table", "wide", "name"):
         common.ensure_namespace(g, scope)
         _say_none(g, len(rows), "claim", states, scope)
-        return
+        return 0
     if fmt in ("json", "yaml"):
         g.out.document(claim_list_doc(g, rows, shown, now, scope, snap), fmt)
     elif fmt == "name":
@@ -95,6 +97,18 @@ def list_command(
             g.out.raw_line(f"{kind}/{r.name}")
     else:
         _table(g, shown, rows, fmt == "wide", scope is None, now, no_headers, states, selector)
+    return 0
+
+
+def read_rows(
+    c: Any, scope: str | None, selector: str | None, chunk_size: int
+) -> tuple[Any, list[ClaimRow], datetime]:
+    """One cluster's claims, read and classified: the snapshot, every row, and "now"."""
+    from .. import gather
+
+    snap = gather.snapshot(c, scope, label_selector=selector, chunk_size=chunk_size)
+    now = c.now()
+    return snap, cl.classify(snap.inventory, snap.ipamd.policy, now), now
 
 
 def _parse_states(values: list[str], ips: bool) -> set[str]:
@@ -173,37 +187,8 @@ def _table(
     states: set[str],
     selector: str | None,
 ) -> None:
-    headers = ["NAME", "IP", "STATE", "POD", "OWNER", "NODE", "AGE", "RETAINED FOR", "RECLAIM AT"]
-    if all_ns:
-        headers.insert(0, "NAMESPACE")
-    if wide:
-        headers += ["VIP PHASE", "SUBNET", "POLICY", "REASON"]
-    rows = []
-    for r in shown:
-        retained = "-" if r.retained_for is None else format_human(r.retained_for)
-        if r.retained_for is not None and r.released_estimated:
-            retained += "~"
-        cells = [
-            r.name,
-            r.ip or "<none>",
-            r.state.value,
-            r.pod_phase or "-",
-            str(r.owner) if r.owner else "-",
-            r.node or "-",
-            age(r.created, now),
-            retained if r.pod_phase is None else "-",
-            _reclaim_at(r, now),
-        ]
-        if all_ns:
-            cells.insert(0, r.namespace)
-        if wide:
-            cells += [
-                ("<no VpcIP>" if r.unbound else r.vip_phase or "<unknown>"),
-                r.subnet_cidr or r.subnet_id or "-",
-                r.policy or "-",
-                r.reason,
-            ]
-        rows.append(cells)
+    headers = claim_headers(wide, all_ns)
+    rows = [claim_cells(r, wide, all_ns, now) for r in shown]
     g.out.table(headers, rows, style_column="STATE", no_headers=no_headers)
     if no_headers:
         return
@@ -216,6 +201,42 @@ def _table(
         g.out.line(hint)
     if any(r.released_estimated for r in shown):
         g.out.line("~ release time estimated from the claim's managedFields")
+
+
+def claim_headers(wide: bool, all_ns: bool) -> list[str]:
+    headers = ["NAME", "IP", "STATE", "POD", "OWNER", "NODE", "AGE", "RETAINED FOR", "RECLAIM AT"]
+    if all_ns:
+        headers.insert(0, "NAMESPACE")
+    if wide:
+        headers += ["VIP PHASE", "SUBNET", "POLICY", "REASON"]
+    return headers
+
+
+def claim_cells(r: ClaimRow, wide: bool, all_ns: bool, now: datetime) -> list[str]:
+    retained = "-" if r.retained_for is None else format_human(r.retained_for)
+    if r.retained_for is not None and r.released_estimated:
+        retained += "~"
+    cells = [
+        r.name,
+        r.ip or "<none>",
+        r.state.value,
+        r.pod_phase or "-",
+        str(r.owner) if r.owner else "-",
+        r.node or "-",
+        age(r.created, now),
+        retained if r.pod_phase is None else "-",
+        _reclaim_at(r, now),
+    ]
+    if all_ns:
+        cells.insert(0, r.namespace)
+    if wide:
+        cells += [
+            ("<no VpcIP>" if r.unbound else r.vip_phase or "<unknown>"),
+            r.subnet_cidr or r.subnet_id or "-",
+            r.policy or "-",
+            r.reason,
+        ]
+    return cells
 
 
 def reclaim_hint(
@@ -314,30 +335,21 @@ def claim_list_doc(
         metadata={
             "generatedAt": iso(now),
             "namespace": scope,
-            "cluster": cluster_identity(g),
-            "ipamd": {
-                "version": str(info.version) if info.version else None,
-                "expiry": format_go_duration(info.flags.expiry)
-                if info.flags and info.flags.expiry
-                else "never",
-                "cascade": bool(info.flags and info.flags.cascade),
-            },
+            "cluster": gather.cluster_identity(g.cluster()),
+            "ipamd": ipamd_doc(info),
         },
         summary={"states": cl.summarize(shown), "freeable": cl.freeable(every)},
     )
 
 
-def cluster_identity(g: Globals) -> dict[str, Any]:
-    """Server and kube-system uid: a plan made on one cluster is refused on another."""
-    from ..cluster import NAMESPACES
-    from ..errors import ApiError
-
-    c = g.cluster()
-    try:
-        ks = c.get(NAMESPACES, "kube-system")
-    except ApiError:
-        ks = None
-    return {"server": c.server, "kubeSystemUID": (ks or {}).get("metadata", {}).get("uid")}
+def ipamd_doc(info: Any) -> dict[str, Any]:
+    return {
+        "version": str(info.version) if info.version else None,
+        "expiry": format_go_duration(info.flags.expiry)
+        if info.flags and info.flags.expiry
+        else "never",
+        "cascade": bool(info.flags and info.flags.cascade),
+    }
 
 
 def _emit_ips(

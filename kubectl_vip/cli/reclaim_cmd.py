@@ -34,6 +34,25 @@ Every reclaimed claim is appended to an audit file first and recorded as an Even
 
 
 AUDIT_FILE = "reclaim-audit.jsonl"
+OPTIONS = (
+    "names",
+    "ip",
+    "orphaned",
+    "overdue",
+    "retained_for",
+    "owner",
+    "selector",
+    "from_file",
+    "dry_run",
+    "yes",
+    "wait_",
+    "timeout",
+    "include_completed",
+    "allow_new_ip",
+    "maximum",
+    "concurrency",
+    "output",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -93,7 +112,50 @@ def reclaim_command(
     output: str = typer.Option("table", "-o", "--output", help="table|json|yaml"),
 ) -> None:
     """Delete claims of Pods that are gone, safely, so ipamd frees their IPs."""
-    g = common.globals_of(ctx)
+    options = {
+        "names": names,
+        "ip": ip,
+        "orphaned": orphaned,
+        "overdue": overdue,
+        "retained_for": retained_for,
+        "owner": owner,
+        "selector": selector,
+        "from_file": from_file,
+        "dry_run": dry_run,
+        "yes": yes,
+        "wait_": wait_,
+        "timeout": timeout,
+        "include_completed": include_completed,
+        "allow_new_ip": allow_new_ip,
+        "maximum": maximum,
+        "concurrency": concurrency,
+        "output": output,
+    }
+    reclaim(common.globals_of(ctx), options)
+
+
+def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
+    """One context's reclaim. A fleet plan runs this once per context, with that context's
+    part of the plan as `plan_doc` (checked exactly as a plan file is)."""
+    (
+        names,
+        ip,
+        orphaned,
+        overdue,
+        retained_for,
+        owner,
+        selector,
+        from_file,
+        dry_run,
+        yes,
+        wait_,
+        timeout,
+        include_completed,
+        allow_new_ip,
+        maximum,
+        concurrency,
+        output,
+    ) = (options[k] for k in OPTIONS)
     fmt = common.check_format(output, common.DOC_FORMATS)
     names = [common.check_name(n, "claim name") for n in names or []]
     common.check_selector(selector)
@@ -121,7 +183,27 @@ def reclaim_command(
     if wait_ and dry_run:
         raise UsageError("--wait cannot be combined with --dry-run")
     rules = Rules(include_completed, allow_new_ip)
-    doc = _load_plan(from_file) if from_file is not None else None
+    doc = plan_doc
+    if doc is None and from_file is not None:
+        doc = _load_plan(from_file)
+        if rc.is_fleet_plan(doc):
+            from .fleet_reclaim import run_fleet_plan
+
+            return run_fleet_plan(g, doc, fmt, lambda one, part: reclaim(one, options, part))
+    if g.fleet:
+        from .fleet_reclaim import fleet_dry_run
+
+        if not dry_run:
+            raise UsageError(
+                "reclaim changes one context at a time: add --dry-run for a fleet plan "
+                "(-o json > plan.json), then reclaim --from-file plan.json"
+            )
+        if names or ip_value or owner_key or from_file is not None:
+            raise UsageError(
+                "across contexts, reclaim selects with --orphaned, --overdue, --retained-for "
+                "or -l only"
+            )
+        return fleet_dry_run(g, fmt, criteria, selector, rules)
     plan = rc.read_plan(doc) if from_file is not None else None
     for t in plan.items if plan is not None else []:
         # a plan is a file anyone may have edited: its names are checked as on the line
@@ -131,11 +213,10 @@ def reclaim_command(
     from .. import gather
     from ..reclaim_exec import Audit, Executor, RunOptions
     from ..sweep_watch import wait_released
-    from .list_cmd import cluster_identity
 
     c = g.cluster()
     tke = c.tke()
-    identity = cluster_identity(g)
+    identity = gather.cluster_identity(c)
     unsure: list[tuple[Any, str]] = []
     assumed = (owner_key[0], g.scope() or "", owner_key[1]) if owner_key else None
     if plan is not None:
@@ -160,11 +241,7 @@ def reclaim_command(
                 t.outcome, t.detail = Outcome.NOT_FOUND, "not found: the claim no longer exists"
     else:
         targets, unsure = _targets(g, c, tke, names, ip_value, criteria, selector, rules, assumed)
-    for t in targets:  # what the classification says, before anything is read again
-        if t.row is not None and t.outcome is None:
-            ok, why = rc.decide(t.row, rules)
-            if not ok:
-                t.outcome, t.detail = Outcome.REFUSED, why
+    decide_all(targets, rules)
     todo = [t for t in targets if t.outcome is None]
     out = g.out
     if fmt == "table":
@@ -240,6 +317,15 @@ def reclaim_command(
         if not completed:
             out.error("interrupted: no new deletes were started; run the command again to finish")
             raise typer.Exit(130)  # the interruption decides the exit code
+
+
+def decide_all(targets: list[Target], rules: Rules) -> None:
+    """What the classification says, before anything is read again."""
+    for t in targets:
+        if t.row is not None and t.outcome is None:
+            ok, why = rc.decide(t.row, rules)
+            if not ok:
+                t.outcome, t.detail = Outcome.REFUSED, why
 
 
 def _duration(text: str, flag: str) -> Any:
@@ -423,6 +509,22 @@ def _line(g: Globals, t: Target) -> None:
 _STYLE = {"reclaimed": "green", "refused": "yellow", "skipped": "yellow", "failed": "red"}
 
 
+def target_doc(t: Target, not_released: set[str]) -> dict[str, Any]:
+    return {
+        "namespace": t.namespace,
+        "name": t.name,
+        "uid": t.uid,
+        "resourceVersion": t.resource_version,
+        "ip": t.ip,
+        "state": t.state,
+        "result": (t.outcome or Outcome.SKIPPED).value,
+        "reason": t.detail or t.reason,
+        "released": None
+        if t.outcome is not Outcome.RECLAIMED or not t.ip
+        else t.ip not in not_released,
+    }
+
+
 def _finish(
     g: Globals,
     targets: list[Target],
@@ -444,22 +546,7 @@ def _finish(
         else None
     )
     if fmt in ("json", "yaml"):
-        items = [
-            {
-                "namespace": t.namespace,
-                "name": t.name,
-                "uid": t.uid,
-                "resourceVersion": t.resource_version,
-                "ip": t.ip,
-                "state": t.state,
-                "result": (t.outcome or Outcome.SKIPPED).value,
-                "reason": t.detail or t.reason,
-                "released": None
-                if t.outcome is not Outcome.RECLAIMED or not t.ip
-                else t.ip not in not_released,
-            }
-            for t in sorted(targets, key=lambda t: t.key)
-        ]
+        items = [target_doc(t, not_released) for t in sorted(targets, key=lambda t: t.key)]
         meta: dict[str, Any] = {
             "dryRun": dry_run,
             "cluster": identity,

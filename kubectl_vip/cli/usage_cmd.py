@@ -61,28 +61,38 @@ def usage_command(
     chunk_size: int = typer.Option(
         500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."
     ),
-) -> None:
+) -> int:
     g = common.globals_of(ctx)
     fmt = common.check_format(output, FORMATS)
     if g.namespace and fmt in ("table", "wide"):
         g.out.info("Note: usage is cluster-wide; -n is ignored.")
+    if g.fleet:
+        from .fleet_views import fleet_usage
+
+        return fleet_usage(g, fmt, chunk_size)
     c = g.cluster()
-    facts = read_facts(c, chunk_size)
+    facts, rows, zones = compute(c, chunk_size)
     for w in facts.warnings:
         g.out.warn(w)
-    rows = us.compute_usage(
-        facts.ips,
-        node_zones=facts.node_zones,
-        nec_subnets=facts.nec_subnets,
-        configured=facts.configured,
-    )
-    zones = us.zone_usage(rows, facts.node_zones)
     if fmt == "prometheus":
         g.out.raw(us.prometheus_text(rows, zones))
     elif fmt in ("json", "yaml"):
         g.out.document(usage_doc(rows, zones, c), fmt)
     else:
         _table(g, rows, zones, wide=fmt == "wide")
+    return 0
+
+
+def compute(c: Cluster, chunk_size: int) -> tuple[Facts, list[us.SubnetUsage], list[us.ZoneUsage]]:
+    """One cluster's usage: what was read, the subnet rows and the zone rows."""
+    facts = read_facts(c, chunk_size)
+    rows = us.compute_usage(
+        facts.ips,
+        node_zones=facts.node_zones,
+        nec_subnets=facts.nec_subnets,
+        configured=facts.configured,
+    )
+    return facts, rows, us.zone_usage(rows, facts.node_zones)
 
 
 @dataclass
@@ -178,18 +188,7 @@ def _table(
             headers.append("")
         table = []
         for r in rows:
-            cells = [
-                us.UNKNOWN if r.unknown else r.subnet_id or "unknown",
-                r.cidr or "unknown",
-                r.zone or "unknown",
-                _n(r.size),
-                str(r.used),
-                str(r.held),
-                str(r.kept),
-                str(r.leaked),
-                _n(r.free),
-                _pct(r.percent),
-            ]
+            cells = subnet_cells(r)
             if wide:
                 configured = "-" if r.configured is None else ("yes" if r.configured else "no")
                 cells += [
@@ -226,6 +225,22 @@ def _table(
         g.out.line()
         for n in notes:
             g.out.line(n)
+
+
+def subnet_cells(r: us.SubnetUsage) -> list[str]:
+    """SUBNET CIDR ZONE SIZE USED IN-USE RETAINED LEAKED FREE USE%."""
+    return [
+        us.UNKNOWN if r.unknown else r.subnet_id or "unknown",
+        r.cidr or "unknown",
+        r.zone or "unknown",
+        _n(r.size),
+        str(r.used),
+        str(r.held),
+        str(r.kept),
+        str(r.leaked),
+        _n(r.free),
+        _pct(r.percent),
+    ]
 
 
 def _zone_from(z: us.ZoneUsage) -> str:
@@ -300,17 +315,18 @@ def usage_doc(rows: list[us.SubnetUsage], zones: list[us.ZoneUsage], c: Cluster)
         "SubnetUsageList",
         [row_doc(r) for r in rows],
         metadata={"generatedAt": iso(c.now()), "reservedPerSubnet": us.RESERVED_PER_SUBNET},
-        zones=[
-            {
-                "zone": z.zone,
-                "nodes": z.nodes,
-                "subnets": list(z.subnets),
-                "size": z.size,
-                "used": z.used,
-                "free": z.free,
-                "percent": z.percent,
-                "source": list(z.source),
-            }
-            for z in zones
-        ],
+        zones=[zone_doc(z) for z in zones],
     )
+
+
+def zone_doc(z: us.ZoneUsage) -> dict[str, Any]:
+    return {
+        "zone": z.zone,
+        "nodes": z.nodes,
+        "subnets": list(z.subnets),
+        "size": z.size,
+        "used": z.used,
+        "free": z.free,
+        "percent": z.percent,
+        "source": list(z.source),
+    }

@@ -1,0 +1,240 @@
+"""reclaim across contexts: `--dry-run --contexts ...` makes a fleet plan (read-only, contexts
+in parallel); `--from-file PLAN` with a fleet plan reclaims one context at a time, each
+context's part checked exactly as a single-cluster plan (its cluster identity, -n bounds,
+--max, confirmation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from .. import reclaim as rc
+from ..errors import ExitCode, RefusedError, VipError
+from ..fleet import answered_note, exit_code
+from ..reclaim import Criteria, Outcome, Rules, Target
+from ..redact import redact
+from ..render import Out
+from . import common
+from .common import Globals
+
+
+def fleet_dry_run(
+    g: Globals, fmt: str, criteria: Criteria, selector: str | None, rules: Rules
+) -> None:
+    from .. import gather
+    from ..reclaim_exec import Executor, RunOptions
+    from .reclaim_cmd import _targets, decide_all
+
+    def work(c: Any) -> tuple[list[Target], list[str]]:
+        one = g.for_context(c.conn.context, cluster=c)
+        tke = c.tke()
+        targets, _unsure = _targets(one, c, tke, [], None, criteria, selector, rules, None)
+        decide_all(targets, rules)
+        todo = [t for t in targets if t.outcome is None]
+        warnings: list[str] = []
+        if todo:  # read again as the one-context dry run does: what a real run would find
+            policy = gather.read_ipamd(c).policy
+            opts = RunOptions(rules, True, 4, strict_plan=False, assumed=None)
+            Executor(c, tke, policy, opts, None, lambda t: None, warnings.append).run(todo)
+        return targets, warnings
+
+    answers = g.run_fleet(work)
+    done = [(a, a.value) for a in answers if a.ok and a.value is not None]
+    worst = ExitCode.OK
+    for a, (targets, warnings) in done:
+        for w in warnings:
+            g.out.warn(f"context {a.context}: {w}")
+        if any(t.outcome is not Outcome.WOULD_RECLAIM for t in targets):
+            worst = ExitCode.FAILED  # as a one-context dry run: something would be refused
+    code = exit_code(answers, worst)
+    if fmt in ("json", "yaml"):
+        from .reclaim_cmd import target_doc
+
+        items = [
+            {"context": a.context, "cluster": a.cluster, **target_doc(t, set())}
+            for a, (targets, _w) in done
+            for t in sorted(targets, key=lambda t: t.key)
+        ]
+        doc = common.document(
+            "ReclaimResult",
+            items,
+            metadata={
+                "dryRun": True,
+                "fleet": True,
+                "contexts": [
+                    {"name": a.context, "cluster": a.cluster if a.ok else None, "error": a.why()}
+                    for a in answers
+                ],
+            },
+            summary=_counts([t for _a, (targets, _w) in done for t in targets]),
+        )
+        g.out.document(doc, fmt)
+        raise typer.Exit(code)
+    from .reclaim_cmd import _ACTION
+
+    rows = [
+        [
+            a.context,
+            t.namespace,
+            t.name,
+            t.ip or "<none>",
+            t.state,
+            _ACTION.get(t.outcome, "reclaim") if t.outcome else "reclaim",
+            t.detail or t.reason,
+        ]
+        for a, (targets, _w) in done
+        for t in sorted(targets, key=lambda t: t.key)
+    ]
+    if rows:
+        headers = ["CONTEXT", "NAMESPACE", "CLAIM", "IP", "STATE", "ACTION", "REASON"]
+        g.out.table(headers, rows, style_column="STATE")
+        g.out.line()
+    elif done:
+        g.out.info("No claims to reclaim in any context.")
+    every: list[Target] = []
+    for a, (targets, _w) in done:
+        every += targets
+        g.out.line(f"{a.context}: {_summary(targets)}")
+    g.out.line(f"Dry run, fleet ({answered_note(answers)}): {_summary(every)}")
+    if any(t.outcome is Outcome.WOULD_RECLAIM for t in every):
+        g.out.info(
+            "To reclaim: save this plan with -o json > plan.json, then "
+            "kubectl vip reclaim --from-file plan.json (one context at a time)"
+        )
+    raise typer.Exit(code)
+
+
+def _counts(targets: list[Target]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in targets:
+        key = (t.outcome or Outcome.SKIPPED).value
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _summary(targets: list[Target]) -> str:
+    from .reclaim_cmd import _HUMAN
+
+    counts = _counts(targets)
+    return ", ".join(f"{n} {_HUMAN.get(k, k)}" for k, n in counts.items()) or "nothing to do"
+
+
+class _Collect(Out):
+    """An Out whose documents are kept (merged into one fleet document) instead of written."""
+
+    def __init__(self, base: Out) -> None:
+        super().__init__(base.stdout, base.stderr, color=base.color)
+        self.docs: list[Any] = []
+
+    def document(self, doc: Any, fmt: str) -> None:
+        self.docs.append(doc)
+
+
+def run_fleet_plan(
+    g: Globals, doc: dict[str, Any], fmt: str, run_one: Callable[[Globals, Any], None]
+) -> None:
+    """Each context's part of the plan, one context after another, through the one-context
+    reclaim. A part that is refused (another cluster, -n bounds, --max, no confirmation) is
+    refused item by item; the other contexts still run."""
+    from .. import kubeconfig
+
+    parts = rc.split_fleet_plan(doc)
+    available = set(kubeconfig.context_names(g.kubeconfig))
+    wanted = set(g.fleet_contexts()) if g.fleet else ({g.context} if g.context else None)
+    codes: list[int] = []
+    items: list[dict[str, Any]] = []
+    contexts: list[dict[str, Any]] = []
+    for part in parts:
+        why = ""
+        if wanted is not None and part.context not in wanted:
+            why = f"in context {part.context}, outside --context/--contexts"
+        elif part.context not in available:
+            why = f'context "{part.context}" not found in the kubeconfig'
+        out = _Collect(g.out) if fmt != "table" else g.out
+        if fmt == "table":
+            g.out.styled([(f"Context {part.context}:", "bold")])
+        code: int = ExitCode.OK
+        error: str | None = None
+        if why:
+            code = ExitCode.FAILED
+            _refuse(g, fmt, part, why, items)
+        else:
+            one = g.for_context(part.context, out=out)
+            try:
+                run_one(one, part.doc)
+            except typer.Exit as e:
+                if e.exit_code == 130:
+                    raise
+                code = e.exit_code
+            except RefusedError as e:
+                code, error = ExitCode.FAILED, redact(e.message)
+                _refuse(g, fmt, part, error, items)
+            except VipError as e:
+                code, error = e.exit_code, redact(e.message + (f"; {e.hint}" if e.hint else ""))
+                g.out.error(f"context {part.context}: {error}")
+                _refuse(g, fmt, part, error, items, Outcome.FAILED)
+            finally:
+                one.close()
+        if isinstance(out, _Collect):
+            for d in out.docs:
+                meta = d.get("metadata", {})
+                contexts.append({"name": part.context, **meta, "exitCode": int(code)})
+                for item in d.get("items", []):
+                    items.append({"context": part.context, "cluster": part.cluster, **item})
+        elif fmt == "table":
+            g.out.line()
+        if why or error:
+            contexts.append({"name": part.context, "cluster": part.cluster, "error": why or error})
+        codes.append(int(code))
+    if fmt != "table":
+        summary: dict[str, int] = {}
+        for item in items:
+            summary[item["result"]] = summary.get(item["result"], 0) + 1
+        g.out.document(
+            common.document(
+                "ReclaimResult",
+                items,
+                metadata={"fleet": True, "contexts": contexts},
+                summary=summary,
+            ),
+            fmt,
+        )
+    if codes and all(c == ExitCode.ACCESS for c in codes):
+        raise typer.Exit(ExitCode.ACCESS)
+    if any(codes):
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _refuse(
+    g: Globals,
+    fmt: str,
+    part: rc.PlanPart,
+    why: str,
+    items: list[dict[str, Any]],
+    outcome: Outcome = Outcome.REFUSED,
+) -> None:
+    """Every item of a part that did not run, refused with the part's reason."""
+    for item in part.doc["items"]:
+        if not isinstance(item, dict):
+            continue
+        ns, name = item.get("namespace"), item.get("name")
+        if fmt == "table":
+            g.out.styled([(f"{outcome.value:<9}", "yellow"), (f" vipc/{ns}/{name}: {why}", None)])
+        else:
+            items.append(
+                {
+                    "context": part.context,
+                    "cluster": part.cluster,
+                    "namespace": ns,
+                    "name": name,
+                    "uid": item.get("uid"),
+                    "resourceVersion": item.get("resourceVersion"),
+                    "ip": item.get("ip"),
+                    "state": item.get("state"),
+                    "result": outcome.value,
+                    "reason": why,
+                    "released": None,
+                }
+            )

@@ -1,0 +1,291 @@
+"""Fleet output of list, usage and doctor (--contexts/--all-contexts): each command's own
+one-cluster computation, run per context by fleet.py, merged here.
+
+Tables gain a first CONTEXT column, a summary line per context and a fleet total; a JSON/YAML
+document's items each carry `context` and `cluster` (server, kube-system uid)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from .. import claims as cl
+from ..claims import ClaimRow
+from ..fleet import Answer, answered_note, exit_code
+from ..words import plural
+from . import common
+from .common import Globals, iso
+
+
+def _answered(answers: list[Answer[Any]]) -> list[tuple[Answer[Any], Any]]:
+    return [(a, a.value) for a in answers if a.ok and a.value is not None]
+
+
+def _contexts_meta(answers: list[Answer[Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": a.context,
+            "cluster": a.cluster if a.ok else None,
+            "error": None if a.ok else a.why(),
+        }
+        for a in answers
+    ]
+
+
+def _warn(g: Globals, context: str, warnings: list[str]) -> None:
+    for w in warnings:
+        g.out.warn(f"context {context}: {w}")
+
+
+# ---------------------------------------------------------------------------- list
+
+
+def fleet_list(
+    g: Globals,
+    fmt: str,
+    states: set[str],
+    selector: str | None,
+    sort_by: str,
+    no_headers: bool,
+    chunk_size: int,
+) -> int:
+    from .list_cmd import (
+        _sorted,
+        claim_cells,
+        claim_headers,
+        ipamd_doc,
+        read_rows,
+        reclaim_hint,
+        row_doc,
+    )
+
+    def work(c: Any) -> tuple[Any, list[ClaimRow], datetime, str]:
+        snap, rows, now = read_rows(c, g.scope_on(c), selector, chunk_size)
+        claims = c.tke().claims  # found by the snapshot already
+        return snap, rows, now, f"{claims.kind.lower()}.{claims.group}"
+
+    answers = g.run_fleet(work)
+    done = _answered(answers)
+    shown: list[tuple[str, dict[str, Any], list[ClaimRow], list[ClaimRow], datetime]] = []
+    kinds = {a.context: v[3] for a, v in done}
+    for a, (snap, rows, now, _kind) in done:
+        _warn(g, a.context, snap.warnings)
+        picked = _sorted([r for r in rows if not states or r.state.value in states], sort_by)
+        shown.append((a.context, a.cluster, rows, picked, now))
+    if fmt in ("json", "yaml"):
+        items = (
+            {"context": ctx, "cluster": ident, **row_doc(r, now)}
+            for ctx, ident, _rows, picked, now in shown
+            for r in picked
+        )
+        total = cl.summarize([r for *_, picked, _now in shown for r in picked])
+        meta_ipamd = {a.context: ipamd_doc(v[0].ipamd) for a, v in done}
+        doc = common.document(
+            "ClaimList",
+            items,
+            metadata={
+                "generatedAt": iso(datetime.now(timezone.utc)),
+                "namespace": g.namespace if not g.all_namespaces else None,
+                "fleet": True,
+                "contexts": [
+                    {**m, "ipamd": meta_ipamd.get(m["name"])} for m in _contexts_meta(answers)
+                ],
+            },
+            summary={
+                "states": total,
+                "freeable": sum(cl.freeable(rows) for _c, _i, rows, _p, _n in shown),
+                "contexts": {
+                    ctx: {"states": cl.summarize(picked), "freeable": cl.freeable(rows)}
+                    for ctx, _i, rows, picked, _n in shown
+                },
+            },
+        )
+        g.out.document(doc, fmt)
+        return exit_code(answers)
+    if fmt == "name":
+        for ctx, _i, _rows, picked, _n in shown:
+            for r in picked:
+                # CONTEXT NAMESPACE kind/name: what `kubectl --context C -n NS get` takes
+                g.out.raw_line(f"{ctx} {r.namespace} {kinds[ctx]}/{r.name}")
+        return exit_code(answers)
+    wide = fmt == "wide"
+    # a namespace column whenever contexts may differ in namespace (their own defaults)
+    ns_column = True
+    table = [
+        [ctx, *claim_cells(r, wide, ns_column, now)]
+        for ctx, _i, _rows, picked, now in shown
+        for r in picked
+    ]
+    if table:
+        headers = ["CONTEXT", *claim_headers(wide, ns_column)]
+        g.out.table(headers, table, style_column="STATE", no_headers=no_headers)
+    elif done:
+        g.out.info("No claims found in any context.")
+    if no_headers or not done:
+        return exit_code(answers)
+    g.out.line()
+    every: list[ClaimRow] = []
+    for ctx, _i, _rows, picked, _n in shown:
+        every += picked
+        g.out.line(f"{ctx}: {_claims_summary(picked)}")
+    g.out.line(f"Fleet ({answered_note(answers)}): {_claims_summary(every)}")
+    if g.all_namespaces or g.namespace:  # else each context's own namespace: no one flag says it
+        hint = reclaim_hint(
+            [r for _c, _i, rows, _p, _n in shown for r in rows], states, g.namespace, selector
+        )
+        if hint:
+            g.out.line(hint.replace(" --dry-run", f" {_contexts_flag(g)} --dry-run"))
+    if any(r.released_estimated for r in every):
+        g.out.line("~ release time estimated from the claim's managedFields")
+    return exit_code(answers)
+
+
+def _contexts_flag(g: Globals) -> str:
+    import shlex
+
+    if g.all_contexts:
+        return "--all-contexts"
+    return "--contexts " + shlex.quote(",".join(g.contexts))
+
+
+def _claims_summary(rows: list[ClaimRow]) -> str:
+    counts = cl.summarize(rows)
+    parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    return plural(len(rows), "claim") + (f": {parts}" if parts else "")
+
+
+# ---------------------------------------------------------------------------- usage
+
+
+def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
+    from .. import usage as us
+    from .usage_cmd import compute, row_doc, subnet_cells, zone_doc
+
+    answers = g.run_fleet(lambda c: compute(c, chunk_size))
+    done = _answered(answers)
+    for a, (facts, _rows, _zones) in done:
+        _warn(g, a.context, facts.warnings)
+    if fmt == "prometheus":
+        g.out.raw(us.prometheus_fleet_text([(a.context, r, z) for a, (_f, r, z) in done]))
+        return exit_code(answers)
+    if fmt in ("json", "yaml"):
+        doc = common.document(
+            "SubnetUsageList",
+            [
+                {"context": a.context, "cluster": a.cluster, **row_doc(r)}
+                for a, (_f, rows, _z) in done
+                for r in rows
+            ],
+            metadata={
+                "generatedAt": iso(datetime.now(timezone.utc)),
+                "reservedPerSubnet": us.RESERVED_PER_SUBNET,
+                "fleet": True,
+                "contexts": _contexts_meta(answers),
+            },
+            zones=[
+                {"context": a.context, **zone_doc(z)} for a, (_f, _r, zones) in done for z in zones
+            ],
+        )
+        g.out.document(doc, fmt)
+        return exit_code(answers)
+    headers = ["CONTEXT", "SUBNET", "CIDR", "ZONE", "SIZE", "USED", "IN USE", "RETAINED"]
+    headers += ["LEAKED", "FREE", "USE%"]
+    table = [[a.context, *subnet_cells(r)] for a, (_f, rows, _z) in done for r in rows]
+    if table:
+        g.out.table(headers, table)
+    elif done:
+        g.out.info("No container subnets or VpcIPs found in any context.")
+    if not done:
+        return exit_code(answers)
+    g.out.line()
+    fleet_rows: list[Any] = []
+    for a, (_f, rows, _z) in done:
+        fleet_rows += rows
+        g.out.line(f"{a.context}: {_usage_summary(rows)}")
+    g.out.line(f"Fleet ({answered_note(answers)}): {_usage_summary(fleet_rows)}")
+    return exit_code(answers)
+
+
+def _usage_summary(rows: list[Any]) -> str:
+    from .. import usage as us
+    from .usage_cmd import _pct
+
+    known = [r for r in rows if r.size is not None]
+    size = sum(r.size or 0 for r in known)
+    used = sum(r.used for r in rows)
+    kept, leaked = sum(r.kept for r in rows), sum(r.leaked for r in rows)
+    pct = _pct(us.percent_of(sum(r.used for r in known), size)) if known else "-"
+    return (
+        f"{plural(len(rows), 'subnet')}, {used} IPs used of {size} usable ({pct}); "
+        f"{kept} held by claims without a Pod, {leaked} leaked"
+    )
+
+
+# ---------------------------------------------------------------------------- doctor
+
+
+def fleet_doctor(g: Globals, fmt: str, mode: str, selected: list[Any], chunk_size: int) -> int:
+    from ..doctor import report
+    from .doctor_cmd import examine
+
+    answers = g.run_fleet(lambda c: (c.server, *examine(c, selected, chunk_size)))
+    done = _answered(answers)
+    codes = {a.context: int(report.exit_code(results, mode)) for a, (_s, results, _n) in done}
+    worst = max(codes.values(), default=0)
+    if fmt in ("json", "yaml"):
+        items = [
+            {
+                "context": a.context,
+                "cluster": a.cluster,
+                **report.document(results, snap, server=server, fail_on=mode),
+            }
+            for a, (server, results, snap) in done
+        ]
+        summary: dict[str, Any] = {}
+        for a in answers:
+            if a.ok and a.value is not None:
+                summary[a.context] = {**report.counts(a.value[1]), "exitCode": codes[a.context]}
+            elif a.error is not None:
+                summary[a.context] = {"error": a.why(), "exitCode": int(a.error.exit_code)}
+        doc = common.document(
+            "DoctorReportList",
+            items,
+            metadata={"failOn": mode, "fleet": True, "contexts": _contexts_meta(answers)},
+            summary={"contexts": summary, "exitCode": exit_code(answers, worst)},
+        )
+        g.out.document(doc, fmt)
+        return exit_code(answers, worst)
+    for a, (server, results, _snap) in done:
+        g.out.styled([(f"Context {a.context} ({server})", "bold")])
+        for line in report.text_lines(results, mode):
+            g.out.styled(
+                [("  " + text if i == 0 else text, style) for i, (text, style) in enumerate(line)]
+            )
+        g.out.line()
+    rows = []
+    for a in answers:
+        if a.ok and a.value is not None:
+            c = report.counts(a.value[1])
+            rows.append(
+                [
+                    a.context,
+                    str(c["error"]),
+                    str(c["warning"]),
+                    str(c["info"]),
+                    str(codes[a.context]),
+                ]
+            )
+        else:
+            rows.append([a.context, "-", "-", "-", "failed"])
+    g.out.table(["CONTEXT", "ERRORS", "WARNINGS", "INFO", "EXIT"], rows)
+    totals = {"error": 0, "warning": 0, "info": 0}
+    for _a, (_s, results, _n) in done:
+        for k, v in report.counts(results).items():
+            totals[k] += v
+    g.out.line()
+    g.out.line(
+        f"Fleet ({answered_note(answers)}): {plural(totals['error'], 'error')}, "
+        f"{plural(totals['warning'], 'warning')}, {totals['info']} info; "
+        f"exit {exit_code(answers, worst)} (--fail-on {mode})"
+    )
+    return exit_code(answers, worst)

@@ -1,0 +1,161 @@
+"""Fleet: one command across many kubeconfig contexts.
+
+Context patterns (`--contexts a,b`, `prod-*`, `--all-contexts`) are resolved against the
+kubeconfig's context names; then one function runs per context, concurrently with a bound,
+each with its own connection (credentials, TLS, proxy) and its own per-request timeout, so a
+slow or dead context costs only its own slot. A context that fails is an answer too: its error
+is kept, and the others still answer.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .errors import ExitCode, UsageError, VipError
+from .redact import redact
+from .words import plural
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+    from .render import Out
+
+T = TypeVar("T")
+
+DEFAULT_MAX_PARALLEL = 8
+# A fleet run never waits forever on one context: without --request-timeout, each request of
+# a fleet run gives up after this long (kubectl's own default, 0, means no limit).
+FLEET_REQUEST_TIMEOUT = 30.0
+_GLOB = set("*?[")
+
+
+def split_patterns(values: Iterable[str]) -> list[str]:
+    """`--contexts a,b --contexts c` -> [a, b, c]; empty items are dropped."""
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
+
+
+def resolve(patterns: Sequence[str], available: Sequence[str], *, every: bool) -> list[str]:
+    """The contexts to run, in kubeconfig order. A name that is not a context, or a pattern
+    that matches none, is a usage error: a typo must not silently shrink the fleet."""
+    if every:
+        if not available:
+            raise UsageError("--all-contexts: the kubeconfig has no contexts")
+        return list(available)
+    chosen: set[str] = set()
+    for p in patterns:
+        if _GLOB & set(p):
+            hits = fnmatch.filter(available, p)
+            if not hits:
+                raise UsageError(
+                    f'--contexts pattern "{p}" matches no context',
+                    hint=f"contexts: {', '.join(available) or 'none'}",
+                )
+            chosen.update(hits)
+        elif p in available:
+            chosen.add(p)
+        else:
+            raise UsageError(
+                f'context "{p}" not found in the kubeconfig',
+                hint=f"contexts: {', '.join(available) or 'none'}",
+            )
+    return [n for n in available if n in chosen]
+
+
+@dataclass
+class Answer(Generic[T]):
+    """One context's answer: a value, or the error that stopped it."""
+
+    context: str
+    value: T | None = None
+    error: VipError | None = None
+    cluster: dict[str, Any] = field(default_factory=dict)  # server, kubeSystemUID
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def why(self) -> str:
+        e = self.error
+        if e is None:
+            return ""
+        return e.message + (f"; {e.hint}" if e.hint else "")
+
+
+class UnexpectedError(VipError):
+    """A bug or an odd answer in one context: reported as that context's failure."""
+
+
+def run(
+    contexts: Sequence[str],
+    work: Callable[[Cluster], T],
+    *,
+    connect: Callable[[str], Cluster],
+    identity: Callable[[Cluster], dict[str, Any]],
+    max_parallel: int = DEFAULT_MAX_PARALLEL,
+    progress: Callable[[int], Any] | None = None,
+) -> list[Answer[T]]:
+    """`work` on each context's Cluster, at most `max_parallel` at once; answers in the order of
+    `contexts`. `progress(n)` is told how many have answered so far."""
+
+    def one(name: str) -> Answer[T]:
+        start = time.monotonic()
+        answer: Answer[T] = Answer(name)
+        try:
+            c = connect(name)
+            answer.cluster = {"server": c.server, "kubeSystemUID": None}
+            answer.value = work(c)
+            answer.cluster = identity(c)
+        except VipError as e:
+            answer.error = e
+        except Exception as e:  # noqa: BLE001 - one context's surprise must not stop the rest
+            answer.error = UnexpectedError(f"unexpected {type(e).__name__}: {e}")
+        answer.seconds = time.monotonic() - start
+        return answer
+
+    answers: dict[str, Answer[T]] = {}
+    if not contexts:
+        return []
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(contexts))))
+    try:
+        futures = [pool.submit(one, n) for n in contexts]
+        for n, fut in enumerate(as_completed(futures), 1):
+            a = fut.result()
+            answers[a.context] = a
+            if progress is not None:
+                progress(n)
+    except BaseException:
+        # Ctrl-C: contexts not started yet never start; running ones end at their timeout
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return [answers[n] for n in contexts]
+
+
+def exit_code(answers: Sequence[Answer[Any]], worst: int = ExitCode.OK) -> int:
+    """3 when no context answered; 1 when some did not, or `worst` (the answering contexts'
+    own verdict, e.g. doctor's findings) is not OK; else 0."""
+    failed = [a for a in answers if not a.ok]
+    if answers and len(failed) == len(answers):
+        return ExitCode.ACCESS
+    if failed or worst != ExitCode.OK:
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def report_failures(out: Out, answers: Sequence[Answer[Any]]) -> None:
+    """One line on stderr per context that did not answer, naming it and why."""
+    for a in answers:
+        if not a.ok:
+            out.error(redact(f"context {a.context}: {a.why()}"))
+
+
+def answered_note(answers: Sequence[Answer[Any]]) -> str:
+    """`2 contexts answered, 1 failed`."""
+    failed = sum(1 for a in answers if not a.ok)
+    note = f"{plural(len(answers) - failed, 'context')} answered"
+    return note + (f", {failed} failed" if failed else "")
