@@ -263,13 +263,13 @@ def bench_live(size: int, runs: int, work: Path) -> dict[str, Any]:
 
 def orphaned_claims(env: dict[str, str]) -> list[tuple[str, str]]:
     p = subprocess.run(
-        [KUBECTL_VIP, "list", "-A", "--state", "Orphaned", "-o", "name"],
+        [KUBECTL_VIP, "list", "-A", "--state", "Orphaned", "-o", "json"],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    return [tuple(line.split("/")[1:3]) for line in p.stdout.splitlines()]  # type: ignore[misc]
+    return [(i["namespace"], i["name"]) for i in json.loads(p.stdout)["items"]]
 
 
 def bench_reclaim(size: int, work: Path) -> dict[str, Any]:
