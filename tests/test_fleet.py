@@ -315,3 +315,28 @@ def test_list_name_output_names_context_and_namespace(fleet_kc: Path) -> None:
     kind = "vpcipclaim.networking.tke.cloud.tencent.com"
     assert f"prod-a db {kind}/redis-2" in r.lines and f"prod-b web {kind}/legacy-api-0" in r.lines
     assert len(r.lines) == 8
+
+
+def test_a_forbidden_context_is_one_line_and_the_others_answer(
+    pair: dict[str, Sandbox], tmp_path: Path
+) -> None:
+    """A context whose user may read nothing: one line naming it and the permission; the
+    other context still answers; exit 1 (some failed), not 3 (not all did)."""
+    import yaml
+
+    from kubectl_vip.sandbox.controls import User
+
+    sb = pair["prod-a"]
+    sb.controls.add_user("nobody-token", User("nobody", []))
+    kc = merged_kubeconfig(tmp_path / "kc", pair)
+    doc = yaml.safe_load(kc.read_text())
+    for u in doc["users"]:
+        if u["name"] == "prod-a":
+            u["user"] = {"token": "nobody-token"}
+    kc.write_text(yaml.safe_dump(doc))
+    r = vip(kc, "list", "--all-contexts", "-A", "-o", "json")
+    assert r.code == ExitCode.FAILED, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "context prod-a:" in lines[0] and "forbidden" in lines[0]
+    items = json.loads(r.stdout)["items"]
+    assert items and {i["context"] for i in items} == {"prod-b"}
