@@ -80,7 +80,7 @@ def list_command(
         if ip_rows or fmt in ("json", "yaml"):
             _emit_ips(g, ip_rows, fmt, now, scope, no_headers)
         if scope is not None and fmt in ("table", "wide"):
-            _left_out(g, snap.inventory, rows, len(every_ip), scope)
+            _left_out(g, snap.inventory, len(every_ip), scope)
         return 0
     shown = [r for r in rows if not states or r.state.value in states]
     shown = _sorted(shown, sort_by)
@@ -139,7 +139,7 @@ def _say_none(g: Globals, total: int, noun: str, states: set[str], scope: str | 
         g.out.info(f"No {noun}s found in {where}.")
 
 
-def _left_out(g: Globals, inv: cl.Inventory, rows: list[ClaimRow], shown: int, scope: str) -> None:
+def _left_out(g: Globals, inv: cl.Inventory, shown: int, scope: str) -> None:
     """VpcIPs are cluster-wide: say how many the namespace scope leaves out (those of claims in
     other namespaces, and Leaked ones whose claim ref names another namespace or none)."""
     hidden = len(inv.vips) - shown
