@@ -15,6 +15,10 @@ DOCS = {
     "list": b'{"kind":"PodList","items":[{"metadata":{"name":"a","uid":"1"}}],"x":1.5}',
     "unicode": '{"m":"\\u00e9\\u2028 \\u0007 caf\u00e9"}'.encode(),
     "big-int": b'{"n": 123456789012345678901234567890}',
+    "just-past-64-bits": b'{"n": 18446744073709551616}',
+    "negative-past-64-bits": b'[1, -9223372036854775809]',
+    "long-int-in-text": '{"m": "caf\u00e9", "n": 99999999999999999999}'.encode(),
+    "longest-that-fits": b'{"n": 999999999999999999, "u": 18446744073709551615}',
     "lone-surrogate": b'{"s": "\\ud800"}',
     "nan": b'{"f": NaN}',
     "duplicate-key": b'{"a": 1, "a": 2}',
@@ -24,6 +28,22 @@ DOCS = {
 @pytest.mark.parametrize("raw", list(DOCS.values()), ids=list(DOCS))
 def test_same_objects_as_the_standard_library(raw: bytes) -> None:
     assert repr(fastjson.loads(raw)) == repr(json.loads(raw))
+
+
+@pytest.mark.parametrize(
+    ("text", "long"),
+    [
+        ("1234567890123456789", True),
+        ("123456789012345678", False),
+        ('"a": 123456789012345678, "b": 1', False),
+        ("x" * 1000 + "1234567890123456789" + "y", True),
+        ("1234567890 1234567890", False),
+        ("é1234567890123456789", True),
+    ],
+)
+def test_runs_of_nineteen_digits_are_found(text: str, long: bool) -> None:
+    assert fastjson._has_long_digits(text.encode()) is long
+    assert fastjson._has_long_digits(text) is long
 
 
 @pytest.mark.parametrize("raw", [b"<html>", b'{"a": ', b""], ids=["html", "cut", "empty"])
