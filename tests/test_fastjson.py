@@ -16,7 +16,7 @@ DOCS = {
     "unicode": '{"m":"\\u00e9\\u2028 \\u0007 caf\u00e9"}'.encode(),
     "big-int": b'{"n": 123456789012345678901234567890}',
     "just-past-64-bits": b'{"n": 18446744073709551616}',
-    "negative-past-64-bits": b'[1, -9223372036854775809]',
+    "negative-past-64-bits": b"[1, -9223372036854775809]",
     "long-int-in-text": '{"m": "caf\u00e9", "n": 99999999999999999999}'.encode(),
     "longest-that-fits": b'{"n": 999999999999999999, "u": 18446744073709551615}',
     "lone-surrogate": b'{"s": "\\ud800"}',
