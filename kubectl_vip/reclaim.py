@@ -190,6 +190,50 @@ def still_selected(row: ClaimRow, criteria: Criteria) -> tuple[bool, str]:
     return (True, row.reason) if ok else (False, why)
 
 
+def recheck(t: Target, row: ClaimRow, rules: Rules, *, changed: bool = False) -> bool:
+    """The last check before a delete, on the claim as read right then: the safety rules and the
+    criterion that selected it. Refused: `t` is marked so, with why (`changed`: the claim is not
+    the object that was listed). Otherwise `t` takes the row's facts, whose uid and
+    resourceVersion the delete's preconditions carry."""
+    ok, why = decide(row, rules)
+    if ok and t.criteria is not None:
+        ok, why = still_selected(row, t.criteria)
+    if not ok:
+        t.outcome = Outcome.REFUSED
+        t.detail = f"changed since it was listed: {why}" if changed else why
+        return False
+    t.uid, t.resource_version, t.state, t.reason = (
+        row.uid,
+        row.resource_version,
+        row.state.value,
+        why,
+    )
+    t.ip, t.row = row.ip, row
+    return True
+
+
+def against_listed(
+    t: Target, current: tuple[str | None, str | None] | None, *, strict_plan: bool
+) -> bool | None:
+    """The claim as read again (its uid and resourceVersion; None: gone) against the target.
+    Returns whether it changed since it was listed, or None when that settles the target (marked
+    so): gone, or, for a plan file's item, any change since the plan was made."""
+    if current is None:
+        t.outcome = Outcome.NOT_FOUND
+        t.detail = "not found: the claim is already gone (nothing was deleted by this run)"
+        return None
+    uid, rv = current
+    changed = uid != t.uid or rv != t.resource_version
+    if changed and strict_plan:
+        t.outcome = Outcome.SKIPPED
+        t.detail = (
+            f"changed since the plan was made (uid {t.uid} rv {t.resource_version} → "
+            f"uid {uid} rv {rv})"
+        )
+        return None
+    return changed
+
+
 def decide(row: ClaimRow, rules: Rules) -> tuple[bool, str]:
     """(may reclaim?, why) from the classification. Live Pods are refused with no override;
     a Pod that may come back (its owner recreates it, or cannot be read) needs --allow-new-ip."""

@@ -16,6 +16,9 @@ Per claim, right before its delete:
    moment (a Pod came back and bound it): left alone and reported, never retried blindly;
    NotFound means it is already gone.
 VpcIP objects are never deleted: ipamd releases them.
+
+A dry run (`dry_run`) makes steps 1 and 2 on the objects just listed, with no request per claim:
+it says what this run would decide on that state; the real run still reads each claim again.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from .cluster import Cluster, TkeApi
 from .errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
 from .gather import read_owners_of
 from .private import ensure_dir, open_private
-from .reclaim import Outcome, Rules, Target, decide, event_for, still_selected
+from .reclaim import Outcome, Rules, Target, against_listed, event_for, recheck
+from .schema import ClaimRec, VipRec
 
 Obj = dict[str, Any]
 
@@ -107,7 +111,6 @@ def audit_records(path: Path, namespace: str, name: str, server: str) -> list[st
 @dataclass
 class RunOptions:
     rules: Rules
-    dry_run: bool = False
     concurrency: int = 4
     strict_plan: bool = False  # items from a plan file: any change since the plan → skipped
     assumed: tuple[str, str, str] | None = None  # reclaim --owner: (kind key, namespace, name)
@@ -196,35 +199,12 @@ class Executor:
 
     def _one(self, t: Target) -> None:
         claim = self._claims.get(t.key)
-        if claim is None:
-            t.outcome = Outcome.NOT_FOUND
-            t.detail = "not found: the claim is already gone (nothing was deleted by this run)"
-            return
-        changed = schema.uid(claim) != t.uid or _rv(claim) != t.resource_version
-        if changed and self.opts.strict_plan:
-            t.outcome = Outcome.SKIPPED
-            t.detail = (
-                f"changed since the plan was made (uid {t.uid} rv {t.resource_version} → "
-                f"uid {schema.uid(claim)} rv {_rv(claim)})"
-            )
+        current = (schema.uid(claim), _rv(claim)) if claim is not None else None
+        changed = against_listed(t, current, strict_plan=self.opts.strict_plan)
+        if changed is None or claim is None:
             return
         row = self.reclassify(claim)  # fresh VpcIP, Pod and owners, right before the delete
-        ok, why = decide(row, self.opts.rules)
-        if ok and t.criteria is not None:
-            ok, why = still_selected(row, t.criteria)
-        if not ok:
-            t.outcome = Outcome.REFUSED
-            t.detail = f"changed since it was listed: {why}" if changed else why
-            return
-        t.uid, t.resource_version, t.state, t.reason = (
-            row.uid,
-            row.resource_version,
-            row.state.value,
-            why,
-        )
-        t.ip, t.row = row.ip, row
-        if self.opts.dry_run:
-            t.outcome, t.detail = Outcome.WOULD_RECLAIM, t.reason
+        if not recheck(t, row, self.opts.rules, changed=changed):
             return
         if self.stop.is_set():
             t.outcome, t.detail = Outcome.SKIPPED, "not started: interrupted"
@@ -288,3 +268,55 @@ class Executor:
 
 def _rv(obj: Obj) -> str | None:
     return schema.text(schema.dig(obj, "metadata", "resourceVersion"))
+
+
+# ---------------------------------------------------------------------------- dry run
+
+
+def dry_run(
+    targets: list[Target],
+    inv: Inventory,
+    policy: IpamdPolicy,
+    now: datetime,
+    rules: Rules,
+    *,
+    strict_plan: bool = False,
+) -> None:
+    """What a run would decide for each target on the state just listed, with no request: the
+    executor's own checks (`against_listed`, `recheck`) on the claim classified as `reclassify`
+    sees it, from the listed objects instead of one read each. A real run still reads every
+    claim again right before its delete."""
+    wanted = {t.key for t in targets if t.outcome is None}
+    vips = {v.name: v for v in inv.vips}
+    rows: dict[tuple[str, str], ClaimRow] = {}
+    for c in inv.claims:
+        key = (c.namespace, c.name)
+        if key in wanted:
+            rows[key] = classify(_as_read_alone(inv, c, vips), policy, now)[0]
+    for t in targets:
+        if t.outcome is not None:
+            continue
+        row = rows.get(t.key)
+        current = (row.uid, row.resource_version) if row is not None else None
+        changed = against_listed(t, current, strict_plan=strict_plan)
+        if changed is None or row is None:
+            continue
+        if recheck(t, row, rules, changed=changed):
+            t.outcome, t.detail = Outcome.WOULD_RECLAIM, t.reason
+
+
+def _as_read_alone(inv: Inventory, claim: ClaimRec, vips: dict[str, VipRec]) -> Inventory:
+    """One claim as `reclassify` reads it: the VpcIP its IP names, its Pod, and the owners the
+    listed workloads hold (each kind read through its own API, as by name)."""
+    key = (claim.namespace, claim.name)
+    vip = vips.get(claim.ip) if claim.ip else None
+    pod = inv.pods.get(key)
+    return Inventory(
+        [claim],
+        [vip] if vip is not None else [],
+        {key: pod} if pod is not None else {},
+        inv.workloads,
+        inv.listed_kinds,
+        inv.unknown_kinds,
+        inv.assumed,
+    )

@@ -23,38 +23,33 @@ from .common import Globals
 def fleet_dry_run(
     g: Globals, fmt: str, criteria: Criteria, selector: str | None, rules: Rules
 ) -> None:
-    from .. import gather
-    from ..reclaim_exec import Executor, RunOptions
-    from .reclaim_cmd import _targets, decide_all
+    from ..reclaim_exec import dry_run
+    from .reclaim_cmd import RECHECK_NOTE, _targets, decide_all
 
-    def work(c: Any) -> tuple[list[Target], list[str]]:
+    def work(c: Any) -> list[Target]:
         one = g.for_context(c.conn.context, cluster=c)
         tke = c.tke()
-        targets, _unsure = _targets(one, c, tke, [], None, criteria, selector, rules, None)
+        targets, _unsure, snap = _targets(one, c, tke, [], None, criteria, selector, rules, None)
         decide_all(targets, rules)
         todo = [t for t in targets if t.outcome is None]
-        warnings: list[str] = []
-        if todo:  # read again as the one-context dry run does: what a real run would find
-            policy = gather.read_ipamd(c).policy
-            opts = RunOptions(rules, True, 4, strict_plan=False, assumed=None)
-            Executor(c, tke, policy, opts, None, lambda t: None, warnings.append).run(todo)
-        return targets, warnings
+        # the real run's last checks, as the one-context dry run makes them: on this snapshot
+        dry_run(todo, snap.inventory, snap.ipamd.policy, c.now(), rules)
+        return targets
 
     answers = g.run_fleet(work)
     done = [(a, a.value) for a in answers if a.ok and a.value is not None]
     worst = ExitCode.OK
-    for a, (targets, warnings) in done:
-        for w in warnings:
-            g.out.warn(f"context {a.context}: {w}")
+    for _a, targets in done:
         if any(t.outcome is not Outcome.WOULD_RECLAIM for t in targets):
             worst = ExitCode.FAILED  # as a one-context dry run: something would be refused
     code = exit_code(answers, worst)
+    would = any(t.outcome is Outcome.WOULD_RECLAIM for _a, targets in done for t in targets)
     if fmt in ("json", "yaml"):
         from .reclaim_cmd import target_doc
 
         items = [
             {"context": a.context, "cluster": a.cluster, **target_doc(t, set())}
-            for a, (targets, _w) in done
+            for a, targets in done
             for t in sorted(targets, key=lambda t: t.key)
         ]
         doc = common.document(
@@ -68,9 +63,11 @@ def fleet_dry_run(
                     for a in answers
                 ],
             },
-            summary=_counts([t for _a, (targets, _w) in done for t in targets]),
+            summary=_counts([t for _a, targets in done for t in targets]),
         )
         g.out.document(doc, fmt)
+        if would:
+            g.out.info(RECHECK_NOTE)
         raise typer.Exit(code)
     from .reclaim_cmd import _ACTION
 
@@ -84,7 +81,7 @@ def fleet_dry_run(
             _ACTION.get(t.outcome, "reclaim") if t.outcome else "reclaim",
             t.detail or t.reason,
         ]
-        for a, (targets, _w) in done
+        for a, targets in done
         for t in sorted(targets, key=lambda t: t.key)
     ]
     if rows:
@@ -94,15 +91,16 @@ def fleet_dry_run(
     elif done:
         g.out.info("No claims to reclaim in any context.")
     every: list[Target] = []
-    for a, (targets, _w) in done:
+    for a, targets in done:
         every += targets
         g.out.line(f"{a.context}: {_summary(targets)}")
     g.out.line(f"Dry run, fleet ({answered_note(answers)}): {_summary(every)}")
-    if any(t.outcome is Outcome.WOULD_RECLAIM for t in every):
+    if would:
         g.out.info(
             "To reclaim: save this plan with -o json > plan.json, then "
             "kubectl vip reclaim --from-file plan.json (one context at a time)"
         )
+        g.out.info(RECHECK_NOTE)
     raise typer.Exit(code)
 
 

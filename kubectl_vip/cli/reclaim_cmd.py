@@ -34,6 +34,11 @@ Every reclaimed claim is appended to an audit file first and recorded as an Even
 
 
 AUDIT_FILE = "reclaim-audit.jsonl"
+# a dry run decides on the state it has just listed; the real run checks each claim again
+RECHECK_NOTE = (
+    "A real run reads each claim's Pod, VpcIP and owner again right before its delete, "
+    "and leaves alone any that changed."
+)
 OPTIONS = (
     "names",
     "ip",
@@ -212,6 +217,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
 
     from .. import gather
     from ..reclaim_exec import Audit, Executor, RunOptions
+    from ..reclaim_exec import dry_run as decide_dry_run
     from ..sweep_watch import wait_released
 
     c = g.cluster()
@@ -240,32 +246,37 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             elif t.outcome is None:
                 t.outcome, t.detail = Outcome.NOT_FOUND, "not found: the claim no longer exists"
     else:
-        targets, unsure = _targets(g, c, tke, names, ip_value, criteria, selector, rules, assumed)
+        targets, unsure, snap = _targets(
+            g, c, tke, names, ip_value, criteria, selector, rules, assumed
+        )
     decide_all(targets, rules)
     todo = [t for t in targets if t.outcome is None]
+    over_max = len(todo) > maximum  # as the real run counts, before its last checks
+    if dry_run:  # the real run's last checks, on the state just listed: no request per claim
+        strict = plan is not None
+        decide_dry_run(todo, snap.inventory, snap.ipamd.policy, c.now(), rules, strict_plan=strict)
     out = g.out
     if fmt == "table":
         _show_plan(g, targets, dry_run)
         _show_unsure(g, unsure)
-    over_max = len(todo) > maximum
-    if not dry_run:
-        rc.check_cap(len(todo), maximum)
-    if not todo:
-        _finish(g, targets, fmt, identity, dry_run, None, set(), unsure)
+    if dry_run or not todo:
+        _finish(
+            g, targets, fmt, identity, dry_run, None, set(), unsure, maximum if over_max else None
+        )
         return
-    if not dry_run:
-        _check_delete_allowed(c, tke, todo)
-        if not yes:
-            common.confirm(
-                g,
-                f"Reclaim {plural(len(todo), 'claim')}?",
-                f"refusing to reclaim {plural(len(todo), 'claim')}",
-            )
-    audit = None if dry_run else Audit(g.state_dir() / AUDIT_FILE, identity)
+    rc.check_cap(len(todo), maximum)
+    _check_delete_allowed(c, tke, todo)
+    if not yes:
+        common.confirm(
+            g,
+            f"Reclaim {plural(len(todo), 'claim')}?",
+            f"refusing to reclaim {plural(len(todo), 'claim')}",
+        )
+    audit = Audit(g.state_dir() / AUDIT_FILE, identity)
     from ..claims import IpamdPolicy
 
     policy: IpamdPolicy = gather.read_ipamd(c).policy
-    show_lines = fmt == "table" and not dry_run
+    show_lines = fmt == "table"
     with Progress(out, len(todo), "reclaiming") as bar:
 
         def done(t: Target) -> None:
@@ -275,7 +286,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             c,
             tke,
             policy,
-            RunOptions(rules, dry_run, concurrency, strict_plan=plan is not None, assumed=assumed),
+            RunOptions(rules, concurrency, strict_plan=plan is not None, assumed=assumed),
             audit,
             done,
             out.warn,
@@ -308,7 +319,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             fmt,
             identity,
             dry_run,
-            audit.path if audit else None,
+            audit.path,
             not_released,
             unsure,
             maximum if over_max else None,
@@ -363,7 +374,9 @@ def _targets(
     selector: str | None,
     rules: Rules,
     assumed: tuple[str, str, str] | None,
-) -> tuple[list[Target], list[tuple[Any, str]]]:
+) -> tuple[list[Target], list[tuple[Any, str]], Any]:
+    """The claims asked for, classified on one snapshot (returned too: a dry run decides on it),
+    and those a time criterion leaves out for lack of facts."""
     from .. import gather, schema
 
     if ip is not None:
@@ -375,7 +388,7 @@ def _targets(
             raise RefusedError(
                 f"no claim holds IP {ip}" + ("" if vip else " (and no VpcIP exists for it)")
             )
-        return [Target.of(rows[0])], []
+        return [Target.of(rows[0])], [], snap
     if names:
         ns = g.scope()
         assert ns is not None
@@ -398,7 +411,7 @@ def _targets(
             common.ensure_namespace(g, ns)
             which = ", ".join(f'"{n}"' for n in missing)
             raise RefusedError(f'claim {which} not found in namespace "{ns}"')
-        return targets, []
+        return targets, [], snap
     scope = g.scope()
     snap = gather.snapshot(c, scope, label_selector=selector, assumed=assumed)
     rows = _classify(c, snap)
@@ -412,7 +425,7 @@ def _targets(
     targets = [Target.of(r) for r in chosen]
     for t in targets:
         t.criteria = criteria
-    return targets, unsure
+    return targets, unsure, snap
 
 
 def _reclaimed_before(c: Any, namespace: str, name: str, audit_file: Path) -> str | None:
@@ -567,6 +580,8 @@ def _finish(
         g.out.document(doc, fmt)
         if max_note:
             g.out.warn(max_note)
+        if dry_run and counts["wouldReclaim"]:
+            g.out.info(RECHECK_NOTE)
     else:
         if dry_run:
             for t in sorted(targets, key=lambda t: t.key):
@@ -582,6 +597,8 @@ def _finish(
         g.out.line(("Dry run: " if dry_run else "") + summary)
         if max_note:
             g.out.warn(max_note)
+        if dry_run and counts["wouldReclaim"]:
+            g.out.info(RECHECK_NOTE)
         if audit_path is not None and counts["reclaimed"]:
             g.out.info(f"Audit: {audit_path}")
         if not_released:
