@@ -101,7 +101,7 @@ class Fate(str, Enum):
     UNKNOWN = "unknown"  # cannot tell
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Owner:
     kind: str
     name: str
@@ -163,7 +163,7 @@ def ordinal_fate(key: str, wl: schema.WorkloadRec, ordinal: int) -> tuple[Fate, 
     return Fate.GONE, f"keeps {span}; ordinal {ordinal} will not return"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimRow:
     namespace: str
     name: str
@@ -204,7 +204,7 @@ class ClaimRow:
         return self.state in (State.RETAINED, State.EXPIRING, State.OVERDUE, State.ORPHANED)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IpRow:
     ip: str
     state: str
