@@ -9,13 +9,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import typer
-
 from ..duration import DurationError, format_human, parse_go_duration
 from ..errors import ConfigError, RefusedError, UsageError
 from ..render import Out
 
 if TYPE_CHECKING:
+    import typer
+
     from ..cluster import Cluster
     from ..fleet import Answer
     from ..sandbox import Sandbox
@@ -281,6 +281,8 @@ def confirm(g: Globals, question: str, refusal: str) -> None:
             f"{refusal} without confirmation on a non-interactive terminal",
             hint="pass --yes, or --dry-run to preview",
         )
+    import typer
+
     from ..escaping import escape
 
     # typer writes the prompt itself: escaped here as render escapes every other line
