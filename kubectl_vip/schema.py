@@ -169,20 +169,26 @@ class OwnerRef:
         return self.api_version.rpartition("/")[0]
 
 
+_REFS: dict[tuple[str, str, str | None, str, bool], OwnerRef] = {}
+
+
 def owner_refs(obj: Obj) -> list[OwnerRef]:
     refs = dig(obj, "metadata", "ownerReferences")
     out = []
     for r in refs if isinstance(refs, list) else []:
         if isinstance(r, dict) and text(r.get("kind")) and text(r.get("name")):
-            out.append(
-                OwnerRef(
-                    str(r["kind"]),
-                    str(r["name"]),
-                    text(r.get("uid")),
-                    text(r.get("apiVersion")) or "",
-                    r.get("controller") is True,
-                )
+            fields = (
+                str(r["kind"]),
+                str(r["name"]),
+                text(r.get("uid")),
+                text(r.get("apiVersion")) or "",
+                r.get("controller") is True,
             )
+            # one record per owner, shared by all its Pods (a StatefulSet's replicas)
+            ref = _REFS.get(fields)
+            if ref is None:
+                ref = _REFS[fields] = OwnerRef(*fields)
+            out.append(ref)
     return out
 
 
@@ -473,7 +479,7 @@ class ClaimRec:
     name: str
     uid: str | None
     resource_version: str | None
-    created: str | None
+    created: datetime | None  # parsed once here; the claim's row shares it
     ip: str | None
     policy: str | None
     expiry: str | None
@@ -550,7 +556,7 @@ def claim_record(obj: Obj) -> ClaimRec:
             name=text(meta.get("name")) or "",
             uid=text(meta.get("uid")),
             resource_version=text(meta.get("resourceVersion")),
-            created=text(meta.get("creationTimestamp")),
+            created=parse_time(meta.get("creationTimestamp")),
             ip=status["ip"] or None,
             policy=_istr(ann.get(DELETE_POLICY)),
             expiry=_istr(ann.get(EXPIRY)),
@@ -564,7 +570,7 @@ def claim_record(obj: Obj) -> ClaimRec:
         name=name(obj),
         uid=uid(obj),
         resource_version=text(dig(obj, "metadata", "resourceVersion")),
-        created=text(dig(obj, "metadata", "creationTimestamp")),
+        created=parse_time(dig(obj, "metadata", "creationTimestamp")),
         ip=claim_ip(obj),
         policy=_istr(annotation(obj, DELETE_POLICY)),
         expiry=_istr(annotation(obj, EXPIRY)),

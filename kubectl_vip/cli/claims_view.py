@@ -5,6 +5,7 @@ Typer-free: `list_cmd` declares the flags; `fastpath` runs a plain `list` line w
 from __future__ import annotations
 
 import shlex
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -189,20 +190,34 @@ def claim_headers(wide: bool, all_ns: bool) -> list[str]:
     return headers
 
 
+_OWNER_TEXT: dict[tuple[str, str, str], str] = {}
+
+
+def _owner_text(owner: cl.Owner | None) -> str:
+    """"Kind/name", one string per owner however many claims it has."""
+    if owner is None:
+        return "-"
+    key = (owner.group, owner.kind, owner.name)
+    text = _OWNER_TEXT.get(key)
+    if text is None:
+        text = _OWNER_TEXT[key] = str(owner)
+    return text
+
+
 def claim_cells(r: ClaimRow, wide: bool, all_ns: bool, now: datetime) -> list[str]:
-    retained = "-" if r.retained_for is None else format_human(r.retained_for)
-    if r.retained_for is not None and r.released_estimated:
-        retained += "~"
+    retained = "-"
+    if r.retained_for is not None and r.pod_phase is None:
+        retained = format_human(r.retained_for) + ("~" if r.released_estimated else "")
     cells = [
         r.name,
         r.ip or "<none>",
         r.state.value,
         r.pod_phase or "-",
-        str(r.owner) if r.owner else "-",
+        _owner_text(r.owner),
         r.node or "-",
         age(r.created, now),
-        retained if r.pod_phase is None else "-",
-        _reclaim_at(r, now),
+        sys.intern(retained),
+        sys.intern(_reclaim_at(r, now)),
     ]
     if all_ns:
         cells.insert(0, r.namespace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -292,7 +293,8 @@ def confirm(g: Globals, question: str, refusal: str) -> None:
 
 
 def age(t: datetime | None, now: datetime) -> str:
-    return format_human(now - t) if t is not None else "<unknown>"
+    # interned: a table of 30,000 rows has a few hundred distinct ages
+    return sys.intern(format_human(now - t)) if t is not None else "<unknown>"
 
 
 def iso(t: datetime | None) -> str | None:
