@@ -294,9 +294,7 @@ class Inventory:
         return inv
 
 
-def _share_strings(
-    vips: list[schema.VipRec], claim_by_key: dict[Key, schema.ClaimRec]
-) -> None:
+def _share_strings(vips: list[schema.VipRec], claim_by_key: dict[Key, schema.ClaimRec]) -> None:
     """A VpcIP's claimRef name and uid and its own name (the IP) are equal to strings its claim
     already holds: keep one of each (7 MiB at 30,000 claims)."""
     for v in vips:

@@ -194,7 +194,7 @@ _OWNER_TEXT: dict[tuple[str, str, str], str] = {}
 
 
 def _owner_text(owner: cl.Owner | None) -> str:
-    """"Kind/name", one string per owner however many claims it has."""
+    """ "Kind/name", one string per owner however many claims it has."""
     if owner is None:
         return "-"
     key = (owner.group, owner.kind, owner.name)
