@@ -13,6 +13,7 @@ from .. import claims as cl
 from ..claims import ClaimRow, IpRow, State
 from ..duration import format_go_duration, format_human
 from ..errors import UsageError
+from ..render import PlainItems
 from ..words import plural
 from . import common
 from .common import Globals, age, iso
@@ -323,7 +324,7 @@ def claim_list_doc(
     info: gather.IpamdInfo = snap.ipamd
     return common.document(
         "ClaimList",
-        (row_doc(r, now) for r in shown),
+        PlainItems(row_doc(r, now) for r in shown),
         metadata={
             "generatedAt": iso(now),
             "namespace": scope,
@@ -365,7 +366,7 @@ def _emit_ips(
             for r in rows
         ]
         doc = common.document(
-            "IPList", items, metadata={"generatedAt": iso(now), "namespace": scope}
+            "IPList", PlainItems(items), metadata={"generatedAt": iso(now), "namespace": scope}
         )
         g.out.document(doc, fmt)
         return

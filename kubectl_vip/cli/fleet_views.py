@@ -12,6 +12,7 @@ from typing import Any
 from .. import claims as cl
 from ..claims import ClaimRow
 from ..fleet import Answer, answered_note, exit_code
+from ..render import PlainItems
 from ..words import plural
 from . import common
 from .common import Globals, iso
@@ -82,7 +83,7 @@ def fleet_list(
         meta_ipamd = {a.context: ipamd_doc(v[0].ipamd) for a, v in done}
         doc = common.document(
             "ClaimList",
-            items,
+            PlainItems(items),
             metadata={
                 "generatedAt": iso(datetime.now(timezone.utc)),
                 "namespace": g.namespace if not g.all_namespaces else None,
