@@ -49,7 +49,7 @@ def fleet_list(
     no_headers: bool,
     chunk_size: int,
 ) -> int:
-    from .list_cmd import (
+    from .claims_view import (
         _sorted,
         claim_cells,
         claim_headers,
