@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_vip import schema
+from kubectl_vip import schema, shapes
+from kubectl_vip.errors import MalformedAnswer
 
 SCALAR = st.one_of(
     st.none(),
@@ -132,3 +134,18 @@ def test_a_common_vpcip_and_pod_read_in_full() -> None:
         "StatefulSet",
         "apps",
     )
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(OBJ, ANY))
+def test_what_the_quick_shape_check_passes_the_full_one_passes(obj: Any) -> None:
+    if shapes._plainly_fine(obj):
+        assert shapes.check_metadata(obj, "item") is obj
+    try:
+        full = shapes.check_metadata(obj, "item")
+    except MalformedAnswer as e:
+        with pytest.raises(MalformedAnswer) as raised:
+            shapes.check_object(obj, "item")
+        assert raised.value.message == e.message
+    else:
+        assert shapes.check_object(obj, "item") is full
