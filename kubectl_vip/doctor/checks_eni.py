@@ -64,7 +64,7 @@ def _event_node(s: Snapshot, ev: EventRec) -> tuple[str | None, tuple[str, str] 
         pod = s.pod_by_key.get((ev.namespace, name))
         return (pod.node if pod else None), (ev.namespace, name)
     if kind == "VpcIP" and name:
-        vip = next((v for v in s.inventory.vips if v.name == name), None)
+        vip = s.vip_by_name.get(name)
         return (vip.node if vip else None), None
     return None, None
 
@@ -305,7 +305,8 @@ def eni_headroom(s: Snapshot) -> list[Issue]:
     ]
 
 
-def _node_causes(s: Snapshot, node: Obj) -> list[Cause]:
+def _node_causes(s: Snapshot, node: Obj, attaching: set[str | None]) -> list[Cause]:
+    """`attaching`: the nodes of the VpcIPs in Attaching."""
     name = schema.name(node)
     causes: list[Cause] = []
     zc = zone_cause(s, schema.node_zone(node))
@@ -315,10 +316,7 @@ def _node_causes(s: Snapshot, node: Obj) -> list[Cause]:
     if problem is not None:
         causes.append(Cause("ipamd", [problem], f"See VIP-IPAMD-001: {LOGS}"))
     limited = any(mentions(e, ENI_LIMIT_REASONS) for e in s.events_of("Node", name))
-    attaching = any(
-        (v.phase or "").lower() == "attaching" and v.node == name for v in s.inventory.vips
-    )
-    if limited or attaching:
+    if limited or name in attaching:
         causes.append(
             Cause(
                 "quota",
@@ -343,12 +341,14 @@ def node_no_eni(s: Snapshot) -> list[Issue]:
     quota are left to VIP-ENI-001."""
     groups: dict[tuple[str | None, str], tuple[list[str], list[Cause]]] = {}
     marks_by_node: dict[str, list[str]] = {}
+    # once, not per node: a scan of every VpcIP per node is quadratic at scale
+    attaching = {v.node for v in s.inventory.vips if (v.phase or "").lower() == "attaching"}
     for node in s.nodes or []:
         name = schema.name(node)
         marks = gets_no_eni(node)
         if s.necs is not None and nec_empty(s, name):
             marks.append(NEC_EMPTY)
-        causes = _node_causes(s, node)
+        causes = _node_causes(s, node, attaching)
         no_subnet = any(c.key.startswith("no-subnet:") for c in causes)
         if not marks and not no_subnet:
             continue

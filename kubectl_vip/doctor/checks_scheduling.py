@@ -24,8 +24,8 @@ from .snapshot import Snapshot, event_line, names, plural, says_insufficient
 MAX_PODS = 10
 
 
-def _cause(s: Snapshot, pod: PodFacts) -> Cause:
-    zones = pod.zones
+def _cause(s: Snapshot, zones: tuple[str, ...]) -> Cause:
+    """Why Pods pinned to `zones` (none: any zone) get no IP."""
     for zone in zones:
         zc = zone_cause(s, zone)
         if zc is not None:
@@ -68,13 +68,16 @@ def pending_no_ip(s: Snapshot) -> list[Issue]:
     no subnet or a full one, ipamd is down, every node there gets no ENI, or the nodes are
     simply full."""
     groups: dict[str, tuple[Cause, list[tuple[PodFacts, list[EventRec]]]]] = {}
+    causes: dict[tuple[str, ...], Cause] = {}  # the cause depends on the zones alone
     for (ns, name), pod in sorted(s.pod_by_key.items()):
         if pod.phase != "Pending" or pod.deleting:
             continue
         evs = [e for e in s.events_of("Pod", name, ns) if says_insufficient(e)]
         if not evs:
             continue
-        cause = _cause(s, pod)
+        cause = causes.get(pod.zones)
+        if cause is None:
+            cause = causes[pod.zones] = _cause(s, pod.zones)
         groups.setdefault(cause.key, (cause, []))[1].append((pod, evs))
     issues = []
     for cause, pods in groups.values():

@@ -21,6 +21,7 @@ from ..cluster import TKE_GROUP
 from ..duration import format_human
 from ..escaping import escape
 from ..gather import IpamdInfo, ipamd_info
+from ..schema import VipRec
 from ..usage import SubnetUsage, compute_usage
 from ..words import plural as plural  # the checks import it from here
 from . import model, records
@@ -182,6 +183,14 @@ class Snapshot:
     @cached_property
     def ip_rows(self) -> list[IpRow]:
         return classify_ips(self.inventory, self.rows, scoped_namespace=None)
+
+    @cached_property
+    def vip_by_name(self) -> dict[str, VipRec]:
+        """VpcIPs by name (their address); the first listed of a name."""
+        out: dict[str, VipRec] = {}
+        for v in self.inventory.vips:
+            out.setdefault(v.name, v)
+        return out
 
     # ------------------------------------------------------------------ nodes, subnets
 
