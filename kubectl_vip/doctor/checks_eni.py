@@ -61,7 +61,7 @@ def _event_node(s: Snapshot, ev: EventRec) -> tuple[str | None, tuple[str, str] 
     if kind in ("Node", "NodeENIConfig"):
         return name, None
     if kind == "Pod" and name:
-        pod = s.pod_by_key.get((ev.namespace, name))
+        pod = s.inventory.pods.get((ev.namespace, name))
         return (pod.node if pod else None), (ev.namespace, name)
     if kind == "VpcIP" and name:
         vip = s.vip_by_name.get(name)
@@ -190,7 +190,7 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
         )
         pending = []
         for key in pod_keys:
-            pod = s.pod_by_key.get(key)
+            pod = s.inventory.pods.get(key)
             if pod is None or (pod.phase or "Unknown") != "Pending":
                 continue
             pending.append(key)

@@ -69,8 +69,9 @@ def pending_no_ip(s: Snapshot) -> list[Issue]:
     simply full."""
     groups: dict[str, tuple[Cause, list[tuple[PodFacts, list[EventRec]]]]] = {}
     causes: dict[tuple[str, ...], Cause] = {}  # the cause depends on the zones alone
-    for (ns, name), pod in sorted(s.pod_by_key.items()):
-        if pod.phase != "Pending" or pod.deleting:
+    pending = {(p.namespace, p.name): p for p in s.pods or [] if p.phase == "Pending"}
+    for (ns, name), pod in sorted(pending.items()):
+        if pod.deleting:
             continue
         evs = [e for e in s.events_of("Pod", name, ns) if says_insufficient(e)]
         if not evs:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..schema import PodRec
     from .records import PodFacts
 
 MAX_EXAMPLES = 10
@@ -31,7 +32,7 @@ def counts_by(keys: Iterable[str], what: str, limit: int = MAX_GROUPS) -> str:
     return f"by {what}: {text}"
 
 
-def pod_owner(pod: PodFacts) -> str:
+def pod_owner(pod: PodRec | PodFacts) -> str:
     """`StatefulSet ns/name` of the Pod's controller, for counting Pods by owner."""
     ref = pod.controller
     if ref is not None:
