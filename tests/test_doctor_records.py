@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from kubectl_vip import schema
-from kubectl_vip.doctor import Severity, Snapshot, model, records
+from kubectl_vip.doctor import Severity, Snapshot, all_checks, model, records, report, run_checks
 from kubectl_vip.doctor.records import EventRec
+from kubectl_vip.doctor.snapshot import ReadState
 
 from .test_doctor_checks import GZ7, NOW, H, _no_subnet_zone, base, ipamd_pod, pod, run, ts
 
@@ -271,3 +272,21 @@ def test_event_records_are_sorted_most_recent_last() -> None:
     s = base(events=evs)
     assert [e.message for e in s.events_of("Pod", "a", "db")] == ["1", "3", "2", "0"]
     assert s.has(model.EVENTS)
+
+
+def test_release_lets_go_of_the_objects_and_keeps_the_report() -> None:
+    """After the checks the report is written from the reads alone: the snapshot drops every
+    object and derived view (a fleet run keeps one report per cluster, not its objects)."""
+    s = base(events=[_ev(GEO, "FailedScheduling", SCHED)])
+    s.reads = {k: _read_ok(k) for k in (model.PODS, model.EVENTS, model.CLAIMS, model.VIPS)}
+    results = run_checks(all_checks(), s)
+    assert s.rows and s.usage and s.events_by_object  # derived while checking
+    before = report.document(results, s, server="https://10.0.0.1", fail_on="error")
+    s.release()
+    assert (s.pods, s.events, s.claims, s.vips, s.nodes, s.deployments) == (None,) * 6
+    assert not {"inventory", "rows", "ip_rows", "usage", "events_by_object"} & set(vars(s))
+    assert report.document(results, s, server="https://10.0.0.1", fail_on="error") == before
+
+
+def _read_ok(key: str) -> ReadState:
+    return ReadState(key, f"list {key} (all namespaces)", "ok", items=1)

@@ -87,6 +87,16 @@ class Snapshot:
         if self.events is not None:
             self.events = records.events(self.events)
 
+    def release(self) -> None:
+        """Let go of the objects read and all derived from them, keeping what the report says
+        of the run (its time, the TKE API, the reads). For after the checks: the report is
+        written without them, and a fleet run keeps each cluster's report, not its objects."""
+        for name in (*_FIELD.values(), "ipamd_configmap", "helm_secrets"):
+            setattr(self, name, None)
+        for name, attr in vars(Snapshot).items():
+            if isinstance(attr, cached_property):
+                self.__dict__.pop(name, None)
+
     # ------------------------------------------------------------------ what was read
 
     def has(self, key: str) -> bool:
@@ -225,10 +235,6 @@ class Snapshot:
         return [u for u in self.usage if not u.unknown and not u.zones]
 
     # ------------------------------------------------------------------ pods, events
-
-    @cached_property
-    def pod_by_key(self) -> dict[tuple[str, str], PodFacts]:
-        return {(p.namespace, p.name): p for p in self.pods or []}
 
     @cached_property
     def events_by_object(self) -> dict[tuple[str, str, str], list[EventRec]]:
