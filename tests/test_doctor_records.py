@@ -290,3 +290,28 @@ def test_release_lets_go_of_the_objects_and_keeps_the_report() -> None:
 
 def _read_ok(key: str) -> ReadState:
     return ReadState(key, f"list {key} (all namespaces)", "ok", items=1)
+
+
+NECS: list[tuple[str, Obj]] = [
+    ("whole", {"metadata": {"name": "n1", "managedFields": [{"manager": "ipamd"}]},
+               "spec": {"maxRouteENI": 3, "maxIPPerENI": 10, "other": 1},
+               "status": {"eniInfos": [{"subnetID": "s1", "subnetCIDR": "10.0.0.0/24",
+                                        "eniID": "eni-1", "ips": ["10.0.0.5"]}]}}),
+    ("status-empty", {"metadata": {"name": "n1"}, "spec": {}, "status": {}}),
+    ("status-without-eniInfos", {"metadata": {"name": "n1"}, "status": {"phase": "x"}}),
+    ("no-status", {"metadata": {"name": "n1"}}),
+    ("wrong-types", {"metadata": {"name": 5}, "spec": {"maxRouteENI": "3", "maxIPPerENI": True},
+                     "status": {"eniInfos": [None, "x", {"subnetCIDR": 7}, {"subnetID": "s"}]}}),
+    ("eniInfos-not-a-list", {"metadata": {}, "spec": [], "status": {"eniInfos": {"a": 1}}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("obj", [c[1] for c in NECS], ids=[c[0] for c in NECS])
+def test_a_trimmed_nodeeniconfig_reads_as_the_whole_one(obj: Obj) -> None:
+    def facts(nec: Obj) -> tuple[Any, ...]:
+        return (schema.name(nec), schema.nec_subnets(nec), schema.nec_limits(nec),
+                schema.nec_healthy(nec))  # fmt: skip
+
+    trimmed = records.nec_record(obj)
+    assert facts(trimmed) == facts(obj)
+    assert "managedFields" not in trimmed["metadata"]

@@ -77,7 +77,7 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
         for s in (
             ReadSpec(model.CLAIMS, "list", tke.claims, trim=schema.claim_record),
             ReadSpec(model.VIPS, "list", tke.vips, trim=schema.vip_record),
-            ReadSpec(model.NECS, "list", tke.necs),
+            ReadSpec(model.NECS, "list", tke.necs, trim=records.nec_record),
             ReadSpec(model.ENIS, "list", tke.enis, trim=_eni_record),
             # Pods and Events: each page reduced at once to records, never held whole
             ReadSpec(model.PODS, "list", api.PODS, trim=records.PodReader()),

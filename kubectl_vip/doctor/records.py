@@ -136,3 +136,25 @@ def pods(items: Iterable[PodFacts | Obj]) -> list[PodFacts]:
 
 def events(items: Iterable[EventRec | Obj]) -> list[EventRec]:
     return [i if isinstance(i, EventRec) else event_record(i) for i in items]
+
+
+def nec_record(obj: Obj) -> Obj:
+    """A NodeENIConfig as the checks read it (`schema.nec_*`): its ENI limits, its ENIs'
+    subnets, and whether its status is empty (FAQ 2). A real one also carries managedFields
+    and each ENI's addresses."""
+    out: Obj = {"metadata": {"name": schema.name(obj)}}
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        out["spec"] = {k: spec[k] for k in ("maxRouteENI", "maxIPPerENI") if k in spec}
+    status = obj.get("status")
+    if isinstance(status, dict) and status:
+        infos = status.get("eniInfos")
+        keep = ("subnetID", "subnetCIDR")
+        out["status"] = {
+            "eniInfos": [
+                {k: i[k] for k in keep if k in i} if isinstance(i, dict) else None for i in infos
+            ]
+            if isinstance(infos, list)
+            else None
+        }
+    return out
