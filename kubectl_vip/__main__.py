@@ -18,6 +18,17 @@ def main() -> None:
             sys.stdout.write(text)
             sys.stdout.flush()
             return
+    if "list" in sys.argv[1:]:
+        import gc
+
+        from .cli.fastpath import run_fast
+
+        gc.disable()  # as app.run does: the objects of a large list make no cycles
+        code = run_fast(sys.argv[1:])
+        if code is not None:
+            from .cli.outcome import finish
+
+            finish(code)
     from .cli.app import run
 
     run()

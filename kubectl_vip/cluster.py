@@ -13,6 +13,7 @@ import contextlib
 import email.utils
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ class Cluster:
         self._api_groups: builtins.list[Obj] | None = None
         self._kinds: dict[tuple[str, str], Resource | None] = {}
         self.requests = 0
+        self._pages = threading.Lock()
         cert_reqs = "CERT_REQUIRED" if conn.verify else "CERT_NONE"
         tls: dict[str, Any] = {"cert_reqs": cert_reqs}
         if conn.ca_file:
@@ -299,19 +301,24 @@ class Cluster:
             rv = ""
             try:
                 while True:
-                    doc = self.get_json(
-                        path,
-                        {
-                            "limit": chunk_size or None,
-                            "continue": token,
-                            "labelSelector": label_selector,
-                            "fieldSelector": field_selector,
-                        },
-                    )
-                    page, meta = shapes.check_list(doc, f"list {res.qualified}", res.kind)
-                    items.extend(trim(o) for o in page) if trim else items.extend(page)
-                    rv = rv or str(meta.get("resourceVersion") or "")
-                    token = str(meta.get("continue") or "")
+                    query = {
+                        "limit": chunk_size or None,
+                        "continue": token,
+                        "labelSelector": label_selector,
+                        "fieldSelector": field_selector,
+                    }
+                    resp = self.request("GET", path, query=query)
+                    # Lists read in parallel threads parse and reduce one page at a time (the
+                    # GIL runs one anyway), and a page is dropped before the next is read: at
+                    # most one page's objects are alive, whatever the number of lists.
+                    with self._pages:
+                        doc = self._decode(resp, f"the answer to GET {path}")
+                        del resp
+                        page, meta = shapes.check_list(doc, f"list {res.qualified}", res.kind)
+                        items.extend(trim(o) for o in page) if trim else items.extend(page)
+                        rv = rv or str(meta.get("resourceVersion") or "")
+                        token = str(meta.get("continue") or "")
+                        del doc, page, meta
                     if not token:
                         return items, rv
             except Gone:

@@ -34,7 +34,7 @@ def escape(text: str) -> str:
 def escape_cells(cells: Sequence[str]) -> list[str]:
     """`escape` of each cell; one scan of the whole row in the common case (a large table)."""
     if not _UNSAFE_OR_BACKSLASH.search("".join(cells)):
-        return list(cells)
+        return cells if isinstance(cells, list) else list(cells)  # no copy of a large table
     return [escape(c) for c in cells]
 
 

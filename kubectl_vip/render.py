@@ -19,10 +19,11 @@ character as an escape inside a quoted string, so a document is safe to print to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from .escaping import UNSAFE, escape, escape_cells, escape_in_json, escape_raw
@@ -292,13 +293,40 @@ class Progress:
             self._bar.stop()
 
 
+class PlainItems:
+    """Items made only of str, int, bool, None, lists and dicts with str keys (no floats: the
+    encoders write those differently). orjson writes such items byte for byte as the standard
+    library does with the same separators (checked for every code point in
+    tests/test_render.py), ten times faster; `-o json` of a large list is mostly this."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
+
+
+JSON_BATCH = 500  # items encoded, escaped and written at once
+
+
+def _orjson_dumps() -> Callable[[Any], bytes] | None:
+    try:
+        from orjson import dumps
+    except ImportError:  # the `fast` extra is optional
+        return None
+    return dumps
+
+
 def json_chunks(doc: Any) -> Iterator[str]:
-    """Indented JSON, except that each element of a top-level `items` list is one line.
+    """Indented JSON, except that each element of a top-level `items` list is one compact line.
 
     The stdlib's C encoder is used only without indentation, so encoding every item compactly
     keeps `list -A -o json` fast at tens of thousands of items; a document still reads well
     (one object per line) and parses anywhere. `items` may be any iterable (a generator
-    streams a large document without holding every item in memory).
+    streams a large document without holding every item in memory); `PlainItems` are encoded
+    by orjson when it is installed, with the same bytes.
     """
     items = doc.get("items") if isinstance(doc, dict) else None
     if items is None or isinstance(items, (str, bytes, dict)):
@@ -306,10 +334,22 @@ def json_chunks(doc: Any) -> Iterator[str]:
         return
     head = {k: v for k, v in doc.items() if k != "items"}
     opening = json.dumps(head, indent=2, ensure_ascii=False)[:-2] + ",\n" if head else "{\n"
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+    std = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    fast = _orjson_dumps() if isinstance(items, PlainItems) else None
     first = True
+    batch: list[str] = []
     for item in items:
-        yield (opening + '  "items": [\n    ' if first else ",\n    ") + encode(item)
+        text = None
+        if fast is not None:
+            with contextlib.suppress(TypeError):  # an int past 64 bits: the stdlib writes it
+                text = fast(item).decode()
+        batch.append(std(item) if text is None else text)
+        if len(batch) == JSON_BATCH:
+            yield (opening + '  "items": [\n    ' if first else ",\n    ") + ",\n    ".join(batch)
+            first = False
+            batch.clear()
+    if batch:
+        yield (opening + '  "items": [\n    ' if first else ",\n    ") + ",\n    ".join(batch)
         first = False
     yield (opening + '  "items": []\n}\n') if first else "\n  ]\n}\n"
 

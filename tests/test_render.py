@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from kubectl_vip import render
 from kubectl_vip.cli.app import invoke
-from kubectl_vip.render import Out, color_enabled, json_chunks
+from kubectl_vip.render import JSON_BATCH, Out, PlainItems, color_enabled, json_chunks
 
 
 class Tty(io.StringIO):
@@ -68,17 +69,55 @@ def test_json_chunks_parse_back(doc: Any) -> None:
     assert json.loads("".join(json_chunks(doc))) == doc
 
 
-def test_json_chunks_stream_a_generator_one_item_per_line() -> None:
+@pytest.mark.parametrize("plain", [False, True], ids=["any-items", "plain-items"])
+def test_json_chunks_stream_a_generator_one_item_per_line(plain: bool) -> None:
     produced: list[int] = []
+    n = JSON_BATCH * 2 + 3
 
     def items() -> Any:
-        for i in range(3):
+        for i in range(n):
             produced.append(i)
             yield {"n": i, "name": f"claim-{i}"}
 
-    chunks = json_chunks({"kind": "ClaimList", "items": items()})
+    chunks = json_chunks({"kind": "ClaimList", "items": PlainItems(items()) if plain else items()})
     first = next(chunks)
-    assert produced == [0]  # nothing is built ahead of the writer
+    assert len(produced) == JSON_BATCH  # a batch at a time: never the whole list ahead
     text = first + "".join(chunks)
+    assert len(json.loads(text)["items"]) == n
     assert json.loads(text)["items"][2] == {"n": 2, "name": "claim-2"}
-    assert '    {"n": 1, "name": "claim-1"},' in text.splitlines()
+    assert '    {"n":1,"name":"claim-1"},' in text.splitlines()
+    assert text.splitlines()[-3] == f'    {{"n":{n - 1},"name":"claim-{n - 1}"}}'
+
+
+PLAIN_VALUES = [
+    0,
+    -(2**63),
+    2**63 - 1,
+    2**64 - 1,
+    2**64,  # past 64 bits: orjson refuses it, the standard library writes it
+    -(2**70),
+    True,
+    False,
+    None,
+    "",
+    "plain",
+    'caf\u00e9 \u2028 \x7f \x00 \\ " /',
+    [1, "a", None, [], {}],
+    {"nested": {"k": ["v", 1, {"x": None}]}},
+]
+
+
+def test_plain_items_are_the_same_bytes_with_or_without_orjson(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    every_char = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    chars = [every_char[i : i + 4096] for i in range(0, len(every_char), 4096)]
+    items = [{"v": v} for v in PLAIN_VALUES] + [{"s": c} for c in chars]
+    doc = {"kind": "X", "items": PlainItems(items)}
+    assert render._orjson_dumps() is not None, "the test extras install orjson"
+    fast = "".join(json_chunks(doc))
+    monkeypatch.setattr(render, "_orjson_dumps", lambda: None)
+    slow = "".join(json_chunks(doc))
+    assert render._orjson_dumps() is None
+    assert fast == slow
+    assert json.loads(fast)["items"] == items

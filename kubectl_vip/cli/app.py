@@ -3,23 +3,19 @@ errors into a line on stderr and an exit code."""
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import gc
-import os
 import sys
 from typing import Any
 
 import typer
 
 from .. import __version__
-from ..errors import ExitCode, UsageError, VipError
-from ..escaping import escape_raw
-from ..redact import redact
+from ..errors import ExitCode, UsageError
 from ..render import Out
 from . import common
 from .clickcompat import Abort, ClickException, NoArgsIsHelpError
 from .clickcompat import UsageError as ClickUsageError
+from .outcome import exit_code_for, finish
 
 HELP = """See, reclaim and keep in check the static Pod IPs of TKE VPC-CNI clusters.
 
@@ -228,15 +224,7 @@ def run(argv: list[str] | None = None) -> None:
     # collector would only rescan them (a fifth of `list`'s time). Long-running commands
     # (`sandbox serve`) turn it back on.
     gc.disable()
-    code = invoke(sys.argv[1:] if argv is None else argv)
-    # Skip the interpreter's teardown (freeing every object one by one takes a noticeable part
-    # of a large `list`), but still run the atexit handlers (the kubernetes client removes its
-    # temporary certificate files there).
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    atexit._run_exitfuncs()
-    os._exit(code)
+    finish(invoke(sys.argv[1:] if argv is None else argv))
 
 
 def invoke(argv: list[str], out: Out | None = None) -> int:
@@ -262,23 +250,11 @@ def invoke(argv: list[str], out: Out | None = None) -> int:
     except ClickException as e:
         err.error(e.format_message())
         return int(getattr(e, "exit_code", 1))
-    except (Abort, typer.Abort, KeyboardInterrupt):
+    except (Abort, typer.Abort):
         err.error("interrupted")
         return 130
-    except VipError as e:
-        msg = e.message + (f"; {e.hint}" if e.hint else "")
-        err.error(redact(msg))
-        return int(e.exit_code)
-    except BrokenPipeError:
-        return 0
-    except Exception as e:  # noqa: BLE001 - the top: one line instead of a traceback
-        if verbose:
-            import traceback
-
-            # its own lines stay; a control character in an exception's text does not
-            sys.stderr.write(escape_raw(redact(traceback.format_exc())))
-        err.error(redact(f"unexpected {type(e).__name__}: {e} (run with -v for details)"))
-        return ExitCode.FAILED
+    except (KeyboardInterrupt, Exception) as e:  # noqa: BLE001 - the top: one line, no traceback
+        return exit_code_for(e, err, verbose)
 
 
 __all__ = ["UsageError", "app", "hoist_globals", "invoke", "run"]

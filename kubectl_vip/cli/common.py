@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -9,13 +10,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import typer
-
 from ..duration import DurationError, format_human, parse_go_duration
 from ..errors import ConfigError, RefusedError, UsageError
 from ..render import Out
 
 if TYPE_CHECKING:
+    import typer
+
     from ..cluster import Cluster
     from ..fleet import Answer
     from ..sandbox import Sandbox
@@ -281,6 +282,8 @@ def confirm(g: Globals, question: str, refusal: str) -> None:
             f"{refusal} without confirmation on a non-interactive terminal",
             hint="pass --yes, or --dry-run to preview",
         )
+    import typer
+
     from ..escaping import escape
 
     # typer writes the prompt itself: escaped here as render escapes every other line
@@ -290,7 +293,8 @@ def confirm(g: Globals, question: str, refusal: str) -> None:
 
 
 def age(t: datetime | None, now: datetime) -> str:
-    return format_human(now - t) if t is not None else "<unknown>"
+    # interned: a table of 30,000 rows has a few hundred distinct ages
+    return sys.intern(format_human(now - t)) if t is not None else "<unknown>"
 
 
 def iso(t: datetime | None) -> str | None:

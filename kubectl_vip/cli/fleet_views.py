@@ -12,6 +12,7 @@ from typing import Any
 from .. import claims as cl
 from ..claims import ClaimRow
 from ..fleet import Answer, answered_note, exit_code
+from ..render import PlainItems
 from ..words import plural
 from . import common
 from .common import Globals, iso
@@ -49,7 +50,7 @@ def fleet_list(
     no_headers: bool,
     chunk_size: int,
 ) -> int:
-    from .list_cmd import (
+    from .claims_view import (
         _sorted,
         claim_cells,
         claim_headers,
@@ -82,7 +83,7 @@ def fleet_list(
         meta_ipamd = {a.context: ipamd_doc(v[0].ipamd) for a, v in done}
         doc = common.document(
             "ClaimList",
-            items,
+            PlainItems(items),
             metadata={
                 "generatedAt": iso(datetime.now(timezone.utc)),
                 "namespace": g.namespace if not g.all_namespaces else None,
