@@ -4,12 +4,13 @@ A large cluster has tens of thousands of Pods and as many Events. The doctor rea
 page by page and reduces every object at once to one of these slotted records, holding only the
 facts its checks use, read along the same paths as `schema`'s accessors, repeated strings
 interned. The classification part of a Pod is `schema.PodRec` itself, so the inventory the
-checks share with `list` takes it as it is: one representation of each Pod, never two.
+checks share with `list` takes it as it is: one representation of each Pod, never two. Like
+`schema`'s records they are not frozen (a frozen dataclass is slower to build); nothing writes
+to one after it is built.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ def _istr(value: str | None) -> str | None:
     return _intern(value) if value is not None else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PodFacts:
     """A Pod as the doctor's checks read it.
 
@@ -69,19 +70,13 @@ class PodFacts:
 
 class PodReader:
     """Reduces the Pods of one list to `PodFacts`, sharing what repeats from Pod to Pod: the
-    Pods of a workload name the same controller and are pinned to the same zones."""
+    Pods of a workload are pinned to the same zones (and `schema` shares their controller)."""
 
     def __init__(self) -> None:
-        self._owners: dict[tuple[str, str, str | None, str], OwnerRef] = {}
         self._zones: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def __call__(self, obj: Obj) -> PodFacts:
         rec = schema.pod_record(obj)
-        ref = rec.controller
-        if ref is not None:
-            shared = self._owners.setdefault((ref.kind, ref.name, ref.uid, ref.api_version), ref)
-            if shared is not ref:
-                rec = dataclasses.replace(rec, controller=shared)
         system = rec.namespace == SYSTEM_NS
         return PodFacts(
             rec,
@@ -97,7 +92,7 @@ class PodReader:
         return self._zones.setdefault(key, key)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EventRec:
     """An Event (core/v1 or events.k8s.io/v1 shape) as the doctor's checks read it."""
 
