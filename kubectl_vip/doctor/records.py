@@ -1,4 +1,4 @@
-"""The Pods and Events the doctor reads, as compact records (pure).
+"""The Pods and Events (and NodeENIConfigs) the doctor reads, as compact records (pure).
 
 A large cluster has tens of thousands of Pods and as many Events. The doctor reads each list
 page by page and reduces every object at once to one of these slotted records, holding only the
@@ -6,7 +6,8 @@ facts its checks use, read along the same paths as `schema`'s accessors, repeate
 interned. The classification part of a Pod is `schema.PodRec` itself, so the inventory the
 checks share with `list` takes it as it is: one representation of each Pod, never two. Like
 `schema`'s records they are not frozen (a frozen dataclass is slower to build); nothing writes
-to one after it is built.
+to one after it is built. A NodeENIConfig (one per node) stays an object, trimmed to what
+`schema.nec_*` read, so the checks and `usage` read it as they read a whole one.
 """
 
 from __future__ import annotations

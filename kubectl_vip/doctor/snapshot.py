@@ -68,7 +68,7 @@ class Snapshot:
     # as objects (hand-built snapshots in tests); Inventory.build takes either
     claims: list[Any] | None = None
     vips: list[Any] | None = None
-    necs: list[Obj] | None = None
+    necs: list[Obj] | None = None  # NodeENIConfigs as `records.nec_record` keeps them
     enis: list[Obj] | None = None  # VpcENI objects (name, creationTimestamp)
     # Pods and Events as `records` (objects in hand-built snapshots become records)
     pods: list[PodFacts] | None = None
