@@ -13,7 +13,7 @@ from typing import Any
 _fast_loads: Callable[[bytes | str], Any] | None
 try:
     from orjson import loads as _fast_loads
-except ImportError:  # optional: the krew archive and a plain install go without it
+except ImportError:  # optional (the krew archives carry it): a plain install goes without
     _fast_loads = None
 
 

@@ -8,13 +8,17 @@ LICENSE, and the krew manifest with each archive's sha256.
 Each `kubectl-vip` is a PEX file started by `python3` (>= 3.10): a zip holding this package and
 the wheels of every dependency for CPython 3.10-3.13 on that platform (pydantic-core, aiohttp,
 yarl, multidict, PyYAML... are compiled), resolved by pex from the package index by platform
-tag. On first run it unpacks into a virtual environment under ~/.cache/pex (PEX_ROOT) and
-later runs start from there. Nothing in the CLI depends on this module.
+tag, plus the `fast` extra (orjson) wherever it has wheels for them all; an archive whose
+platform lacks one goes without it (kubectl_vip/fastjson.py falls back to the standard
+library) and the build says so. On first run it unpacks into a virtual environment under
+~/.cache/pex (PEX_ROOT) and later runs start from there. Nothing in the CLI depends on this
+module.
 """
 
 from __future__ import annotations
 
 import argparse
+import email.parser
 import fnmatch
 import gzip
 import hashlib
@@ -47,6 +51,8 @@ PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 PIP_VERSION = "26.2.1"
 # dependencies with compiled wheels: each archive must hold one per Python version
 COMPILED = ("pydantic_core", "aiohttp", "yarl", "multidict", "frozenlist", "propcache", "pyyaml")
+# the optional extra every archive carries where its wheels exist (pyproject: orjson)
+FAST_EXTRA = "fast"
 FIXED_MTIME = 315532800  # 1980-01-01: archives are byte-for-byte reproducible
 
 
@@ -112,14 +118,17 @@ def build_pex(
     cache: Path,
     pythons: tuple[str, ...] = PYTHONS,
     pip_version: str = PIP_VERSION,
+    extra: tuple[str, ...] = (),
 ) -> Path:
-    """One `kubectl-vip` file for `platform`, holding the wheels for every Python version."""
+    """One `kubectl-vip` file for `platform`, holding the wheels for every Python version; with
+    the `extra` requirements too, which must come as wheels (never built from source)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,
         "-m",
         "pex",
         str(wheel),
+        *extra,
         "--output-file",
         str(out),
         "--entry-point",
@@ -135,8 +144,51 @@ def build_pex(
     ]
     for p in platform.pex_platforms(pythons):
         cmd += ["--platform", p]
+    for req in extra:
+        cmd += ["--only-binary", dist_name(req)]
     _run(cmd)
     return out
+
+
+def extra_requirements(wheel: Path, extra: str = FAST_EXTRA) -> tuple[str, ...]:
+    """What the wheel's metadata requires for `extra`, e.g. ("orjson>=3.9",)."""
+    with zipfile.ZipFile(wheel) as z:
+        name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+        meta = email.parser.Parser().parsestr(z.read(name).decode("utf-8"))
+    marker = re.compile(r"\s*extra\s*==\s*(['\"])" + re.escape(extra) + r"\1\s*")
+    out = []
+    for value in meta.get_all("Requires-Dist") or []:
+        req, _, when = value.partition(";")
+        if marker.fullmatch(when):
+            out.append(req.strip())
+    return tuple(out)
+
+
+def dist_name(requirement: str) -> str:
+    """The distribution a requirement names, spelt as in wheel file names ("orjson")."""
+    m = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip())
+    if m is None:
+        raise ReleaseError(f"cannot read a distribution name in {requirement!r}")
+    return re.sub(r"[-_.]+", "_", m.group(0)).lower()
+
+
+_PEX_TARGET = re.compile(r"--dest \S*/(?P<tag>[\w.]+)-cp-(?P<py>\d)(?P<minor>\d+)-cp\d+\s")
+
+
+def lacking_wheel(output: str, extra: tuple[str, ...]) -> str | None:
+    """When pex failed because one of the `extra` requirements has no wheel for a target,
+    which one and where ("orjson>=3.9 for CPython 3.13 on macosx_11_0_arm64"); else None."""
+    for line in output.splitlines():
+        m = re.search(r"No matching distribution found for (\S+)", line)
+        if m is None or dist_name(m.group(1)) not in {dist_name(r) for r in extra}:
+            continue
+        before = output[: output.find(line)]
+        targets = list(_PEX_TARGET.finditer(before))
+        if not targets:
+            return m.group(1)
+        t = targets[-1]
+        return f"{m.group(1)} for CPython {t['py']}.{t['minor']} on {t['tag']}"
+    return None
 
 
 def pack(binary: Path, archive: Path) -> Path:
@@ -307,15 +359,21 @@ def pex_wheels(pex: Path) -> list[str]:
     return sorted(n for n in names if n.endswith(".whl"))
 
 
-def missing_wheels(pex: Path, platform: Platform, pythons: tuple[str, ...] = PYTHONS) -> list[str]:
-    """Compiled dependencies with no wheel for (python, platform) in the PEX."""
+def missing_wheels(
+    pex: Path,
+    platform: Platform,
+    pythons: tuple[str, ...] = PYTHONS,
+    dists: tuple[str, ...] = COMPILED,
+) -> list[str]:
+    """Compiled dependencies (`dists`, named as in wheel file names) with no wheel for
+    (python, platform) in the PEX."""
     have: dict[str, list[tuple[str, str]]] = {}
     for w in pex_wheels(pex):
         parts = w[:-4].split("-")
         dist, py, plat = parts[0].lower(), parts[-3], parts[-1]
         have.setdefault(dist, []).append((py, plat))
     missing = []
-    for dist in COMPILED:
+    for dist in dists:
         for py in pythons:
             tag = "cp" + py.replace(".", "")
             ok = any(
@@ -336,6 +394,7 @@ class Release:
     archives: dict[str, Path]
     manifest: Path
     seconds: float
+    fast: dict[str, bool]  # by os_arch: does the archive carry the `fast` extra (orjson)?
 
 
 def release(
@@ -346,26 +405,43 @@ def release(
     jobs: int = 2,
     pip_version: str = PIP_VERSION,
     log: Any = print,
+    fast: tuple[str, ...] | None = None,
 ) -> Release:
+    """`fast`: the requirements of the `fast` extra (default: as the wheel's metadata says)."""
     t0 = time.monotonic()
     version = __version__
     work = out / "work"
     wheel = build_wheel(work)
     log(f"built {wheel.name}")
+    extra = extra_requirements(wheel) if fast is None else fast
 
-    def one(p: Platform) -> tuple[str, Path]:
+    def one(p: Platform) -> tuple[str, Path, bool]:
         t = time.monotonic()
-        binary = build_pex(wheel, p, work / p.key / BIN, cache, pythons, pip_version)
-        missing = missing_wheels(binary, p, pythons)
+        name = p.archive(version)
+        dest = work / p.key / BIN
+        try:
+            binary = build_pex(wheel, p, dest, cache, pythons, pip_version, extra)
+            with_extra = bool(extra)
+        except ReleaseError as e:
+            lacking = lacking_wheel(e.output, extra)
+            if lacking is None:
+                raise
+            log(f"{name}: no wheel of {lacking}; it goes without, parsing with the standard json")
+            binary = build_pex(wheel, p, dest, cache, pythons, pip_version)
+            with_extra = False
+        expected = COMPILED + tuple(dist_name(r) for r in extra if with_extra)
+        missing = missing_wheels(binary, p, pythons, expected)
         if missing:
             raise ReleaseError("the PEX lacks wheels: " + "; ".join(missing))
-        archive = pack(binary, out / p.archive(version))
+        archive = pack(binary, out / name)
         size = archive.stat().st_size / 1e6
-        log(f"{archive.name}: {size:.1f} MB in {time.monotonic() - t:.0f}s")
-        return p.key, archive
+        carries = f" with {', '.join(map(dist_name, extra))}" if with_extra else ""
+        log(f"{archive.name}{carries}: {size:.1f} MB in {time.monotonic() - t:.0f}s")
+        return p.key, archive, with_extra
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        archives = dict(pool.map(one, platforms))
+        built = list(pool.map(one, platforms))
+    archives = {key: archive for key, archive, _ in built}
     sums = {k: sha256(a) for k, a in archives.items()}
     doc = load_manifest()
     doc["spec"]["platforms"] = [
@@ -381,11 +457,14 @@ def release(
     manifest = out / "krew-manifest.yaml"
     manifest.write_text(dump_manifest(doc), encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
-    return Release(version, archives, manifest, time.monotonic() - t0)
+    fast_by_key = {key: with_extra for key, _, with_extra in built}
+    return Release(version, archives, manifest, time.monotonic() - t0, fast_by_key)
 
 
 class ReleaseError(Exception):
-    pass
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output  # everything the failed command printed
 
 
 def _run(cmd: list[str]) -> None:
@@ -394,7 +473,9 @@ def _run(cmd: list[str]) -> None:
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         tail = "\n".join((p.stderr or p.stdout).strip().splitlines()[-15:])
-        raise ReleaseError(f"{' '.join(cmd[:4])} ... failed ({p.returncode}):\n{tail}")
+        raise ReleaseError(
+            f"{' '.join(cmd[:4])} ... failed ({p.returncode}):\n{tail}", p.stderr + p.stdout
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

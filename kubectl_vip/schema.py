@@ -581,6 +581,37 @@ def claim_record(obj: Obj) -> ClaimRec:
 
 
 def vip_record(obj: Obj) -> VipRec:
+    meta, spec, status = obj.get("metadata"), obj.get("spec"), obj.get("status")
+    if not (isinstance(meta, dict) and isinstance(spec, dict) and isinstance(status, dict)):
+        return vip_record_by_paths(obj)
+    # the common shape, each section looked up once (the accessors above each dig from the
+    # top: this is half the time at 10,000 VpcIPs); the same values, as the test checks
+    labels = meta.get("labels")
+    ann = meta.get("annotations")
+    ref = spec.get("claimRef")
+    if isinstance(ref, dict) and text(ref.get("name")) and text(ref.get("namespace")):
+        claim: ClaimRef | None = ClaimRef(
+            _intern(str(ref["namespace"])), str(ref["name"]), text(ref.get("uid"))
+        )
+    else:
+        claim = vip_claim_ref(obj)
+    node = text(labels.get(NODE_LABEL)) if isinstance(labels, dict) else None
+    return VipRec(
+        name=text(meta.get("name")) or "",
+        created=text(meta.get("creationTimestamp")),
+        claim=claim,
+        phase=_istr(status.get("phase")),
+        message=text(status.get("message")),
+        node=_istr(node or status.get("node")),
+        subnet_id=_istr(spec.get("subnetID")),
+        subnet_cidr=_istr(status.get("subnetCIDR")),
+        vtype=_istr(spec.get("type")),
+        expiry=_istr(ann.get(EXPIRY)) if isinstance(ann, dict) else None,
+    )
+
+
+def vip_record_by_paths(obj: Obj) -> VipRec:
+    """`vip_record` through the accessors: any shape."""
     sid, cidr = vip_subnet(obj)
     return VipRec(
         name=name(obj),
@@ -597,6 +628,27 @@ def vip_record(obj: Obj) -> VipRec:
 
 
 def pod_record(obj: Obj) -> PodRec:
+    meta, spec, status = obj.get("metadata"), obj.get("spec"), obj.get("status")
+    if not (isinstance(meta, dict) and isinstance(spec, dict) and isinstance(status, dict)):
+        return pod_record_by_paths(obj)
+    ann = meta.get("annotations")
+    controller = None
+    if meta.get("ownerReferences"):
+        controller = next((r for r in owner_refs(obj) if r.controller), None)
+    return PodRec(
+        namespace=_istr(meta.get("namespace")) or "",
+        name=text(meta.get("name")) or "",
+        uid=text(meta.get("uid")),
+        phase=_istr(status.get("phase")),
+        deleting=meta.get("deletionTimestamp") is not None,
+        node=_istr(spec.get("nodeName")),
+        policy=_istr(ann.get(DELETE_POLICY)) if isinstance(ann, dict) else None,
+        controller=controller,
+    )
+
+
+def pod_record_by_paths(obj: Obj) -> PodRec:
+    """`pod_record` through the accessors: any shape."""
     controller = next((r for r in owner_refs(obj) if r.controller), None)
     return PodRec(
         namespace=_istr(namespace(obj)) or "",

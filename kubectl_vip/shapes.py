@@ -9,6 +9,7 @@ known paths and says "unknown"); here only what every object must be.
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 from .errors import MalformedAnswer
@@ -33,13 +34,53 @@ def _kind(value: Any) -> str:
     return "an object" if isinstance(value, dict) else type(value).__name__
 
 
+_STR_OR_NONE = (str, type(None))
+
+
+def _all_str(values: Any) -> bool:
+    return all(map(isinstance, values, repeat(str)))  # in C: no frame per value
+
+
+def _plainly_fine(obj: Any) -> bool:
+    """True when `obj` plainly meets `check_object`'s metadata rules (exact types): most items
+    of a large list, checked without a Python step per field. False says nothing: the full
+    check decides."""
+    if obj.__class__ is not dict:
+        return False
+    meta = obj.get("metadata")
+    if meta.__class__ is not dict:
+        return False
+    get = meta.get
+    if not (
+        get("name").__class__ in _STR_OR_NONE
+        and get("namespace").__class__ in _STR_OR_NONE
+        and get("uid").__class__ in _STR_OR_NONE
+        and get("resourceVersion").__class__ in _STR_OR_NONE
+    ):
+        return False
+    for key in _META_MAP:
+        value = get(key)
+        if value is not None and not (value.__class__ is dict and _all_str(value.values())):
+            return False
+    refs = get("ownerReferences")
+    return refs is None or (refs.__class__ is list and all(map(isinstance, refs, repeat(dict))))
+
+
 def check_object(obj: Any, where: str, kind: str = "") -> Obj:
     """`obj` if it is an object whose `metadata` (when present) has the promised types, and,
     for a kind with a Pod spec, whose containers do."""
+    problem = _pod_spec_problem(obj, kind) if kind in POD_SPEC_PATH else None
+    if problem is not None:
+        raise MalformedAnswer(f"{where}: {problem}")
+    if _plainly_fine(obj):
+        return obj  # type: ignore[no-any-return]
+    return check_metadata(obj, where)
+
+
+def check_metadata(obj: Any, where: str) -> Obj:
+    """`check_object`'s rules for any object and `metadata`, one field at a time."""
     if not isinstance(obj, dict):
         raise MalformedAnswer(f"{where} is {_kind(obj)}, not an object")
-    if kind in POD_SPEC_PATH:
-        _check_pod_spec(obj, kind, where)
     if "metadata" not in obj:
         return obj
     meta = obj["metadata"]
@@ -70,33 +111,34 @@ POD_SPEC_PATH = {
 }
 
 
-def _check_pod_spec(obj: Obj, kind: str, where: str) -> None:
+def _pod_spec_problem(obj: Any, kind: str) -> str | None:
+    """What is wrong with the containers of `obj`'s Pod spec, or None."""
+    if not isinstance(obj, dict):
+        return None  # check_object says what is wrong
     spec: Any = obj
-    path = ""
-    for key in POD_SPEC_PATH[kind]:
-        path = f"{path}.{key}" if path else key
+    keys = POD_SPEC_PATH[kind]
+    for n, key in enumerate(keys):
         spec = spec.get(key)
         if spec is None:
-            return
+            return None
         if not isinstance(spec, dict):
-            raise MalformedAnswer(f"{where}: {path} is {_kind(spec)}, not an object")
+            return f"{'.'.join(keys[: n + 1])} is {_kind(spec)}, not an object"
     for field in ("containers", "initContainers"):
         containers = spec.get(field)
         if containers is None:
             continue
-        if not isinstance(containers, list) or not all(isinstance(c, dict) for c in containers):
-            raise MalformedAnswer(f"{where}: {field} is not a list of objects")
+        if not isinstance(containers, list) or not all(map(isinstance, containers, repeat(dict))):
+            return f"{field} is not a list of objects"
         for c in containers:
             for key in ("args", "command"):
                 value = c.get(key)
-                if value is not None and not (
-                    isinstance(value, list) and all(isinstance(v, str) for v in value)
-                ):
-                    raise MalformedAnswer(f"{where}: a container's {key} is not a list of strings")
+                if value is not None and not (isinstance(value, list) and _all_str(value)):
+                    return f"a container's {key} is not a list of strings"
             for key in ("name", "image"):
                 value = c.get(key)
                 if value is not None and not isinstance(value, str):
-                    raise MalformedAnswer(f"{where}: a container's {key} is {_kind(value)}")
+                    return f"a container's {key} is {_kind(value)}"
+    return None
 
 
 def check_list(doc: Obj, where: str, kind: str = "") -> tuple[list[Obj], Obj]:
@@ -106,8 +148,10 @@ def check_list(doc: Obj, where: str, kind: str = "") -> tuple[list[Obj], Obj]:
         items = []  # Go encodes an empty slice as null
     if not isinstance(items, list):
         raise MalformedAnswer(f"{where}: items is {_kind(items)}, not a list")
+    spec_kind = kind in POD_SPEC_PATH
     for i, item in enumerate(items):
-        check_object(item, f"{where}: item {i}", kind)
+        if spec_kind or not _plainly_fine(item):  # `where` is only made for the slow check
+            check_object(item, f"{where}: item {i}", kind)
     meta = doc.get("metadata")
     if meta is None:
         meta = {}

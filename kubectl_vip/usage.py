@@ -25,6 +25,7 @@ Rules (documented in `kubectl vip usage --help` too):
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -196,12 +197,14 @@ def compute_usage(
     node_zones = node_zones or {}
     nec_subnets = nec_subnets or {}
     ip_rows = list(ips)
+    # a cluster has a few subnets and tens of thousands of IPs: parse each CIDR once
+    norm_cidr = functools.cache(_norm_cidr)
     reg = _Subnets()
     for pairs in nec_subnets.values():
         for sid, cidr in pairs:
-            reg.learn(sid, _norm_cidr(cidr))
+            reg.learn(sid, norm_cidr(cidr))
     for r in ip_rows:
-        reg.learn(r.subnet_id, _norm_cidr(r.subnet_cidr))
+        reg.learn(r.subnet_id, norm_cidr(r.subnet_cidr))
 
     accs: dict[str, _Acc] = {}
 
@@ -214,7 +217,7 @@ def compute_usage(
     for node, pairs in nec_subnets.items():
         zone = node_zones.get(node)
         for sid, cidr in pairs:
-            a = acc(*reg.resolve(sid, _norm_cidr(cidr)))
+            a = acc(*reg.resolve(sid, norm_cidr(cidr)))
             if zone:
                 a.zones.add(zone)
                 a.zone_from.add(ZONE_FROM_NEC)
@@ -222,7 +225,7 @@ def compute_usage(
         acc(*reg.resolve(configured_id, None))
     unknown = _Acc(None, None)
     for r in ip_rows:
-        where = reg.resolve(r.subnet_id, _norm_cidr(r.subnet_cidr))
+        where = reg.resolve(r.subnet_id, norm_cidr(r.subnet_cidr))
         if where == (None, None):
             where = reg.containing(r.ip)
         a = acc(*where) if where != (None, None) else unknown

@@ -3,6 +3,7 @@ does not; plus the runner (skipped, failed), the forecast, and the report's exit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -374,10 +375,7 @@ def _pending() -> Snapshot:
 
 
 def _no_subnet_zone_with(**kw: Any) -> Snapshot:
-    s = _no_subnet_zone()
-    for k, v in kw.items():
-        setattr(s, k, v)
-    return s
+    return dataclasses.replace(_no_subnet_zone(), **kw)
 
 
 POSITIVE: list[tuple[str, Callable[[], Snapshot], Severity, str]] = [

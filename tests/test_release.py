@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from kubectl_vip.release import (
     Platform,
     Release,
     dump_manifest,
+    extra_requirements,
     fill_manifest,
+    lacking_wheel,
     load_manifest,
     missing_wheels,
     pack,
@@ -156,6 +159,97 @@ def test_archives_are_reproducible(tmp_path: Path) -> None:
         assert sorted(m.name for m in t.getmembers()) == ["LICENSE", "kubectl-vip"]
 
 
+# ------------------------------------------------------------------------- orjson (the fast extra)
+
+FAST = ("orjson",)  # what the `fast` extra brings, as wheel file names spell it
+
+
+def _zip(path: Path, entries: list[str], text: str = "") -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        for name in entries:
+            z.writestr(name, text)
+    return path
+
+
+def test_the_fast_extra_is_read_from_the_wheels_metadata(tmp_path: Path) -> None:
+    meta = "\n".join(
+        [
+            "Metadata-Version: 2.4",
+            "Name: kubectl-vip",
+            "Requires-Dist: typer>=0.15",
+            'Requires-Dist: orjson>=3.9; extra == "fast"',
+            "Requires-Dist: ujson>=5 ; extra=='fast'",
+            'Requires-Dist: pytest>=8.0; extra == "test"',
+            'Requires-Dist: fastapi; extra == "faster"',
+            "",
+        ]
+    )
+    wheel = _zip(tmp_path / "w.whl", ["kubectl_vip-0.1.0.dist-info/METADATA"], meta)
+    assert extra_requirements(wheel) == ("orjson>=3.9", "ujson>=5")
+    assert extra_requirements(wheel, "test") == ("pytest>=8.0",)
+
+
+# what pex 2.105 prints when a requirement has no wheel for one of its targets
+PEX_NO_WHEEL = """pid 24671 -> /c/venvs/4/15/5f/bin/python /c/venvs/4/15/5f/pex \
+--disable-pip-version-check --exists-action a --no-input --isolated --log /tmp/pip.log -q \
+--cache-dir /c/pip/4/26.2.1/pip_cache download --dest \
+/c/downloads/2/.tmp/resolver_download.o43di068/manylinux2014_x86_64-cp-313-cp313 \
+--only-binary orjson orjson<3.10 --retries 5 --resume-retries 3 --timeout 15 exited with 1 and \
+STDERR:
+pip: ERROR: Could not find a version that satisfies the requirement orjson<3.10 (from versions: \
+3.10.7, 3.13.0)
+pip: ERROR: No matching distribution found for orjson<3.10
+"""
+
+
+@pytest.mark.parametrize(
+    ("output", "extra", "lacking"),
+    [
+        (
+            PEX_NO_WHEEL,
+            ("orjson<3.10",),
+            "orjson<3.10 for CPython 3.13 on manylinux2014_x86_64",
+        ),
+        (
+            "pip: ERROR: No matching distribution found for ORJSON>=3.9\n",
+            ("orjson>=3.9",),
+            "ORJSON>=3.9",
+        ),
+        (PEX_NO_WHEEL.replace("orjson<3.10", "pydantic-core==2"), ("orjson<3.10",), None),
+        (PEX_NO_WHEEL, (), None),
+        ("pip: ERROR: HTTPSConnectionPool: Max retries exceeded\n", ("orjson>=3.9",), None),
+    ],
+    ids=["no-wheel-for-a-target", "no-target-named", "another-dist", "no-extra", "network"],
+)
+def test_a_build_without_a_wheel_for_the_extra_is_told_apart(
+    output: str, extra: tuple[str, ...], lacking: str | None
+) -> None:
+    assert lacking_wheel(output, extra) == lacking
+
+
+def _fake_pex(path: Path, wheels: list[str]) -> Path:
+    return _zip(path, [f".deps/{w}/x.py" for w in wheels])
+
+
+def test_missing_wheels_expects_orjson_when_asked(tmp_path: Path) -> None:
+    mac = "-cp{0}-cp{0}-macosx_10_15_x86_64.macosx_11_0_arm64.macosx_10_15_universal2.whl"
+    linux = "-cp{0}-cp{0}-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    by_key = {p.key: p for p in PLATFORMS}
+    pex = _fake_pex(tmp_path / "mac", [f"orjson-3.13.0{mac.format(n)}" for n in (310, 311, 312)])
+    for key in ("darwin_amd64", "darwin_arm64"):
+        assert missing_wheels(pex, by_key[key], dists=FAST) == [
+            f"orjson for CPython 3.13 on {key.replace('_', '/')}"
+        ]
+        assert missing_wheels(pex, by_key[key], ("3.10", "3.12"), FAST) == []
+    pex = _fake_pex(tmp_path / "lin", [f"orjson-3.13.0{linux.format(n)}" for n in (310, 311)])
+    assert missing_wheels(pex, by_key["linux_amd64"], ("3.10", "3.11"), FAST) == []
+    assert missing_wheels(pex, by_key["linux_arm64"], ("3.10",), FAST) == [
+        "orjson for CPython 3.10 on linux/arm64"
+    ]
+    # by default only the required compiled dependencies are expected
+    assert "orjson" not in " ".join(missing_wheels(pex, by_key["linux_amd64"]))
+
+
 # ------------------------------------------------------------------------- the build
 
 
@@ -204,12 +298,13 @@ def _bare_python() -> Path:
 
 
 def _run_bare(
-    python: Path, binary: Path, home: Path, *args: str
+    python: Path, binary: Path, home: Path, *args: str, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": f"{python.parent}{os.pathsep}/usr/bin:/bin",
         "HOME": str(home),
         "LANG": "C.UTF-8",
+        **extra_env,
     }
     return subprocess.run(
         [str(python), "-I", str(binary), *args],
@@ -239,11 +334,35 @@ def test_linux_amd64_runs_on_a_bare_python(built: Release, tmp_path: Path) -> No
     assert r.stdout.splitlines()[0].split("\t")[0] == "reclaim" and r.stdout.endswith(":4\n")
     r = _run_bare(python, d / "kubectl-vip", home, "--sandbox", "reclaim", "-n", "db", "x")
     assert r.returncode == 1 and 'claim "x" not found' in r.stderr
-    # every other CPython 3.10-3.13 this machine has
+    # it parses with the orjson it carries (unpacked under ~/.cache/pex, not the machine's)
+    assert _parser(python, d / "kubectl-vip", home) == ("orjson", True)
+    # every other CPython 3.10-3.13 this machine has, each with its own orjson wheel
     for version in PYTHONS:
         for other in Path.home().glob(f".pyenv/versions/{version}.*/bin/python3"):
             r = _run_bare(other, d / "kubectl-vip", home, "--version")
             assert r.returncode == 0 and r.stdout == f"kubectl-vip {__version__}\n", (other, r)
+            assert _parser(other, d / "kubectl-vip", home) == ("orjson", True), other
+
+
+# run inside the PEX's environment (PEX_INTERPRETER): which parser does fastjson use, and
+# where does orjson come from?
+_WHICH_PARSER = """
+import sys
+from kubectl_vip import fastjson
+doc = b'{"n": [1, 2.5, 123456789012345678901]}'
+assert fastjson.loads(doc) == {"n": [1, 2.5, 123456789012345678901]}
+orjson = sys.modules.get("orjson")
+print("orjson" if fastjson._fast_loads is not None else "json")
+print(getattr(orjson, "__file__", ""))
+"""
+
+
+def _parser(python: Path, binary: Path, home: Path) -> tuple[str, bool]:
+    """("orjson" or "json", whether orjson was imported from the PEX's own unpacked copy)."""
+    r = _run_bare(python, binary, home, "-c", _WHICH_PARSER, PEX_INTERPRETER="1")
+    assert r.returncode == 0, r.stderr
+    parser, where = r.stdout.splitlines()
+    return parser, where.startswith(str(home / ".cache" / "pex") + os.sep)
 
 
 @pytest.mark.release
@@ -278,7 +397,8 @@ def test_each_archive_holds_its_platforms_wheels(
 ) -> None:
     d = _unpack(built.archives[platform.key], tmp_path / "plugin")
     pex = d / "kubectl-vip"
-    assert missing_wheels(pex, platform) == []
+    assert built.fast[platform.key] is True
+    assert missing_wheels(pex, platform, dists=COMPILED + FAST) == []
     wheels = pex_wheels(pex)
     want = {
         ("linux", "amd64"): "x86_64",
@@ -287,7 +407,7 @@ def test_each_archive_holds_its_platforms_wheels(
         ("darwin", "arm64"): "arm64",
     }[(platform.os, platform.arch)]
     prefix = "manylinux" if platform.os == "linux" else "macosx"
-    for dist in COMPILED:
+    for dist in COMPILED + FAST:
         for version in PYTHONS:
             tag = "cp" + version.replace(".", "")
             found = [
@@ -299,8 +419,34 @@ def test_each_archive_holds_its_platforms_wheels(
                 and (want in w or "universal2" in w)
             ]
             assert found, f"no {dist} wheel for {tag} on {platform.key}"
-    # no wheel of another OS or architecture came along
-    other = {"x86_64", "aarch64", "arm64", "universal2"} - {want, "universal2"}
+    # no wheel of another OS or architecture came along (one wheel may name several: orjson's
+    # macOS wheel is tagged x86_64, arm64 and universal2 at once)
     compiled = [w for w in wheels if not w.endswith("-none-any.whl")]
     assert compiled and all(prefix in w for w in compiled), compiled
-    assert not [w for w in compiled if any(f"_{o}" in w for o in other)], compiled
+    assert all(platform.wheel_matches(w[:-4].split("-")[-1]) for w in compiled), compiled
+
+
+@pytest.mark.release
+@pytest.mark.timeout(BUILD_TIMEOUT)
+def test_an_archive_whose_platform_lacks_an_orjson_wheel_goes_without(tmp_path: Path) -> None:
+    """orjson < 3 has no wheel for any CPython this project supports: the build says so in
+    one line, the archive holds no orjson and parses with the standard library."""
+    python = _bare_python()
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    linux = next(p for p in PLATFORMS if p.key == "linux_amd64")
+    lines: list[str] = []
+    r = release(tmp_path / "out", CACHE, (linux,), (here,), fast=("orjson<3",), log=lines.append)
+    assert r.fast == {"linux_amd64": False}
+    lacking = [line for line in lines if "orjson" in line]
+    assert lacking == [
+        f"{linux.archive(__version__)}: no wheel of orjson<3 for CPython {here} on "
+        f"{linux.tag}; it goes without, parsing with the standard json"
+    ], lines
+    d = _unpack(r.archives["linux_amd64"], tmp_path / "plugin")
+    assert not [w for w in pex_wheels(d / "kubectl-vip") if w.startswith("orjson-")]
+    home = tmp_path / "home"
+    home.mkdir()
+    assert _parser(python, d / "kubectl-vip", home) == ("json", False)
+    out = _run_bare(python, d / "kubectl-vip", home, "--sandbox", "list", "-A", "-o", "json")
+    assert out.returncode == 0, out.stderr
+    assert "redis-3" in out.stdout and '"Orphaned"' in out.stdout

@@ -125,4 +125,6 @@ def examine(c: Any, selected: list[Any], chunk_size: int) -> tuple[list[Any], An
     from ..doctor.gather import gather
 
     snap = gather(c, selected, chunk_size=chunk_size)
-    return doctor.run_checks(selected, snap), snap
+    results = doctor.run_checks(selected, snap)
+    snap.release()  # the report needs the reads, not the objects: free them before writing it
+    return results, snap

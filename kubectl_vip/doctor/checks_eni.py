@@ -30,6 +30,7 @@ from .model import (
     Severity,
     check,
 )
+from .records import EventRec
 from .snapshot import ENI_LIMIT_REASONS, Obj, Snapshot, event_line, mentions, names, plural
 
 VPC_ENI_QUOTA = 1000  # "Currently, up to 1,000 ENIs can be bound to a VPC."
@@ -44,27 +45,26 @@ class _Chain:
     """What points at one node failing to attach an ENI."""
 
     vips: list[VipRec] = field(default_factory=list)
-    node_events: list[Obj] = field(default_factory=list)
-    pod_events: dict[tuple[str, str], list[Obj]] = field(default_factory=dict)
-    other_events: list[Obj] = field(default_factory=list)
+    node_events: list[EventRec] = field(default_factory=list)
+    pod_events: dict[tuple[str, str], list[EventRec]] = field(default_factory=dict)
+    other_events: list[EventRec] = field(default_factory=list)
 
     @property
-    def events(self) -> list[Obj]:
+    def events(self) -> list[EventRec]:
         pod = [e for evs in self.pod_events.values() for e in evs]
         return self.node_events + pod + self.other_events
 
 
-def _event_node(s: Snapshot, ev: Obj) -> tuple[str | None, tuple[str, str] | None]:
+def _event_node(s: Snapshot, ev: EventRec) -> tuple[str | None, tuple[str, str] | None]:
     """(node, pod key) an Event is about, as far as the snapshot tells."""
-    kind, name = schema.event_object(ev)
-    ns = schema.text(schema.dig(ev, "involvedObject", "namespace")) or ""
+    kind, name = ev.kind, ev.name
     if kind in ("Node", "NodeENIConfig"):
         return name, None
     if kind == "Pod" and name:
-        pod = s.pod_by_key.get((ns, name))
-        return (schema.pod_node(pod) if pod else None), (ns, name)
+        pod = s.inventory.pods.get((ev.namespace, name))
+        return (pod.node if pod else None), (ev.namespace, name)
     if kind == "VpcIP" and name:
-        vip = next((v for v in s.inventory.vips if v.name == name), None)
+        vip = s.vip_by_name.get(name)
         return (vip.node if vip else None), None
     return None, None
 
@@ -80,10 +80,9 @@ def _chains(s: Snapshot) -> dict[str | None, _Chain]:
             continue
         node, pod_key = _event_node(s, ev)
         chain = chains.setdefault(node, _Chain())
-        kind, _ = schema.event_object(ev)
         if pod_key is not None:
             chain.pod_events.setdefault(pod_key, []).append(ev)
-        elif kind in ("Node", "NodeENIConfig"):
+        elif ev.kind in ("Node", "NodeENIConfig"):
             chain.node_events.append(ev)
         else:
             chain.other_events.append(ev)
@@ -191,11 +190,11 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
         )
         pending = []
         for key in pod_keys:
-            pod = s.pod_by_key.get(key)
-            if pod is None or (schema.pod_phase(pod) or "Unknown") != "Pending":
+            pod = s.inventory.pods.get(key)
+            if pod is None or (pod.phase or "Unknown") != "Pending":
                 continue
             pending.append(key)
-            details.append(f"Pod {key[0]}/{key[1]} is Pending on {schema.pod_node(pod) or '?'}")
+            details.append(f"Pod {key[0]}/{key[1]} is Pending on {pod.node or '?'}")
             details += ["  " + event_line(e, s) for e in ch.pod_events.get(key, [])]
             objects.append(f"Pod/{key[0]}/{key[1]}")
             owners.append(pod_owner(pod))
@@ -212,7 +211,7 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
         for ev in ch.events:
             if len(sample_events) < 2:
                 line = event_line(ev, s)
-                sample_events.append(line + f" (type {schema.event_type(ev) or 'unset'})")
+                sample_events.append(line + f" (type {ev.type or 'unset'})")
         nec_line, empty = _nec_line(s, node)
         if nec_line:
             details.append(nec_line)
@@ -223,9 +222,9 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
             plural(len(ch.vips), "VpcIP") + " Attaching",
             plural(len(pending), "Pod") + " Pending",
         ]
-        limit_events = sum(schema.event_count(e) for e in ch.events)
+        limit_events = sum(e.count for e in ch.events)
         if limit_events:
-            kinds = sorted({schema.event_type(e) or "unset" for e in ch.events})
+            kinds = sorted({e.type or "unset" for e in ch.events})
             parts.append(f"Events naming ENILimit x{limit_events} (type {', '.join(kinds)})")
         if empty:
             parts.append("NodeENIConfig status empty")
@@ -306,7 +305,8 @@ def eni_headroom(s: Snapshot) -> list[Issue]:
     ]
 
 
-def _node_causes(s: Snapshot, node: Obj) -> list[Cause]:
+def _node_causes(s: Snapshot, node: Obj, attaching: set[str | None]) -> list[Cause]:
+    """`attaching`: the nodes of the VpcIPs in Attaching."""
     name = schema.name(node)
     causes: list[Cause] = []
     zc = zone_cause(s, schema.node_zone(node))
@@ -316,10 +316,7 @@ def _node_causes(s: Snapshot, node: Obj) -> list[Cause]:
     if problem is not None:
         causes.append(Cause("ipamd", [problem], f"See VIP-IPAMD-001: {LOGS}"))
     limited = any(mentions(e, ENI_LIMIT_REASONS) for e in s.events_of("Node", name))
-    attaching = any(
-        (v.phase or "").lower() == "attaching" and v.node == name for v in s.inventory.vips
-    )
-    if limited or attaching:
+    if limited or name in attaching:
         causes.append(
             Cause(
                 "quota",
@@ -344,12 +341,14 @@ def node_no_eni(s: Snapshot) -> list[Issue]:
     quota are left to VIP-ENI-001."""
     groups: dict[tuple[str | None, str], tuple[list[str], list[Cause]]] = {}
     marks_by_node: dict[str, list[str]] = {}
+    # once, not per node: a scan of every VpcIP per node is quadratic at scale
+    attaching = {v.node for v in s.inventory.vips if (v.phase or "").lower() == "attaching"}
     for node in s.nodes or []:
         name = schema.name(node)
         marks = gets_no_eni(node)
         if s.necs is not None and nec_empty(s, name):
             marks.append(NEC_EMPTY)
-        causes = _node_causes(s, node)
+        causes = _node_causes(s, node, attaching)
         no_subnet = any(c.key.startswith("no-subnet:") for c in causes)
         if not marks and not no_subnet:
             continue
@@ -376,11 +375,9 @@ def node_no_eni(s: Snapshot) -> list[Issue]:
             evidence += c.evidence
         if zone is not None and s.pods is not None:
             stuck = [
-                f"{schema.namespace(p)}/{schema.name(p)}"
+                f"{p.namespace}/{p.name}"
                 for p in s.pods
-                if schema.pod_phase(p) == "Pending"
-                and not schema.pod_node(p)
-                and zone in schema.pod_zones(p)
+                if p.phase == "Pending" and not p.node and zone in p.zones
             ]
             if stuck:
                 evidence.append(f"Pending Pods pinned to {zone}: " + names(stuck))

@@ -92,8 +92,8 @@ def ipamd_pods(s: Snapshot) -> list[Issue]:
     restarting: list[str] = []
     objects: list[str] = []
     for pod in s.ipamd_pods():
-        pname = f"{SYSTEM_NS}/{schema.name(pod)}"
-        for c in schema.pod_containers(pod):
+        pname = f"{SYSTEM_NS}/{pod.name}"
+        for c in pod.containers:
             line = f"Pod {pname} container {c.name}: {plural(c.restarts, 'restart')}"
             if c.last_terminated:
                 line += f", last terminated: {c.last_terminated}"

@@ -18,13 +18,14 @@ from .model import (
     Severity,
     check,
 )
-from .snapshot import Obj, Snapshot, event_line, names, plural, says_insufficient
+from .records import EventRec, PodFacts
+from .snapshot import Snapshot, event_line, names, plural, says_insufficient
 
 MAX_PODS = 10
 
 
-def _cause(s: Snapshot, pod: Obj) -> Cause:
-    zones = schema.pod_zones(pod)
+def _cause(s: Snapshot, zones: tuple[str, ...]) -> Cause:
+    """Why Pods pinned to `zones` (none: any zone) get no IP."""
     for zone in zones:
         zc = zone_cause(s, zone)
         if zc is not None:
@@ -66,22 +67,26 @@ def pending_no_ip(s: Snapshot) -> list[Issue]:
     `InsufficientIPorENI` (ipamd, any case), grouped by cause: the zone they are pinned to has
     no subnet or a full one, ipamd is down, every node there gets no ENI, or the nodes are
     simply full."""
-    groups: dict[str, tuple[Cause, list[tuple[Obj, list[Obj]]]]] = {}
-    for (ns, name), pod in sorted(s.pod_by_key.items()):
-        if schema.pod_phase(pod) != "Pending" or schema.deleting(pod):
+    groups: dict[str, tuple[Cause, list[tuple[PodFacts, list[EventRec]]]]] = {}
+    causes: dict[tuple[str, ...], Cause] = {}  # the cause depends on the zones alone
+    pending = {(p.namespace, p.name): p for p in s.pods or [] if p.phase == "Pending"}
+    for (ns, name), pod in sorted(pending.items()):
+        if pod.deleting:
             continue
         evs = [e for e in s.events_of("Pod", name, ns) if says_insufficient(e)]
         if not evs:
             continue
-        cause = _cause(s, pod)
+        cause = causes.get(pod.zones)
+        if cause is None:
+            cause = causes[pod.zones] = _cause(s, pod.zones)
         groups.setdefault(cause.key, (cause, []))[1].append((pod, evs))
     issues = []
     for cause, pods in groups.values():
         evidence = []
         objects = []
         for pod, evs in pods[:MAX_PODS]:
-            pname = f"{schema.namespace(pod)}/{schema.name(pod)}"
-            zones = schema.pod_zones(pod)
+            pname = f"{pod.namespace}/{pod.name}"
+            zones = pod.zones
             pin = f", pinned to zone {', '.join(zones)}" if zones else ""
             evidence.append(f"Pod {pname} is Pending{pin}")
             evidence += ["  " + event_line(e, s) for e in evs[-2:]]
@@ -91,8 +96,8 @@ def pending_no_ip(s: Snapshot) -> list[Issue]:
             evidence.insert(
                 0, "Pending Pods " + counts_by((pod_owner(p) for p, _ in pods), "owner")
             )
-            details = [f"Pod {schema.namespace(p)}/{schema.name(p)} is Pending" for p, _ in pods]
-        objects = [f"Pod/{schema.namespace(p)}/{schema.name(p)}" for p, _ in pods]
+            details = [f"Pod {p.namespace}/{p.name} is Pending" for p, _ in pods]
+        objects = [f"Pod/{p.namespace}/{p.name}" for p, _ in pods]
         evidence += cause.evidence
         issues.append(
             Issue(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from .. import schema
+if TYPE_CHECKING:
+    from ..schema import PodRec
+    from .records import PodFacts
 
 MAX_EXAMPLES = 10
 MAX_GROUPS = 10
@@ -30,10 +32,9 @@ def counts_by(keys: Iterable[str], what: str, limit: int = MAX_GROUPS) -> str:
     return f"by {what}: {text}"
 
 
-def pod_owner(pod: dict[str, Any]) -> str:
+def pod_owner(pod: PodRec | PodFacts) -> str:
     """`StatefulSet ns/name` of the Pod's controller, for counting Pods by owner."""
-    ns = schema.namespace(pod)
-    for ref in schema.owner_refs(pod):
-        if ref.controller:
-            return f"{ref.kind} {ns}/{ref.name}"
-    return f"Pod {ns}/{schema.name(pod)} (no owner)"
+    ref = pod.controller
+    if ref is not None:
+        return f"{ref.kind} {pod.namespace}/{ref.name}"
+    return f"Pod {pod.namespace}/{pod.name} (no owner)"

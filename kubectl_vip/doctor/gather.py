@@ -19,7 +19,7 @@ from .. import ipamd, schema, settings
 from ..cluster import Cluster, Resource, TkeApi
 from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unreachable
 from ..gather import paused_gc
-from . import model
+from . import model, records
 from .model import Check
 from .snapshot import SYSTEM_NS, ReadState, Snapshot
 
@@ -77,12 +77,13 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
         for s in (
             ReadSpec(model.CLAIMS, "list", tke.claims, trim=schema.claim_record),
             ReadSpec(model.VIPS, "list", tke.vips, trim=schema.vip_record),
-            ReadSpec(model.NECS, "list", tke.necs),
+            ReadSpec(model.NECS, "list", tke.necs, trim=records.nec_record),
             ReadSpec(model.ENIS, "list", tke.enis, trim=_eni_record),
-            ReadSpec(model.PODS, "list", api.PODS, trim=schema.trim_pod_status),
+            # Pods and Events: each page reduced at once to records, never held whole
+            ReadSpec(model.PODS, "list", api.PODS, trim=records.PodReader()),
             ReadSpec(model.NODES, "list", api.NODES, trim=schema.trim_node_status),
             # every type: ipamd may record ENILimit as a Normal Event
-            ReadSpec(model.EVENTS, "list", api.EVENTS, trim=schema.trim_event),
+            ReadSpec(model.EVENTS, "list", api.EVENTS, trim=records.event_record),
             ReadSpec(model.STATEFULSETS, "list", api.STATEFULSETS, trim=schema.trim_workload),
             ReadSpec(model.DEPLOYMENTS, "list", api.DEPLOYMENTS, trim=_system_whole),
             ReadSpec(model.DAEMONSETS, "list", api.DAEMONSETS, trim=_system_whole),

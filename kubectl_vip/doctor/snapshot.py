@@ -21,9 +21,11 @@ from ..cluster import TKE_GROUP
 from ..duration import format_human
 from ..escaping import escape
 from ..gather import IpamdInfo, ipamd_info
+from ..schema import VipRec
 from ..usage import SubnetUsage, compute_usage
 from ..words import plural as plural  # the checks import it from here
-from . import model
+from . import model, records
+from .records import EventRec, PodFacts
 
 Obj = dict[str, Any]
 SCHEDULER = "tke-eni-ip-scheduler"
@@ -66,17 +68,34 @@ class Snapshot:
     # as objects (hand-built snapshots in tests); Inventory.build takes either
     claims: list[Any] | None = None
     vips: list[Any] | None = None
-    necs: list[Obj] | None = None
+    necs: list[Obj] | None = None  # NodeENIConfigs as `records.nec_record` keeps them
     enis: list[Obj] | None = None  # VpcENI objects (name, creationTimestamp)
-    pods: list[Obj] | None = None
+    # Pods and Events as `records` (objects in hand-built snapshots become records)
+    pods: list[PodFacts] | None = None
     nodes: list[Obj] | None = None
-    events: list[Obj] | None = None
+    events: list[EventRec] | None = None
     statefulsets: list[Obj] | None = None
     deployments: list[Obj] | None = None
     daemonsets: list[Obj] | None = None
     ipamd_configmap: Obj | None = None  # None: absent or not read (see reads)
     helm_secrets: list[str] | None = None  # names only; None: not listed
     reads: dict[str, ReadState] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.pods is not None:
+            self.pods = records.pods(self.pods)
+        if self.events is not None:
+            self.events = records.events(self.events)
+
+    def release(self) -> None:
+        """Let go of the objects read and all derived from them, keeping what the report says
+        of the run (its time, the TKE API, the reads). For after the checks: the report is
+        written without them, and a fleet run keeps each cluster's report, not its objects."""
+        for name in (*_FIELD.values(), "ipamd_configmap", "helm_secrets"):
+            setattr(self, name, None)
+        for name, attr in vars(Snapshot).items():
+            if isinstance(attr, cached_property):
+                self.__dict__.pop(name, None)
 
     # ------------------------------------------------------------------ what was read
 
@@ -135,19 +154,19 @@ class Snapshot:
         meta = settings.helm_metadata(self.deployment(ipamd.DEPLOYMENT_NAME))
         return settings.management(version, self.helm_secrets, meta, image=image)
 
-    def ipamd_pods(self) -> list[Obj]:
+    def ipamd_pods(self) -> list[PodFacts]:
         """Pods of the ipamd Deployment: by its selector, else by name prefix."""
         dep = self.deployment(ipamd.DEPLOYMENT_NAME)
         want = schema.selector_labels(dep) if dep is not None else {}
         out = []
         for p in self.pods or []:
-            if schema.namespace(p) != SYSTEM_NS:
+            if p.namespace != SYSTEM_NS:
                 continue
-            labels = schema.labels_of(p)
+            labels = p.labels or {}
             if want:
                 if all(labels.get(k) == v for k, v in want.items()):
                     out.append(p)
-            elif schema.name(p).startswith(ipamd.DEPLOYMENT_NAME + "-"):
+            elif p.name.startswith(ipamd.DEPLOYMENT_NAME + "-"):
                 out.append(p)
         return out
 
@@ -163,7 +182,9 @@ class Snapshot:
         ):
             if items is not None:
                 workloads[kind] = items
-        return Inventory.build(self.claims or [], self.vips or [], self.pods or [], workloads)
+        # the Pods' classification records themselves: the inventory holds no copy
+        pods = [p.rec for p in self.pods or []]
+        return Inventory.build(self.claims or [], self.vips or [], pods, workloads)
 
     @cached_property
     def rows(self) -> list[ClaimRow]:
@@ -172,6 +193,14 @@ class Snapshot:
     @cached_property
     def ip_rows(self) -> list[IpRow]:
         return classify_ips(self.inventory, self.rows, scoped_namespace=None)
+
+    @cached_property
+    def vip_by_name(self) -> dict[str, VipRec]:
+        """VpcIPs by name (their address); the first listed of a name."""
+        out: dict[str, VipRec] = {}
+        for v in self.inventory.vips:
+            out.setdefault(v.name, v)
+        return out
 
     # ------------------------------------------------------------------ nodes, subnets
 
@@ -208,22 +237,16 @@ class Snapshot:
     # ------------------------------------------------------------------ pods, events
 
     @cached_property
-    def pod_by_key(self) -> dict[tuple[str, str], Obj]:
-        return {(schema.namespace(p), schema.name(p)): p for p in self.pods or []}
-
-    @cached_property
-    def events_by_object(self) -> dict[tuple[str, str, str], list[Obj]]:
+    def events_by_object(self) -> dict[tuple[str, str, str], list[EventRec]]:
         """(kind, namespace or "", name) -> its Events, most recent last."""
-        out: dict[tuple[str, str, str], list[Obj]] = {}
+        out: dict[tuple[str, str, str], list[EventRec]] = {}
         for ev in self.events or []:
-            kind, name = schema.event_object(ev)
-            ns = schema.text(schema.dig(ev, "involvedObject", "namespace")) or ""
-            out.setdefault((kind or "", ns, name or ""), []).append(ev)
+            out.setdefault((ev.kind or "", ev.namespace, ev.name or ""), []).append(ev)
         for evs in out.values():
-            evs.sort(key=lambda e: _sort_time(schema.event_times(e)[1]))
+            evs.sort(key=lambda e: _sort_time(e.last))
         return out
 
-    def events_of(self, kind: str, name: str, namespace: str = "") -> list[Obj]:
+    def events_of(self, kind: str, name: str, namespace: str = "") -> list[EventRec]:
         return self.events_by_object.get((kind, namespace, name), [])
 
     def age(self, t: datetime | None) -> str:
@@ -251,36 +274,33 @@ def _sort_time(t: datetime | None) -> float:
 # ---------------------------------------------------------------------------- helpers for checks
 
 
-def reason_is(ev: Obj, reasons: Iterable[str]) -> bool:
-    r = (schema.event_reason(ev) or "").lower()
+def reason_is(ev: EventRec, reasons: Iterable[str]) -> bool:
+    r = (ev.reason or "").lower()
     return r in reasons
 
 
-def mentions(ev: Obj, reasons: Iterable[str]) -> bool:
+def mentions(ev: EventRec, reasons: Iterable[str]) -> bool:
     """The Event's reason is one of `reasons`, or its message names one (a kubelet Event that
     quotes ipamd's ENILimit)."""
     if reason_is(ev, reasons):
         return True
-    msg = (schema.event_message(ev) or "").lower()
+    msg = (ev.message or "").lower()
     return any(r in msg for r in reasons)
 
 
-def says_insufficient(ev: Obj) -> bool:
+def says_insufficient(ev: EventRec) -> bool:
     """A scheduling Event about the eni-ip resource, or ipamd's InsufficientIPorENI."""
     if reason_is(ev, INSUFFICIENT_IP_REASONS):
         return True
-    msg = (schema.event_message(ev) or "").lower()
+    msg = (ev.message or "").lower()
     return any(f"insufficient {r}" in msg for r in INSUFFICIENT_RESOURCES)
 
 
-def event_line(ev: Obj, snap: Snapshot) -> str:
-    kind, name = schema.event_object(ev)
-    _, last = schema.event_times(ev)
-    count = schema.event_count(ev)
-    times = f" x{count}" if count > 1 else ""
+def event_line(ev: EventRec, snap: Snapshot) -> str:
+    times = f" x{ev.count}" if ev.count > 1 else ""
     return (
-        f"Event {schema.event_reason(ev) or '<no reason>'}{times} on {kind or '?'}/{name or '?'}"
-        f" ({snap.age(last)}): {schema.event_message(ev) or '<no message>'}"
+        f"Event {ev.reason or '<no reason>'}{times} on {ev.kind or '?'}/{ev.name or '?'}"
+        f" ({snap.age(ev.last)}): {ev.message or '<no message>'}"
     )
 
 
