@@ -829,51 +829,6 @@ def daemonset_counts(ds: Obj) -> tuple[int | None, int | None]:
     )
 
 
-def trim_event(ev: Obj) -> Obj:
-    out = _pick(
-        ev,
-        (
-            "involvedObject",
-            "regarding",
-            "reason",
-            "message",
-            "note",
-            "type",
-            "count",
-            "series",
-            "firstTimestamp",
-            "lastTimestamp",
-            "eventTime",
-            "deprecatedCount",
-            "deprecatedFirstTimestamp",
-            "deprecatedLastTimestamp",
-        ),
-    )
-    if "involvedObject" not in out and isinstance(out.get("regarding"), dict):
-        out["involvedObject"] = out["regarding"]  # events.k8s.io/v1 shape
-    out["metadata"] = _meta(ev, labels=())
-    return out
-
-
-def trim_pod_status(pod: Obj) -> Obj:
-    """`trim_pod` plus what the doctor reads: zone pinning, container states, labels."""
-    out = trim_pod(pod)
-    out["metadata"] = _meta(pod, annotations=_TKE_ANNOTATIONS, labels=None)
-    spec = pod.get("spec")
-    out["spec"].update(_pick(spec, ("nodeSelector", "affinity")))
-    status = pod.get("status")
-    kept = _pick(status, ("containerStatuses",))
-    statuses = kept.get("containerStatuses")
-    if isinstance(statuses, list):
-        kept["containerStatuses"] = [
-            _pick(c, ("name", "ready", "restartCount", "state", "lastState"))
-            for c in statuses
-            if isinstance(c, dict)
-        ]
-    out["status"].update(kept)
-    return out
-
-
 def trim_node_status(node: Obj) -> Obj:
     """`trim_node` plus taints and the eni-ip allocatable."""
     out = trim_node(node)

@@ -61,6 +61,7 @@ def run_list(
         if scope is not None and fmt in ("table", "wide"):
             _left_out(g, snap.inventory, len(every_ip), scope)
         return 0
+    cl.release(snap.inventory)
     shown = [r for r in rows if not states or r.state.value in states]
     shown = _sorted(shown, sort_by)
     if not shown and fmt in ("table", "wide", "name"):
@@ -221,7 +222,7 @@ def claim_cells(r: ClaimRow, wide: bool, all_ns: bool, now: datetime) -> list[st
         sys.intern(_reclaim_at(r, now)),
     ]
     if all_ns:
-        cells.insert(0, r.namespace)
+        cells = [r.namespace, *cells]  # a new list of its exact size (insert over-allocates)
     if wide:
         cells += [
             ("<no VpcIP>" if r.unbound else r.vip_phase or "<unknown>"),
