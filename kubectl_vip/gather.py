@@ -75,7 +75,7 @@ class Snapshot:
     warnings: list[str] = field(default_factory=list)
 
 
-def _owner_kinds(claims: list[schema.ClaimRec]) -> set[str]:
+def owner_kinds(claims: list[schema.ClaimRec]) -> set[str]:
     return {kind_key(r.group, r.kind) for c in claims for r in c.owners}
 
 
@@ -215,7 +215,7 @@ def _snapshot(
         workloads: dict[str, list[Any]] = {STATEFULSET: f_sts.result()}
         info = f_ipamd.result()
     warnings = [info.problem] if info.problem else []
-    listed, unknown = read_owner_kinds(c, _owner_kinds(claims), namespace, lst)
+    listed, unknown = read_owner_kinds(c, owner_kinds(claims), namespace, lst)
     workloads.update(listed)
     return Snapshot(
         Inventory.build(claims, vips, pods, workloads, unknown, assumed), info, warnings

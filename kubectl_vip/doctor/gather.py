@@ -16,9 +16,10 @@ from typing import Any
 
 from .. import cluster as api
 from .. import ipamd, schema, settings
+from ..claims import STATEFULSET
 from ..cluster import Cluster, Resource, TkeApi
 from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unreachable
-from ..gather import paused_gc
+from ..gather import owner_kinds, paused_gc, read_owner_kinds
 from . import model, records
 from .model import Check
 from .snapshot import SYSTEM_NS, ReadState, Snapshot
@@ -186,6 +187,7 @@ def gather(
     def got(key: str) -> Any:
         return results.get(key) if reads[key].ok else None
 
+    owners, owners_unknown = _read_owners(c, got(model.CLAIMS), reads, chunk_size)
     secrets = got(model.SECRETS)
     return Snapshot(
         now=c.now(),
@@ -208,4 +210,31 @@ def gather(
             else None
         ),
         reads=reads,
+        owners=owners,
+        owners_unknown=owners_unknown,
     )
+
+
+# owner kinds the doctor lists among its own reads (when those reads succeed)
+_OWN_READS = {
+    STATEFULSET: model.STATEFULSETS,
+    "Deployment.apps": model.DEPLOYMENTS,
+    "DaemonSet.apps": model.DAEMONSETS,
+}
+
+
+def _read_owners(
+    c: Cluster, claims: list[Any] | None, reads: dict[str, ReadState], chunk_size: int
+) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """Every other owner kind the claims name, and the same-name controllers of served groups,
+    read as `list` reads them, so that doctor and `list` classify a claim alike."""
+    if claims is None:
+        return {}, {}
+    referenced = owner_kinds(claims)
+    own = {key for key, read in _OWN_READS.items() if read in reads and reads[read].ok}
+
+    def lst(res: Resource, namespace: str | None, trim: Any) -> list[Any]:
+        return c.list(res, namespace, chunk_size=chunk_size, trim=trim)[0]
+
+    listed, unknown = read_owner_kinds(c, referenced - own, None, lst)
+    return {k: v for k, v in listed.items() if k not in own}, unknown

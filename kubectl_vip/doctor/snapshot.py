@@ -80,6 +80,11 @@ class Snapshot:
     ipamd_configmap: Obj | None = None  # None: absent or not read (see reads)
     helm_secrets: list[str] | None = None  # names only; None: not listed
     reads: dict[str, ReadState] = field(default_factory=dict)
+    # the other owner kinds claims name (and the same-name controllers of served groups: an
+    # OpenKruise StatefulSet, a TApp), each listed through its own API as `list` reads them;
+    # "Kind.group" -> records, and a kind that could not be read -> why
+    owners: dict[str, list[Any]] = field(default_factory=dict)
+    owners_unknown: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.pods is not None:
@@ -93,6 +98,7 @@ class Snapshot:
         written without them, and a fleet run keeps each cluster's report, not its objects."""
         for name in (*_FIELD.values(), "ipamd_configmap", "helm_secrets"):
             setattr(self, name, None)
+        self.owners, self.owners_unknown = {}, {}
         for name, attr in vars(Snapshot).items():
             if isinstance(attr, cached_property):
                 self.__dict__.pop(name, None)
@@ -174,7 +180,7 @@ class Snapshot:
 
     @cached_property
     def inventory(self) -> Inventory:
-        workloads: dict[str, list[Obj]] = {}
+        workloads: dict[str, list[Any]] = {}
         for kind, items in (
             ("StatefulSet", self.statefulsets),
             ("Deployment", self.deployments),
@@ -182,9 +188,12 @@ class Snapshot:
         ):
             if items is not None:
                 workloads[kind] = items
+        workloads.update(self.owners)
         # the Pods' classification records themselves: the inventory holds no copy
         pods = [p.rec for p in self.pods or []]
-        return Inventory.build(self.claims or [], self.vips or [], pods, workloads)
+        return Inventory.build(
+            self.claims or [], self.vips or [], pods, workloads, self.owners_unknown
+        )
 
     @cached_property
     def rows(self) -> list[ClaimRow]:
