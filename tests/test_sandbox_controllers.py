@@ -284,6 +284,62 @@ def test_per_object_annotation_overrides_the_flag(healthy: Cluster) -> None:
     assert healthy.names("claims", "default") == []
 
 
+def _set_image(c: Cluster, image: str) -> None:
+    def edit(d: Obj) -> None:
+        for ctr in d["spec"]["template"]["spec"]["containers"]:
+            if "tke-eni-ipamd" in ctr.get("image", "") or ctr.get("name") == "tke-eni-ipamd":
+                ctr["image"] = image
+
+    c.mutate("deployments", "kube-system", "tke-eni-ipamd", edit)
+
+
+@pytest.mark.parametrize("image_tag", ["v3.4.2", "v3.3.1"], ids=["reads-annotation", "too-old"])
+def test_zero_and_unparseable_annotations_as_the_tool_reads_them(
+    healthy: Cluster, image_tag: str
+) -> None:
+    """ "0s" on a claim or its VpcIP means never (as the flag's "0s"); a value ipamd cannot
+    parse leaves the flag's 1h; an ipamd older than v3.3.2 reads no annotation. The sandbox
+    sweeps exactly the claims the tool's classification says it will, when it says so."""
+    from kubectl_vip import claims as cl
+    from kubectl_vip.claims import IpamdPolicy, State
+
+    _set_image(healthy, f"ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:{image_tag}")
+    healthy.static_pod("default", "zero", **{EXPIRY: "0s"})
+    healthy.static_pod("default", "garbled", **{EXPIRY: "soon"})
+    healthy.static_pod("default", "vip-zero")
+    healthy.static_pod("default", "plain")
+    healthy.static_pod("default", "short", **{EXPIRY: "10m"})
+    healthy.mutate(
+        "vips",
+        "",
+        healthy.ip_of("default", "vip-zero"),
+        lambda v: v["metadata"].__setitem__("annotations", {EXPIRY: "0s"}),
+    )
+    for name in ("zero", "garbled", "vip-zero", "plain", "short"):
+        healthy.delete("pods", "default", name)
+    healthy.sb.advance(timedelta(minutes=1))
+    inv = cl.Inventory.build(
+        [c for c in healthy.store.objects(healthy.t.claims)],
+        [v for v in healthy.store.objects(healthy.t.vips)],
+        [p for p in healthy.store.objects(healthy.t.pods)],
+    )
+    old = image_tag == "v3.3.1"
+    policy = IpamdPolicy(timedelta(hours=1), annotation_supported=not old)
+    rows = {
+        r.name: r
+        for r in cl.classify(inv, policy, healthy.sb.clock.now())
+        if r.namespace == "default"
+    }
+    expiring = {n for n, r in rows.items() if r.state is State.EXPIRING}
+    every = {"zero", "garbled", "vip-zero", "plain", "short"}
+    assert expiring == (every if old else {"garbled", "plain", "short"})
+    for step in (timedelta(minutes=10), timedelta(minutes=50), timedelta(days=30)):
+        healthy.sb.advance(step)
+        now = healthy.sb.clock.now()
+        due = {n for n, r in rows.items() if r.reclaim_at is not None and r.reclaim_at <= now}
+        assert set(healthy.names("claims", "default")) == set(rows) - due, now
+
+
 # ------------------------------------------------------------------------------ statefulsets
 
 

@@ -40,7 +40,7 @@ from .world import (
     World,
     controller_ref,
     is_vpc_cni,
-    parse_duration,
+    parse_duration_exact,
 )
 
 MANAGER = "tke-eni-ipamd"
@@ -201,7 +201,7 @@ class IpamdController:
             meta = claim["metadata"]
             if self.w.store.peek(self.w.t.pods, meta["namespace"], meta["name"]) is not None:
                 continue
-            expiry = self._expiry_of(claim) or default
+            expiry = self._expiry_of(claim, default)
             if expiry is not None and now >= parse_rfc3339(released) + expiry:
                 self.w.delete(self.w.t.claims, meta["namespace"], meta["name"])
 
@@ -224,16 +224,22 @@ class IpamdController:
 
     # ------------------------------------------------------------------ helpers
 
-    def _expiry_of(self, claim: Obj) -> timedelta | None:
-        ann = claim["metadata"].get("annotations") or {}
-        if EXPIRY_ANNOTATION in ann:
-            return parse_duration(ann[EXPIRY_ANNOTATION])
+    def _expiry_of(self, claim: Obj, default: timedelta | None) -> timedelta | None:
+        """The claim's expiry: its annotation, else its VpcIP's (read since ipamd v3.3.2; zero
+        there means never, as the flag's zero does; a value ipamd cannot parse leaves the
+        flag's), else the flag's. None: never."""
+        if not self.w.ipamd_reads_expiry_annotation():
+            return default
         ip = (claim.get("status") or {}).get("ip")
         vip = self.w.store.peek(self.w.t.vips, "", ip) if ip and self.w.t.vips else None
-        vann = ((vip or {}).get("metadata") or {}).get("annotations") or {}
-        if EXPIRY_ANNOTATION in vann:
-            return parse_duration(vann[EXPIRY_ANNOTATION])
-        return None
+        for obj in (claim, vip or {}):
+            raw = ((obj.get("metadata") or {}).get("annotations") or {}).get(EXPIRY_ANNOTATION)
+            if raw:
+                td = parse_duration_exact(raw)
+                if td is None:
+                    return default
+                return td if td > timedelta(0) else None
+        return default
 
     def _mutate_claim(self, ns: str, name: str, fn: Callable[[Obj], None]) -> Obj | None:
         assert self.w.t.claims is not None

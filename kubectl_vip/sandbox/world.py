@@ -257,21 +257,44 @@ class World:
     def expiry(self) -> timedelta | None:
         return parse_duration(self.ipamd_flag("claim-expired-duration"))
 
+    def ipamd_reads_expiry_annotation(self) -> bool:
+        """ipamd reads the per-object expiry annotation since v3.3.2 (an image whose tag is not
+        a version is taken to be recent)."""
+        dep = self.store.peek(self.t.deployments, "kube-system", "tke-eni-ipamd")
+        images = [
+            str(c.get("image", ""))
+            for c in (dep or {})
+            .get("spec", {})
+            .get("template", {})
+            .get("spec", {})
+            .get("containers", [])
+        ]
+        for image in images:
+            m = re.search(r"tke-eni-ipamd:v?(\d+)\.(\d+)\.(\d+)", image)
+            if m:
+                return tuple(int(g) for g in m.groups()) >= (3, 3, 2)
+        return True
+
     def cascade(self) -> bool:
         return (self.ipamd_flag("enable-ownerref") or "false").lower() in ("true", "1", "t")
 
 
 def parse_duration(text: str | None) -> timedelta | None:
     """Go duration → timedelta; None for absent, zero or unparseable (ipamd would not expire)."""
+    td = parse_duration_exact(text)
+    return td if td is not None and td > timedelta(0) else None
+
+
+def parse_duration_exact(text: str | None) -> timedelta | None:
+    """Go duration → timedelta, zero included; None for absent or unparseable."""
     if not text:
         return None
     import durationpy  # a dependency of the kubernetes client
 
     try:
-        td = durationpy.from_str(text)
+        return durationpy.from_str(text)
     except ValueError:
         return None
-    return td if td > timedelta(0) else None
 
 
 def is_vpc_cni(pod: Obj) -> bool:
