@@ -203,7 +203,8 @@ class Executor:
         changed = against_listed(t, current, strict_plan=self.opts.strict_plan)
         if changed is None or claim is None:
             return
-        row = self.reclassify(claim)  # fresh VpcIP, Pod and owners, right before the delete
+        # fresh VpcIP, Pod and owners, right before the delete
+        row = self.reclassify(claim, t.ip)
         if not recheck(t, row, self.opts.rules, changed=changed):
             return
         if self.stop.is_set():
@@ -230,11 +231,15 @@ class Executor:
         t.outcome, t.detail = Outcome.RECLAIMED, t.reason
         self._record_event(claim, t, now)
 
-    def reclassify(self, claim: Obj) -> ClaimRow:
-        """Classify one claim from fresh reads of its VpcIP, its Pod and its possible owners."""
+    def reclassify(self, claim: Obj, listed_ip: str | None = None) -> ClaimRow:
+        """Classify one claim from fresh reads of its VpcIP, its Pod and its possible owners.
+
+        The VpcIP is the one the claim's IP names, or, for a claim that carries no IP, the one
+        the listing joined it with (whose claimRef named it); classification joins it again only
+        if it still names this claim."""
         ns, name = schema.namespace(claim), schema.name(claim)
         trimmed = schema.trim_claim(claim)
-        ip = schema.claim_ip(trimmed)
+        ip = schema.claim_ip(trimmed) or listed_ip
         vip = self.c.get(self.tke.vips, ip) if ip else None
         pod = self.c.get(api.PODS, name, ns)
         workloads, unknown = read_owners_of(self.c, claim)
@@ -286,13 +291,14 @@ def dry_run(
     executor's own checks (`against_listed`, `recheck`) on the claim classified as `reclassify`
     sees it, from the listed objects instead of one read each. A real run still reads every
     claim again right before its delete."""
-    wanted = {t.key for t in targets if t.outcome is None}
+    wanted = {t.key: t.ip for t in targets if t.outcome is None}
     vips = {v.name: v for v in inv.vips}
     rows: dict[tuple[str, str], ClaimRow] = {}
     for c in inv.claims:
         key = (c.namespace, c.name)
         if key in wanted:
-            rows[key] = classify(_as_read_alone(inv, c, vips), policy, now)[0]
+            one = _as_read_alone(inv, c, vips, wanted[key])
+            rows[key] = classify(one, policy, now)[0]
     for t in targets:
         if t.outcome is not None:
             continue
@@ -305,11 +311,14 @@ def dry_run(
             t.outcome, t.detail = Outcome.WOULD_RECLAIM, t.reason
 
 
-def _as_read_alone(inv: Inventory, claim: ClaimRec, vips: dict[str, VipRec]) -> Inventory:
-    """One claim as `reclassify` reads it: the VpcIP its IP names, its Pod, and the owners the
-    listed workloads hold (each kind read through its own API, as by name)."""
+def _as_read_alone(
+    inv: Inventory, claim: ClaimRec, vips: dict[str, VipRec], listed_ip: str | None
+) -> Inventory:
+    """One claim as `reclassify` reads it: the VpcIP its IP (else the listing) names, its Pod,
+    and the owners the listed workloads hold (each kind read through its own API, as by name)."""
     key = (claim.namespace, claim.name)
-    vip = vips.get(claim.ip) if claim.ip else None
+    ip = claim.ip or listed_ip
+    vip = vips.get(ip) if ip else None
     pod = inv.pods.get(key)
     return Inventory(
         [claim],

@@ -415,8 +415,8 @@ EDGES: list[tuple[Any, ...]] = [
         {"w-0": ("reclaimed", "has succeeded"), "w-1": ("refused", "is terminating")},
     ),
     (
-        # the claim carries no IP; its VpcIP names it, with the expiry: the list sees it
-        # Overdue, the real run's re-read (the VpcIP the claim's IP names) does not
+        # the claim carries no IP; its VpcIP names it, with the expiry: list sees it Overdue,
+        # and so does the real run's re-read (it reads the VpcIP the listing joined it with)
         "vpcip-only-by-its-claim-ref",
         World(
             {},
@@ -426,7 +426,7 @@ EDGES: list[tuple[Any, ...]] = [
         [],
         "bulk",
         False,
-        {"w-0": ("refused", "no longer selected")},
+        {"w-0": ("reclaimed", "ipamd has not reclaimed it")},
     ),
     (
         "estimated-release-time-is-not-selected",
