@@ -208,12 +208,14 @@ def client_cases(env: dict[str, str]) -> dict[str, Case]:
     }
 
 
-GROWTH_CASES = {
-    "list_table": vip("list", "-A"),
-    "list_json": vip("list", "-A", "-o", "json"),
-    "doctor": vip("doctor", "-o", "json", "--fail-on", "never"),
-    "lean": LEAN,
-}
+def growth_cases() -> dict[str, Case]:
+    """Made when used: `--vip-src` changes the measured client after import."""
+    return {
+        "list_table": vip("list", "-A"),
+        "list_json": vip("list", "-A", "-o", "json"),
+        "doctor": vip("doctor", "-o", "json", "--fail-on", "never"),
+        "lean": LEAN,
+    }
 
 
 def as_json(ms: dict[str, Measure]) -> dict[str, Any]:
@@ -230,7 +232,7 @@ def bench_fast(sizes: list[int], main: int, runs: int, work: Path) -> dict[str, 
         srv = Server(n, work, frozen=True)
         try:
             env = srv.env()
-            cases = client_cases(env) if n == main else dict(GROWTH_CASES)
+            cases = client_cases(env) if n == main else growth_cases()
             if n == main:
                 tty_env = srv.env(color=True)
                 tty = {"list_tty": cases.pop("list_tty")}
@@ -238,7 +240,7 @@ def bench_fast(sizes: list[int], main: int, runs: int, work: Path) -> dict[str, 
             if n == main:
                 ms.update(measure(tty, tty_env, runs))
                 out["main"] = {"size": n, **as_json(ms)}
-            out["growth"].append({"size": n, **as_json({k: ms[k] for k in GROWTH_CASES})})
+            out["growth"].append({"size": n, **as_json({k: ms[k] for k in growth_cases()})})
         finally:
             srv.stop()
     return out
