@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
 
-from . import schema
+from . import records, schema
 from .duration import DurationError, format_human, parse_go_duration
 
 Obj = dict[str, Any]
@@ -139,7 +139,7 @@ class Owner:
         return f"{self.kind}.{self.group}/{self.name}"
 
 
-def ordinal_fate(key: str, wl: schema.WorkloadRec, ordinal: int) -> tuple[Fate, str]:
+def ordinal_fate(key: str, wl: records.WorkloadRec, ordinal: int) -> tuple[Fate, str]:
     """Which Pod names a same-name controller keeps, by its own rules (pure)."""
     if wl.replicas is None:
         return Fate.UNKNOWN, "its replicas are not a number"
@@ -250,10 +250,10 @@ class Inventory:
     ownerReference: (kind key, namespace, name).
     """
 
-    claims: list[schema.ClaimRec]
-    vips: list[schema.VipRec]
-    pods: dict[Key, schema.PodRec] = field(default_factory=dict)
-    workloads: dict[tuple[str, str, str], schema.WorkloadRec] = field(default_factory=dict)
+    claims: list[records.ClaimRec]
+    vips: list[records.VipRec]
+    pods: dict[Key, records.PodRec] = field(default_factory=dict)
+    workloads: dict[tuple[str, str, str], records.WorkloadRec] = field(default_factory=dict)
     listed_kinds: set[str] = field(default_factory=set)
     unknown_kinds: dict[str, str] = field(default_factory=dict)
     assumed: tuple[str, str, str] | None = None
@@ -261,22 +261,22 @@ class Inventory:
     @classmethod
     def build(
         cls,
-        claims: Iterable[Obj | schema.ClaimRec],
-        vips: Iterable[Obj | schema.VipRec],
-        pods: Iterable[Obj | schema.PodRec] = (),
-        workloads: Mapping[str, Iterable[Obj | schema.WorkloadRec]] | None = None,
+        claims: Iterable[Obj | records.ClaimRec],
+        vips: Iterable[Obj | records.VipRec],
+        pods: Iterable[Obj | records.PodRec] = (),
+        workloads: Mapping[str, Iterable[Obj | records.WorkloadRec]] | None = None,
         unknown_kinds: Mapping[str, str] | None = None,
         assumed: tuple[str, str, str] | None = None,
     ) -> Inventory:
         """From API objects (raw or trimmed) or records already made by `schema`. Workload kinds
         are "Kind.group" keys; the bare names StatefulSet, Deployment, DaemonSet mean apps/v1."""
         inv = cls(
-            _records(claims, schema.ClaimRec, schema.claim_record),
-            _records(vips, schema.VipRec, schema.vip_record),
+            _records(claims, records.ClaimRec, records.claim_record),
+            _records(vips, records.VipRec, records.vip_record),
         )
         claim_by_key = {(c.namespace, c.name): c for c in inv.claims}
         _share_strings(inv.vips, claim_by_key)
-        for p in _records(pods, schema.PodRec, schema.pod_record):
+        for p in _records(pods, records.PodRec, records.pod_record):
             c = claim_by_key.get((p.namespace, p.name))
             if c is not None:
                 p.name = c.name  # one string for both (and for the key below)
@@ -285,7 +285,7 @@ class Inventory:
         for kind, objs in (workloads or {}).items():
             key = _BARE.get(kind, kind)
             inv.listed_kinds.add(key)
-            for w in _records(objs, schema.WorkloadRec, schema.workload_record):
+            for w in _records(objs, records.WorkloadRec, records.workload_record):
                 inv.workloads[(key, w.namespace, w.name)] = w
         for kind, why in (unknown_kinds or {}).items():
             inv.unknown_kinds[_BARE.get(kind, kind)] = why
@@ -301,7 +301,7 @@ def release(inv: Inventory) -> None:
     inv.pods, inv.workloads = {}, {}
 
 
-def _share_strings(vips: list[schema.VipRec], claim_by_key: dict[Key, schema.ClaimRec]) -> None:
+def _share_strings(vips: list[records.VipRec], claim_by_key: dict[Key, records.ClaimRec]) -> None:
     """A VpcIP's claimRef name and uid and its own name (the IP) are equal to strings its claim
     already holds: keep one of each (7 MiB at 30,000 claims)."""
     for v in vips:
@@ -337,7 +337,7 @@ def _owner_of(key: str, name: str, uid: str | None, ns: str, source: str, inv: I
 
 
 def resolve_owner(
-    claim: schema.ClaimRec, pod: schema.PodRec | None, inv: Inventory
+    claim: records.ClaimRec, pod: records.PodRec | None, inv: Inventory
 ) -> tuple[Owner | None, int | None]:
     """The claim's owner workload and the Pod's ordinal under it (for same-name controllers).
 
@@ -422,7 +422,7 @@ def _with_fate(owner: Owner, ordinal: int | None, inv: Inventory, ns: str) -> Ow
 
 
 def _expiry(
-    claim: schema.ClaimRec, vip: schema.VipRec | None, policy: IpamdPolicy
+    claim: records.ClaimRec, vip: records.VipRec | None, policy: IpamdPolicy
 ) -> tuple[timedelta | None, str | None]:
     if policy.annotation_supported:
         raw = claim.expiry or (vip.expiry if vip else None)
@@ -445,7 +445,7 @@ def _fmt(td: timedelta) -> str:
 
 def classify(inv: Inventory, policy: IpamdPolicy, now: datetime) -> list[ClaimRow]:
     vip_by_name = {v.name: v for v in inv.vips}
-    vip_by_claim: dict[Key, schema.VipRec] = {}
+    vip_by_claim: dict[Key, records.VipRec] = {}
     for v in inv.vips:
         if v.claim is not None:
             vip_by_claim.setdefault((v.claim.namespace, v.claim.name), v)
@@ -455,10 +455,10 @@ def classify(inv: Inventory, policy: IpamdPolicy, now: datetime) -> list[ClaimRo
 
 
 def _claim_vip(
-    claim: schema.ClaimRec,
-    vip_by_name: dict[str, schema.VipRec],
-    vip_by_claim: dict[Key, schema.VipRec],
-) -> schema.VipRec | None:
+    claim: records.ClaimRec,
+    vip_by_name: dict[str, records.VipRec],
+    vip_by_claim: dict[Key, records.VipRec],
+) -> records.VipRec | None:
     key = (claim.namespace, claim.name)
     if claim.ip is not None:
         vip = vip_by_name.get(claim.ip)
@@ -473,10 +473,10 @@ def _claim_vip(
 
 
 def _classify_one(
-    claim: schema.ClaimRec,
+    claim: records.ClaimRec,
     inv: Inventory,
-    vip_by_name: dict[str, schema.VipRec],
-    vip_by_claim: dict[Key, schema.VipRec],
+    vip_by_name: dict[str, records.VipRec],
+    vip_by_claim: dict[Key, records.VipRec],
     policy: IpamdPolicy,
     now: datetime,
 ) -> ClaimRow:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import cluster as api
-from . import ipamd, schema
+from . import ipamd, records, schema
 from .claims import SAME_NAME_KINDS, STATEFULSET, Inventory, IpamdPolicy, kind_key, parse_kind_key
 from .cluster import Cluster, Resource
 from .errors import ApiError, Forbidden
@@ -75,7 +75,7 @@ class Snapshot:
     warnings: list[str] = field(default_factory=list)
 
 
-def owner_kinds(claims: list[schema.ClaimRec]) -> set[str]:
+def owner_kinds(claims: list[records.ClaimRec]) -> set[str]:
     return {kind_key(r.group, r.kind) for c in claims for r in c.owners}
 
 
@@ -114,7 +114,7 @@ def read_owner_kinds(
                 unknown[key] = res
             continue
         try:
-            listed[key] = lst(res, namespace, schema.workload_record)
+            listed[key] = lst(res, namespace, records.workload_record)
         except Forbidden:
             unknown[key] = f"may not list {res.qualified}"
         except ApiError as e:
@@ -204,10 +204,10 @@ def _snapshot(
         return items
 
     with ThreadPoolExecutor(max_workers=5) as pool:
-        f_claims = pool.submit(lst, tke.claims, namespace, schema.claim_record, label_selector)
-        f_vips = pool.submit(lst, tke.vips, None, schema.vip_record)
-        f_pods = pool.submit(lst, api.PODS, namespace, schema.pod_record) if with_pods else None
-        f_sts = pool.submit(lst, api.STATEFULSETS, namespace, schema.workload_record)
+        f_claims = pool.submit(lst, tke.claims, namespace, records.claim_record, label_selector)
+        f_vips = pool.submit(lst, tke.vips, None, records.vip_record)
+        f_pods = pool.submit(lst, api.PODS, namespace, records.pod_record) if with_pods else None
+        f_sts = pool.submit(lst, api.STATEFULSETS, namespace, records.workload_record)
         f_ipamd = pool.submit(read_ipamd, c)
         claims = f_claims.result()
         vips = f_vips.result()

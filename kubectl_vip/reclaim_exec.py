@@ -41,7 +41,7 @@ from .errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
 from .gather import read_owners_of
 from .private import ensure_dir, open_private
 from .reclaim import Outcome, Rules, Target, against_listed, event_for, recheck
-from .schema import ClaimRec, VipRec
+from .records import ClaimRec, VipRec
 
 Obj = dict[str, Any]
 

@@ -14,6 +14,7 @@ from kubectl_vip import schema
 from kubectl_vip.doctor import Severity, Snapshot, all_checks, model, records, report, run_checks
 from kubectl_vip.doctor.records import EventRec
 from kubectl_vip.doctor.snapshot import ReadState
+from kubectl_vip.records import pod_record
 
 from .test_doctor_checks import GZ7, NOW, H, _no_subnet_zone, base, ipamd_pod, pod, run, ts
 
@@ -95,7 +96,7 @@ def test_pod_record(obj: Obj, want: tuple[Any, ...]) -> None:
     ctl = p.controller.name if p.controller is not None else None
     got = (p.namespace, p.name, p.phase, p.node, p.deleting, ctl, p.zones, p.labels, p.containers)
     assert got == want
-    assert p.rec == schema.pod_record(obj)  # the classification record is list's own
+    assert p.rec == pod_record(obj)  # the classification record is list's own
 
 
 def test_pods_of_a_workload_share_their_controller_and_zones() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_vip import schema, shapes
+from kubectl_vip import records, schema, shapes
 from kubectl_vip.errors import MalformedAnswer
 
 SCALAR = st.one_of(
@@ -74,13 +74,13 @@ OBJ = st.fixed_dictionaries(
 @settings(max_examples=600, deadline=None)
 @given(OBJ)
 def test_vip_records_are_the_same_either_way(obj: Any) -> None:
-    assert schema.vip_record(obj) == schema.vip_record_by_paths(obj)
+    assert records.vip_record(obj) == records.vip_record_by_paths(obj)
 
 
 @settings(max_examples=600, deadline=None)
 @given(OBJ)
 def test_pod_records_are_the_same_either_way(obj: Any) -> None:
-    assert schema.pod_record(obj) == schema.pod_record_by_paths(obj)
+    assert records.pod_record(obj) == records.pod_record_by_paths(obj)
 
 
 def test_a_common_vpcip_and_pod_read_in_full() -> None:
@@ -94,7 +94,7 @@ def test_a_common_vpcip_and_pod_read_in_full() -> None:
         "spec": {"claimRef": {"namespace": "db", "name": "pg-0", "uid": "u1"}, "type": "Pod"},
         "status": {"phase": "Attached", "subnetCIDR": "10.0.0.0/24"},
     }
-    rec = schema.vip_record(vip)
+    rec = records.vip_record(vip)
     assert (rec.name, rec.node, rec.expiry, rec.phase, rec.vtype) == (
         "10.0.0.7",
         "node-1",
@@ -121,7 +121,7 @@ def test_a_common_vpcip_and_pod_read_in_full() -> None:
         "spec": {"nodeName": "node-1"},
         "status": {"phase": "Running"},
     }
-    p = schema.pod_record(pod)
+    p = records.pod_record(pod)
     assert (p.namespace, p.name, p.uid, p.phase, p.node, p.deleting) == (
         "db",
         "pg-0",

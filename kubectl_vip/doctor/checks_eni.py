@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from .. import schema
-from ..schema import VipRec
+from ..records import VipRec
 from .causes import LOGS, TICKET, Cause, gets_no_eni, ipamd_problem, nec_empty, zone_cause
 from .evidence import MAX_EXAMPLES, counts_by, examples, pod_owner
 from .model import (

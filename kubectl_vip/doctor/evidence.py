@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..schema import PodRec
+    from ..records import PodRec
     from .records import PodFacts
 
 MAX_EXAMPLES = 10

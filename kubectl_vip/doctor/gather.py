@@ -20,6 +20,7 @@ from ..claims import STATEFULSET
 from ..cluster import Cluster, Resource, TkeApi
 from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unreachable
 from ..gather import owner_kinds, paused_gc, read_owner_kinds
+from ..records import claim_record, vip_record
 from . import model, records
 from .model import Check
 from .snapshot import SYSTEM_NS, ReadState, Snapshot
@@ -76,8 +77,8 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
     return {
         s.key: s
         for s in (
-            ReadSpec(model.CLAIMS, "list", tke.claims, trim=schema.claim_record),
-            ReadSpec(model.VIPS, "list", tke.vips, trim=schema.vip_record),
+            ReadSpec(model.CLAIMS, "list", tke.claims, trim=claim_record),
+            ReadSpec(model.VIPS, "list", tke.vips, trim=vip_record),
             ReadSpec(model.NECS, "list", tke.necs, trim=records.nec_record),
             ReadSpec(model.ENIS, "list", tke.enis, trim=_eni_record),
             # Pods and Events: each page reduced at once to records, never held whole

@@ -3,9 +3,9 @@
 A large cluster has tens of thousands of Pods and as many Events. The doctor reads each list
 page by page and reduces every object at once to one of these slotted records, holding only the
 facts its checks use, read along the same paths as `schema`'s accessors, repeated strings
-interned. The classification part of a Pod is `schema.PodRec` itself, so the inventory the
-checks share with `list` takes it as it is: one representation of each Pod, never two. Like
-`schema`'s records they are not frozen (a frozen dataclass is slower to build); nothing writes
+interned. The classification part of a Pod is `kubectl_vip.records.PodRec` itself, so the
+inventory the checks share with `list` takes it as it is: one representation of each Pod, never
+two. Like those records they are not frozen (a frozen dataclass is slower to build); nothing writes
 to one after it is built. A NodeENIConfig (one per node) stays an object, trimmed to what
 `schema.nec_*` read, so the checks and `usage` read it as they read a whole one.
 """
@@ -19,7 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from .. import ipamd, schema
-from ..schema import ContainerState, OwnerRef, PodRec
+from ..records import PodRec, pod_record
+from ..schema import ContainerState, OwnerRef
 
 Obj = dict[str, Any]
 SYSTEM_NS = ipamd.DEPLOYMENT_NAMESPACE
@@ -77,7 +78,7 @@ class PodReader:
         self._zones: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def __call__(self, obj: Obj) -> PodFacts:
-        rec = schema.pod_record(obj)
+        rec = pod_record(obj)
         system = rec.namespace == SYSTEM_NS
         return PodFacts(
             rec,

@@ -21,7 +21,7 @@ from ..cluster import TKE_GROUP
 from ..duration import format_human
 from ..escaping import escape
 from ..gather import IpamdInfo, ipamd_info
-from ..schema import VipRec
+from ..records import VipRec
 from ..usage import SubnetUsage, compute_usage
 from ..words import plural as plural  # the checks import it from here
 from . import model, records
