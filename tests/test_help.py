@@ -79,3 +79,16 @@ def test_help_lists_the_global_flags_under_their_own_heading(
     for flag in ("-n, --namespace", "-A, --all-namespaces", "--context", "--kubeconfig"):
         assert flag in section, f"{flag} missing under Global flags"
     assert "--request-timeout" in section
+
+
+@pytest.mark.parametrize("prog", ["kubectl vip", "kubectl-vip"])
+def test_a_usage_error_points_at_help_the_way_the_user_ran_us(prog: str) -> None:
+    import io
+
+    from kubectl_vip.cli.app import invoke
+    from kubectl_vip.render import Out
+
+    err = io.StringIO()
+    code = invoke(["list", "--watch"], Out(io.StringIO(), err, color=False, prog=prog))
+    assert code == 2
+    assert err.getvalue() == f"error: No such option: --watch (see '{prog} list --help')\n"

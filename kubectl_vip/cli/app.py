@@ -11,7 +11,7 @@ import typer
 
 from .. import __version__
 from ..errors import ExitCode, UsageError
-from ..render import Out
+from ..render import PLUGIN, Out
 from . import common
 from .clickcompat import Abort, ClickException, NoArgsIsHelpError
 from .clickcompat import UsageError as ClickUsageError
@@ -244,7 +244,9 @@ def invoke(argv: list[str], out: Out | None = None) -> int:
         if NoArgsIsHelpError is not None and isinstance(e, NoArgsIsHelpError):
             typer.echo(e.ctx.get_help() if e.ctx else "")
             return 0
-        hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
+        # written as the plugin call: the error line names the command the way the user ran it
+        path = e.ctx.command_path.replace("kubectl-vip", PLUGIN, 1) if e.ctx else ""
+        hint = f" (see '{path} --help')" if e.ctx else ""
         err.error(f"{e.format_message()}{hint}")
         return ExitCode.USAGE
     except ClickException as e:
