@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,50 @@ def test_fleet_plan_without_identity_is_refused_before_any_request(
     assert r.code == ExitCode.USAGE
     assert message in r.stderr
     assert all(claims(sb) >= ORPHANED for sb in pair.values())
+
+
+def test_fleet_dry_run_says_what_it_left_out_and_what_max_would_refuse(
+    kc: Path, pair: dict[str, Sandbox]
+) -> None:
+    """As a one-context dry run does: claims a time criterion skips because their release time
+    is only estimated (notSelected, per context), and the contexts whose real run --max would
+    refuse (a warning naming them, exit 1)."""
+    sb = pair["prod-b"]
+    t = sb.world.t.claims
+    assert t is not None
+
+    def no_release_time(o: dict[str, Any]) -> None:
+        o["status"].pop("releaseTime", None)
+
+    sb.store.mutate(t, "default", "debug-shell", no_release_time, manager="tke-eni-ipamd")
+    sb.advance(timedelta(hours=1))  # its last status write: an hour ago
+    args = ("reclaim", "--retained-for", "1s", "-A", "--dry-run", "--contexts", "prod-a,prod-b")
+    r = vip(kc, *args, "-o", "json")
+    doc = json.loads(r.stdout)
+    assert doc["metadata"]["notSelected"] == [
+        {
+            "context": "prod-b",
+            "namespace": "default",
+            "name": "debug-shell",
+            "reason": doc["metadata"]["notSelected"][0]["reason"],
+        }
+    ]
+    assert "release time" in doc["metadata"]["notSelected"][0]["reason"]
+    assert not any(i["context"] == "prod-b" and i["name"] == "debug-shell" for i in doc["items"])
+    assert "refusedByMax" not in doc["metadata"]
+    r = vip(kc, *args)
+    assert "prod-b: not selected, release time unknown (only estimated): default/debug-shell" in (
+        r.stderr
+    )
+    a_count = sum(1 for i in doc["items"] if i["context"] == "prod-a")
+    b_count = sum(1 for i in doc["items"] if i["context"] == "prod-b")
+    assert a_count == b_count + 1  # debug-shell is left out in prod-b only
+    r = vip(kc, *args, "--max", str(b_count))
+    assert r.code == ExitCode.FAILED
+    assert (
+        f"Warning: the real run would be refused in prod-a: more claims than --max {b_count}"
+        in r.stderr
+    )
+    doc = json.loads(vip(kc, *args, "--max", str(b_count), "-o", "json").stdout)
+    assert doc["metadata"]["refusedByMax"] == b_count
+    assert vip(kc, *args, "--max", str(a_count)).code == ExitCode.OK

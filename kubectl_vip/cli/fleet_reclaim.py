@@ -21,27 +21,44 @@ from .common import Globals
 
 
 def fleet_dry_run(
-    g: Globals, fmt: str, criteria: Criteria, selector: str | None, rules: Rules
+    g: Globals,
+    fmt: str,
+    criteria: Criteria,
+    selector: str | None,
+    rules: Rules,
+    maximum: int,
 ) -> None:
     from ..reclaim_exec import dry_run
-    from .reclaim_cmd import RECHECK_NOTE, _targets, decide_all
+    from .reclaim_cmd import RECHECK_NOTE, _show_unsure, _targets, decide_all
 
-    def work(c: Any) -> list[Target]:
+    def work(c: Any) -> tuple[list[Target], list[tuple[Any, str]], bool]:
         one = g.for_context(c.conn.context, cluster=c)
         tke = c.tke()
-        targets, _unsure, snap = _targets(one, c, tke, [], None, criteria, selector, rules, None)
+        targets, unsure, snap = _targets(one, c, tke, [], None, criteria, selector, rules, None)
         decide_all(targets, rules)
         todo = [t for t in targets if t.outcome is None]
+        over_max = len(todo) > maximum  # as that context's real run counts, before its checks
         # the real run's last checks, as the one-context dry run makes them: on this snapshot
         dry_run(todo, snap.inventory, snap.ipamd.policy, c.now(), rules)
-        return targets
+        return targets, unsure, over_max
 
     answers = g.run_fleet(work)
-    done = [(a, a.value) for a in answers if a.ok and a.value is not None]
+    results = [(a, a.value) for a in answers if a.ok and a.value is not None]
+    done = [(a, targets) for a, (targets, _u, _m) in results]
+    unsure = [(a.context, r, why) for a, (_t, u, _m) in results for r, why in u]
+    over_max = [a.context for a, (_t, _u, over) in results if over]
     worst = ExitCode.OK
     for _a, targets in done:
         if any(t.outcome is not Outcome.WOULD_RECLAIM for t in targets):
             worst = ExitCode.FAILED  # as a one-context dry run: something would be refused
+    if over_max:
+        worst = ExitCode.FAILED
+    max_note = (
+        f"the real run would be refused in {', '.join(over_max)}: more claims than --max "
+        f"{maximum}; raise --max to go ahead"
+        if over_max
+        else None
+    )
     code = exit_code(answers, worst)
     would = any(t.outcome is Outcome.WOULD_RECLAIM for _a, targets in done for t in targets)
     if fmt in ("json", "yaml"):
@@ -62,10 +79,28 @@ def fleet_dry_run(
                     {"name": a.context, "cluster": a.cluster if a.ok else None, "error": a.why()}
                     for a in answers
                 ],
+                **(
+                    {
+                        "notSelected": [
+                            {
+                                "context": ctx,
+                                "namespace": r.namespace,
+                                "name": r.name,
+                                "reason": why,
+                            }
+                            for ctx, r, why in unsure
+                        ]
+                    }
+                    if unsure
+                    else {}
+                ),
+                **({"refusedByMax": maximum} if over_max else {}),
             },
             summary=_counts([t for _a, targets in done for t in targets]),
         )
         g.out.document(doc, fmt)
+        if max_note:
+            g.out.warn(max_note)
         if would:
             g.out.info(RECHECK_NOTE)
         raise typer.Exit(code)
@@ -95,6 +130,10 @@ def fleet_dry_run(
         every += targets
         g.out.line(f"{a.context}: {_summary(targets)}")
     g.out.line(f"Dry run, fleet ({answered_note(answers)}): {_summary(every)}")
+    for a, (_t, u, _m) in results:
+        _show_unsure(g, u, f"{a.context}: ")
+    if max_note:
+        g.out.warn(max_note)
     if would:
         g.out.info(
             "To reclaim: save this plan with -o json > plan.json, then "

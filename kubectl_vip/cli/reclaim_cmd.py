@@ -208,7 +208,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
                 "across contexts, reclaim selects with --orphaned, --overdue, --retained-for "
                 "or -l only"
             )
-        return fleet_dry_run(g, fmt, criteria, selector, rules)
+        return fleet_dry_run(g, fmt, criteria, selector, rules, maximum)
     plan = rc.read_plan(doc) if from_file is not None else None
     for t in plan.items if plan is not None else []:
         # a plan is a file anyone may have edited: its names are checked as on the line
@@ -489,14 +489,15 @@ _ACTION = {
 }
 
 
-def _show_unsure(g: Globals, unsure: list[tuple[Any, str]]) -> None:
-    """Claims a time criterion would have taken, had their release time been known."""
+def _show_unsure(g: Globals, unsure: list[tuple[Any, str]], where: str = "") -> None:
+    """Claims a time criterion would have taken, had their release time been known (`where`:
+    the context, in a fleet run)."""
     if not unsure:
         return
     names = ", ".join(f"{r.namespace}/{r.name}" for r, _ in unsure[:10])
     more = f" and {len(unsure) - 10} more" if len(unsure) > 10 else ""
     g.out.info(
-        f"not selected, release time unknown (only estimated): {names}{more}; "
+        f"{where}not selected, release time unknown (only estimated): {names}{more}; "
         "reclaim them by name once you know their Pods are gone for good"
     )
 
