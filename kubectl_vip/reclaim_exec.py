@@ -239,7 +239,9 @@ class Executor:
         if it still names this claim."""
         ns, name = schema.namespace(claim), schema.name(claim)
         trimmed = schema.trim_claim(claim)
-        ip = schema.claim_ip(trimmed) or listed_ip
+        ip = schema.claim_ip(trimmed)
+        if ip is None and listed_ip and schema.is_dns_subdomain(listed_ip):
+            ip = listed_ip  # (a plan file's item says it: only a well-formed object name)
         vip = self.c.get(self.tke.vips, ip) if ip else None
         pod = self.c.get(api.PODS, name, ns)
         workloads, unknown = read_owners_of(self.c, claim)
@@ -317,7 +319,9 @@ def _as_read_alone(
     """One claim as `reclassify` reads it: the VpcIP its IP (else the listing) names, its Pod,
     and the owners the listed workloads hold (each kind read through its own API, as by name)."""
     key = (claim.namespace, claim.name)
-    ip = claim.ip or listed_ip
+    ip = claim.ip
+    if ip is None and listed_ip and schema.is_dns_subdomain(listed_ip):
+        ip = listed_ip
     vip = vips.get(ip) if ip else None
     pod = inv.pods.get(key)
     return Inventory(
