@@ -29,12 +29,14 @@ def fleet_dry_run(
     maximum: int,
 ) -> None:
     from ..reclaim_exec import dry_run
-    from .reclaim_cmd import RECHECK_NOTE, _show_unsure, _targets, decide_all
+    from .reclaim_cmd import RECHECK_NOTE, decide_all, select_targets, show_unsure
 
     def work(c: Any) -> tuple[list[Target], list[tuple[Any, str]], bool]:
         one = g.for_context(c.conn.context, cluster=c)
         tke = c.tke()
-        targets, unsure, snap = _targets(one, c, tke, [], None, criteria, selector, rules, None)
+        targets, unsure, snap = select_targets(
+            one, c, tke, [], None, criteria, selector, rules, None
+        )
         decide_all(targets, rules)
         todo = [t for t in targets if t.outcome is None]
         over_max = len(todo) > maximum  # as that context's real run counts, before its checks
@@ -104,7 +106,7 @@ def fleet_dry_run(
         if would:
             g.out.info(RECHECK_NOTE)
         raise typer.Exit(code)
-    from .reclaim_cmd import _ACTION
+    from .reclaim_cmd import ACTION_WORDS
 
     rows = [
         [
@@ -113,7 +115,7 @@ def fleet_dry_run(
             t.name,
             t.ip or "<none>",
             t.state,
-            _ACTION.get(t.outcome, "reclaim") if t.outcome else "reclaim",
+            ACTION_WORDS.get(t.outcome, "reclaim") if t.outcome else "reclaim",
             t.detail or t.reason,
         ]
         for a, targets in done
@@ -131,7 +133,7 @@ def fleet_dry_run(
         g.out.line(f"{a.context}: {_summary(targets)}")
     g.out.line(f"Dry run, fleet ({answered_note(answers)}): {_summary(every)}")
     for a, (_t, u, _m) in results:
-        _show_unsure(g, u, f"{a.context}: ")
+        show_unsure(g, u, f"{a.context}: ")
     if max_note:
         g.out.warn(max_note)
     if would:
@@ -152,10 +154,10 @@ def _counts(targets: list[Target]) -> dict[str, int]:
 
 
 def _summary(targets: list[Target]) -> str:
-    from .reclaim_cmd import _HUMAN
+    from .reclaim_cmd import OUTCOME_WORDS
 
     counts = _counts(targets)
-    return ", ".join(f"{n} {_HUMAN.get(k, k)}" for k, n in counts.items()) or "nothing to do"
+    return ", ".join(f"{n} {OUTCOME_WORDS.get(k, k)}" for k, n in counts.items()) or "nothing to do"
 
 
 class _Collect(Out):

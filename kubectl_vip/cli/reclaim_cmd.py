@@ -246,7 +246,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             elif t.outcome is None:
                 t.outcome, t.detail = Outcome.NOT_FOUND, "not found: the claim no longer exists"
     else:
-        targets, unsure, snap = _targets(
+        targets, unsure, snap = select_targets(
             g, c, tke, names, ip_value, criteria, selector, rules, assumed
         )
     decide_all(targets, rules)
@@ -258,7 +258,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
     out = g.out
     if fmt == "table":
         _show_plan(g, targets, dry_run)
-        _show_unsure(g, unsure)
+        show_unsure(g, unsure)
     if dry_run or not todo:
         _finish(
             g, targets, fmt, identity, dry_run, None, set(), unsure, maximum if over_max else None
@@ -364,7 +364,7 @@ def _classify(c: Any, snap: Any) -> list[Any]:
     return classify(snap.inventory, snap.ipamd.policy, c.now())
 
 
-def _targets(
+def select_targets(
     g: Globals,
     c: Any,
     tke: Any,
@@ -474,7 +474,7 @@ def _show_plan(g: Globals, targets: list[Target], dry_run: bool) -> None:
         return
     rows = []
     for t in sorted(targets, key=lambda t: t.key):
-        action = _ACTION.get(t.outcome, "reclaim") if t.outcome else "reclaim"
+        action = ACTION_WORDS.get(t.outcome, "reclaim") if t.outcome else "reclaim"
         rows.append([t.namespace, t.name, t.ip or "<none>", t.state, action, t.detail or t.reason])
     g.out.table(
         ["NAMESPACE", "CLAIM", "IP", "STATE", "ACTION", "REASON"], rows, style_column="STATE"
@@ -482,14 +482,14 @@ def _show_plan(g: Globals, targets: list[Target], dry_run: bool) -> None:
     g.out.line()
 
 
-_ACTION = {
+ACTION_WORDS = {
     Outcome.REFUSED: "refuse",
     Outcome.NOT_FOUND: "none",
     Outcome.ALREADY: "none",
 }
 
 
-def _show_unsure(g: Globals, unsure: list[tuple[Any, str]], where: str = "") -> None:
+def show_unsure(g: Globals, unsure: list[tuple[Any, str]], where: str = "") -> None:
     """Claims a time criterion would have taken, had their release time been known (`where`:
     the context, in a fleet run)."""
     if not unsure:
@@ -502,7 +502,7 @@ def _show_unsure(g: Globals, unsure: list[tuple[Any, str]], where: str = "") -> 
     )
 
 
-_HUMAN = {
+OUTCOME_WORDS = {
     "wouldReclaim": "would reclaim",
     "notFound": "not found",
     "alreadyReclaimed": "already reclaimed",
@@ -510,7 +510,7 @@ _HUMAN = {
 
 
 def _line(g: Globals, t: Target) -> None:
-    outcome = _HUMAN.get(t.outcome.value, t.outcome.value) if t.outcome else "?"
+    outcome = OUTCOME_WORDS.get(t.outcome.value, t.outcome.value) if t.outcome else "?"
     ip = f" ({t.ip})" if t.ip else ""
     g.out.styled(
         [
@@ -593,7 +593,7 @@ def _finish(
             for t in sorted(targets, key=lambda t: t.key):
                 if t.outcome in (Outcome.NOT_FOUND, Outcome.ALREADY) and t.row is None:
                     _line(g, t)  # not run through the executor, so not printed yet
-        summary = ", ".join(f"{v} {_HUMAN.get(k, k)}" for k, v in counts.items() if v)
+        summary = ", ".join(f"{v} {OUTCOME_WORDS.get(k, k)}" for k, v in counts.items() if v)
         summary = summary or "nothing to do"
         g.out.line(("Dry run: " if dry_run else "") + summary)
         if max_note:
