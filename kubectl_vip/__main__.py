@@ -18,6 +18,9 @@ def main() -> None:
             sys.stdout.write(text)
             sys.stdout.flush()
             return
+    from .interrupt import record_interrupts
+
+    record_interrupts()
     if "list" in sys.argv[1:]:
         import gc
 

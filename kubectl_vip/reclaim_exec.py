@@ -39,6 +39,7 @@ from .claims import ClaimRow, Inventory, IpamdPolicy, classify
 from .cluster import Cluster, TkeApi
 from .errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
 from .gather import read_owners_of
+from .interrupt import InterruptFlag
 from .private import ensure_dir, open_private
 from .reclaim import Outcome, Rules, Target, against_listed, event_for, recheck
 from .records import ClaimRec, VipRec
@@ -140,19 +141,25 @@ class Executor:
         self._claims: dict[tuple[str, str], Obj] = {}
         self._seq = 0
         self._lock = threading.Lock()
+        self._interrupt = InterruptFlag()
 
     # ------------------------------------------------------------------ the run
 
     def run(self, targets: list[Target]) -> bool:
-        """Process every target; returns False when interrupted (the rest left untouched)."""
+        """Process every target; returns False when interrupted (the rest left untouched).
+
+        The first Ctrl-C only stops new deletes from starting (see interrupt.py): the ones in
+        flight finish and are reported."""
         interrupted = False
         self.prefetch(targets)
-        with ThreadPoolExecutor(max_workers=max(1, self.opts.concurrency)) as pool:
+        workers = max(1, self.opts.concurrency)
+        queue = list(targets)
+        # the pool's shutdown (joining its threads) runs under our SIGINT handler too
+        with InterruptFlag() as self._interrupt, ThreadPoolExecutor(workers) as pool:
             futures: dict[Future[None], Target] = {}
-            queue = list(targets)
             try:
                 while queue or futures:
-                    while queue and len(futures) < self.opts.concurrency and not self.stop.is_set():
+                    while queue and len(futures) < workers and not self.stopping():
                         t = queue.pop(0)
                         futures[pool.submit(self._guarded, t)] = t
                     if not futures:
@@ -161,16 +168,21 @@ class Executor:
                     for f in done:
                         futures.pop(f)
                         f.result()  # re-raises access errors: they stop the whole run
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # a second Ctrl-C, or no handler of ours in place
                 interrupted = True
                 self.stop.set()
                 wait(futures)
             except BaseException:
                 self.stop.set()
                 raise
-            for t in queue:
-                t.outcome, t.detail = Outcome.SKIPPED, "not started: interrupted"
+        interrupted = interrupted or self._interrupt.requested
+        for t in queue:
+            t.outcome, t.detail = Outcome.SKIPPED, "not started: interrupted"
         return not interrupted
+
+    def stopping(self) -> bool:
+        """An access error or Ctrl-C: nothing new starts."""
+        return self.stop.is_set() or self._interrupt.requested
 
     def _guarded(self, t: Target) -> None:
         try:
@@ -207,7 +219,7 @@ class Executor:
         row = self.reclassify(claim, t.ip)
         if not recheck(t, row, self.opts.rules, changed=changed):
             return
-        if self.stop.is_set():
+        if self.stopping():
             t.outcome, t.detail = Outcome.SKIPPED, "not started: interrupted"
             return
         now = self.c.now()

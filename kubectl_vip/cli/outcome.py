@@ -9,6 +9,7 @@ import os
 import sys
 from typing import NoReturn
 
+from .. import interrupt
 from ..errors import ExitCode, VipError
 from ..escaping import escape_raw
 from ..redact import redact
@@ -18,7 +19,9 @@ from ..render import Out
 def exit_code_for(e: BaseException, err: Out, verbose: bool) -> int:
     """The line and the exit code for an exception that reached the top (click's own errors
     are handled by the app before this)."""
-    if isinstance(e, KeyboardInterrupt):
+    if isinstance(e, KeyboardInterrupt) or (isinstance(e, Exception) and interrupt.seen()):
+        # after a Ctrl-C, whatever it broke on the way out (a lock half released in threading's
+        # own code) is the interruption, not a bug to report
         err.error("interrupted")
         return 130
     if isinstance(e, VipError):
