@@ -75,6 +75,17 @@ def vip(kubeconfig: Path) -> Runner:
     return run
 
 
+def with_default_sigint(argv: list[str]) -> list[str]:
+    """`argv` run with SIGINT at its default, as from a terminal. A test run started in the
+    background of a shell ignores SIGINT, and a child inherits an ignored signal (Python keeps
+    it ignored), so a Ctrl-C test would pass or fail with how pytest was started."""
+    reset = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    return [sys.executable, "-c", reset, *argv]
+
+
 def plugin_path(current: str | None = None) -> str:
     """PATH with this environment's bin first and no other kubectl-vip: kubectl warns about (and
     `plugin list` fails on) a plugin shadowed by another of the same name."""

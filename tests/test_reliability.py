@@ -18,7 +18,7 @@ from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import Fault, RequestInfo
 from kubectl_vip.sandbox.store import Event
 
-from .conftest import BIN, Runner, run_vip
+from .conftest import BIN, Runner, run_vip, with_default_sigint
 
 
 def requests_for(sb: Sandbox, verb: str, resource: str) -> list[RequestInfo]:
@@ -432,7 +432,11 @@ def test_ctrl_c_stops_starting_new_deletes_and_reports(
 ) -> None:
     argv, env, deleted = _slow_bulk_reclaim(sandbox, kubeconfig, tmp_path, "-o", "json")
     with subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        with_default_sigint(argv),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as p:
         deadline = time.monotonic() + 60
         while not deleted and time.monotonic() < deadline:
