@@ -8,6 +8,9 @@ polls; a second Ctrl-C raises KeyboardInterrupt as usual, for a user who will no
 
 Elsewhere (reads) Ctrl-C still raises at once, but is recorded first: an exception that reaches
 the top after a Ctrl-C was seen is the interruption's doing, and ends the run as "interrupted".
+
+Every interrupted run says so once on stderr and exits 130: a command that knows what was done
+says it (`report`), else the top says "interrupted" (typer itself would exit 130 silently).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType, TracebackType
+from typing import Protocol
 
 _seen = False
 
@@ -35,6 +39,32 @@ def record_interrupts() -> None:
 def seen() -> bool:
     """A Ctrl-C has arrived during this run."""
     return _seen
+
+
+class _Says(Protocol):
+    def error(self, text: str) -> None: ...
+
+
+_said = False
+
+
+def report(err: _Says, text: str = "interrupted") -> None:
+    """Say on stderr that the run was interrupted, once (a command that knows what was done
+    says so; the top says plain "interrupted" only when nobody has)."""
+    global _said
+    if not _said:
+        err.error(text)
+        _said = True
+
+
+def said() -> bool:
+    return _said
+
+
+def begin() -> None:
+    """A new run in this process (in-process tests run many): nothing seen or said yet."""
+    global _said, _seen
+    _said = _seen = False
 
 
 class InterruptFlag:

@@ -448,3 +448,71 @@ def test_ctrl_c_stops_starting_new_deletes_and_reports(
     results = [i["result"] for i in json.loads(out)["items"]]
     assert results.count("reclaimed") == len(deleted) < 6
     assert results.count("skipped") == 6 - len(deleted)
+
+
+def test_ctrl_c_after_the_deletes_says_they_were_all_done(
+    kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A Ctrl-C while `--wait` reads the VpcIPs (every delete already made): exit 130, and the
+    line says every claim was processed and where the audit is, not "no new deletes"."""
+    argv, env, deleted = _slow_bulk_reclaim(sandbox, kubeconfig, tmp_path, "--wait")
+    sandbox.controls.clear_faults()  # deletes at full speed; the wait is what takes long
+    waiting: list[RequestInfo] = []
+
+    def slow_wait(req: RequestInfo) -> None:
+        waiting.append(req)
+        time.sleep(1)
+
+    def after_the_deletes(ev: Event) -> None:
+        if ev.type == "DELETED" and ev.rtype is sandbox.world.t.claims and len(deleted) == 6:
+            sandbox.controls.on("list", "vpcips", slow_wait, once=False)
+
+    sandbox.store.listeners.append(after_the_deletes)  # after `deleted` is appended to
+    with subprocess.Popen(
+        with_default_sigint(argv),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as p:
+        deadline = time.monotonic() + 60
+        while not waiting and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.02)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert len(deleted) == 6
+    assert err.count("error:") == 1
+    assert "interrupted after the deletes: every selected claim was processed" in err
+    assert str(tmp_path / "reclaim-audit.jsonl") in err
+    assert "no new deletes" not in err and "Traceback" not in err
+    assert all(f"vipc/{key}" in out for key in deleted), out  # each delete's line came first
+
+
+def test_ctrl_c_in_any_command_says_interrupted_once(
+    kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """typer ends a Ctrl-C inside a command with a silent exit 130; we say "interrupted"."""
+    env = dict(os.environ, KUBECONFIG=str(kubeconfig), NO_COLOR="1")
+    listing: list[RequestInfo] = []
+
+    def slow_list(req: RequestInfo) -> None:
+        listing.append(req)
+        time.sleep(2)
+
+    sandbox.controls.on("list", "pods", slow_list, once=False)
+    argv = [str(BIN / "kubectl-vip"), "doctor"]
+    with subprocess.Popen(
+        with_default_sigint(argv),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as p:
+        deadline = time.monotonic() + 60
+        while not listing and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.02)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert err.strip() == "error: interrupted"

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from .. import __version__
+from .. import __version__, interrupt
 from ..errors import ExitCode, UsageError
 from ..render import PLUGIN, Out
 from . import common
@@ -26,7 +26,7 @@ many clusters at once (a CONTEXT column, a line per context, a fleet total); a c
 cannot answer is one line on stderr, and the exit code is 1 (3 when no context answered).
 
 Exit codes: 0 done/healthy, 1 refused/partly failed/problems found, 2 usage error,
-3 cannot reach/authenticate/forbidden, 4 not a TKE VPC-CNI static-IP cluster.
+3 cannot reach/authenticate/forbidden, 4 not a TKE VPC-CNI static-IP cluster, 130 interrupted.
 """
 
 EPILOG = """Examples:
@@ -231,14 +231,20 @@ def invoke(argv: list[str], out: Out | None = None) -> int:
     """Run the CLI; return the exit code. Every error becomes one line on stderr."""
     err = out or Out()
     common.set_out(err)
+    interrupt.begin()
     verbose = any(a in ("-v", "--verbose") for a in argv)
     command = with_global_help(typer.main.get_command(app))
     try:
         result: Any = command.main(
             args=hoist_globals(argv), prog_name="kubectl-vip", standalone_mode=False
         )
-        return int(result) if isinstance(result, int) else 0
+        code = int(result) if isinstance(result, int) else 0
+        if code == 130:  # typer turns a Ctrl-C inside a command into a silent exit 130
+            interrupt.report(err)
+        return code
     except typer.Exit as e:
+        if e.exit_code == 130:
+            interrupt.report(err)
         return int(e.exit_code)
     except ClickUsageError as e:
         if NoArgsIsHelpError is not None and isinstance(e, NoArgsIsHelpError):
@@ -253,7 +259,7 @@ def invoke(argv: list[str], out: Out | None = None) -> int:
         err.error(e.format_message())
         return int(getattr(e, "exit_code", 1))
     except (Abort, typer.Abort):
-        err.error("interrupted")
+        interrupt.report(err)
         return 130
     except (KeyboardInterrupt, Exception) as e:  # noqa: BLE001 - the top: one line, no traceback
         return exit_code_for(e, err, verbose)

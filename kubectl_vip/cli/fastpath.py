@@ -110,12 +110,14 @@ def run_fast(argv: list[str], out: Out | None = None) -> int | None:
     if parsed is None:
         return None
     _command, fields, args = parsed
+    from .. import interrupt
     from ..render import Out
     from . import common
     from .outcome import exit_code_for
 
     err = out or Out()
     common.set_out(err)
+    interrupt.begin()
     try:
         g = globals_from(fields, err)
         try:

@@ -22,7 +22,7 @@ def exit_code_for(e: BaseException, err: Out, verbose: bool) -> int:
     if isinstance(e, KeyboardInterrupt) or (isinstance(e, Exception) and interrupt.seen()):
         # after a Ctrl-C, whatever it broke on the way out (a lock half released in threading's
         # own code) is the interruption, not a bug to report
-        err.error("interrupted")
+        interrupt.report(err)
         return 130
     if isinstance(e, VipError):
         err.error(redact(e.message + (f"; {e.hint}" if e.hint else "")))

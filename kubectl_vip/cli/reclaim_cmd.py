@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from .. import interrupt
 from .. import reclaim as rc
 from ..duration import DurationError, parse_go_duration
 from ..errors import ExitCode, RefusedError, UsageError
@@ -292,27 +293,28 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             out.warn,
         )
         completed = ex.run(todo)
-    if show_lines:
-        for t in sorted(todo, key=lambda t: t.key):
-            if t.outcome is not None:
-                _line(g, t)
-    not_released: set[str] = set()
-    if wait_ and completed:
-        ips = {t.ip for t in todo if t.outcome is Outcome.RECLAIMED and t.ip}
-        with Progress(out, len(ips), "waiting for VpcIPs") as bar:
-            not_released = wait_released(c, tke, ips, wait_timeout, bar.advance)
-        if fmt == "table":
-            for t in sorted(todo, key=lambda t: t.key):
-                if t.outcome is Outcome.RECLAIMED and t.ip:
-                    freed = t.ip not in not_released
-                    g.out.styled(
-                        [
-                            (f"{'released' if freed else 'not released':<12}", None),
-                            (f" {t.ip} (vipc/{t.namespace}/{t.name})", None),
-                            ("" if freed else f": still there after {timeout}", None),
-                        ]
-                    )
+    finished = False  # the lines, the wait and the result all written
     try:
+        if show_lines:
+            for t in sorted(todo, key=lambda t: t.key):
+                if t.outcome is not None:
+                    _line(g, t)
+        not_released: set[str] = set()
+        if wait_ and completed:
+            ips = {t.ip for t in todo if t.outcome is Outcome.RECLAIMED and t.ip}
+            with Progress(out, len(ips), "waiting for VpcIPs") as bar:
+                not_released = wait_released(c, tke, ips, wait_timeout, bar.advance)
+            if fmt == "table":
+                for t in sorted(todo, key=lambda t: t.key):
+                    if t.outcome is Outcome.RECLAIMED and t.ip:
+                        freed = t.ip not in not_released
+                        g.out.styled(
+                            [
+                                (f"{'released' if freed else 'not released':<12}", None),
+                                (f" {t.ip} (vipc/{t.namespace}/{t.name})", None),
+                                ("" if freed else f": still there after {timeout}", None),
+                            ]
+                        )
         _finish(
             g,
             targets,
@@ -324,10 +326,22 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             unsure,
             maximum if over_max else None,
         )
+        finished = True
+    except KeyboardInterrupt:
+        pass  # said below, with what was done
     finally:
-        if not completed:
-            out.error("interrupted: no new deletes were started; run the command again to finish")
-            raise typer.Exit(130)  # the interruption decides the exit code
+        if not completed:  # the interruption decides the exit code, whatever else happened
+            interrupt.report(
+                out, "interrupted: no new deletes were started; run the command again to finish"
+            )
+            raise typer.Exit(130)
+    if not finished:  # a Ctrl-C while waiting or writing the result: the deletes were all done
+        interrupt.report(
+            out,
+            "interrupted after the deletes: every selected claim was processed; "
+            f"what was reclaimed is recorded in {audit.path}",
+        )
+        raise typer.Exit(130)
 
 
 def decide_all(targets: list[Target], rules: Rules) -> None:
