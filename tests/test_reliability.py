@@ -9,6 +9,7 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -427,10 +428,11 @@ def test_missing_namespace_says_so(vip: Runner, argv: list[str]) -> None:
     assert 'namespace "nope" not found' in r.stderr
 
 
-def test_ctrl_c_stops_starting_new_deletes_and_reports(
-    kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
-) -> None:
-    argv, env, deleted = _slow_bulk_reclaim(sandbox, kubeconfig, tmp_path, "-o", "json")
+def _ctrl_c_when(
+    argv: list[str], env: dict[str, str], ready: Callable[[], object]
+) -> tuple[int, str, str]:
+    """Run `argv`, send it Ctrl-C as soon as `ready()` is true (or after 60 s, or when it has
+    ended by itself); (exit code, stdout, stderr)."""
     with subprocess.Popen(
         with_default_sigint(argv),
         env=env,
@@ -439,11 +441,19 @@ def test_ctrl_c_stops_starting_new_deletes_and_reports(
         text=True,
     ) as p:
         deadline = time.monotonic() + 60
-        while not deleted and time.monotonic() < deadline:
+        while not ready() and time.monotonic() < deadline and p.poll() is None:
             time.sleep(0.02)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, err
+    return p.returncode, out, err
+
+
+def test_ctrl_c_stops_starting_new_deletes_and_reports(
+    kubeconfig: Path, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    argv, env, deleted = _slow_bulk_reclaim(sandbox, kubeconfig, tmp_path, "-o", "json")
+    code, out, err = _ctrl_c_when(argv, env, lambda: deleted)
+    assert code == 130, err
     assert "interrupted: no new deletes were started" in err
     results = [i["result"] for i in json.loads(out)["items"]]
     assert results.count("reclaimed") == len(deleted) < 6
@@ -468,19 +478,8 @@ def test_ctrl_c_after_the_deletes_says_they_were_all_done(
             sandbox.controls.on("list", "vpcips", slow_wait, once=False)
 
     sandbox.store.listeners.append(after_the_deletes)  # after `deleted` is appended to
-    with subprocess.Popen(
-        with_default_sigint(argv),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as p:
-        deadline = time.monotonic() + 60
-        while not waiting and time.monotonic() < deadline and p.poll() is None:
-            time.sleep(0.02)
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, err
+    code, out, err = _ctrl_c_when(argv, env, lambda: waiting)
+    assert code == 130, err
     assert len(deleted) == 6
     assert err.count("error:") == 1
     assert "interrupted after the deletes: every selected claim was processed" in err
@@ -501,18 +500,6 @@ def test_ctrl_c_in_any_command_says_interrupted_once(
         time.sleep(2)
 
     sandbox.controls.on("list", "pods", slow_list, once=False)
-    argv = [str(BIN / "kubectl-vip"), "doctor"]
-    with subprocess.Popen(
-        with_default_sigint(argv),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as p:
-        deadline = time.monotonic() + 60
-        while not listing and time.monotonic() < deadline and p.poll() is None:
-            time.sleep(0.02)
-        p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=60)
-    assert p.returncode == 130, err
+    code, _, err = _ctrl_c_when([str(BIN / "kubectl-vip"), "doctor"], env, lambda: listing)
+    assert code == 130, err
     assert err.strip() == "error: interrupted"
