@@ -182,15 +182,21 @@ def vip(*args: str, tty: bool = False) -> Case:
     return Case([[*VIP, *args]], tty)
 
 
-def an_ip_in_use(env: dict[str, str]) -> str:
+def claims_in_state(env: dict[str, str], state: str) -> list[dict[str, Any]]:
+    """`list -A --state STATE -o json`'s items (to pick the bench's targets)."""
     p = subprocess.run(
-        [KUBECTL_VIP, "list", "-A", "--state", "InUse", "-o", "json"],
+        [KUBECTL_VIP, "list", "-A", "--state", state, "-o", "json"],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    return next(i["ip"] for i in json.loads(p.stdout)["items"] if i["ip"])
+    items: list[dict[str, Any]] = json.loads(p.stdout)["items"]
+    return items
+
+
+def an_ip_in_use(env: dict[str, str]) -> str:
+    return next(i["ip"] for i in claims_in_state(env, "InUse") if i["ip"])
 
 
 def client_cases(env: dict[str, str]) -> dict[str, Case]:
@@ -264,14 +270,7 @@ def bench_live(size: int, runs: int, work: Path) -> dict[str, Any]:
 
 
 def orphaned_claims(env: dict[str, str]) -> list[tuple[str, str]]:
-    p = subprocess.run(
-        [KUBECTL_VIP, "list", "-A", "--state", "Orphaned", "-o", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [(i["namespace"], i["name"]) for i in json.loads(p.stdout)["items"]]
+    return [(i["namespace"], i["name"]) for i in claims_in_state(env, "Orphaned")]
 
 
 def bench_reclaim(size: int, work: Path) -> dict[str, Any]:
