@@ -46,7 +46,9 @@ def root_help() -> str | None:
 
     width = max(min(shutil.get_terminal_size().columns, 100) - 2, 50)
     try:
-        texts = json.loads(Path(__file__).with_name("help_root.json").read_text("utf-8"))
+        texts = json.loads(
+            Path(__file__).parent.joinpath("cli", "help_root.json").read_text("utf-8")
+        )
     except (OSError, ValueError):
         return None
     text = texts.get(str(width))

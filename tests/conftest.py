@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from kubectl_vip.cli.app import invoke
-from kubectl_vip.render import Out
 from kubectl_vip.sandbox import Sandbox
+from kubectl_vip.term.render import Out
 
 FIXED_NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=timezone.utc)
 BIN = Path(sys.executable).parent

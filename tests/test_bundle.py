@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip import bundle as bd
+from kubectl_vip.ops import bundle as bd
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import Fault
 

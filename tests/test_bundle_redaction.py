@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip import bundle as bd
+from kubectl_vip.ops import bundle as bd
 from kubectl_vip.sandbox import Sandbox
 
 from .conftest import run_vip

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubectl_vip import claims as cl
-from kubectl_vip.claims import Inventory, IpamdPolicy, State
+from kubectl_vip.model import claims as cl
+from kubectl_vip.model.claims import Inventory, IpamdPolicy, State
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 Obj = dict[str, Any]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_vip import completion
-from kubectl_vip.complete_plugin import (
+from kubectl_vip.cli import completion
+from kubectl_vip.cli.complete_plugin import (
     DEADLINE,
     DEFAULT,
     NO_FILE_COMP,
@@ -197,7 +197,7 @@ def test_answer_format() -> None:
 def test_static_answers_import_no_heavy_module() -> None:
     code = (
         "import sys\n"
-        "from kubectl_vip.complete_plugin import complete\n"
+        "from kubectl_vip.cli.complete_plugin import complete\n"
         "complete(['list', '-o', ''])\n"
         "heavy = {'typer', 'rich', 'kubernetes', 'urllib3', 'pydantic'}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"

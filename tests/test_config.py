@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_vip import ipamd, settings
+from kubectl_vip.model import ipamd, settings
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import READ_ONLY_VERBS, Rule, User
 

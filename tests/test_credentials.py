@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_vip import proxy, redact
+from kubectl_vip.api import proxy, redact
 from kubectl_vip.sandbox import Sandbox
 
 from .conftest import Result, run_vip
@@ -93,7 +93,7 @@ def test_unexpected_errors_and_tracebacks_are_redacted(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     """Whatever the failure, a credential the kubeconfig holds never reaches the terminal."""
-    from kubectl_vip import cluster
+    from kubectl_vip.api import cluster
 
     token = sandbox.admin_token
 
@@ -563,7 +563,7 @@ def test_in_cluster_token_file_is_trimmed(
     and its namespace is the default scope."""
     from kubernetes.config import incluster_config
 
-    from kubectl_vip import kubeconfig
+    from kubectl_vip.api import kubeconfig
     from kubectl_vip.sandbox.server import ca_data
 
     sa = tmp_path / "sa"

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_vip import schema
-from kubectl_vip.claims import IpamdPolicy
 from kubectl_vip.cli.app import invoke
-from kubectl_vip.describe import (
+from kubectl_vip.model import schema
+from kubectl_vip.model.claims import IpamdPolicy
+from kubectl_vip.model.describe import (
     NO_CLAIM,
     Facts,
     Target,
@@ -22,9 +22,9 @@ from kubectl_vip.describe import (
     event_rows,
     parse_target,
 )
-from kubectl_vip.render import Out
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import Fault
+from kubectl_vip.term.render import Out
 
 from .conftest import Runner
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from kubectl_vip.doctor import all_checks
-from kubectl_vip.doctor.model import AREAS
+from kubectl_vip.doctor.registry import AREAS
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import READ_ONLY_VERBS, Fault, Rule, User
 

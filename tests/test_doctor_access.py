@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_vip.doctor import all_checks, model, report
-from kubectl_vip.doctor.model import Check, CheckResult, Finding, Issue, Severity, Status, run
+from kubectl_vip.doctor import all_checks, report
+from kubectl_vip.doctor import registry as model
+from kubectl_vip.doctor.registry import Check, CheckResult, Finding, Issue, Severity, Status, run
 from kubectl_vip.doctor.snapshot import Snapshot
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import READ_ONLY_VERBS, Rule, User

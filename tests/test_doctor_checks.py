@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip import schema
 from kubectl_vip.doctor import (
     REGISTRY,
     CheckResult,
@@ -21,12 +20,13 @@ from kubectl_vip.doctor import (
     Status,
     all_checks,
     evidence,
-    model,
     report,
     run_checks,
 )
+from kubectl_vip.doctor import registry as model
 from kubectl_vip.doctor.checks_capacity import forecast
 from kubectl_vip.doctor.snapshot import ReadState
+from kubectl_vip.model import schema
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=timezone.utc)
 H = timedelta(hours=1)

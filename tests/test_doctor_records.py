@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip import schema
-from kubectl_vip.doctor import Severity, Snapshot, all_checks, model, records, report, run_checks
-from kubectl_vip.doctor.records import EventRec
+from kubectl_vip.doctor import Severity, Snapshot, all_checks, report, run_checks
+from kubectl_vip.doctor import facts as records
+from kubectl_vip.doctor import registry as model
+from kubectl_vip.doctor.facts import EventRec
 from kubectl_vip.doctor.snapshot import ReadState
-from kubectl_vip.records import pod_record
+from kubectl_vip.model import schema
+from kubectl_vip.model.records import pod_record
 
 from .test_doctor_checks import GZ7, NOW, H, _no_subnet_zone, base, ipamd_pod, pod, run, ts
 

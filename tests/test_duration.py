@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubectl_vip.duration import (
+from kubectl_vip.model.duration import (
     MIN_EXPIRY,
     DurationError,
     format_compact,

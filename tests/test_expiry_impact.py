@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubectl_vip import expiry_impact as ei
-from kubectl_vip.claims import Inventory, IpamdPolicy
 from kubectl_vip.cli.app import invoke
-from kubectl_vip.expiry_impact import Due
-from kubectl_vip.render import Out
+from kubectl_vip.model import expiry_impact as ei
+from kubectl_vip.model.claims import Inventory, IpamdPolicy
+from kubectl_vip.model.expiry_impact import Due
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.scenarios import B
+from kubectl_vip.term.render import Out
 
 from .conftest import Result, Runner, make_sandbox, run_vip
 from .test_claims import NOW, claim, pod, sts, vip

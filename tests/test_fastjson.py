@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from kubectl_vip import fastjson
+from kubectl_vip.api import fastjson
 
 DOCS = {
     "list": b'{"kind":"PodList","items":[{"metadata":{"name":"a","uid":"1"}}],"x":1.5}',
@@ -55,7 +55,7 @@ def test_not_json_is_a_value_error(raw: bytes) -> None:
 def test_works_without_orjson() -> None:
     code = (
         "import sys; sys.modules['orjson'] = None\n"
-        "from kubectl_vip import fastjson\n"
+        "from kubectl_vip.api import fastjson\n"
         "assert fastjson._fast_loads is None\n"
         "print(fastjson.loads(b'{\"a\": [1, 2.5, null]}'))\n"
     )

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from kubectl_vip.cli import claims_view, fastpath, list_cmd
 from kubectl_vip.cli.app import invoke
 from kubectl_vip.errors import VipError
-from kubectl_vip.render import Out
+from kubectl_vip.term.render import Out
 
 GLOBAL_FIELDS = ("kubeconfig", "context", "namespace", "all_namespaces", "request_timeout")
 GLOBAL_FIELDS += ("sandbox", "verbose", "contexts", "all_contexts", "max_parallel")

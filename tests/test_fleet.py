@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip import fleet
 from kubectl_vip.errors import ExitCode, UsageError
+from kubectl_vip.ops import fleet
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import Fault
 
@@ -267,7 +267,7 @@ def test_fleet_usage_errors(fleet_kc: Path, args: list[str], message: str) -> No
 
 
 def test_completion_offers_context_names_for_contexts(fleet_kc: Path) -> None:
-    from kubectl_vip.complete_plugin import complete
+    from kubectl_vip.cli.complete_plugin import complete
 
     got, _ = complete(["--kubeconfig", str(fleet_kc), "list", "--contexts", "prod"])
     assert [v for v, _ in got] == ["prod-a", "prod-b"]
@@ -296,7 +296,7 @@ def test_progress_line_on_a_terminal(fleet_kc: Path) -> None:
     import io
 
     from kubectl_vip.cli.app import invoke
-    from kubectl_vip.render import Out
+    from kubectl_vip.term.render import Out
 
     out, err = io.StringIO(), io.StringIO()
     code = invoke(

@@ -8,7 +8,7 @@ import pytest
 import typer
 
 from kubectl_vip.cli.app import app
-from kubectl_vip.completion import _summary
+from kubectl_vip.cli.completion import _summary
 
 from .conftest import run_vip
 
@@ -86,7 +86,7 @@ def test_a_usage_error_points_at_help_the_way_the_user_ran_us(prog: str) -> None
     import io
 
     from kubectl_vip.cli.app import invoke
-    from kubectl_vip.render import Out
+    from kubectl_vip.term.render import Out
 
     err = io.StringIO()
     code = invoke(["list", "--watch"], Out(io.StringIO(), err, color=False, prog=prog))

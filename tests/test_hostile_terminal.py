@@ -21,10 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kubectl_vip.cli.app import invoke
-from kubectl_vip.escaping import escape
-from kubectl_vip.render import Out
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import Fault, Rewrite
+from kubectl_vip.term.escaping import escape
+from kubectl_vip.term.render import Out
 
 from .conftest import Result
 

@@ -14,7 +14,7 @@ import pytest
 from kubectl_vip import interrupt
 from kubectl_vip.cli.outcome import exit_code_for
 from kubectl_vip.interrupt import InterruptFlag
-from kubectl_vip.render import Out
+from kubectl_vip.term.render import Out
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubectl_vip.ipamd import (
+from kubectl_vip.model.ipamd import (
     ADDON_MANAGED_FROM,
     ANNOTATION_EXPIRY_FROM,
     CRD_V1_FROM,

@@ -210,7 +210,7 @@ def test_every_scenario_is_offered_by_completion() -> None:
 
     assert set(scenarios_ipamd.BUILDERS) <= set(SCENARIOS)
 
-    spec = (Path(kubectl_vip.__file__).parent / "completion_spec.json").read_text()
+    spec = (Path(kubectl_vip.__file__).parent / "cli" / "completion_spec.json").read_text()
     for name in SCENARIOS:
         assert f'"{name}"' in spec, name
 

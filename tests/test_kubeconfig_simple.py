@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_vip import kubeconfig, kubeconfig_doc
+from kubectl_vip.api import kubeconfig, kubeconfig_doc
 from kubectl_vip.sandbox import Sandbox
 
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"

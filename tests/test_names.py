@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_vip.cluster import PODS, Resource
+from kubectl_vip.api.cluster import PODS, Resource
 from kubectl_vip.errors import UsageError
 from kubectl_vip.sandbox import Sandbox
 

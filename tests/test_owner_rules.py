@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_vip import claims as cl
-from kubectl_vip.claims import Inventory, IpamdPolicy, State
-from kubectl_vip.reclaim import Criteria, Rules, decide, select
+from kubectl_vip.model import claims as cl
+from kubectl_vip.model.claims import Inventory, IpamdPolicy, State
+from kubectl_vip.model.reclaim import Criteria, Rules, decide, select
 
 from .test_claims import NOW, ts
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_vip import private
 from kubectl_vip.sandbox import Sandbox
+from kubectl_vip.shared import private
 
 from .conftest import run_vip
 

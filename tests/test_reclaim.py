@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip.reclaim import Criteria, Rules, read_plan, select
+from kubectl_vip.model.reclaim import Criteria, Rules, read_plan, select
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import RequestInfo
 

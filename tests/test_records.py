@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_vip import records, schema, shapes
+from kubectl_vip.api import shapes
 from kubectl_vip.errors import MalformedAnswer
+from kubectl_vip.model import records, schema
 
 SCALAR = st.one_of(
     st.none(),

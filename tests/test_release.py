@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from kubectl_vip import __version__
-from kubectl_vip.release import (
+from kubectl_vip.release.build import (
     COMPILED,
     PLATFORMS,
     PYTHONS,
@@ -348,7 +348,7 @@ def test_linux_amd64_runs_on_a_bare_python(built: Release, tmp_path: Path) -> No
 # where does orjson come from?
 _WHICH_PARSER = """
 import sys
-from kubectl_vip import fastjson
+from kubectl_vip.api import fastjson
 doc = b'{"n": [1, 2.5, 123456789012345678901]}'
 assert fastjson.loads(doc) == {"n": [1, 2.5, 123456789012345678901]}
 orjson = sys.modules.get("orjson")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip import render
 from kubectl_vip.cli.app import invoke
-from kubectl_vip.render import JSON_BATCH, Out, PlainItems, color_enabled, json_chunks
+from kubectl_vip.term import render
+from kubectl_vip.term.render import JSON_BATCH, Out, PlainItems, color_enabled, json_chunks
 
 
 class Tty(io.StringIO):

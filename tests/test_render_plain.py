@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
-from kubectl_vip.escaping import escape
-from kubectl_vip.render import PADDING, STATE_STYLES, Out, _console
+from kubectl_vip.term.escaping import escape
+from kubectl_vip.term.render import PADDING, STATE_STYLES, Out, _console
 
 STANDARD = Console(force_terminal=True, color_system="standard")._color_system
 
@@ -60,7 +60,7 @@ def test_table_is_written_as_rich_writes_it(
 def test_plain_output_does_not_import_rich() -> None:
     code = (
         "import io, sys\n"
-        "from kubectl_vip.render import Out\n"
+        "from kubectl_vip.term.render import Out\n"
         "o = Out(io.StringIO(), io.StringIO(), color=False)\n"
         "o.table(['A', 'STATE'], [['x\\x1b[2J', 'Orphaned']], style_column='STATE')\n"
         "o.line('y'); o.warn('w'); o.error('e'); o.info('i')\n"

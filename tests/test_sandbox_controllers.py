@@ -300,8 +300,8 @@ def test_zero_and_unparseable_annotations_as_the_tool_reads_them(
     """ "0s" on a claim or its VpcIP means never (as the flag's "0s"); a value ipamd cannot
     parse leaves the flag's 1h; an ipamd older than v3.3.2 reads no annotation. The sandbox
     sweeps exactly the claims the tool's classification says it will, when it says so."""
-    from kubectl_vip import claims as cl
-    from kubectl_vip.claims import IpamdPolicy, State
+    from kubectl_vip.model import claims as cl
+    from kubectl_vip.model.claims import IpamdPolicy, State
 
     _set_image(healthy, f"ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:{image_tag}")
     healthy.static_pod("default", "zero", **{EXPIRY: "0s"})

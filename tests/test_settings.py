@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip import ipamd, settings
-from kubectl_vip.claims import ClaimRow, Owner, State
 from kubectl_vip.cli.settings_cmd import normalize_dry_run
 from kubectl_vip.errors import UsageError
-from kubectl_vip.ipamd import UNSET, Version
-from kubectl_vip.rollout import RolloutStatus, rollout_status
+from kubectl_vip.model import ipamd, settings
+from kubectl_vip.model.claims import ClaimRow, Owner, State
+from kubectl_vip.model.ipamd import UNSET, Version
+from kubectl_vip.ops.rollout import RolloutStatus, rollout_status
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import RequestInfo
 from kubectl_vip.sandbox.scenarios import B

@@ -9,13 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_vip import schema
-from kubectl_vip.claims import IpRow
 from kubectl_vip.cli.app import invoke
-from kubectl_vip.render import Out
-from kubectl_vip.sandbox import Sandbox
-from kubectl_vip.sandbox.controls import Fault
-from kubectl_vip.usage import (
+from kubectl_vip.model import schema
+from kubectl_vip.model.claims import IpRow
+from kubectl_vip.model.usage import (
     BUCKETS,
     STATE_BUCKET,
     SubnetUsage,
@@ -25,6 +22,9 @@ from kubectl_vip.usage import (
     usable_size,
     zone_usage,
 )
+from kubectl_vip.sandbox import Sandbox
+from kubectl_vip.sandbox.controls import Fault
+from kubectl_vip.term.render import Out
 
 from .conftest import Runner
 

@@ -11,7 +11,7 @@ import typer
 
 from .. import __version__, interrupt
 from ..errors import ExitCode, UsageError
-from ..render import PLUGIN, Out
+from ..term.render import PLUGIN, Out
 from . import common
 from .clickcompat import Abort, ClickException, NoArgsIsHelpError
 from .clickcompat import UsageError as ClickUsageError
@@ -120,7 +120,7 @@ def main(
 
 
 def fleet_patterns(values: list[str]) -> list[str]:
-    from ..fleet import split_patterns
+    from ..ops.fleet import split_patterns
 
     return split_patterns(values)
 

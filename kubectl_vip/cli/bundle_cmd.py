@@ -9,10 +9,10 @@ from typing import IO, Any, cast
 import typer
 
 from .. import __version__
-from ..duration import DurationError, parse_go_duration
 from ..errors import ExitCode, NoAccess, RefusedError, UsageError
-from ..private import open_private
-from ..words import plural
+from ..model.duration import DurationError, parse_go_duration
+from ..model.words import plural
+from ..shared.private import open_private
 from . import common
 from .common import Globals
 
@@ -70,7 +70,7 @@ def bundle_command(
     ),
 ) -> int:
     g = common.globals_of(ctx)
-    from .. import bundle as bd
+    from ..ops import bundle as bd
 
     try:
         window = parse_go_duration(since)
@@ -197,7 +197,7 @@ class _Counting(io.RawIOBase):
 
 
 def _config_doc(g: Globals) -> Any:
-    from .. import settings
+    from ..model import settings
     from .config_cmd import read_config
 
     return settings.config_doc(read_config(g))
@@ -206,7 +206,7 @@ def _config_doc(g: Globals) -> Any:
 def _doctor_doc(g: Globals, chunk_size: int) -> Any:
     from .. import doctor
     from ..doctor import report
-    from ..doctor.gather import gather
+    from ..ops.doctor_reads import gather
 
     c = g.cluster()
     checks = doctor.all_checks()
@@ -217,8 +217,8 @@ def _doctor_doc(g: Globals, chunk_size: int) -> Any:
 
 def _cluster_ish(g: Globals, outcomes: list[Any]) -> str:
     """ipamd's --cluster-id (names the cluster in the console), else the context's name."""
-    from .. import ipamd, schema, settings
-    from ..gather import ipamd_info
+    from ..model import ipamd, schema, settings
+    from ..ops.gather import ipamd_info
 
     for o in outcomes:
         if o.name != "deployments" or not isinstance(o.value, list):

@@ -9,12 +9,12 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from .. import claims as cl
-from ..claims import ClaimRow, IpRow, State
-from ..duration import format_go_duration, format_human
 from ..errors import UsageError
-from ..render import PlainItems
-from ..words import plural
+from ..model import claims as cl
+from ..model.claims import ClaimRow, IpRow, State
+from ..model.duration import format_go_duration, format_human
+from ..model.words import plural
+from ..term.render import PlainItems
 from . import common
 from .common import Globals, age, iso
 
@@ -84,7 +84,7 @@ def read_rows(
     c: Any, scope: str | None, selector: str | None, chunk_size: int
 ) -> tuple[Any, list[ClaimRow], datetime]:
     """One cluster's claims, read and classified: the snapshot, every row, and "now"."""
-    from .. import gather
+    from ..ops import gather
 
     snap = gather.snapshot(c, scope, label_selector=selector, chunk_size=chunk_size)
     now = c.now()
@@ -238,7 +238,7 @@ def reclaim_hint(
 ) -> str | None:
     """The reclaim command for what the listing shows, with every filter that made it (scope,
     -l, the states among Orphaned/Overdue), and how many IPs that very command would free."""
-    from ..reclaim import Criteria, Rules, decide, select
+    from ..model.reclaim import Criteria, Rules, decide, select
 
     orphaned = not states or State.ORPHANED.value in states
     overdue = not states or State.OVERDUE.value in states
@@ -320,7 +320,7 @@ def claim_list_doc(
     scope: str | None,
     snap: Any,
 ) -> dict[str, Any]:
-    from .. import gather
+    from ..ops import gather
 
     info: gather.IpamdInfo = snap.ipamd
     return common.document(

@@ -10,15 +10,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..duration import DurationError, format_human, parse_go_duration
 from ..errors import ConfigError, RefusedError, UsageError
-from ..render import Out
+from ..model.duration import DurationError, format_human, parse_go_duration
+from ..term.render import Out
 
 if TYPE_CHECKING:
     import typer
 
-    from ..cluster import Cluster
-    from ..fleet import Answer
+    from ..api.cluster import Cluster
+    from ..ops.fleet import Answer
     from ..sandbox import Sandbox
 
 T = TypeVar("T")
@@ -67,8 +67,8 @@ class Globals:
                 "this command works on one context: --contexts/--all-contexts apply to list, "
                 "usage, doctor, reclaim --dry-run and reclaim --from-file with a fleet plan"
             )
-        from .. import kubeconfig
-        from ..cluster import Cluster
+        from ..api import kubeconfig
+        from ..api.cluster import Cluster
 
         path = self.kubeconfig
         if self.sandbox:
@@ -83,7 +83,8 @@ class Globals:
         return bool(self.contexts) or self.all_contexts
 
     def fleet_contexts(self) -> list[str]:
-        from .. import fleet, kubeconfig
+        from ..api import kubeconfig
+        from ..ops import fleet
 
         names = kubeconfig.context_names(self.kubeconfig)
         return fleet.resolve(self.contexts, names, every=self.all_contexts)
@@ -91,9 +92,10 @@ class Globals:
     def run_fleet(self, work: Callable[[Cluster], T]) -> list[Answer[T]]:
         """`work` once per context of --contexts/--all-contexts, concurrently (--max-parallel),
         each with its own connection; contexts that fail are reported on stderr at close."""
-        from .. import fleet, gather, kubeconfig
-        from ..cluster import Cluster
-        from ..render import Progress
+        from ..api import kubeconfig
+        from ..api.cluster import Cluster
+        from ..ops import fleet, gather
+        from ..term.render import Progress
 
         names = self.fleet_contexts()
         timeout = self.request_timeout or fleet.FLEET_REQUEST_TIMEOUT
@@ -158,7 +160,7 @@ class Globals:
             self.cluster()  # starts the sandbox and its temporary directory
             assert self._tmp is not None
             return Path(self._tmp.name) / "state"
-        from ..reclaim_exec import state_dir
+        from ..ops.reclaim_exec import state_dir
 
         return state_dir()
 
@@ -172,7 +174,7 @@ class Globals:
 
     def close(self) -> None:
         if self._failed:
-            from .. import fleet
+            from ..ops import fleet
 
             fleet.report_failures(self.out, self._failed)
             self._failed = []
@@ -217,7 +219,7 @@ def check_selector(selector: str | None) -> str | None:
     """A label selector is checked here, so a typo never reaches the API server."""
     if selector is None:
         return None
-    from ..labels import SelectorError, parse_label_selector
+    from ..shared.labels import SelectorError, parse_label_selector
 
     try:
         parse_label_selector(selector)
@@ -229,7 +231,7 @@ def check_selector(selector: str | None) -> str | None:
 def check_name(name: str, what: str = "name") -> str:
     """An object name as the API allows it (DNS-1123 subdomain), checked before a URL is built:
     `..` would otherwise walk up the path to another object."""
-    from ..labels import DNS1123_SUBDOMAIN_RE
+    from ..shared.labels import DNS1123_SUBDOMAIN_RE
 
     if len(name) > 253 or not DNS1123_SUBDOMAIN_RE.fullmatch(name):
         raise UsageError(
@@ -241,7 +243,7 @@ def check_name(name: str, what: str = "name") -> str:
 
 def check_namespace(namespace: str, source: str = "-n/--namespace") -> str:
     """A namespace name as the API allows it (DNS-1123 label)."""
-    from ..labels import DNS1123_LABEL_RE
+    from ..shared.labels import DNS1123_LABEL_RE
 
     if len(namespace) > 63 or not DNS1123_LABEL_RE.fullmatch(namespace):
         raise UsageError(
@@ -259,7 +261,7 @@ def ensure_namespace(g: Globals, namespace: str | None) -> None:
 
 
 def ensure_namespace_on(c: Cluster, namespace: str) -> None:
-    from ..cluster import NAMESPACES
+    from ..api.cluster import NAMESPACES
     from ..errors import ApiError
 
     try:
@@ -284,7 +286,7 @@ def confirm(g: Globals, question: str, refusal: str) -> None:
         )
     import typer
 
-    from ..escaping import escape
+    from ..term.escaping import escape
 
     # typer writes the prompt itself: escaped here as render escapes every other line
     answer = typer.prompt(escape(f"{question} [y/N]"), default="", show_default=False)

@@ -36,7 +36,7 @@ def completion_command(
     ctx: typer.Context,
     shell: str = typer.Argument(..., metavar="bash|zsh|fish", help="The shell."),
 ) -> None:
-    from ..completion import SHELLS, render
+    from .completion import SHELLS, render
 
     g = common.globals_of(ctx)
     name = shell.strip().lower()

@@ -9,8 +9,8 @@ from typing import Any
 
 import typer
 
-from .. import ipamd, settings
 from ..errors import Forbidden, NotVpcCniError
+from ..model import ipamd, settings
 from . import common
 from .common import Globals
 
@@ -52,7 +52,7 @@ def config_command(
 
 def read_deployment(g: Globals) -> Obj:
     """The ipamd Deployment; NotVpcCniError (exit 4) when it does not exist."""
-    from ..cluster import DEPLOYMENTS
+    from ..api.cluster import DEPLOYMENTS
 
     dep = g.cluster().get(DEPLOYMENTS, ipamd.DEPLOYMENT_NAME, ipamd.DEPLOYMENT_NAMESPACE)
     if dep is None:
@@ -72,7 +72,7 @@ def _name_only(secret: Obj) -> Obj:
 def read_helm_secrets(g: Globals) -> tuple[list[str] | None, str | None]:
     """Names of the eniipamd add-on's Helm release Secrets (by label; data is never kept),
     or None and a warning when Secrets may not be listed."""
-    from ..cluster import SECRETS
+    from ..api.cluster import SECRETS
 
     try:
         items, _ = g.cluster().list(
@@ -123,7 +123,7 @@ def management_of(g: Globals, dep: Obj) -> tuple[settings.Management, list[str]]
 
 
 def read_config(g: Globals) -> settings.ConfigView:
-    from ..cluster import CONFIGMAPS, DEPLOYMENTS
+    from ..api.cluster import CONFIGMAPS, DEPLOYMENTS
 
     c = g.cluster()
     dep = read_deployment(g)

@@ -9,11 +9,8 @@ from typing import Any, TypeVar
 
 import typer
 
-from .. import cluster as api
-from .. import describe as ds
-from .. import schema
-from ..cluster import Cluster, Resource
-from ..duration import format_go_duration, format_human
+from ..api import cluster as api
+from ..api.cluster import Cluster, Resource
 from ..errors import (
     ApiError,
     MalformedAnswer,
@@ -21,6 +18,9 @@ from ..errors import (
     UnexpectedResponse,
     UsageError,
 )
+from ..model import describe as ds
+from ..model import schema
+from ..model.duration import format_go_duration, format_human
 from . import common
 from .common import Globals, age, iso
 
@@ -69,7 +69,7 @@ def describe_command(
         raise UsageError("describe POD works in one namespace: use -n NAMESPACE, not -A")
     c = g.cluster()
     scope = None if t.kind == "ip" else g.scope()  # checked before anything is sent
-    from .. import gather
+    from ..ops import gather
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         f_ipamd = pool.submit(gather.read_ipamd, c)
@@ -95,7 +95,7 @@ def fetch(
 ) -> tuple[ds.Facts, list[str]]:
     """GET the claim, Pod, VpcIP, node, NodeENIConfig and owner; one Events list per involved
     object. Nothing is listed whole."""
-    from .. import gather
+    from ..ops import gather
 
     tke = c.tke()
     warnings: list[str] = []
@@ -338,7 +338,7 @@ def render(g: Globals, d: ds.Description, now: datetime) -> None:
 
 
 def _state_style(state: str) -> str | None:
-    from ..render import STATE_STYLES
+    from ..term.render import STATE_STYLES
 
     return STATE_STYLES.get(state)
 

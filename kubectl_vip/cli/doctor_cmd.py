@@ -122,7 +122,7 @@ def doctor_command(
 def examine(c: Any, selected: list[Any], chunk_size: int) -> tuple[list[Any], Any]:
     """One cluster's doctor run: the check results and the snapshot they read."""
     from .. import doctor
-    from ..doctor.gather import gather
+    from ..ops.doctor_reads import gather
 
     snap = gather(c, selected, chunk_size=chunk_size)
     results = doctor.run_checks(selected, snap)

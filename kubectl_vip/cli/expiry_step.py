@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from .. import expiry_impact as ei
-from ..duration import format_compact
 from ..errors import VipError
-from ..ipamd import ANNOTATION_EXPIRY_FROM, Version
-from ..render import Progress
-from ..settings import Target
-from ..words import plural
+from ..model import expiry_impact as ei
+from ..model.duration import format_compact
+from ..model.ipamd import ANNOTATION_EXPIRY_FROM, Version
+from ..model.settings import Target
+from ..model.words import plural
+from ..term.render import Progress
 from . import common
 from .common import Globals
 
@@ -49,7 +49,7 @@ class ImpactStep:
         """Classify every claim as if the new expiry were set, and show what ipamd reclaims."""
         if not self.applies:
             return
-        from .. import gather
+        from ..ops import gather
 
         c = self.g.cluster()
         try:
@@ -120,7 +120,7 @@ class ImpactStep:
         due = self.impact.of(ei.Due.NEXT_SWEEP)
         if not due:
             return True
-        from ..sweep_watch import wait_claims_gone
+        from ..ops.sweep_watch import wait_claims_gone
 
         c = self.g.cluster()
         wanted = {i.key: i.row.uid for i in due}

@@ -16,7 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..render import Out
+    from ..term.render import Out
     from . import common
 
 # global flags (as in app.main): option → Globals field
@@ -111,7 +111,7 @@ def run_fast(argv: list[str], out: Out | None = None) -> int | None:
         return None
     _command, fields, args = parsed
     from .. import interrupt
-    from ..render import Out
+    from ..term.render import Out
     from . import common
     from .outcome import exit_code_for
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import typer
 
-from .. import reclaim as rc
+from ..api.redact import redact
 from ..errors import ExitCode, RefusedError, VipError
-from ..fleet import answered_note, exit_code
-from ..reclaim import Criteria, Outcome, Rules, Target
-from ..redact import redact
-from ..render import Out
+from ..model import reclaim as rc
+from ..model.reclaim import Criteria, Outcome, Rules, Target
+from ..ops.fleet import answered_note, exit_code
+from ..term.render import Out
 from . import common
 from .common import Globals
 
@@ -28,7 +28,7 @@ def fleet_dry_run(
     rules: Rules,
     maximum: int,
 ) -> None:
-    from ..reclaim_exec import dry_run
+    from ..ops.reclaim_exec import dry_run
     from .reclaim_cmd import RECHECK_NOTE, decide_all, select_targets, show_unsure
 
     def work(c: Any) -> tuple[list[Target], list[tuple[Any, str]], bool]:
@@ -177,7 +177,7 @@ def run_fleet_plan(
     """Each context's part of the plan, one context after another, through the one-context
     reclaim. A part that is refused (another cluster, -n bounds, --max, no confirmation) is
     refused item by item; the other contexts still run."""
-    from .. import kubeconfig
+    from ..api import kubeconfig
 
     parts = rc.split_fleet_plan(doc)
     available = set(kubeconfig.context_names(g.kubeconfig))

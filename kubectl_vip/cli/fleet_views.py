@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import claims as cl
-from ..claims import ClaimRow
-from ..fleet import Answer, answered_note, exit_code
-from ..render import PlainItems
-from ..words import plural
+from ..model import claims as cl
+from ..model.claims import ClaimRow
+from ..model.words import plural
+from ..ops.fleet import Answer, answered_note, exit_code
+from ..term.render import PlainItems
 from . import common
 from .common import Globals, iso
 
@@ -159,7 +159,7 @@ def _claims_summary(rows: list[ClaimRow]) -> str:
 
 
 def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
-    from .. import usage as us
+    from ..model import usage as us
     from .usage_cmd import compute, row_doc, subnet_cells, zone_doc
 
     answers = g.run_fleet(lambda c: compute(c, chunk_size))
@@ -208,7 +208,7 @@ def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
 
 
 def _usage_summary(rows: list[Any]) -> str:
-    from .. import usage as us
+    from ..model import usage as us
     from .usage_cmd import _pct
 
     known = [r for r in rows if r.size is not None]

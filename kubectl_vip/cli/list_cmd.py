@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from .. import claims as cl
+from ..model import claims as cl
 from . import common
 from .claims_view import IP_ONLY_STATES, run_list
 

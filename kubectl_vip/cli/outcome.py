@@ -10,10 +10,10 @@ import sys
 from typing import NoReturn
 
 from .. import interrupt
+from ..api.redact import redact
 from ..errors import ExitCode, VipError
-from ..escaping import escape_raw
-from ..redact import redact
-from ..render import Out
+from ..term.escaping import escape_raw
+from ..term.render import Out
 
 
 def exit_code_for(e: BaseException, err: Out, verbose: bool) -> int:

@@ -9,12 +9,12 @@ from typing import Any
 import typer
 
 from .. import interrupt
-from .. import reclaim as rc
-from ..duration import DurationError, parse_go_duration
 from ..errors import ExitCode, RefusedError, UsageError
-from ..reclaim import Criteria, Outcome, Rules, Target
-from ..render import Progress
-from ..words import plural
+from ..model import reclaim as rc
+from ..model.duration import DurationError, parse_go_duration
+from ..model.reclaim import Criteria, Outcome, Rules, Target
+from ..model.words import plural
+from ..term.render import Progress
 from . import common
 from .common import Globals
 
@@ -216,10 +216,10 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
         common.check_namespace(t.namespace, "in the plan")
         common.check_name(t.name, "claim name in the plan")
 
-    from .. import gather
-    from ..reclaim_exec import Audit, Executor, RunOptions
-    from ..reclaim_exec import dry_run as decide_dry_run
-    from ..sweep_watch import wait_released
+    from ..ops import gather
+    from ..ops.reclaim_exec import Audit, Executor, RunOptions
+    from ..ops.reclaim_exec import dry_run as decide_dry_run
+    from ..ops.sweep_watch import wait_released
 
     c = g.cluster()
     tke = c.tke()
@@ -274,7 +274,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             f"refusing to reclaim {plural(len(todo), 'claim')}",
         )
     audit = Audit(g.state_dir() / AUDIT_FILE, identity)
-    from ..claims import IpamdPolicy
+    from ..model.claims import IpamdPolicy
 
     policy: IpamdPolicy = gather.read_ipamd(c).policy
     show_lines = fmt == "table"
@@ -373,7 +373,7 @@ def _load_plan(path: Path) -> Any:
 
 
 def _classify(c: Any, snap: Any) -> list[Any]:
-    from ..claims import classify
+    from ..model.claims import classify
 
     return classify(snap.inventory, snap.ipamd.policy, c.now())
 
@@ -391,7 +391,8 @@ def select_targets(
 ) -> tuple[list[Target], list[tuple[Any, str]], Any]:
     """The claims asked for, classified on one snapshot (returned too: a dry run decides on it),
     and those a time criterion leaves out for lack of facts."""
-    from .. import gather, schema
+    from ..model import schema
+    from ..ops import gather
 
     if ip is not None:
         vip = c.get(tke.vips, ip)
@@ -445,10 +446,10 @@ def select_targets(
 def _reclaimed_before(c: Any, namespace: str, name: str, audit_file: Path) -> str | None:
     """Evidence that this tool reclaimed the claim earlier: our Event on it in the cluster, or a
     record in the local audit file for this cluster. None when there is none."""
-    from .. import cluster as api
-    from .. import schema
+    from ..api import cluster as api
     from ..errors import ApiError
-    from ..reclaim_exec import audit_records
+    from ..model import schema
+    from ..ops.reclaim_exec import audit_records
 
     try:
         events, _ = c.list(

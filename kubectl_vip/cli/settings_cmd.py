@@ -17,10 +17,10 @@ from typing import Any
 import typer
 from typer.core import TyperCommand
 
-from .. import ipamd, settings
-from ..duration import DurationError, format_compact, parse_go_duration
 from ..errors import ApiError, Conflict, Invalid, NotFound, RefusedError, UsageError, VipError
-from ..rollout import RolloutStatus
+from ..model import ipamd, settings
+from ..model.duration import DurationError, format_compact, parse_go_duration
+from ..ops.rollout import RolloutStatus
 from . import common
 from .common import Globals
 from .config_cmd import Inspected, read_deployment, read_helm_secrets
@@ -213,7 +213,7 @@ class Change:
             self.g.out.info(text)
 
     def run(self, wait: bool, timeout: timedelta) -> None:
-        from ..cluster import DEPLOYMENTS
+        from ..api.cluster import DEPLOYMENTS
 
         g = self.g
         secrets, problem = read_helm_secrets(g)
@@ -392,7 +392,7 @@ class Change:
         )
 
     def _wait(self, generation: int, timeout: timedelta) -> None:
-        from ..rollout import wait_for_rollout
+        from ..ops.rollout import wait_for_rollout
 
         with self._progress() as report:
             status = wait_for_rollout(self.g.cluster(), generation, timeout.total_seconds(), report)
@@ -435,7 +435,8 @@ class Change:
     def _cascade_report(self) -> None:
         if self.target.cascade is not True:
             return
-        from .. import claims, gather
+        from ..model import claims
+        from ..ops import gather
 
         try:
             snap = gather.snapshot(self.g.cluster(), None)

@@ -8,13 +8,13 @@ from typing import Any
 
 import typer
 
-from .. import claims as cl
-from .. import schema
-from .. import usage as us
-from ..cluster import Cluster
+from ..api.cluster import Cluster
 from ..errors import ApiError
-from ..render import bar
-from ..words import plural
+from ..model import claims as cl
+from ..model import schema
+from ..model import usage as us
+from ..model.words import plural
+from ..term.render import bar
 from . import common
 from .common import Globals, iso
 
@@ -107,8 +107,8 @@ class Facts:
 def read_facts(c: Cluster, chunk_size: int) -> Facts:
     """Every VpcIP classified (cluster-wide snapshot), plus nodes, NodeENIConfigs and the ipamd
     ConfigMap; what cannot be read only costs zones or CIDRs, with a warning."""
-    from .. import cluster as api
-    from .. import gather
+    from ..api import cluster as api
+    from ..ops import gather
 
     tke = c.tke()
     warnings: list[str] = []

@@ -16,7 +16,7 @@ from . import (  # noqa: F401 - imported for their @check registrations
     checks_policy,
     checks_scheduling,
 )
-from .model import (
+from .registry import (
     REGISTRY,
     Check,
     CheckResult,
@@ -27,7 +27,7 @@ from .model import (
     all_checks,
     select,
 )
-from .model import run as run_checks
+from .registry import run as run_checks
 from .snapshot import Snapshot
 
 __all__ = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import ipamd, schema, settings
-from ..usage import SubnetUsage
+from ..model import ipamd, schema, settings
+from ..model.usage import SubnetUsage
 from .snapshot import SYSTEM_NS, Obj, Snapshot, names
 
 WHERE_SUBNETS = "TKE console → Cluster → the cluster → its VPC-CNI container subnets"

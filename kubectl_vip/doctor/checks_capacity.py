@@ -7,10 +7,10 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..claims import ClaimRow
-from ..usage import SubnetUsage
+from ..model.claims import ClaimRow
+from ..model.usage import SubnetUsage
 from .causes import RECLAIM, WHERE_SUBNETS
-from .model import CLASSIFY, CONFIGMAP, DEPLOYMENTS, NECS, NODES, Issue, Severity, check
+from .registry import CLASSIFY, CONFIGMAP, DEPLOYMENTS, NECS, NODES, Issue, Severity, check
 from .snapshot import Snapshot, plural
 
 WARN_PERCENT = 80.0

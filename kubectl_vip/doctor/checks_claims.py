@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import ipamd
-from ..claims import ClaimRow, IpState, State
-from ..duration import format_human
-from ..escaping import escape
+from ..model import ipamd
+from ..model.claims import ClaimRow, IpState, State
+from ..model.duration import format_human
+from ..term.escaping import escape
 from .evidence import MAX_EXAMPLES, counts_by, examples
-from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, VIPS, Issue, Severity, check
+from .registry import CLAIMS, CLASSIFY, DEPLOYMENTS, VIPS, Issue, Severity, check
 from .snapshot import Snapshot, plural
 
 # a claim whose Pod exists may wait a little for its VpcIP

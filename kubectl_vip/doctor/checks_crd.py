@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import Issue, Severity, check
+from .registry import Issue, Severity, check
 from .snapshot import Snapshot
 
 KIND_ORDER = ("vpcipclaims", "vpcips", "nodeeniconfigs", "vpcenis")

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .. import schema
-from ..records import VipRec
+from ..model import schema
+from ..model.records import VipRec
 from .causes import LOGS, TICKET, Cause, gets_no_eni, ipamd_problem, nec_empty, zone_cause
 from .evidence import MAX_EXAMPLES, counts_by, examples, pod_owner
-from .model import (
+from .facts import EventRec
+from .registry import (
     CLAIMS,
     CONFIGMAP,
     DEPLOYMENTS,
@@ -30,7 +31,6 @@ from .model import (
     Severity,
     check,
 )
-from .records import EventRec
 from .snapshot import ENI_LIMIT_REASONS, Obj, Snapshot, event_line, mentions, names, plural
 
 VPC_ENI_QUOTA = 1000  # "Currently, up to 1,000 ENIs can be bound to a VPC."

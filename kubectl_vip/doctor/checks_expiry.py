@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..claims import STATEFULSET, ClaimRow, State
-from ..duration import format_compact, format_human
-from ..expiry_impact import HORIZON, protect_command
-from .model import CLASSIFY, DEPLOYMENTS, Issue, Severity, check
+from ..model.claims import STATEFULSET, ClaimRow, State
+from ..model.duration import format_compact, format_human
+from ..model.expiry_impact import HORIZON, protect_command
+from .registry import CLASSIFY, DEPLOYMENTS, Issue, Severity, check
 from .snapshot import Snapshot, names
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import ipamd, schema, settings
-from ..duration import format_compact
-from .model import (
+from ..model import ipamd, schema, settings
+from ..model.duration import format_compact
+from .registry import (
     CLAIMS,
     DAEMONSETS,
     DEPLOYMENTS,

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import ipamd, settings
-from ..claims import ORDINAL, ClaimRow, State
-from ..duration import MIN_EXPIRY, DurationError, format_compact, format_human, parse_go_duration
+from ..model import ipamd, settings
+from ..model.claims import ORDINAL, ClaimRow, State
+from ..model.duration import (
+    MIN_EXPIRY,
+    DurationError,
+    format_compact,
+    format_human,
+    parse_go_duration,
+)
 from .evidence import MAX_EXAMPLES, examples
-from .model import CLAIMS, CLASSIFY, DEPLOYMENTS, SECRETS, VIPS, Issue, Severity, check
+from .registry import CLAIMS, CLASSIFY, DEPLOYMENTS, SECRETS, VIPS, Issue, Severity, check
 from .snapshot import Snapshot, change_fix, names, plural
 
 SUGGESTED_EXPIRY = timedelta(hours=1)

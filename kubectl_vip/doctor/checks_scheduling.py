@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .. import schema
+from ..model import schema
 from .causes import LOGS, RECLAIM, Cause, gets_no_eni, ipamd_problem, zone_cause
 from .evidence import counts_by, pod_owner
-from .model import (
+from .facts import EventRec, PodFacts
+from .registry import (
     CLAIMS,
     CONFIGMAP,
     DEPLOYMENTS,
@@ -18,7 +19,6 @@ from .model import (
     Severity,
     check,
 )
-from .records import EventRec, PodFacts
 from .snapshot import Snapshot, event_line, names, plural, says_insufficient
 
 MAX_PODS = 10

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..records import PodRec
-    from .records import PodFacts
+    from ..model.records import PodRec
+    from .facts import PodFacts
 
 MAX_EXAMPLES = 10
 MAX_GROUPS = 10

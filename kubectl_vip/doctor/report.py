@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ExitCode
-from .model import AREAS, Check, CheckResult, Finding, Severity, Status
+from .registry import AREAS, Check, CheckResult, Finding, Severity, Status
 from .snapshot import Snapshot
 
 API_VERSION = "kubectl-vip/v1"

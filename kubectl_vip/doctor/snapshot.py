@@ -15,17 +15,18 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from .. import ipamd, schema, settings
-from ..claims import ClaimRow, Inventory, IpamdPolicy, IpRow, classify, classify_ips
-from ..cluster import TKE_GROUP
-from ..duration import format_human
-from ..escaping import escape
-from ..gather import IpamdInfo, ipamd_info
-from ..records import VipRec
-from ..usage import SubnetUsage, compute_usage
-from ..words import plural as plural  # the checks import it from here
-from . import model, records
-from .records import EventRec, PodFacts
+from ..api.cluster import TKE_GROUP
+from ..model import ipamd, schema, settings
+from ..model.claims import ClaimRow, Inventory, IpamdPolicy, IpRow, classify, classify_ips
+from ..model.duration import format_human
+from ..model.records import VipRec
+from ..model.usage import SubnetUsage, compute_usage
+from ..model.words import plural as plural  # the checks import it from here
+from ..ops.gather import IpamdInfo, ipamd_info
+from ..term.escaping import escape
+from . import facts as records
+from . import registry as model
+from .facts import EventRec, PodFacts
 
 Obj = dict[str, Any]
 SCHEDULER = "tke-eni-ip-scheduler"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from ..private import ensure_dir, write_private
+from ..shared.private import ensure_dir, write_private
 
 MARK = "kubectl-vip-sandbox"
 CLUSTER = "vip-sandbox"  # the cluster and context name the sandbox writes

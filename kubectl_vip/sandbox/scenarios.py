@@ -29,7 +29,7 @@ from .world import (
 )
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from .facade import Sandbox
 
 HISTORY = timedelta(days=10)
 REGISTRY = "ccr.ccs.tencentyun.com/tkeimages"

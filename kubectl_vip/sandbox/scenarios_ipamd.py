@@ -30,7 +30,7 @@ from .tke import ADDON, encode_release
 from .world import ENI_IP, Subnet
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from .facade import Sandbox
 
 GZ3, GZ4, GZ7 = "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-7"
 SUBNET_A = Subnet("subnet-a1b2c3d4", "10.0.1.0/24", GZ3)

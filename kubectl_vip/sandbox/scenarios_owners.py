@@ -30,7 +30,7 @@ from .store import Obj
 from .world import DELETE_POLICY, Subnet
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from .facade import Sandbox
 
 GZ3, GZ4 = "ap-guangzhou-3", "ap-guangzhou-4"
 

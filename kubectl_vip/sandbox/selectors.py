@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kubectl_vip.labels import LabelSelector, SelectorError, go_quote
-from kubectl_vip.labels import parse_label_selector as _parse_labels
 from kubectl_vip.sandbox.apierrors import bad_request
+from kubectl_vip.shared.labels import LabelSelector, SelectorError, go_quote
+from kubectl_vip.shared.labels import parse_label_selector as _parse_labels
 
 __all__ = [
     "FieldSelector",

@@ -27,7 +27,7 @@ from .selectors import FieldSelector, LabelSelector, parse_field_selector, parse
 from .store import Entry, Obj, Preconditions, decode_continue, dumps, encode_continue
 
 if TYPE_CHECKING:
-    from .sandbox import Sandbox
+    from .facade import Sandbox
 
 VERSION_INFO = {
     "major": "1",

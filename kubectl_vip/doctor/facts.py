@@ -3,7 +3,7 @@
 A large cluster has tens of thousands of Pods and as many Events. The doctor reads each list
 page by page and reduces every object at once to one of these slotted records, holding only the
 facts its checks use, read along the same paths as `schema`'s accessors, repeated strings
-interned. The classification part of a Pod is `kubectl_vip.records.PodRec` itself, so the
+interned. The classification part of a Pod is `kubectl_vip.model.records.PodRec` itself, so the
 inventory the checks share with `list` takes it as it is: one representation of each Pod, never
 two. Like those records they are not frozen (a frozen dataclass is slower to build); nothing writes
 to one after it is built. A NodeENIConfig (one per node) stays an object, trimmed to what
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .. import ipamd, schema
-from ..records import PodRec, pod_record
-from ..schema import ContainerState, OwnerRef
+from ..model import ipamd, schema
+from ..model.records import PodRec, pod_record
+from ..model.schema import ContainerState, OwnerRef
 
 Obj = dict[str, Any]
 SYSTEM_NS = ipamd.DEPLOYMENT_NAMESPACE

@@ -39,13 +39,13 @@ from typing import Any
 
 import yaml
 
-from . import __version__
+from .. import __version__
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "krew-manifest.yaml"
 LICENSE = ROOT / "LICENSE"
 BIN = "kubectl-vip"
-ENTRY_POINT = "kubectl_vip.complete_plugin:multicall"  # `kubectl-vip __complete ...` too
+ENTRY_POINT = "kubectl_vip.cli.complete_plugin:multicall"  # `kubectl-vip __complete ...` too
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 # pex runs this pip to resolve; pex's default (20.3.4) ignores Requires-Python of foreign targets
 PIP_VERSION = "26.2.1"

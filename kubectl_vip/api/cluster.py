@@ -21,8 +21,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from . import fastjson, redact, shapes
-from .errors import (
+from ..errors import (
     ApiError,
     ConfigError,
     Conflict,
@@ -38,6 +37,7 @@ from .errors import (
     UsageError,
     api_error_for,
 )
+from . import fastjson, redact, shapes
 from .kubeconfig import Connection
 
 if TYPE_CHECKING:

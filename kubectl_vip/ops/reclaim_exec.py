@@ -33,16 +33,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import cluster as api
-from . import schema
-from .claims import ClaimRow, Inventory, IpamdPolicy, classify
-from .cluster import Cluster, TkeApi
-from .errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
+from ..api import cluster as api
+from ..api.cluster import Cluster, TkeApi
+from ..errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
+from ..interrupt import InterruptFlag
+from ..model import schema
+from ..model.claims import ClaimRow, Inventory, IpamdPolicy, classify
+from ..model.reclaim import Outcome, Rules, Target, against_listed, event_for, recheck
+from ..model.records import ClaimRec, VipRec
+from ..shared.private import ensure_dir, open_private
 from .gather import read_owners_of
-from .interrupt import InterruptFlag
-from .private import ensure_dir, open_private
-from .reclaim import Outcome, Rules, Target, against_listed, event_for, recheck
-from .records import ClaimRec, VipRec
 
 Obj = dict[str, Any]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from . import kubeconfig_doc, redact
-from .errors import ConfigError
 from .proxy import from_environment as proxy_from_environment
 
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")

@@ -9,11 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import cluster as api
-from . import ipamd, records, schema
-from .claims import SAME_NAME_KINDS, STATEFULSET, Inventory, IpamdPolicy, kind_key, parse_kind_key
-from .cluster import Cluster, Resource
-from .errors import ApiError, Forbidden
+from ..api import cluster as api
+from ..api.cluster import Cluster, Resource
+from ..errors import ApiError, Forbidden
+from ..model import ipamd, records, schema
+from ..model.claims import (
+    SAME_NAME_KINDS,
+    STATEFULSET,
+    Inventory,
+    IpamdPolicy,
+    kind_key,
+    parse_kind_key,
+)
 
 Obj = dict[str, Any]
 

@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from . import schema
-from .cluster import Cluster, Resource, TkeApi
-from .errors import ApiError
+from ..api.cluster import Cluster, Resource, TkeApi
+from ..errors import ApiError
+from ..model import schema
 
 Key = tuple[str, str]
 K = TypeVar("K", bound=Hashable)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .escaping import escape
+from ..term.escaping import escape
 
 # cobra's ShellCompDirective bits
 DEFAULT = 0  # no flags: the shell may fall back to file names
@@ -247,7 +247,7 @@ def _fetch(kind: str, line: Line) -> list[Candidate]:
         return [(c, "") for c in kubeconfig_contexts(line.flag_value("--kubeconfig"))]
     with _connect(line) as cluster:
         if kind == "namespace":
-            from .cluster import NAMESPACES
+            from ..api.cluster import NAMESPACES
 
             items, _ = cluster.list(NAMESPACES, chunk_size=0)
             return sorted((str(o["metadata"]["name"]), "") for o in items)
@@ -265,14 +265,14 @@ def _fetch(kind: str, line: Line) -> list[Candidate]:
 @contextlib.contextmanager
 def _connect(line: Line) -> Iterator[Any]:
     """The cluster the line names: --kubeconfig, --context, or the --sandbox demo."""
-    from . import kubeconfig
-    from .cluster import Cluster
+    from ..api import kubeconfig
+    from ..api.cluster import Cluster
 
     if "--sandbox" not in line.seen:
         conn = kubeconfig.load(line.flag_value("--kubeconfig"), line.flag_value("--context"))
         yield Cluster(conn, request_timeout=REQUEST_TIMEOUT)
         return
-    from .sandbox import Sandbox
+    from ..sandbox import Sandbox
 
     sandbox = Sandbox("demo")
     sandbox.start()
@@ -288,9 +288,9 @@ def _connect(line: Line) -> Iterator[Any]:
 def _reclaimable(cluster: Any, namespace: str, line: Line) -> list[Candidate]:
     """Claims `reclaim` would accept as named on this line (its --include-completed and
     --allow-new-ip flags count), with their state and IP as the description."""
-    from . import gather
-    from .claims import classify
-    from .reclaim import Rules, decide
+    from ..model.claims import classify
+    from ..model.reclaim import Rules, decide
+    from ..ops import gather
 
     rules = Rules("--include-completed" in line.seen, "--allow-new-ip" in line.seen)
     snap = gather.snapshot(cluster, namespace, chunk_size=0)
@@ -350,7 +350,7 @@ def multicall() -> None:
     if sys.argv[1:2] == ["__complete"]:
         main(sys.argv[2:])
         return
-    from .__main__ import main as cli_main
+    from ..__main__ import main as cli_main
 
     cli_main()
 

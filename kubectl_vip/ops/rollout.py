@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import ipamd
-from .cluster import DEPLOYMENTS, Cluster
-from .errors import Gone, RefusedError
+from ..api.cluster import DEPLOYMENTS, Cluster
+from ..errors import Gone, RefusedError
+from ..model import ipamd
 
 Obj = dict[str, Any]
 

@@ -9,8 +9,8 @@ kubernetes client. The shell scripts are thin: they pass the words to `kubectl_c
 Regenerate them after changing a command, option or epilog (with `help_root.json`, the root
 `--help` text that `kubectl-vip --help` prints without importing typer, see __main__.py):
 
-    python -m kubectl_vip.completion --write        # *.json + completions/*
-    python -m kubectl_vip.completion --check        # exit 1 when either is stale
+    python -m kubectl_vip.cli.completion --write        # *.json + completions/*
+    python -m kubectl_vip.cli.completion --check        # exit 1 when either is stale
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ HELP_FILE = Path(__file__).with_name("help_root.json")
 # terminal, and a terminal of 100 columns or more; other widths are rendered by typer
 HELP_WIDTHS = (78, 98)
 SCRIPT_FILES = {"bash": "kubectl-vip.bash", "zsh": "_kubectl-vip", "fish": "kubectl-vip.fish"}
-REGENERATE = "python -m kubectl_vip.completion --write"
+REGENERATE = "python -m kubectl_vip.cli.completion --write"
 
 # values completed from the cluster or the kubeconfig, by option name
 OPTION_VALUES: dict[str, str] = {
@@ -59,8 +59,8 @@ def build_spec() -> Spec:
     """Walk the typer app's click command tree into plain data."""
     import typer
 
-    from .cli import app as app_module
-    from .cli.app import app
+    from . import app as app_module
+    from .app import app
 
     root = typer.main.get_command(app)
     spec = _node(root, ())
@@ -115,7 +115,7 @@ def _flag(p: Any) -> Spec:
     long = next((o for o in opts if o.startswith("--")), opts[0])
     out["value"] = _value_kind(p, long, help_text)
     if long == "--state" and "--ips" in help_text:
-        from .claims import IpState
+        from ..model.claims import IpState
 
         # values that only another flag of the command makes valid: list --ips --state leaked
         out["valuesWith"] = {"--ips": [s.value for s in IpState]}
@@ -126,11 +126,11 @@ def _flag(p: Any) -> Spec:
 
 def _value_kind(p: Any, long: str, help_text: str) -> str | list[str]:
     if long == "--state":
-        from .claims import CLAIM_STATES
+        from ..model.claims import CLAIM_STATES
 
         return list(CLAIM_STATES)
     if long == "--check":
-        from .doctor.model import all_checks
+        from ..doctor.registry import all_checks
 
         return [c.id for c in all_checks()]
     if long in OPTION_VALUES:
@@ -334,7 +334,7 @@ def root_help_json() -> str:
     import io
     import os
 
-    from .cli.app import invoke
+    from .app import invoke
 
     texts = {}
     saved = os.environ.get("COLUMNS")
@@ -357,7 +357,7 @@ def root_help_json() -> str:
 
 
 def default_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "completions"
+    return Path(__file__).resolve().parents[2] / "completions"
 
 
 def expected_files(directory: Path) -> dict[Path, str]:
@@ -393,7 +393,7 @@ def write(directory: Path | None = None) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    usage = f"usage: {REGENERATE} [DIR] | python -m kubectl_vip.completion --check [DIR]"
+    usage = f"usage: {REGENERATE} [DIR] | python -m kubectl_vip.cli.completion --check [DIR]"
     if not args or args[0] not in ("--write", "--check") or len(args) > 2:
         print(usage, file=sys.stderr)
         return 2

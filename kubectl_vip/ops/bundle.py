@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from . import cluster as api
-from . import ipamd, schema, settings
-from .cluster import Cluster, Resource
-from .errors import Forbidden, NotVpcCniError, VipError
-from .redact import redact
+from ..api import cluster as api
+from ..api.cluster import Cluster, Resource
+from ..api.redact import redact
+from ..errors import Forbidden, NotVpcCniError, VipError
+from ..model import ipamd, schema, settings
 
 Obj = dict[str, Any]
 API_VERSION = "kubectl-vip/v1"
@@ -453,7 +453,7 @@ def refine(outcomes: list[Outcome], since: timedelta, now: datetime) -> None:
 
 
 def _since_text(td: timedelta) -> str:
-    from .duration import format_compact
+    from ..model.duration import format_compact
 
     return format_compact(td)
 

@@ -14,16 +14,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from .. import cluster as api
-from .. import ipamd, schema, settings
-from ..claims import STATEFULSET
-from ..cluster import Cluster, Resource, TkeApi
+from ..api import cluster as api
+from ..api.cluster import Cluster, Resource, TkeApi
+from ..doctor import facts as records
+from ..doctor import registry as model
+from ..doctor.registry import Check
+from ..doctor.snapshot import SYSTEM_NS, ReadState, Snapshot
 from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unreachable
-from ..gather import owner_kinds, paused_gc, read_owner_kinds
-from ..records import claim_record, vip_record
-from . import model, records
-from .model import Check
-from .snapshot import SYSTEM_NS, ReadState, Snapshot
+from ..model import ipamd, schema, settings
+from ..model.claims import STATEFULSET
+from ..model.records import claim_record, vip_record
+from .gather import owner_kinds, paused_gc, read_owner_kinds
 
 Obj = dict[str, Any]
 TKE_SYSTEM_PREFIX = "tke-eni-"  # ipamd, ip-scheduler, agent: kept whole, others trimmed

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 Obj = dict[str, Any]
 SECTIONS = (("clusters", "cluster"), ("users", "user"), ("contexts", "context"))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from kubectl_vip.duration import (
+from kubectl_vip.model.duration import (
     MIN_EXPIRY,
     DurationError,
     format_compact,

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from ..errors import UsageError
 from . import ipamd
 from .claims import ClaimRow
 from .duration import DurationError, format_compact, parse_expiry
-from .errors import UsageError
 from .ipamd import ADDON_MANAGED_FROM, UNSET, ArgsPlan, IpamdFlags, Unset, Version
 
 API_VERSION = "kubectl-vip/v1"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import repeat
 from typing import Any
 
-from .errors import MalformedAnswer
+from ..errors import MalformedAnswer
 
 Obj = dict[str, Any]
 

@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .errors import ExitCode, UsageError, VipError
-from .redact import redact
-from .words import plural
+from ..api.redact import redact
+from ..errors import ExitCode, UsageError, VipError
+from ..model.words import plural
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
-    from .render import Out
+    from ..api.cluster import Cluster
+    from ..term.render import Out
 
 T = TypeVar("T")
 

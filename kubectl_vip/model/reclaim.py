@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from ..errors import RefusedError, UsageError
 from . import schema
 from .claims import KRUISE_STATEFULSET, SAME_NAME_KINDS, STATEFULSET, TAPP, ClaimRow, State
-from .errors import RefusedError, UsageError
 from .words import plural
 
 Obj = dict[str, Any]
