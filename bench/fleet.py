@@ -19,7 +19,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import VIP, Case, Server, measure
+from harness import VIP, Case, Server, measure
 
 
 def merged_kubeconfig(sandboxes: list[Server], path: Path) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_vip.cli import completion
+from kubectl_vip.cli import completion, completion_gen
 from kubectl_vip.cli.complete_plugin import (
     DEADLINE,
     DEFAULT,
@@ -53,7 +53,7 @@ def values(args: list[str], fetch: Recorder | None = None) -> tuple[list[str], i
 
 
 def test_generated_files_are_current() -> None:
-    stale = completion.stale()
+    stale = completion_gen.stale()
     assert not stale, f"stale: {[str(p) for p in stale]}; run `{completion.REGENERATE}`"
 
 
@@ -87,11 +87,11 @@ def test_completion_command_refuses_an_unknown_shell() -> None:
 
 
 def test_check_mode_reports_a_stale_script(tmp_path: Path) -> None:
-    completion.write(tmp_path)
-    assert completion.stale(tmp_path) == []
+    completion_gen.write(tmp_path)
+    assert completion_gen.stale(tmp_path) == []
     (tmp_path / "kubectl-vip.bash").write_text("# old\n")
-    assert completion.stale(tmp_path) == [tmp_path / "kubectl-vip.bash"]
-    assert completion.main(["--check", str(tmp_path)]) == 1
+    assert completion_gen.stale(tmp_path) == [tmp_path / "kubectl-vip.bash"]
+    assert completion_gen.main(["--check", str(tmp_path)]) == 1
 
 
 # ------------------------------------------------------------------------- static answers

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_vip.doctor import all_checks, report
-from kubectl_vip.doctor import registry as model
+from kubectl_vip.doctor import all_checks, reads, report
 from kubectl_vip.doctor.registry import Check, CheckResult, Finding, Issue, Severity, Status, run
 from kubectl_vip.doctor.snapshot import Snapshot
 from kubectl_vip.sandbox import Sandbox
@@ -105,7 +104,7 @@ def test_fail_on_never_still_passes_a_partial_run(sandbox: Sandbox, tmp_path: Pa
 
 
 def _check(id: str, worst: Severity = Severity.ERROR) -> Check:
-    return Check(id, "claims", id, (model.PODS,), (), lambda s: [], worst=worst)
+    return Check(id, "claims", id, (reads.PODS,), (), lambda s: [], worst=worst)
 
 
 def _finding(sev: Severity) -> Finding:

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip.doctor import Severity, Snapshot, all_checks, report, run_checks
+from kubectl_vip.doctor import Severity, Snapshot, all_checks, reads, report, run_checks
 from kubectl_vip.doctor import facts as records
-from kubectl_vip.doctor import registry as model
 from kubectl_vip.doctor.facts import EventRec
 from kubectl_vip.doctor.snapshot import ReadState
 from kubectl_vip.model import schema
@@ -274,14 +273,14 @@ def test_event_records_are_sorted_most_recent_last() -> None:
            enumerate([NOW, None, NOW - H, datetime(2020, 1, 1, tzinfo=NOW.tzinfo)])]  # fmt: skip
     s = base(events=evs)
     assert [e.message for e in s.events_of("Pod", "a", "db")] == ["1", "3", "2", "0"]
-    assert s.has(model.EVENTS)
+    assert s.has(reads.EVENTS)
 
 
 def test_release_lets_go_of_the_objects_and_keeps_the_report() -> None:
     """After the checks the report is written from the reads alone: the snapshot drops every
     object and derived view (a fleet run keeps one report per cluster, not its objects)."""
     s = base(events=[_ev(GEO, "FailedScheduling", SCHED)])
-    s.reads = {k: _read_ok(k) for k in (model.PODS, model.EVENTS, model.CLAIMS, model.VIPS)}
+    s.reads = {k: _read_ok(k) for k in (reads.PODS, reads.EVENTS, reads.CLAIMS, reads.VIPS)}
     results = run_checks(all_checks(), s)
     assert s.rows and s.usage and s.events_by_object  # derived while checking
     before = report.document(results, s, server="https://10.0.0.1", fail_on="error")

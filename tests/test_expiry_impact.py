@@ -20,7 +20,7 @@ from kubectl_vip.model import expiry_impact as ei
 from kubectl_vip.model.claims import Inventory, IpamdPolicy
 from kubectl_vip.model.expiry_impact import Due
 from kubectl_vip.sandbox import Sandbox
-from kubectl_vip.sandbox.scenarios import B
+from kubectl_vip.sandbox.scenario_kit import B
 from kubectl_vip.term.render import Out
 
 from .conftest import Result, Runner, make_sandbox, run_vip

@@ -8,7 +8,7 @@ import pytest
 import typer
 
 from kubectl_vip.cli.app import app
-from kubectl_vip.cli.completion import _summary
+from kubectl_vip.cli.completion_gen import _summary
 
 from .conftest import run_vip
 

@@ -21,7 +21,7 @@ from kubectl_vip.model.ipamd import UNSET, Version
 from kubectl_vip.ops.rollout import RolloutStatus, rollout_status
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import RequestInfo
-from kubectl_vip.sandbox.scenarios import B
+from kubectl_vip.sandbox.scenario_kit import B
 
 from .conftest import Result, Runner, make_sandbox, run_vip
 

@@ -218,7 +218,7 @@ def _doctor_doc(g: Globals, chunk_size: int) -> Any:
 def _cluster_ish(g: Globals, outcomes: list[Any]) -> str:
     """ipamd's --cluster-id (names the cluster in the console), else the context's name."""
     from ..model import ipamd, schema, settings
-    from ..ops.gather import ipamd_info
+    from ..model.ipamd_info import ipamd_info
 
     for o in outcomes:
         if o.name != "deployments" or not isinstance(o.value, list):

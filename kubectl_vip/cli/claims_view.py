@@ -4,18 +4,16 @@ Typer-free: `list_cmd` declares the flags; `fastpath` runs a plain `list` line w
 
 from __future__ import annotations
 
-import shlex
-import sys
 from datetime import datetime
 from typing import Any
 
 from ..errors import UsageError
 from ..model import claims as cl
-from ..model.claims import ClaimRow, IpRow, State
-from ..model.duration import format_go_duration, format_human
+from ..model.claims import ClaimRow, IpRow
 from ..model.words import plural
 from ..term.render import PlainItems
 from . import common
+from .claims_rows import claim_cells, claim_headers, ipamd_doc, reclaim_hint, row_doc, sort_rows
 from .common import Globals, age, iso
 
 SORT_KEYS = ("name", "age", "retained", "ip")
@@ -44,6 +42,8 @@ def run_list(
         from .fleet_views import fleet_list
 
         return fleet_list(g, fmt, states, selector, sort_by, no_headers, chunk_size)
+    from ..ops.gather import read_rows
+
     c = g.cluster()
     scope = g.scope()
     snap, rows, now = read_rows(c, scope, selector, chunk_size)
@@ -63,7 +63,7 @@ def run_list(
         return 0
     cl.release(snap.inventory)
     shown = [r for r in rows if not states or r.state.value in states]
-    shown = _sorted(shown, sort_by)
+    shown = sort_rows(shown, sort_by)
     if not shown and fmt in ("table", "wide", "name"):
         common.ensure_namespace(g, scope)
         _say_none(g, len(rows), "claim", states, scope)
@@ -78,17 +78,6 @@ def run_list(
     else:
         _table(g, shown, rows, fmt == "wide", scope is None, now, no_headers, states, selector)
     return 0
-
-
-def read_rows(
-    c: Any, scope: str | None, selector: str | None, chunk_size: int
-) -> tuple[Any, list[ClaimRow], datetime]:
-    """One cluster's claims, read and classified: the snapshot, every row, and "now"."""
-    from ..ops import gather
-
-    snap = gather.snapshot(c, scope, label_selector=selector, chunk_size=chunk_size)
-    now = c.now()
-    return snap, cl.classify(snap.inventory, snap.ipamd.policy, now), now
 
 
 def _parse_states(values: list[str], ips: bool) -> set[str]:
@@ -130,32 +119,6 @@ def _left_out(g: Globals, inv: cl.Inventory, shown: int, scope: str) -> None:
         )
 
 
-def _sorted(rows: list[ClaimRow], key: str) -> list[ClaimRow]:
-    if key == "age":
-        return sorted(
-            rows, key=lambda r: (r.created is None, r.created or datetime.max), reverse=False
-        )
-    if key == "retained":
-        return sorted(
-            rows,
-            key=lambda r: r.retained_for.total_seconds() if r.retained_for else -1,
-            reverse=True,
-        )
-    if key == "ip":
-        return sorted(rows, key=lambda r: cl._ip_sort_key(r.ip or "~"))
-    return rows
-
-
-def _reclaim_at(r: ClaimRow, now: datetime) -> str:
-    if r.pod_phase is not None:
-        return "-"
-    if r.reclaim_at is None:
-        return "never" if r.expiry is None and not r.overdue else "<unknown>"
-    if r.reclaim_at <= now:
-        return f"{format_human(now - r.reclaim_at)} ago"
-    return f"in {format_human(r.reclaim_at - now)}"
-
-
 def _table(
     g: Globals,
     shown: list[ClaimRow],
@@ -183,135 +146,6 @@ def _table(
         g.out.line("~ release time estimated from the claim's managedFields")
 
 
-def claim_headers(wide: bool, all_ns: bool) -> list[str]:
-    headers = ["NAME", "IP", "STATE", "POD", "OWNER", "NODE", "AGE", "RETAINED FOR", "RECLAIM AT"]
-    if all_ns:
-        headers.insert(0, "NAMESPACE")
-    if wide:
-        headers += ["VIP PHASE", "SUBNET", "POLICY", "REASON"]
-    return headers
-
-
-_OWNER_TEXT: dict[tuple[str, str, str], str] = {}
-
-
-def _owner_text(owner: cl.Owner | None) -> str:
-    """ "Kind/name", one string per owner however many claims it has."""
-    if owner is None:
-        return "-"
-    key = (owner.group, owner.kind, owner.name)
-    text = _OWNER_TEXT.get(key)
-    if text is None:
-        text = _OWNER_TEXT[key] = str(owner)
-    return text
-
-
-def claim_cells(r: ClaimRow, wide: bool, all_ns: bool, now: datetime) -> list[str]:
-    retained = "-"
-    if r.retained_for is not None and r.pod_phase is None:
-        retained = format_human(r.retained_for) + ("~" if r.released_estimated else "")
-    cells = [
-        r.name,
-        r.ip or "<none>",
-        r.state.value,
-        r.pod_phase or "-",
-        _owner_text(r.owner),
-        r.node or "-",
-        age(r.created, now),
-        sys.intern(retained),
-        sys.intern(_reclaim_at(r, now)),
-    ]
-    if all_ns:
-        cells = [r.namespace, *cells]  # a new list of its exact size (insert over-allocates)
-    if wide:
-        cells += [
-            ("<no VpcIP>" if r.unbound else r.vip_phase or "<unknown>"),
-            r.subnet_cidr or r.subnet_id or "-",
-            r.policy or "-",
-            r.reason,
-        ]
-    return cells
-
-
-def reclaim_hint(
-    every: list[ClaimRow], states: set[str], namespace: str | None, selector: str | None
-) -> str | None:
-    """The reclaim command for what the listing shows, with every filter that made it (scope,
-    -l, the states among Orphaned/Overdue), and how many IPs that very command would free."""
-    from ..model.reclaim import Criteria, Rules, decide, select
-
-    orphaned = not states or State.ORPHANED.value in states
-    overdue = not states or State.OVERDUE.value in states
-    if not (orphaned or overdue):
-        return None
-    chosen, _ = select(every, Criteria(orphaned=orphaned, overdue=overdue), Rules())
-    free = sum(1 for r in chosen if decide(r, Rules())[0] and not r.unbound)
-    if not free:
-        return None
-    flags = " ".join(f for f, on in (("--orphaned", orphaned), ("--overdue", overdue)) if on)
-    scope = f"-n {namespace}" if namespace else "-A"
-    label = f" -l {shlex.quote(selector)}" if selector else ""
-    what = " + ".join(s for s, on in (("Orphaned", orphaned), ("Overdue", overdue)) if on)
-    return (
-        f"Reclaiming {what} claims would free {plural(free, 'IP')}: "
-        f"kubectl vip reclaim {flags} {scope}{label} --dry-run"
-    )
-
-
-def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:
-    owner = None
-    if r.owner is not None:
-        owner = {
-            "kind": r.owner.kind,
-            "name": r.owner.name,
-            "uid": r.owner.uid,
-            "source": r.owner.source,
-            "exists": r.owner.exists,
-            "replicas": r.owner.replicas,
-        }
-    return {
-        "namespace": r.namespace,
-        "name": r.name,
-        "uid": r.uid,
-        "resourceVersion": r.resource_version,
-        "ip": r.ip,
-        "state": r.state.value,
-        "reason": r.reason,
-        "reclaimable": r.reclaimable,
-        "orphaned": r.orphaned,
-        "overdue": r.overdue,
-        "returning": r.returning,
-        "pod": {"phase": r.pod_phase, "uid": r.pod_uid} if r.pod_phase else None,
-        "owner": owner,
-        "ordinal": r.ordinal,
-        "node": r.node,
-        "vpcIP": None
-        if r.unbound
-        else {
-            "name": r.ip,
-            "phase": r.vip_phase,
-            "message": r.vip_message,
-            "subnetID": r.subnet_id,
-            "subnetCIDR": r.subnet_cidr,
-        },
-        "deletePolicy": r.policy,
-        "createdAt": iso(r.created),
-        "releasedAt": iso(r.released_at),
-        "releasedAtEstimated": r.released_estimated,
-        "retainedForSeconds": int(r.retained_for.total_seconds())
-        if r.retained_for is not None
-        else None,
-        "expiry": format_go_duration(r.expiry) if r.expiry is not None else None,
-        "expirySource": r.expiry_source,
-        "reclaimAt": iso(r.reclaim_at),
-        "objects": {
-            "vpcipclaim": f"{r.namespace}/{r.name}",
-            "vpcip": None if r.unbound else r.ip,
-            "pod": f"{r.namespace}/{r.name}" if r.pod_phase else None,
-        },
-    }
-
-
 def claim_list_doc(
     g: Globals,
     every: list[ClaimRow],
@@ -320,9 +154,10 @@ def claim_list_doc(
     scope: str | None,
     snap: Any,
 ) -> dict[str, Any]:
+    from ..model.ipamd_info import IpamdInfo
     from ..ops import gather
 
-    info: gather.IpamdInfo = snap.ipamd
+    info: IpamdInfo = snap.ipamd
     return common.document(
         "ClaimList",
         PlainItems(row_doc(r, now) for r in shown),
@@ -334,16 +169,6 @@ def claim_list_doc(
         },
         summary={"states": cl.summarize(shown), "freeable": cl.freeable(every)},
     )
-
-
-def ipamd_doc(info: Any) -> dict[str, Any]:
-    return {
-        "version": str(info.version) if info.version else None,
-        "expiry": format_go_duration(info.flags.expiry)
-        if info.flags and info.flags.expiry
-        else "never",
-        "cascade": bool(info.flags and info.flags.cascade),
-    }
 
 
 def _emit_ips(

@@ -257,19 +257,9 @@ def check_namespace(namespace: str, source: str = "-n/--namespace") -> str:
 def ensure_namespace(g: Globals, namespace: str | None) -> None:
     """An empty result in a namespace that does not exist says so instead of printing nothing."""
     if namespace is not None:
-        ensure_namespace_on(g.cluster(), namespace)
+        from ..ops.gather import ensure_namespace
 
-
-def ensure_namespace_on(c: Cluster, namespace: str) -> None:
-    from ..api.cluster import NAMESPACES
-    from ..errors import ApiError
-
-    try:
-        found = c.get(NAMESPACES, namespace)
-    except ApiError:
-        return  # this check only improves a message; never fail on it
-    if found is None:
-        raise RefusedError(f'namespace "{namespace}" not found') from None
+        ensure_namespace(g.cluster(), namespace)
 
 
 def confirm(g: Globals, question: str, refusal: str) -> None:

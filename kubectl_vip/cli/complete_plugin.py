@@ -350,7 +350,7 @@ def multicall() -> None:
     if sys.argv[1:2] == ["__complete"]:
         main(sys.argv[2:])
         return
-    from ..__main__ import main as cli_main
+    from .entry import main as cli_main
 
     cli_main()
 

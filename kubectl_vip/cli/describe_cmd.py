@@ -135,7 +135,9 @@ def fetch(
         facts.claim = f_claim.result()
         facts.pod = soft(f_pod, f"pod {ns}/{name}", None)
         if t.kind == "name" and facts.claim is None and facts.pod is None:
-            common.ensure_namespace_on(c, ns)
+            from ..ops.gather import ensure_namespace
+
+            ensure_namespace(c, ns)
             raise RefusedError(f'no claim and no Pod "{name}" in namespace "{ns}"')
 
     if facts.vip is None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from ..errors import ExitCode, NoAccess, UsageError
@@ -100,6 +98,8 @@ def doctor_command(
         from .fleet_views import fleet_doctor
 
         return fleet_doctor(g, fmt, mode, selected, chunk_size)
+    from ..ops.doctor_reads import examine
+
     c = g.cluster()
     results, snap = examine(c, selected, chunk_size)
     if fmt in ("json", "yaml"):
@@ -117,14 +117,3 @@ def doctor_command(
             hint="ask a cluster admin for these read permissions (get/list/watch)",
         )
     return int(report.exit_code(results, mode))
-
-
-def examine(c: Any, selected: list[Any], chunk_size: int) -> tuple[list[Any], Any]:
-    """One cluster's doctor run: the check results and the snapshot they read."""
-    from .. import doctor
-    from ..ops.doctor_reads import gather
-
-    snap = gather(c, selected, chunk_size=chunk_size)
-    results = doctor.run_checks(selected, snap)
-    snap.release()  # the report needs the reads, not the objects: free them before writing it
-    return results, snap

@@ -18,6 +18,7 @@ from ..ops.fleet import answered_note, exit_code
 from ..term.render import Out
 from . import common
 from .common import Globals
+from .reclaim_words import ACTION_WORDS, OUTCOME_WORDS, RECHECK_NOTE, show_unsure, target_doc
 
 
 def fleet_dry_run(
@@ -28,15 +29,25 @@ def fleet_dry_run(
     rules: Rules,
     maximum: int,
 ) -> None:
-    from ..ops.reclaim_exec import dry_run
-    from .reclaim_cmd import RECHECK_NOTE, decide_all, select_targets, show_unsure
+    from ..ops.reclaim_exec import AUDIT_FILE, dry_run
+    from ..ops.reclaim_select import decide_all, select_targets
 
     def work(c: Any) -> tuple[list[Target], list[tuple[Any, str]], bool]:
         one = g.for_context(c.conn.context, cluster=c)
-        tke = c.tke()
-        targets, unsure, snap = select_targets(
-            one, c, tke, [], None, criteria, selector, rules, None
+        chosen = select_targets(
+            c,
+            one.scope(),
+            (),
+            None,
+            criteria,
+            selector,
+            rules,
+            None,
+            one.state_dir() / AUDIT_FILE,
         )
+        if chosen.note:
+            one.out.info(chosen.note)
+        targets, unsure, snap = chosen.targets, chosen.unsure, chosen.snap
         decide_all(targets, rules)
         todo = [t for t in targets if t.outcome is None]
         over_max = len(todo) > maximum  # as that context's real run counts, before its checks
@@ -64,8 +75,6 @@ def fleet_dry_run(
     code = exit_code(answers, worst)
     would = any(t.outcome is Outcome.WOULD_RECLAIM for _a, targets in done for t in targets)
     if fmt in ("json", "yaml"):
-        from .reclaim_cmd import target_doc
-
         items = [
             {"context": a.context, "cluster": a.cluster, **target_doc(t, set())}
             for a, targets in done
@@ -106,8 +115,6 @@ def fleet_dry_run(
         if would:
             g.out.info(RECHECK_NOTE)
         raise typer.Exit(code)
-    from .reclaim_cmd import ACTION_WORDS
-
     rows = [
         [
             a.context,
@@ -154,8 +161,6 @@ def _counts(targets: list[Target]) -> dict[str, int]:
 
 
 def _summary(targets: list[Target]) -> str:
-    from .reclaim_cmd import OUTCOME_WORDS
-
     counts = _counts(targets)
     return ", ".join(f"{n} {OUTCOME_WORDS.get(k, k)}" for k, n in counts.items()) or "nothing to do"
 

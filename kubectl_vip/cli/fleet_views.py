@@ -13,9 +13,12 @@ from ..model import claims as cl
 from ..model.claims import ClaimRow
 from ..model.words import plural
 from ..ops.fleet import Answer, answered_note, exit_code
+from ..ops.gather import read_rows
 from ..term.render import PlainItems
 from . import common
+from .claims_rows import claim_cells, claim_headers, ipamd_doc, reclaim_hint, row_doc, sort_rows
 from .common import Globals, iso
+from .usage_rows import percent_text, subnet_cells, subnet_doc, zone_doc
 
 
 def _answered(answers: list[Answer[Any]]) -> list[tuple[Answer[Any], Any]]:
@@ -50,16 +53,6 @@ def fleet_list(
     no_headers: bool,
     chunk_size: int,
 ) -> int:
-    from .claims_view import (
-        _sorted,
-        claim_cells,
-        claim_headers,
-        ipamd_doc,
-        read_rows,
-        reclaim_hint,
-        row_doc,
-    )
-
     def work(c: Any) -> tuple[Any, list[ClaimRow], datetime, str]:
         snap, rows, now = read_rows(c, g.scope_on(c), selector, chunk_size)
         claims = c.tke().claims  # found by the snapshot already
@@ -71,7 +64,7 @@ def fleet_list(
     kinds = {a.context: v[3] for a, v in done}
     for a, (snap, rows, now, _kind) in done:
         _warn(g, a.context, snap.warnings)
-        picked = _sorted([r for r in rows if not states or r.state.value in states], sort_by)
+        picked = sort_rows([r for r in rows if not states or r.state.value in states], sort_by)
         shown.append((a.context, a.cluster, rows, picked, now))
     if fmt in ("json", "yaml"):
         items = (
@@ -160,7 +153,7 @@ def _claims_summary(rows: list[ClaimRow]) -> str:
 
 def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
     from ..model import usage as us
-    from .usage_cmd import compute, row_doc, subnet_cells, zone_doc
+    from ..ops.usage_reads import compute
 
     answers = g.run_fleet(lambda c: compute(c, chunk_size))
     done = _answered(answers)
@@ -173,7 +166,7 @@ def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
         doc = common.document(
             "SubnetUsageList",
             [
-                {"context": a.context, "cluster": a.cluster, **row_doc(r)}
+                {"context": a.context, "cluster": a.cluster, **subnet_doc(r)}
                 for a, (_f, rows, _z) in done
                 for r in rows
             ],
@@ -209,13 +202,12 @@ def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
 
 def _usage_summary(rows: list[Any]) -> str:
     from ..model import usage as us
-    from .usage_cmd import _pct
 
     known = [r for r in rows if r.size is not None]
     size = sum(r.size or 0 for r in known)
     used = sum(r.used for r in rows)
     kept, leaked = sum(r.kept for r in rows), sum(r.leaked for r in rows)
-    pct = _pct(us.percent_of(sum(r.used for r in known), size)) if known else "-"
+    pct = percent_text(us.percent_of(sum(r.used for r in known), size)) if known else "-"
     return (
         f"{plural(len(rows), 'subnet')}, {used} IPs used of {size} usable ({pct}); "
         f"{kept} held by claims without a Pod, {leaked} leaked"
@@ -227,7 +219,7 @@ def _usage_summary(rows: list[Any]) -> str:
 
 def fleet_doctor(g: Globals, fmt: str, mode: str, selected: list[Any], chunk_size: int) -> int:
     from ..doctor import report
-    from .doctor_cmd import examine
+    from ..ops.doctor_reads import examine
 
     answers = g.run_fleet(lambda c: (c.server, *examine(c, selected, chunk_size)))
     done = _answered(answers)

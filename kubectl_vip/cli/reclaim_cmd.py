@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from .. import interrupt
-from ..errors import ExitCode, RefusedError, UsageError
+from ..errors import ExitCode, UsageError
 from ..model import reclaim as rc
 from ..model.duration import DurationError, parse_go_duration
 from ..model.reclaim import Criteria, Outcome, Rules, Target
@@ -17,6 +18,13 @@ from ..model.words import plural
 from ..term.render import Progress
 from . import common
 from .common import Globals
+from .reclaim_words import (
+    ACTION_WORDS,
+    OUTCOME_WORDS,
+    RECHECK_NOTE,
+    show_unsure,
+    target_doc,
+)
 
 EPILOG = """Examples:
 
@@ -34,31 +42,28 @@ Every reclaimed claim is appended to an audit file first and recorded as an Even
 """
 
 
-AUDIT_FILE = "reclaim-audit.jsonl"
-# a dry run decides on the state it has just listed; the real run checks each claim again
-RECHECK_NOTE = (
-    "A real run reads each claim's Pod, VpcIP and owner again right before its delete, "
-    "and leaves alone any that changed."
-)
-OPTIONS = (
-    "names",
-    "ip",
-    "orphaned",
-    "overdue",
-    "retained_for",
-    "owner",
-    "selector",
-    "from_file",
-    "dry_run",
-    "yes",
-    "wait_",
-    "timeout",
-    "include_completed",
-    "allow_new_ip",
-    "maximum",
-    "concurrency",
-    "output",
-)
+@dataclass(frozen=True)
+class ReclaimOptions:
+    """`reclaim`'s flags, checked and parsed once by the command (`parse_options`)."""
+
+    fmt: str = "table"
+    names: tuple[str, ...] = ()
+    ip: str | None = None
+    criteria: Criteria = field(default_factory=Criteria)
+    selector: str | None = None
+    from_file: Path | None = None
+    dry_run: bool = False
+    yes: bool = False
+    wait: bool = False
+    timeout: str = "2m"  # as given, for messages
+    wait_seconds: float = 120.0
+    rules: Rules = field(default_factory=Rules)
+    maximum: int = rc.DEFAULT_MAX
+    concurrency: int = 4
+
+    @property
+    def owner(self) -> tuple[str, str] | None:
+        return self.criteria.owner
 
 
 def register(app: typer.Typer) -> None:
@@ -118,52 +123,51 @@ def reclaim_command(
     output: str = typer.Option("table", "-o", "--output", help="table|json|yaml"),
 ) -> None:
     """Delete claims of Pods that are gone, safely, so ipamd frees their IPs."""
-    options = {
-        "names": names,
-        "ip": ip,
-        "orphaned": orphaned,
-        "overdue": overdue,
-        "retained_for": retained_for,
-        "owner": owner,
-        "selector": selector,
-        "from_file": from_file,
-        "dry_run": dry_run,
-        "yes": yes,
-        "wait_": wait_,
-        "timeout": timeout,
-        "include_completed": include_completed,
-        "allow_new_ip": allow_new_ip,
-        "maximum": maximum,
-        "concurrency": concurrency,
-        "output": output,
-    }
+    options = parse_options(
+        names=names or [],
+        ip=ip,
+        orphaned=orphaned,
+        overdue=overdue,
+        retained_for=retained_for,
+        owner=owner,
+        selector=selector,
+        from_file=from_file,
+        dry_run=dry_run,
+        yes=yes,
+        wait=wait_,
+        timeout=timeout,
+        include_completed=include_completed,
+        allow_new_ip=allow_new_ip,
+        maximum=maximum,
+        concurrency=concurrency,
+        output=output,
+    )
     reclaim(common.globals_of(ctx), options)
 
 
-def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
-    """One context's reclaim. A fleet plan runs this once per context, with that context's
-    part of the plan as `plan_doc` (checked exactly as a plan file is)."""
-    (
-        names,
-        ip,
-        orphaned,
-        overdue,
-        retained_for,
-        owner,
-        selector,
-        from_file,
-        dry_run,
-        yes,
-        wait_,
-        timeout,
-        include_completed,
-        allow_new_ip,
-        maximum,
-        concurrency,
-        output,
-    ) = (options[k] for k in OPTIONS)
+def parse_options(
+    *,
+    names: list[str],
+    ip: str | None,
+    orphaned: bool,
+    overdue: bool,
+    retained_for: str | None,
+    owner: str | None,
+    selector: str | None,
+    from_file: Path | None,
+    dry_run: bool,
+    yes: bool,
+    wait: bool,
+    timeout: str,
+    include_completed: bool,
+    allow_new_ip: bool,
+    maximum: int,
+    concurrency: int,
+    output: str,
+) -> ReclaimOptions:
+    """Check every flag that needs no cluster (usage errors, exit 2) and parse it once."""
     fmt = common.check_format(output, common.DOC_FORMATS)
-    names = [common.check_name(n, "claim name") for n in names or []]
+    checked = tuple(common.check_name(n, "claim name") for n in names)
     common.check_selector(selector)
     owner_key = rc.parse_owner(owner) if owner is not None else None
     criteria = Criteria(
@@ -172,9 +176,11 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
         _duration(retained_for, "--retained-for") if retained_for else None,
         owner_key,
     )
-    wait_timeout = _duration(timeout, "--timeout").total_seconds()
+    wait_seconds = _duration(timeout, "--timeout").total_seconds()
     ip_value = rc.parse_ip(ip) if ip is not None else None
-    forms = sum(bool(x) for x in (names, ip_value, criteria.any or selector, from_file is not None))
+    forms = sum(
+        bool(x) for x in (checked, ip_value, criteria.any or selector, from_file is not None)
+    )
     if forms == 0:
         raise UsageError(
             "nothing to reclaim: give claim names, --ip, --orphaned, --overdue, --retained-for, "
@@ -182,92 +188,114 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
         )
     if forms > 1:
         raise UsageError("claim names, --ip, bulk selection and --from-file cannot be combined")
-    if names and g.all_namespaces:
-        raise UsageError("claim names need one namespace (-n), not -A")
-    if owner_key is not None and g.all_namespaces:
-        raise UsageError("--owner needs one namespace (-n), not -A")
-    if wait_ and dry_run:
+    if wait and dry_run:
         raise UsageError("--wait cannot be combined with --dry-run")
-    rules = Rules(include_completed, allow_new_ip)
+    return ReclaimOptions(
+        fmt=fmt,
+        names=checked,
+        ip=ip_value,
+        criteria=criteria,
+        selector=selector,
+        from_file=from_file,
+        dry_run=dry_run,
+        yes=yes,
+        wait=wait,
+        timeout=timeout,
+        wait_seconds=wait_seconds,
+        rules=Rules(include_completed, allow_new_ip),
+        maximum=maximum,
+        concurrency=concurrency,
+    )
+
+
+def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
+    """One context's reclaim. A fleet plan runs this once per context, with that context's
+    part of the plan as `plan_doc` (checked exactly as a plan file is)."""
+    if o.names and g.all_namespaces:
+        raise UsageError("claim names need one namespace (-n), not -A")
+    if o.owner is not None and g.all_namespaces:
+        raise UsageError("--owner needs one namespace (-n), not -A")
+    fmt, rules, maximum = o.fmt, o.rules, o.maximum
     doc = plan_doc
-    if doc is None and from_file is not None:
-        doc = _load_plan(from_file)
+    if doc is None and o.from_file is not None:
+        doc = _load_plan(o.from_file)
         if rc.is_fleet_plan(doc):
             from .fleet_reclaim import run_fleet_plan
 
-            return run_fleet_plan(g, doc, fmt, lambda one, part: reclaim(one, options, part))
+            return run_fleet_plan(g, doc, fmt, lambda one, part: reclaim(one, o, part))
     if g.fleet:
         from .fleet_reclaim import fleet_dry_run
 
-        if not dry_run:
+        if not o.dry_run:
             raise UsageError(
                 "reclaim changes one context at a time: add --dry-run for a fleet plan "
                 "(-o json > plan.json), then reclaim --from-file plan.json"
             )
-        if names or ip_value or owner_key or from_file is not None:
+        if o.names or o.ip or o.owner or o.from_file is not None:
             raise UsageError(
                 "across contexts, reclaim selects with --orphaned, --overdue, --retained-for "
                 "or -l only"
             )
-        return fleet_dry_run(g, fmt, criteria, selector, rules, maximum)
-    plan = rc.read_plan(doc) if from_file is not None else None
+        return fleet_dry_run(g, fmt, o.criteria, o.selector, rules, maximum)
+    plan = rc.read_plan(doc) if o.from_file is not None else None
     for t in plan.items if plan is not None else []:
         # a plan is a file anyone may have edited: its names are checked as on the line
         common.check_namespace(t.namespace, "in the plan")
         common.check_name(t.name, "claim name in the plan")
 
     from ..ops import gather
-    from ..ops.reclaim_exec import Audit, Executor, RunOptions
+    from ..ops.reclaim_exec import AUDIT_FILE, Audit, Executor, RunOptions
     from ..ops.reclaim_exec import dry_run as decide_dry_run
+    from ..ops.reclaim_select import (
+        check_delete_allowed,
+        decide_all,
+        plan_targets,
+        select_targets,
+    )
     from ..ops.sweep_watch import wait_released
 
     c = g.cluster()
     tke = c.tke()
     identity = gather.cluster_identity(c)
-    unsure: list[tuple[Any, str]] = []
+    owner_key = o.owner
     assumed = (owner_key[0], g.scope() or "", owner_key[1]) if owner_key else None
     if plan is not None:
         rc.check_same_cluster(plan.cluster, identity)
-        targets = plan.items
-        if g.namespace is not None and not g.all_namespaces:
-            for t in targets:
-                if t.namespace != g.namespace:
-                    t.outcome = Outcome.REFUSED
-                    t.detail = (
-                        f"in namespace {t.namespace}, outside -n {g.namespace} "
-                        "(use -A to take the whole plan)"
-                    )
-        namespaces = sorted({t.namespace for t in targets if t.outcome is None})
-        snap = gather.snapshot(c, namespaces[0] if len(namespaces) == 1 else None)
-        rows = {r.key: r for r in _classify(c, snap)}
-        for t in targets:
-            t.row = rows.get(t.key)
-            if t.row is not None:
-                t.state, t.reason = t.row.state.value, t.row.reason
-            elif t.outcome is None:
-                t.outcome, t.detail = Outcome.NOT_FOUND, "not found: the claim no longer exists"
+        bound = g.namespace if g.namespace is not None and not g.all_namespaces else None
+        chosen = plan_targets(c, plan, bound)
     else:
-        targets, unsure, snap = select_targets(
-            g, c, tke, names, ip_value, criteria, selector, rules, assumed
+        chosen = select_targets(
+            c,
+            g.scope(),
+            o.names,
+            o.ip,
+            o.criteria,
+            o.selector,
+            rules,
+            assumed,
+            g.state_dir() / AUDIT_FILE,
         )
+        if chosen.note:
+            g.out.info(chosen.note)
+    targets, unsure, snap = chosen.targets, chosen.unsure, chosen.snap
     decide_all(targets, rules)
     todo = [t for t in targets if t.outcome is None]
     over_max = len(todo) > maximum  # as the real run counts, before its last checks
-    if dry_run:  # the real run's last checks, on the state just listed: no request per claim
+    if o.dry_run:  # the real run's last checks, on the state just listed: no request per claim
         strict = plan is not None
         decide_dry_run(todo, snap.inventory, snap.ipamd.policy, c.now(), rules, strict_plan=strict)
     out = g.out
     if fmt == "table":
-        _show_plan(g, targets, dry_run)
+        _show_plan(g, targets, o.dry_run)
         show_unsure(g, unsure)
-    if dry_run or not todo:
+    if o.dry_run or not todo:
         _finish(
-            g, targets, fmt, identity, dry_run, None, set(), unsure, maximum if over_max else None
+            g, targets, fmt, identity, o.dry_run, None, set(), unsure, maximum if over_max else None
         )
         return
     rc.check_cap(len(todo), maximum)
-    _check_delete_allowed(c, tke, todo)
-    if not yes:
+    check_delete_allowed(c, todo)
+    if not o.yes:
         common.confirm(
             g,
             f"Reclaim {plural(len(todo), 'claim')}?",
@@ -287,7 +315,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             c,
             tke,
             policy,
-            RunOptions(rules, concurrency, strict_plan=plan is not None, assumed=assumed),
+            RunOptions(rules, o.concurrency, strict_plan=plan is not None, assumed=assumed),
             audit,
             done,
             out.warn,
@@ -300,10 +328,10 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
                 if t.outcome is not None:
                     _line(g, t)
         not_released: set[str] = set()
-        if wait_ and completed:
+        if o.wait and completed:
             ips = {t.ip for t in todo if t.outcome is Outcome.RECLAIMED and t.ip}
             with Progress(out, len(ips), "waiting for VpcIPs") as bar:
-                not_released = wait_released(c, tke, ips, wait_timeout, bar.advance)
+                not_released = wait_released(c, tke, ips, o.wait_seconds, bar.advance)
             if fmt == "table":
                 for t in sorted(todo, key=lambda t: t.key):
                     if t.outcome is Outcome.RECLAIMED and t.ip:
@@ -312,7 +340,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
                             [
                                 (f"{'released' if freed else 'not released':<12}", None),
                                 (f" {t.ip} (vipc/{t.namespace}/{t.name})", None),
-                                ("" if freed else f": still there after {timeout}", None),
+                                ("" if freed else f": still there after {o.timeout}", None),
                             ]
                         )
         _finish(
@@ -320,7 +348,7 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
             targets,
             fmt,
             identity,
-            dry_run,
+            o.dry_run,
             audit.path,
             not_released,
             unsure,
@@ -344,15 +372,6 @@ def reclaim(g: Globals, options: dict[str, Any], plan_doc: Any = None) -> None:
         raise typer.Exit(130)
 
 
-def decide_all(targets: list[Target], rules: Rules) -> None:
-    """What the classification says, before anything is read again."""
-    for t in targets:
-        if t.row is not None and t.outcome is None:
-            ok, why = rc.decide(t.row, rules)
-            if not ok:
-                t.outcome, t.detail = Outcome.REFUSED, why
-
-
 def _duration(text: str, flag: str) -> Any:
     try:
         return parse_go_duration(text)
@@ -372,117 +391,6 @@ def _load_plan(path: Path) -> Any:
     return rc.parse_plan_text(data, str(path))
 
 
-def _classify(c: Any, snap: Any) -> list[Any]:
-    from ..model.claims import classify
-
-    return classify(snap.inventory, snap.ipamd.policy, c.now())
-
-
-def select_targets(
-    g: Globals,
-    c: Any,
-    tke: Any,
-    names: list[str],
-    ip: str | None,
-    criteria: Criteria,
-    selector: str | None,
-    rules: Rules,
-    assumed: tuple[str, str, str] | None,
-) -> tuple[list[Target], list[tuple[Any, str]], Any]:
-    """The claims asked for, classified on one snapshot (returned too: a dry run decides on it),
-    and those a time criterion leaves out for lack of facts."""
-    from ..model import schema
-    from ..ops import gather
-
-    if ip is not None:
-        vip = c.get(tke.vips, ip)
-        ref = schema.vip_claim_ref(vip) if vip else None
-        snap = gather.snapshot(c, ref.namespace if ref else None)
-        rows = [r for r in _classify(c, snap) if r.ip == ip]
-        if not rows:
-            raise RefusedError(
-                f"no claim holds IP {ip}" + ("" if vip else " (and no VpcIP exists for it)")
-            )
-        return [Target.of(rows[0])], [], snap
-    if names:
-        ns = g.scope()
-        assert ns is not None
-        snap = gather.snapshot(c, ns)
-        by_name = {r.name: r for r in _classify(c, snap)}
-        targets = []
-        missing = []
-        for n in dict.fromkeys(names):
-            if n in by_name:
-                targets.append(Target.of(by_name[n]))
-                continue
-            when = _reclaimed_before(c, ns, n, g.state_dir() / AUDIT_FILE)
-            if when is None:
-                missing.append(n)
-                continue
-            t = Target(ns, n, None, None, None, "", "")
-            t.outcome, t.detail = Outcome.ALREADY, f"already reclaimed ({when})"
-            targets.append(t)
-        if missing:
-            common.ensure_namespace(g, ns)
-            which = ", ".join(f'"{n}"' for n in missing)
-            raise RefusedError(f'claim {which} not found in namespace "{ns}"')
-        return targets, [], snap
-    scope = g.scope()
-    snap = gather.snapshot(c, scope, label_selector=selector, assumed=assumed)
-    rows = _classify(c, snap)
-    chosen, unsure = rc.select(rows, criteria, rules)
-    skipped = len(rows) - len(chosen)
-    if selector and not criteria.any and skipped:
-        g.out.info(
-            f"{plural(skipped, 'claim')} matching -l {selector} are in use or not reclaimable: "
-            "left alone"
-        )
-    targets = [Target.of(r) for r in chosen]
-    for t in targets:
-        t.criteria = criteria
-    return targets, unsure, snap
-
-
-def _reclaimed_before(c: Any, namespace: str, name: str, audit_file: Path) -> str | None:
-    """Evidence that this tool reclaimed the claim earlier: our Event on it in the cluster, or a
-    record in the local audit file for this cluster. None when there is none."""
-    from ..api import cluster as api
-    from ..errors import ApiError
-    from ..model import schema
-    from ..ops.reclaim_exec import audit_records
-
-    try:
-        events, _ = c.list(
-            api.EVENTS,
-            namespace,
-            field_selector=f"involvedObject.name={name},reason={rc.EVENT_REASON}",
-        )
-    except ApiError:
-        events = []
-    if events:
-        last = max(schema.text(e.get("lastTimestamp")) or "" for e in events)
-        return f"Event {rc.EVENT_REASON} {last}".strip()
-    for rec in audit_records(audit_file, namespace, name, c.server):
-        return f"audit file, {rec}"
-    return None
-
-
-def _check_delete_allowed(c: Any, tke: Any, targets: list[Target]) -> None:
-    """Ask once per namespace whether we may delete claims, before touching anything."""
-    from ..errors import ApiError, Forbidden
-
-    for ns in sorted({t.namespace for t in targets}):
-        try:
-            allowed = c.can_i("delete", tke.claims, ns)
-        except ApiError:
-            return  # cannot ask: the delete itself will tell
-        if not allowed:
-            raise Forbidden(
-                f'you may not delete vpcipclaims.{tke.claims.group} in namespace "{ns}"',
-                hint="ask for get, list and delete on vpcipclaims (README: RBAC)",
-            )
-
-
 def _show_plan(g: Globals, targets: list[Target], dry_run: bool) -> None:
     if not targets:
         g.out.info("No claims to reclaim.")
@@ -497,33 +405,6 @@ def _show_plan(g: Globals, targets: list[Target], dry_run: bool) -> None:
     g.out.line()
 
 
-ACTION_WORDS = {
-    Outcome.REFUSED: "refuse",
-    Outcome.NOT_FOUND: "none",
-    Outcome.ALREADY: "none",
-}
-
-
-def show_unsure(g: Globals, unsure: list[tuple[Any, str]], where: str = "") -> None:
-    """Claims a time criterion would have taken, had their release time been known (`where`:
-    the context, in a fleet run)."""
-    if not unsure:
-        return
-    names = ", ".join(f"{r.namespace}/{r.name}" for r, _ in unsure[:10])
-    more = f" and {len(unsure) - 10} more" if len(unsure) > 10 else ""
-    g.out.info(
-        f"{where}not selected, release time unknown (only estimated): {names}{more}; "
-        "reclaim them by name once you know their Pods are gone for good"
-    )
-
-
-OUTCOME_WORDS = {
-    "wouldReclaim": "would reclaim",
-    "notFound": "not found",
-    "alreadyReclaimed": "already reclaimed",
-}
-
-
 def _line(g: Globals, t: Target) -> None:
     outcome = OUTCOME_WORDS.get(t.outcome.value, t.outcome.value) if t.outcome else "?"
     ip = f" ({t.ip})" if t.ip else ""
@@ -536,22 +417,6 @@ def _line(g: Globals, t: Target) -> None:
 
 
 _STYLE = {"reclaimed": "green", "refused": "yellow", "skipped": "yellow", "failed": "red"}
-
-
-def target_doc(t: Target, not_released: set[str]) -> dict[str, Any]:
-    return {
-        "namespace": t.namespace,
-        "name": t.name,
-        "uid": t.uid,
-        "resourceVersion": t.resource_version,
-        "ip": t.ip,
-        "state": t.state,
-        "result": (t.outcome or Outcome.SKIPPED).value,
-        "reason": t.detail or t.reason,
-        "released": None
-        if t.outcome is not Outcome.RECLAIMED or not t.ip
-        else t.ip not in not_released,
-    }
 
 
 def _finish(

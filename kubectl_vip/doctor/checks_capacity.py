@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from ..model.claims import ClaimRow
 from ..model.usage import SubnetUsage
 from .causes import RECLAIM, WHERE_SUBNETS
-from .registry import CLASSIFY, CONFIGMAP, DEPLOYMENTS, NECS, NODES, Issue, Severity, check
+from .reads import CLASSIFY, CONFIGMAP, DEPLOYMENTS, NECS, NODES
+from .registry import Issue, Severity, check
 from .snapshot import Snapshot, plural
 
 WARN_PERCENT = 80.0

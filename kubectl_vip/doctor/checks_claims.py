@@ -9,7 +9,8 @@ from ..model.claims import ClaimRow, IpState, State
 from ..model.duration import format_human
 from ..term.escaping import escape
 from .evidence import MAX_EXAMPLES, counts_by, examples
-from .registry import CLAIMS, CLASSIFY, DEPLOYMENTS, VIPS, Issue, Severity, check
+from .reads import CLAIMS, CLASSIFY, DEPLOYMENTS, VIPS
+from .registry import Issue, Severity, check
 from .snapshot import Snapshot, plural
 
 # a claim whose Pod exists may wait a little for its VpcIP

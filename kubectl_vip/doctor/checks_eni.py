@@ -17,20 +17,8 @@ from ..model.records import VipRec
 from .causes import LOGS, TICKET, Cause, gets_no_eni, ipamd_problem, nec_empty, zone_cause
 from .evidence import MAX_EXAMPLES, counts_by, examples, pod_owner
 from .facts import EventRec
-from .registry import (
-    CLAIMS,
-    CONFIGMAP,
-    DEPLOYMENTS,
-    ENIS,
-    EVENTS,
-    NECS,
-    NODES,
-    PODS,
-    VIPS,
-    Issue,
-    Severity,
-    check,
-)
+from .reads import CLAIMS, CONFIGMAP, DEPLOYMENTS, ENIS, EVENTS, NECS, NODES, PODS, VIPS
+from .registry import Issue, Severity, check
 from .snapshot import ENI_LIMIT_REASONS, Obj, Snapshot, event_line, mentions, names, plural
 
 VPC_ENI_QUOTA = 1000  # "Currently, up to 1,000 ENIs can be bound to a VPC."

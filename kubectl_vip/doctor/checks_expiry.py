@@ -19,7 +19,8 @@ from datetime import datetime
 from ..model.claims import STATEFULSET, ClaimRow, State
 from ..model.duration import format_compact, format_human
 from ..model.expiry_impact import HORIZON, protect_command
-from .registry import CLASSIFY, DEPLOYMENTS, Issue, Severity, check
+from .reads import CLASSIFY, DEPLOYMENTS
+from .registry import Issue, Severity, check
 from .snapshot import Snapshot, names
 
 

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from ..model import ipamd, schema, settings
 from ..model.duration import format_compact
-from .registry import (
-    CLAIMS,
-    DAEMONSETS,
-    DEPLOYMENTS,
-    PODS,
-    SECRETS,
-    STATEFULSETS,
-    VIPS,
-    Issue,
-    Severity,
-    check,
-)
+from .reads import CLAIMS, DAEMONSETS, DEPLOYMENTS, PODS, SECRETS, STATEFULSETS, VIPS
+from .registry import Issue, Severity, check
 from .snapshot import AGENT, SCHEDULER, SYSTEM_NS, Snapshot, console_path, plural
 
 DEPLOY = f"{SYSTEM_NS}/{ipamd.DEPLOYMENT_NAME}"

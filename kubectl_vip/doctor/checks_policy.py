@@ -14,7 +14,8 @@ from ..model.duration import (
     parse_go_duration,
 )
 from .evidence import MAX_EXAMPLES, examples
-from .registry import CLAIMS, CLASSIFY, DEPLOYMENTS, SECRETS, VIPS, Issue, Severity, check
+from .reads import CLAIMS, CLASSIFY, DEPLOYMENTS, SECRETS, VIPS
+from .registry import Issue, Severity, check
 from .snapshot import Snapshot, change_fix, names, plural
 
 SUGGESTED_EXPIRY = timedelta(hours=1)

@@ -6,19 +6,8 @@ from ..model import schema
 from .causes import LOGS, RECLAIM, Cause, gets_no_eni, ipamd_problem, zone_cause
 from .evidence import counts_by, pod_owner
 from .facts import EventRec, PodFacts
-from .registry import (
-    CLAIMS,
-    CONFIGMAP,
-    DEPLOYMENTS,
-    EVENTS,
-    NECS,
-    NODES,
-    PODS,
-    VIPS,
-    Issue,
-    Severity,
-    check,
-)
+from .reads import CLAIMS, CONFIGMAP, DEPLOYMENTS, EVENTS, NECS, NODES, PODS, VIPS
+from .registry import Issue, Severity, check
 from .snapshot import Snapshot, event_line, names, plural, says_insufficient
 
 MAX_PODS = 10

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .reads import READ_KEYS
+
 if TYPE_CHECKING:
     from .snapshot import Snapshot
 
@@ -29,36 +31,6 @@ class Severity(str, enum.Enum):
     def rank(self) -> int:
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
-
-# Reads a check may need: one list (or get) per kind per run. The keys are resource plurals.
-CLAIMS = "vpcipclaims"
-VIPS = "vpcips"
-NECS = "nodeeniconfigs"
-PODS = "pods"
-NODES = "nodes"
-EVENTS = "events"
-STATEFULSETS = "statefulsets"
-DEPLOYMENTS = "deployments"
-DAEMONSETS = "daemonsets"
-CONFIGMAP = "configmaps"
-SECRETS = "secrets"
-ENIS = "vpcenis"
-READ_KEYS = (
-    CLAIMS,
-    VIPS,
-    NECS,
-    PODS,
-    NODES,
-    EVENTS,
-    STATEFULSETS,
-    DEPLOYMENTS,
-    DAEMONSETS,
-    CONFIGMAP,
-    SECRETS,
-    ENIS,
-)
-# what classifying claims (states as `kubectl vip list` shows them) cannot do without
-CLASSIFY = (CLAIMS, VIPS, PODS, STATEFULSETS)
 
 # areas in report order, with their headings
 AREAS = {

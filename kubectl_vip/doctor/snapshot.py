@@ -15,17 +15,17 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from ..api.cluster import TKE_GROUP
 from ..model import ipamd, schema, settings
 from ..model.claims import ClaimRow, Inventory, IpamdPolicy, IpRow, classify, classify_ips
 from ..model.duration import format_human
+from ..model.ipamd_info import IpamdInfo, ipamd_info
 from ..model.records import VipRec
+from ..model.schema import TKE_GROUP
 from ..model.usage import SubnetUsage, compute_usage
 from ..model.words import plural as plural  # the checks import it from here
-from ..ops.gather import IpamdInfo, ipamd_info
 from ..term.escaping import escape
 from . import facts as records
-from . import registry as model
+from . import reads as keys
 from .facts import EventRec, PodFacts
 
 Obj = dict[str, Any]
@@ -109,9 +109,9 @@ class Snapshot:
     def has(self, key: str) -> bool:
         if key in self.reads:
             return self.reads[key].ok
-        if key == model.CONFIGMAP:
+        if key == keys.CONFIGMAP:
             return self.ipamd_configmap is not None
-        if key == model.SECRETS:
+        if key == keys.SECRETS:
             return self.helm_secrets is not None
         return getattr(self, _FIELD.get(key, key)) is not None
 
@@ -264,16 +264,16 @@ class Snapshot:
 
 
 _FIELD = {
-    model.CLAIMS: "claims",
-    model.VIPS: "vips",
-    model.NECS: "necs",
-    model.ENIS: "enis",
-    model.PODS: "pods",
-    model.NODES: "nodes",
-    model.EVENTS: "events",
-    model.STATEFULSETS: "statefulsets",
-    model.DEPLOYMENTS: "deployments",
-    model.DAEMONSETS: "daemonsets",
+    keys.CLAIMS: "claims",
+    keys.VIPS: "vips",
+    keys.NECS: "necs",
+    keys.ENIS: "enis",
+    keys.PODS: "pods",
+    keys.NODES: "nodes",
+    keys.EVENTS: "events",
+    keys.STATEFULSETS: "statefulsets",
+    keys.DEPLOYMENTS: "deployments",
+    keys.DAEMONSETS: "daemonsets",
 }
 
 

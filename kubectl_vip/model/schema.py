@@ -16,6 +16,9 @@ from typing import Any
 
 Obj = dict[str, Any]
 
+TKE_GROUP = (
+    "networking.tke.cloud.tencent.com"  # the API group of the CRDs (api/cluster.py discovers it)
+)
 PREFIX = "tke.cloud.tencent.com/"
 DELETE_POLICY = PREFIX + "vpc-ip-claim-delete-policy"
 EXPIRY = PREFIX + "claim-expired-duration"

@@ -17,7 +17,7 @@ from typing import Any
 from ..api import cluster as api
 from ..api.cluster import Cluster, Resource, TkeApi
 from ..doctor import facts as records
-from ..doctor import registry as model
+from ..doctor import reads as keys
 from ..doctor.registry import Check
 from ..doctor.snapshot import SYSTEM_NS, ReadState, Snapshot
 from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unreachable
@@ -78,27 +78,27 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
     return {
         s.key: s
         for s in (
-            ReadSpec(model.CLAIMS, "list", tke.claims, trim=claim_record),
-            ReadSpec(model.VIPS, "list", tke.vips, trim=vip_record),
-            ReadSpec(model.NECS, "list", tke.necs, trim=records.nec_record),
-            ReadSpec(model.ENIS, "list", tke.enis, trim=_eni_record),
+            ReadSpec(keys.CLAIMS, "list", tke.claims, trim=claim_record),
+            ReadSpec(keys.VIPS, "list", tke.vips, trim=vip_record),
+            ReadSpec(keys.NECS, "list", tke.necs, trim=records.nec_record),
+            ReadSpec(keys.ENIS, "list", tke.enis, trim=_eni_record),
             # Pods and Events: each page reduced at once to records, never held whole
-            ReadSpec(model.PODS, "list", api.PODS, trim=records.PodReader()),
-            ReadSpec(model.NODES, "list", api.NODES, trim=schema.trim_node_status),
+            ReadSpec(keys.PODS, "list", api.PODS, trim=records.PodReader()),
+            ReadSpec(keys.NODES, "list", api.NODES, trim=schema.trim_node_status),
             # every type: ipamd may record ENILimit as a Normal Event
-            ReadSpec(model.EVENTS, "list", api.EVENTS, trim=records.event_record),
-            ReadSpec(model.STATEFULSETS, "list", api.STATEFULSETS, trim=schema.trim_workload),
-            ReadSpec(model.DEPLOYMENTS, "list", api.DEPLOYMENTS, trim=_system_whole),
-            ReadSpec(model.DAEMONSETS, "list", api.DAEMONSETS, trim=_system_whole),
+            ReadSpec(keys.EVENTS, "list", api.EVENTS, trim=records.event_record),
+            ReadSpec(keys.STATEFULSETS, "list", api.STATEFULSETS, trim=schema.trim_workload),
+            ReadSpec(keys.DEPLOYMENTS, "list", api.DEPLOYMENTS, trim=_system_whole),
+            ReadSpec(keys.DAEMONSETS, "list", api.DAEMONSETS, trim=_system_whole),
             ReadSpec(
-                model.CONFIGMAP,
+                keys.CONFIGMAP,
                 "get",
                 api.CONFIGMAPS,
                 namespace=SYSTEM_NS,
                 name=ipamd.DEPLOYMENT_NAME,
             ),
             ReadSpec(
-                model.SECRETS,
+                keys.SECRETS,
                 "list",
                 api.SECRETS,
                 namespace=SYSTEM_NS,
@@ -136,7 +136,7 @@ def _read(c: Cluster, spec: ReadSpec, chunk_size: int) -> Any:
 
 def needed_reads(checks: Iterable[Check]) -> list[str]:
     wanted = {k for c in checks for k in c.reads}
-    return [k for k in model.READ_KEYS if k in wanted]
+    return [k for k in keys.READ_KEYS if k in wanted]
 
 
 def gather(
@@ -189,23 +189,23 @@ def gather(
     def got(key: str) -> Any:
         return results.get(key) if reads[key].ok else None
 
-    owners, owners_unknown = _read_owners(c, got(model.CLAIMS), reads, chunk_size)
-    secrets = got(model.SECRETS)
+    owners, owners_unknown = _read_owners(c, got(keys.CLAIMS), reads, chunk_size)
+    secrets = got(keys.SECRETS)
     return Snapshot(
         now=c.now(),
         tke_version=tke.version,
         served=served,
-        claims=got(model.CLAIMS),
-        vips=got(model.VIPS),
-        necs=got(model.NECS),
-        enis=got(model.ENIS),
-        pods=got(model.PODS),
-        nodes=got(model.NODES),
-        events=got(model.EVENTS),
-        statefulsets=got(model.STATEFULSETS),
-        deployments=got(model.DEPLOYMENTS),
-        daemonsets=got(model.DAEMONSETS),
-        ipamd_configmap=got(model.CONFIGMAP),
+        claims=got(keys.CLAIMS),
+        vips=got(keys.VIPS),
+        necs=got(keys.NECS),
+        enis=got(keys.ENIS),
+        pods=got(keys.PODS),
+        nodes=got(keys.NODES),
+        events=got(keys.EVENTS),
+        statefulsets=got(keys.STATEFULSETS),
+        deployments=got(keys.DEPLOYMENTS),
+        daemonsets=got(keys.DAEMONSETS),
+        ipamd_configmap=got(keys.CONFIGMAP),
         helm_secrets=(
             settings.helm_release_secrets(schema.name(o) for o in secrets)
             if secrets is not None
@@ -219,9 +219,9 @@ def gather(
 
 # owner kinds the doctor lists among its own reads (when those reads succeed)
 _OWN_READS = {
-    STATEFULSET: model.STATEFULSETS,
-    "Deployment.apps": model.DEPLOYMENTS,
-    "DaemonSet.apps": model.DAEMONSETS,
+    STATEFULSET: keys.STATEFULSETS,
+    "Deployment.apps": keys.DEPLOYMENTS,
+    "DaemonSet.apps": keys.DAEMONSETS,
 }
 
 
@@ -240,3 +240,13 @@ def _read_owners(
 
     listed, unknown = read_owner_kinds(c, referenced - own, None, lst)
     return {k: v for k, v in listed.items() if k not in own}, unknown
+
+
+def examine(c: Any, selected: list[Any], chunk_size: int) -> tuple[list[Any], Any]:
+    """One cluster's doctor run: the check results and the snapshot they read."""
+    from .. import doctor
+
+    snap = gather(c, selected, chunk_size=chunk_size)
+    results = doctor.run_checks(selected, snap)
+    snap.release()  # the report needs the reads, not the objects: free them before writing it
+    return results, snap

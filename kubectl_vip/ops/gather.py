@@ -7,40 +7,25 @@ import gc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..api import cluster as api
 from ..api.cluster import Cluster, Resource
-from ..errors import ApiError, Forbidden
+from ..errors import ApiError, Forbidden, RefusedError
 from ..model import ipamd, records, schema
 from ..model.claims import (
     SAME_NAME_KINDS,
     STATEFULSET,
+    ClaimRow,
     Inventory,
-    IpamdPolicy,
+    classify,
     kind_key,
     parse_kind_key,
 )
+from ..model.ipamd_info import IpamdInfo, ipamd_info
 
 Obj = dict[str, Any]
-
-
-@dataclass
-class IpamdInfo:
-    """The ipamd Deployment as far as we could read it."""
-
-    deployment: Obj | None
-    flags: ipamd.IpamdFlags | None
-    version: ipamd.Version | None
-    image: str | None
-    problem: str | None = None  # why it could not be read, for a warning line
-
-    @property
-    def policy(self) -> IpamdPolicy:
-        if self.flags is None:
-            return IpamdPolicy()
-        supported = self.version is None or self.version >= ipamd.ANNOTATION_EXPIRY_FROM
-        return IpamdPolicy(self.flags.expiry, supported, self.flags.cascade)
 
 
 def cluster_identity(c: Cluster) -> dict[str, Any]:
@@ -60,19 +45,6 @@ def read_ipamd(c: Cluster) -> IpamdInfo:
     if dep is None:
         return IpamdInfo(None, None, None, None, "kube-system/tke-eni-ipamd does not exist")
     return ipamd_info(dep)
-
-
-def ipamd_info(dep: Obj) -> IpamdInfo:
-    containers = schema.dig(dep, "spec", "template", "spec", "containers")
-    containers = containers if isinstance(containers, list) else []
-    try:
-        idx = ipamd.find_ipamd_container(containers)
-        container = containers[idx]
-        flags = ipamd.read_flags(container)
-    except ipamd.IpamdError as e:
-        return IpamdInfo(dep, None, None, None, str(e))
-    image = schema.text(container.get("image"))
-    return IpamdInfo(dep, flags, ipamd.parse_version(image or ""), image)
 
 
 @dataclass
@@ -227,3 +199,22 @@ def _snapshot(
     return Snapshot(
         Inventory.build(claims, vips, pods, workloads, unknown, assumed), info, warnings
     )
+
+
+def read_rows(
+    c: Cluster, scope: str | None, selector: str | None, chunk_size: int
+) -> tuple[Snapshot, list[ClaimRow], datetime]:
+    """One cluster's claims, read and classified: the snapshot, every row, and "now"."""
+    snap = snapshot(c, scope, label_selector=selector, chunk_size=chunk_size)
+    now = c.now()
+    return snap, classify(snap.inventory, snap.ipamd.policy, now), now
+
+
+def ensure_namespace(c: Cluster, namespace: str) -> None:
+    """A namespace that does not exist is said so (RefusedError), instead of an empty answer."""
+    try:
+        found = c.get(api.NAMESPACES, namespace)
+    except ApiError:
+        return  # this check only improves a message; never fail on it
+    if found is None:
+        raise RefusedError(f'namespace "{namespace}" not found') from None

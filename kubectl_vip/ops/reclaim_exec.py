@@ -47,6 +47,9 @@ from .gather import read_owners_of
 Obj = dict[str, Any]
 
 
+AUDIT_FILE = "reclaim-audit.jsonl"  # in state_dir()
+
+
 def state_dir() -> Path:
     env = os.environ.get("KUBECTL_VIP_STATE_DIR")
     if env:

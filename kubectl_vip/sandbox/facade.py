@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import base64
-import secrets
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import kubeconfig_file
+from . import kubeconfig_file, scenarios
 from .clock import Clock
-from .controls import ADMIN, Controls, read_only
+from .core import SandboxCore
 from .frozen import FrozenAnswers
-from .kube import KubeControllers
-from .resources import Registry, builtin_types, tke_types
+from .resources import builtin_types, tke_types
 from .server import _Server, ca_data, make_server
-from .store import Store
-from .tke import IpamdController
-from .world import World
 
 CLUSTER_NAME = kubeconfig_file.CLUSTER
 
 
-class Sandbox:
+class Sandbox(SandboxCore):
     """An emulated TKE VPC-CNI cluster.
 
     `now` fixes the virtual present (tests); by default it is the wall clock. With `frozen`
@@ -42,29 +37,16 @@ class Sandbox:
         rollout_seconds: float = 0.0,
         seed: int = 1,
     ) -> None:
-        from . import scenarios  # scenarios import this module's helpers
-
         present = (
             (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
         )
-        self.present = present
-        self.registry = Registry(
+        types = (
             builtin_types()
             + (tke_types(tke_version) if tke else [])
             + scenarios.extra_types(scenario)
         )
-        self.clock = Clock(present - scenarios.HISTORY, frozen=True)
-        self.store = Store(self.registry, self.clock)
-        self.world = World.build(self.store, self.clock)
-        self.world.rollout_seconds = rollout_seconds
-        self.kube = KubeControllers(self.world)
-        self.ipamd = IpamdController(self.world, self.kube)
-        self.store.listeners = [self.kube.on_event, self.ipamd.on_event]
-        self.controls = Controls()
-        self.admin_token = secrets.token_hex(16)
-        self.viewer_token = secrets.token_hex(16)
-        self.controls.add_user(self.admin_token, ADMIN)
-        self.controls.add_user(self.viewer_token, read_only("viewer"))
+        super().__init__(types, present - scenarios.HISTORY, rollout_seconds=rollout_seconds)
+        self.present = present
         self.scenario = scenario
         scenarios.build(self, scenario, size=size, seed=seed)
         if self.clock.now() < present:
@@ -81,18 +63,6 @@ class Sandbox:
         self.answers: FrozenAnswers | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
-
-    # ------------------------------------------------------------------ time
-
-    def tick(self) -> None:
-        with self.store.lock:
-            self.kube.tick()
-            self.ipamd.tick()
-            self.store._dispatch()
-
-    def advance(self, delta: timedelta) -> None:
-        self.clock.advance(delta)
-        self.tick()
 
     # ------------------------------------------------------------------ serving
 

@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .scenario_kit import B
 from .store import Obj
 from .tke import ADDON, encode_release
 from .world import ENI_IP, Subnet
 
 if TYPE_CHECKING:
-    from .facade import Sandbox
+    from .core import SandboxCore
 
 GZ3, GZ4, GZ7 = "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-7"
 SUBNET_A = Subnet("subnet-a1b2c3d4", "10.0.1.0/24", GZ3)
@@ -45,10 +46,9 @@ SPLIT_ARGS = [
 ]
 
 
-def install_addon(sb: Sandbox, chart_version: str = "3.6.0") -> None:
+def install_addon(sb: SandboxCore, chart_version: str = "3.6.0") -> None:
     """Install ipamd "through the eniipamd add-on": a deployed Helm release whose manifest
     renders the Deployment as it is now, and Helm's ownership marks on the Deployment."""
-    from .scenarios import B  # scenarios.py imports this module's builders
 
     b = B(sb)
     dep = b.w.store.peek(b.t.deployments, "kube-system", "tke-eni-ipamd")
@@ -100,8 +100,7 @@ def install_addon(sb: Sandbox, chart_version: str = "3.6.0") -> None:
     b.w.store.mutate(b.t.deployments, "kube-system", "tke-eni-ipamd", mark, manager="helm")
 
 
-def _cluster(sb: Sandbox, version: str, args: list[str], *, addon: bool = False) -> None:
-    from .scenarios import B
+def _cluster(sb: SandboxCore, version: str, args: list[str], *, addon: bool = False) -> None:
 
     b = B(sb)
     b.ns("default", "kube-system", "db")
@@ -116,28 +115,27 @@ def _cluster(sb: Sandbox, version: str, args: list[str], *, addon: bool = False)
     b.later(timedelta(days=1))
 
 
-def _addon(sb: Sandbox) -> None:
+def _addon(sb: SandboxCore) -> None:
     _cluster(sb, "v3.6.0", ARGS, addon=True)
 
 
-def _no_addon(sb: Sandbox) -> None:
+def _no_addon(sb: SandboxCore) -> None:
     _cluster(sb, "v3.6.0", ARGS)
 
 
-def _old_addon(sb: Sandbox) -> None:
+def _old_addon(sb: SandboxCore) -> None:
     _cluster(sb, "v3.4.2", ARGS, addon=True)
 
 
-def _latest(sb: Sandbox) -> None:
+def _latest(sb: SandboxCore) -> None:
     _cluster(sb, "latest", ARGS)
 
 
-def _split_bool(sb: Sandbox) -> None:
+def _split_bool(sb: SandboxCore) -> None:
     _cluster(sb, "v3.4.2", SPLIT_ARGS)
 
 
-def _eni_faq(sb: Sandbox) -> None:
-    from .scenarios import B
+def _eni_faq(sb: SandboxCore) -> None:
 
     b = B(sb)
     b.ns("default", "kube-system", "web", "db")
@@ -168,7 +166,7 @@ def _eni_faq(sb: Sandbox) -> None:
     b.later(timedelta(hours=2))
 
 
-BUILDERS: dict[str, Callable[[Sandbox], Any]] = {
+BUILDERS: dict[str, Callable[[SandboxCore], Any]] = {
     "ipamd-addon": _addon,
     "ipamd-no-addon": _no_addon,
     "ipamd-old-addon": _old_addon,

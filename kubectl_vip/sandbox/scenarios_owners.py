@@ -26,17 +26,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from .resources import KRUISE_GROUP, TAPP_GROUP
+from .scenario_kit import B, _seed_vip
 from .store import Obj
 from .world import DELETE_POLICY, Subnet
 
 if TYPE_CHECKING:
-    from .facade import Sandbox
+    from .core import SandboxCore
 
 GZ3, GZ4 = "ap-guangzhou-3", "ap-guangzhou-4"
 
 
-def _owners(sb: Sandbox, *, served: bool) -> None:
-    from .scenarios import B, _seed_vip
+def _owners(sb: SandboxCore, *, served: bool) -> None:
 
     b = B(sb)
     w = b.w
@@ -131,7 +131,7 @@ def _ref(api_version: str, kind: str, name: str, uid: str) -> dict[str, Any]:
 
 
 def _workload(
-    sb: Sandbox,
+    sb: SandboxCore,
     group: str,
     version: str,
     kind: str,
@@ -162,7 +162,7 @@ def _workload(
     return _ref(f"{group}/{version}", kind, name, uid)
 
 
-BUILDERS: dict[str, Callable[[Sandbox], None]] = {
+BUILDERS: dict[str, Callable[[SandboxCore], None]] = {
     "owners": lambda sb: _owners(sb, served=True),
     "owners-unserved": lambda sb: _owners(sb, served=False),
 }

@@ -27,7 +27,7 @@ from .selectors import FieldSelector, LabelSelector, parse_field_selector, parse
 from .store import Entry, Obj, Preconditions, decode_continue, dumps, encode_continue
 
 if TYPE_CHECKING:
-    from .facade import Sandbox
+    from .core import SandboxCore
 
 VERSION_INFO = {
     "major": "1",
@@ -47,7 +47,7 @@ _VERB_BY_METHOD = {"POST": "create", "PUT": "update", "PATCH": "patch"}
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    sandbox: Sandbox
+    sandbox: SandboxCore
     stopping: bool = False
     frozen: FrozenAnswers | None = None  # sandbox serve --frozen: reads answered from bytes
 
@@ -750,7 +750,7 @@ def _access_review(obj: Obj, user: User) -> Obj:
 TLS_DIR = Path(__file__).parent / "tls"
 
 
-def make_server(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> _Server:
+def make_server(sandbox: SandboxCore, host: str = "127.0.0.1", port: int = 0) -> _Server:
     """A TLS server: kubectl sends credentials only over TLS, so users can be told apart.
 
     The certificate is a fixed self-signed one for 127.0.0.1/localhost that ships with the

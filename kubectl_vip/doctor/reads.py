@@ -1,0 +1,33 @@
+"""The reads a doctor check may need: one list (or get) per kind per run, keyed by plural."""
+
+from __future__ import annotations
+
+# Reads a check may need: one list (or get) per kind per run. The keys are resource plurals.
+CLAIMS = "vpcipclaims"
+VIPS = "vpcips"
+NECS = "nodeeniconfigs"
+PODS = "pods"
+NODES = "nodes"
+EVENTS = "events"
+STATEFULSETS = "statefulsets"
+DEPLOYMENTS = "deployments"
+DAEMONSETS = "daemonsets"
+CONFIGMAP = "configmaps"
+SECRETS = "secrets"
+ENIS = "vpcenis"
+READ_KEYS = (
+    CLAIMS,
+    VIPS,
+    NECS,
+    PODS,
+    NODES,
+    EVENTS,
+    STATEFULSETS,
+    DEPLOYMENTS,
+    DAEMONSETS,
+    CONFIGMAP,
+    SECRETS,
+    ENIS,
+)
+# what classifying claims (states as `kubectl vip list` shows them) cannot do without
+CLASSIFY = (CLAIMS, VIPS, PODS, STATEFULSETS)
