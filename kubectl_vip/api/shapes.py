@@ -1,6 +1,6 @@
 """The shapes the API server promises, checked where its answers come in (pure).
 
-`cluster.py` decodes every answer and passes it through these checks, so no command meets a
+`api/cluster.py` decodes every answer and passes it through these checks, so no command meets a
 null item, a `metadata` that is a string, or discovery junk deep inside its own logic (where it
 would surface as "unexpected AttributeError"): the answer is refused in one line,
 `MalformedAnswer` (exit 1). Fields below `metadata` are the schema module's business (it tries

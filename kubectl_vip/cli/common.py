@@ -79,7 +79,7 @@ class Globals:
 
     @property
     def fleet(self) -> bool:
-        """--contexts or --all-contexts: the command runs once per context (fleet.py)."""
+        """--contexts or --all-contexts: the command runs once per context (ops/fleet.py)."""
         return bool(self.contexts) or self.all_contexts
 
     def fleet_contexts(self) -> list[str]:

@@ -39,7 +39,7 @@ def main() -> None:
 
 
 def root_help() -> str | None:
-    """The root help, generated from the app into help_root.json (completion.py keeps it in
+    """The root help, generated from the app into help_root.json (completion_gen.py keeps it in
     step), for the text width click would use here; None for a width not generated."""
     import json
     import shutil

@@ -1,5 +1,5 @@
 """Fleet output of list, usage and doctor (--contexts/--all-contexts): each command's own
-one-cluster computation, run per context by fleet.py, merged here.
+one-cluster computation, run per context by ops/fleet.py, merged here.
 
 Tables gain a first CONTEXT column, a summary line per context and a fleet total; a JSON/YAML
 document's items each carry `context` and `cluster` (server, kube-system uid)."""

@@ -1,6 +1,6 @@
 """Everything the doctor read in one run, and what is derived from it (pure).
 
-`gather.py` fills a `Snapshot` (one list per kind); checks only read it. Each list is None when
+`ops/doctor_reads.py` fills a `Snapshot` (one list per kind); checks only read it. Each list is None when
 it was not read (not needed, forbidden, failed, not served); `reads` says which and why.
 Derived views (claim states, VpcIP states, subnet usage, Events by object) are computed once,
 on first use, with the same functions `list`, `usage` and `describe` use, so the doctor never
@@ -24,7 +24,7 @@ from ..model.schema import TKE_GROUP
 from ..model.usage import SubnetUsage, compute_usage
 from ..model.words import plural as plural  # the checks import it from here
 from ..term.escaping import escape
-from . import facts as records
+from . import facts
 from . import reads as keys
 from .facts import EventRec, PodFacts
 
@@ -69,9 +69,9 @@ class Snapshot:
     # as objects (hand-built snapshots in tests); Inventory.build takes either
     claims: list[Any] | None = None
     vips: list[Any] | None = None
-    necs: list[Obj] | None = None  # NodeENIConfigs as `records.nec_record` keeps them
+    necs: list[Obj] | None = None  # NodeENIConfigs as `facts.nec_record` keeps them
     enis: list[Obj] | None = None  # VpcENI objects (name, creationTimestamp)
-    # Pods and Events as `records` (objects in hand-built snapshots become records)
+    # Pods and Events as `facts` records (objects in hand-built snapshots become records)
     pods: list[PodFacts] | None = None
     nodes: list[Obj] | None = None
     events: list[EventRec] | None = None
@@ -89,9 +89,9 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         if self.pods is not None:
-            self.pods = records.pods(self.pods)
+            self.pods = facts.pods(self.pods)
         if self.events is not None:
-            self.events = records.events(self.events)
+            self.events = facts.events(self.events)
 
     def release(self) -> None:
         """Let go of the objects read and all derived from them, keeping what the report says

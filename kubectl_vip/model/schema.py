@@ -17,7 +17,7 @@ from typing import Any
 Obj = dict[str, Any]
 
 TKE_GROUP = (
-    "networking.tke.cloud.tencent.com"  # the API group of the CRDs (api/cluster.py discovers it)
+    "networking.tke.cloud.tencent.com"  # the CRDs' API group (api/cluster.py discovers it)
 )
 PREFIX = "tke.cloud.tencent.com/"
 DELETE_POLICY = PREFIX + "vpc-ip-claim-delete-policy"

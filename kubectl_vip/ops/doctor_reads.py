@@ -16,7 +16,7 @@ from typing import Any
 
 from ..api import cluster as api
 from ..api.cluster import Cluster, Resource, TkeApi
-from ..doctor import facts as records
+from ..doctor import facts
 from ..doctor import reads as keys
 from ..doctor.registry import Check
 from ..doctor.snapshot import SYSTEM_NS, ReadState, Snapshot
@@ -80,13 +80,13 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
         for s in (
             ReadSpec(keys.CLAIMS, "list", tke.claims, trim=claim_record),
             ReadSpec(keys.VIPS, "list", tke.vips, trim=vip_record),
-            ReadSpec(keys.NECS, "list", tke.necs, trim=records.nec_record),
+            ReadSpec(keys.NECS, "list", tke.necs, trim=facts.nec_record),
             ReadSpec(keys.ENIS, "list", tke.enis, trim=_eni_record),
             # Pods and Events: each page reduced at once to records, never held whole
-            ReadSpec(keys.PODS, "list", api.PODS, trim=records.PodReader()),
+            ReadSpec(keys.PODS, "list", api.PODS, trim=facts.PodReader()),
             ReadSpec(keys.NODES, "list", api.NODES, trim=schema.trim_node_status),
             # every type: ipamd may record ENILimit as a Normal Event
-            ReadSpec(keys.EVENTS, "list", api.EVENTS, trim=records.event_record),
+            ReadSpec(keys.EVENTS, "list", api.EVENTS, trim=facts.event_record),
             ReadSpec(keys.STATEFULSETS, "list", api.STATEFULSETS, trim=schema.trim_workload),
             ReadSpec(keys.DEPLOYMENTS, "list", api.DEPLOYMENTS, trim=_system_whole),
             ReadSpec(keys.DAEMONSETS, "list", api.DAEMONSETS, trim=_system_whole),

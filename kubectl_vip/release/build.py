@@ -9,7 +9,7 @@ Each `kubectl-vip` is a PEX file started by `python3` (>= 3.10): a zip holding t
 the wheels of every dependency for CPython 3.10-3.13 on that platform (pydantic-core, aiohttp,
 yarl, multidict, PyYAML... are compiled), resolved by pex from the package index by platform
 tag, plus the `fast` extra (orjson) wherever it has wheels for them all; an archive whose
-platform lacks one goes without it (kubectl_vip/fastjson.py falls back to the standard
+platform lacks one goes without it (kubectl_vip/api/fastjson.py falls back to the standard
 library) and the build says so. On first run it unpacks into a virtual environment under
 ~/.cache/pex (PEX_ROOT) and later runs start from there. Nothing in the CLI depends on this
 module.
