@@ -1,7 +1,7 @@
 """Everything the doctor read in one run, and what is derived from it (pure).
 
-`ops/doctor_reads.py` fills a `Snapshot` (one list per kind); checks only read it. Each list is None when
-it was not read (not needed, forbidden, failed, not served); `reads` says which and why.
+`ops/doctor_reads.py` fills a `Snapshot` (one list per kind); checks only read it. Each list is
+None when it was not read (not needed, forbidden, failed, not served); `reads` says which and why.
 Derived views (claim states, VpcIP states, subnet usage, Events by object) are computed once,
 on first use, with the same functions `list`, `usage` and `describe` use, so the doctor never
 disagrees with them.

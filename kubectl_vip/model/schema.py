@@ -16,9 +16,8 @@ from typing import Any
 
 Obj = dict[str, Any]
 
-TKE_GROUP = (
-    "networking.tke.cloud.tencent.com"  # the CRDs' API group (api/cluster.py discovers it)
-)
+# the CRDs' API group (api/cluster.py discovers it by this name)
+TKE_GROUP = "networking.tke.cloud.tencent.com"
 PREFIX = "tke.cloud.tencent.com/"
 DELETE_POLICY = PREFIX + "vpc-ip-claim-delete-policy"
 EXPIRY = PREFIX + "claim-expired-duration"
