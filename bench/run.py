@@ -88,7 +88,7 @@ def client_cases(env: dict[str, str]) -> dict[str, Case]:
         "list_tty": vip("list", "-A", tty=True),
         "usage": vip("usage"),
         "describe_ip": vip("describe", an_ip_in_use(env)),
-        "reclaim_dry_run": vip("reclaim", "--dry-run", "--orphaned", "-A"),
+        "reclaim_dry_run": vip("reclaim", "--dry-run", *SCALED_IN, "-A"),
         "doctor": vip("doctor", "-o", "json", "--fail-on", "never"),
         "lean": LEAN,
         "kubectl_chunk0": kubectl_fetch(True),
@@ -150,21 +150,26 @@ def bench_live(size: int, runs: int, work: Path) -> dict[str, Any]:
         srv.stop()
 
 
-def orphaned_claims(env: dict[str, str]) -> list[tuple[str, str]]:
-    return [(i["namespace"], i["name"]) for i in claims_in_state(env, "Orphaned")]
+# the scale scenario's tenth of claims beyond their StatefulSets' replicas: ScaledIn, taken by
+# --scaled-in once the controllers have kept their counts long enough (any time, here)
+SCALED_IN = ("--scaled-in", "--scaled-in-for", "0s")
+
+
+def scaled_in_claims(env: dict[str, str]) -> list[tuple[str, str]]:
+    return [(i["namespace"], i["name"]) for i in claims_in_state(env, "ScaledIn")]
 
 
 def bench_reclaim(size: int, work: Path) -> dict[str, Any]:
-    """kubectl vip reclaim --orphaned -A --yes, against a shell loop of kubectl delete vipc,
+    """kubectl vip reclaim --scaled-in -A --yes, against a shell loop of kubectl delete vipc,
     each on its own fresh (live) sandbox holding the same claims."""
     print(f"... reclaim, N={size}", file=sys.stderr, flush=True)
     srv = Server(size, work, frozen=False)
     try:
         env = srv.env()
-        targets = orphaned_claims(env)
-        argv = [*VIP, "reclaim", "--orphaned", "-A", "--yes", "--max", str(len(targets) + 1)]
+        targets = scaled_in_claims(env)
+        argv = [*VIP, "reclaim", *SCALED_IN, "-A", "--yes", "--max", str(len(targets) + 1)]
         mine = run_one(argv, env)
-        left = orphaned_claims(env)
+        left = scaled_in_claims(env)
     finally:
         srv.stop()
     srv = Server(size, work, frozen=False)
@@ -215,7 +220,7 @@ LABELS = {
     "list_tty": "list -A (table, on a TTY)",
     "usage": "usage",
     "describe_ip": "describe IP",
-    "reclaim_dry_run": "reclaim --dry-run --orphaned -A",
+    "reclaim_dry_run": "reclaim --dry-run --scaled-in -A",
     "doctor": "doctor",
     "lean": "lean fetch (bench/lean.py)",
     "kubectl_chunk0": "kubectl --chunk-size=0 (3 gets)",
@@ -382,7 +387,7 @@ def main() -> None:
     if "reclaim" in report:
         r = report["reclaim"]
         lines.append(
-            f"reclaim {r['claims']} orphaned claims: kubectl vip "
+            f"reclaim {r['claims']} scaled-in claims: kubectl vip "
             f"{r['vip_reclaim']['seconds']:.1f} s, kubectl delete loop "
             f"{r['kubectl_delete_loop']['seconds']:.1f} s, ratio {r['ratio']:.3f}"
         )

@@ -335,8 +335,8 @@ CASES = [
         [],
         [sts(replicas=3)],
         None,
-        State.ORPHANED,
-        "ordinal 3",
+        State.SCALED_IN,
+        "ordinal 3 returns if it is scaled up",
     ),
     (
         "sts-ordinal-below-replicas",
@@ -355,8 +355,8 @@ CASES = [
         [],
         [sts(replicas=0)],
         None,
-        State.ORPHANED,
-        "ordinal 0",
+        State.SCALED_IN,
+        "at 0 replicas: paused, not gone",
     ),
     (
         "sts-default-replicas-1",
@@ -365,7 +365,7 @@ CASES = [
         [],
         [sts(replicas=None)],
         None,
-        State.ORPHANED,
+        State.SCALED_IN,
         "has 1 replicas",
     ),
     (
@@ -399,11 +399,21 @@ CASES = [
         "",
     ),
     (
-        "orphaned-beats-expiring",
+        "scaled-in-beats-expiring",
         claim("web-5", released=H),
         [vip(name="web-5")],
         [],
         [sts(replicas=3)],
+        IpamdPolicy(expiry=2 * H),
+        State.SCALED_IN,
+        "",
+    ),
+    (
+        "orphaned-beats-expiring",
+        claim("web-5", released=H, owner=("StatefulSet", "old", "gone-uid")),
+        [vip(name="web-5")],
+        [],
+        [],
         IpamdPolicy(expiry=2 * H),
         State.ORPHANED,
         "",
@@ -582,8 +592,15 @@ def test_summary_and_freeable() -> None:
                 claim("web-0", released=D),
                 claim("web-5", uid="5", ip="10.0.1.9", released=D),
                 claim("db-0", uid="d", ip=None, released=D),
+                claim(
+                    "old-1", uid="o", ip="10.0.1.11", released=D, owner=("StatefulSet", "old", "g")
+                ),
             ],
-            [vip(), vip("10.0.1.9", name="web-5", uid="5")],
+            [
+                vip(),
+                vip("10.0.1.9", name="web-5", uid="5"),
+                vip("10.0.1.11", name="old-1", uid="o"),
+            ],
             [],
             {"StatefulSet": [sts(replicas=3)]},
         ),
@@ -591,8 +608,8 @@ def test_summary_and_freeable() -> None:
         NOW,
     )
     counts = cl.summarize(rows)
-    assert counts["Orphaned"] == 1 and counts["Retained"] == 2
-    assert cl.freeable(rows) == 1  # the unbound one frees no IP
+    assert counts["ScaledIn"] == 1 and counts["Orphaned"] == 1 and counts["Retained"] == 2
+    assert cl.freeable(rows) == 1  # the orphaned one; a scaled-in one returns if scaled up
 
 
 @given(

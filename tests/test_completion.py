@@ -211,8 +211,17 @@ def test_static_answers_import_no_heavy_module() -> None:
 
 def test_reclaimable_claims_from_the_cluster(kubeconfig: Path) -> None:
     line = parse(SPEC, ["--kubeconfig", str(kubeconfig), "reclaim", "-n", "db"])
+    assert fetch_dynamic("reclaimable-claim", line) == []  # redis-2, -3 return if scaled up
+    # ... unless its controller has kept its count long enough for the user
+    line = parse(
+        SPEC, ["--kubeconfig", str(kubeconfig), "reclaim", "-n", "db", "--scaled-in-for", "24h"]
+    )
     got = fetch_dynamic("reclaimable-claim", line)
-    assert got == [("redis-2", "Orphaned 10.0.1.7"), ("redis-3", "Orphaned 10.0.1.8")]
+    assert got == [("redis-2", "ScaledIn 10.0.1.7"), ("redis-3", "ScaledIn 10.0.1.8")]
+    line = parse(
+        SPEC, ["--kubeconfig", str(kubeconfig), "reclaim", "-n", "db", "--scaled-in-for", "30d"]
+    )
+    assert fetch_dynamic("reclaimable-claim", line) == []  # not valid Go: no permission
     # the context's namespace (default) when -n is not given
     line = parse(SPEC, ["--kubeconfig", str(kubeconfig), "reclaim"])
     assert [n for n, _ in fetch_dynamic("reclaimable-claim", line)] == ["canary-0", "debug-shell"]
@@ -270,10 +279,13 @@ def test_helper_executable(kubeconfig: Path) -> None:
     exe = BIN / "kubectl_complete-vip"
     env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
     p = subprocess.run(
-        [str(exe), "reclaim", "-n", "db", ""], capture_output=True, text=True, env=env
+        [str(exe), "reclaim", "-n", "web", "legacy-api-0", ""],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert p.returncode == 0 and p.stderr == ""
-    assert p.stdout == "redis-2\tOrphaned 10.0.1.7\nredis-3\tOrphaned 10.0.1.8\n:4\n"
+    assert p.stdout == "api-old-7\tRetained\nlegacy-api-1\tOrphaned 10.0.1.13\n:4\n"
     p = subprocess.run([str(exe)], capture_output=True, text=True, env=env)
     assert p.stdout.splitlines()[-1] == ":4" and "list" in p.stdout
 
@@ -289,8 +301,15 @@ def test_kubectl_completes_the_plugin_subcommands(kubectl: Runner) -> None:
 
 
 def test_kubectl_completes_reclaimable_claims(kubectl: Runner) -> None:
-    r = kubectl("__complete", "vip", "reclaim", "-n", "db", "")
+    r = kubectl("__complete", "vip", "reclaim", "-n", "web", "")
     assert r.code == 0, r.stderr
+    assert [x.split("\t")[0] for x in r.lines] == [
+        "api-old-7",
+        "legacy-api-0",
+        "legacy-api-1",
+        ":4",
+    ]
+    r = kubectl("__complete", "vip", "reclaim", "-n", "db", "--scaled-in-for", "48h", "")
     assert [x.split("\t")[0] for x in r.lines] == ["redis-2", "redis-3", ":4"]
     # the context's namespace is default: its Retained/Expiring claims
     r = kubectl("__complete", "vip", "reclaim", "")
@@ -336,7 +355,7 @@ def test_bash_script(tmp_path: Path, kubeconfig: Path) -> None:
     assert bash_complete("kubectl-vip list -o ya", tmp_path) == ["yaml"]
     # after '=' bash replaces only the part behind it
     assert bash_complete("kubectl-vip list --state=Or", tmp_path) == ["Orphaned"]
-    line = f"kubectl-vip --kubeconfig {kubeconfig} reclaim -n db "
+    line = f"kubectl-vip --kubeconfig {kubeconfig} reclaim -n db --scaled-in-for 24h "
     assert bash_complete(line, tmp_path) == ["redis-2", "redis-3"]
 
 

@@ -341,11 +341,14 @@ CONSEQUENCES: list[tuple[str, dict[str, Any], IpamdPolicy, str, str | None]] = [
         "StatefulSet/legacy no longer exists: nothing recreates the Pod.",
     ),
     (
-        "orphaned-scaled-down-with-expiry",
+        "scaled-in-with-expiry",
         {"claim": mk_claim(name="mysql-5", released=NOW - H), "name": "mysql-5", **STS},
         IpamdPolicy(expiry=2 * H),
-        "No Pod, and nothing recreates it (StatefulSet/mysql has 3 replicas): the claim keeps IP "
-        "10.0.1.2; ipamd reclaims it in 60m (2026-11-20T13:00:00Z).",
+        "No Pod: StatefulSet/mysql runs fewer replicas than this ordinal needs; scaled up, it "
+        "recreates the Pod, which gets IP 10.0.1.2 back; whether an autoscaler scales "
+        "StatefulSet/mysql is unknown (not read). Meanwhile ipamd reclaims it in 60m "
+        "(2026-11-20T13:00:00Z); if it stays scaled in: `kubectl vip reclaim mysql-5 -n db "
+        "--scaled-in-for DURATION`.",
         "Deleting StatefulSet/mysql leaves this claim and IP 10.0.1.2 (no ownerReference on the "
         "claim, so no cascade: --enable-ownerref is off); ipamd reclaims it 2h after the Pod is "
         "gone (flag expiry) unless a Pod named mysql-5 comes back first.",
@@ -616,17 +619,30 @@ def test_describe_attaching_ip_shows_node_events(vip: Runner) -> None:
     assert "ENILimit                 Node/node-c" in events
 
 
-def test_describe_orphaned(vip: Runner) -> None:
+def test_describe_scaled_in(vip: Runner) -> None:
     r = vip("describe", "redis-2", "-n", "db")
     assert r.code == 0
     f = fields(r.stdout)
-    assert (f["State"], f["Pod"], f["Node"]) == ("Orphaned", "<none>", "<none>")
+    assert (f["State"], f["Pod"], f["Node"]) == ("ScaledIn", "<none>", "<none>")
     assert f["Owner"] == "StatefulSet/redis (by name, 2 replicas)"
     assert "  Released:       2026-11-14T12:00:00Z (6d ago)" in r.lines
     assert (
-        "  Now:            No Pod, and nothing recreates it (StatefulSet/redis has 2 replicas): "
-        "the claim keeps IP 10.0.1.7; ipamd never reclaims it (no expiry): reclaim it with "
-        "`kubectl-vip reclaim redis-2 -n db`." in r.lines
+        "  Now:            No Pod: StatefulSet/redis runs fewer replicas than this ordinal "
+        "needs; scaled up, it recreates the Pod, which gets IP 10.0.1.7 back. Meanwhile ipamd "
+        "never reclaims it (no expiry); if it stays scaled in: `kubectl-vip reclaim redis-2 -n "
+        "db --scaled-in-for DURATION`." in r.lines
+    )
+
+
+def test_describe_orphaned(vip: Runner) -> None:
+    r = vip("describe", "legacy-api-0", "-n", "web")
+    assert r.code == 0
+    f = fields(r.stdout)
+    assert (f["State"], f["Pod"], f["Node"]) == ("Orphaned", "<none>", "<none>")
+    assert (
+        "  Now:            No Pod, and nothing recreates it (owner StatefulSet/legacy-api is "
+        "gone): the claim keeps IP 10.0.1.14; ipamd never reclaims it (no expiry): reclaim it "
+        "with `kubectl-vip reclaim legacy-api-0 -n web`." in r.lines
     )
 
 
@@ -763,5 +779,5 @@ def test_describe_in_colour_keeps_the_layout(kubeconfig: Path) -> None:
     )
     assert code == 0
     plain = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
-    assert "State:            Orphaned\n" in plain
+    assert "State:            ScaledIn\n" in plain
     assert "\x1b[" in out.getvalue()  # the state is coloured

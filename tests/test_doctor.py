@@ -109,7 +109,7 @@ def test_demo_details(demo_doc: tuple[Result, Obj]) -> None:
     _, doc = demo_doc
     (cap,) = _findings(doc, "VIP-CAP-001")
     assert cap["title"].startswith("Subnet subnet-a1b2c3d4 (10.0.1.0/28) in ap-guangzhou-3")
-    assert any(e.startswith("reclaiming Orphaned + Overdue claims would free 4") for e in
+    assert any(e.startswith("reclaiming Orphaned + Overdue claims would free 2") for e in
                cap["evidence"])  # fmt: skip
     assert any(e.startswith("forecast: ") for e in cap["evidence"])
     (sch,) = _findings(doc, "VIP-SCH-001")
@@ -152,7 +152,7 @@ def test_text_report(sandbox: Sandbox, vip: Runner) -> None:
     assert lines[0] == "TKE CRDs"
     for heading in AREAS.values():
         assert heading in lines
-    assert lines[-1].startswith("Summary: 4 errors, 6 warnings, 2 info from 20 checks run; exit 1")
+    assert lines[-1].startswith("Summary: 4 errors, 6 warnings, 3 info from 21 checks run; exit 1")
     assert any(ln.startswith("  error    VIP-ENI-001    VPC ENI quota reached") for ln in lines)
     assert "fix: kubectl-vip reclaim api-old-7 -n web" in [ln.strip() for ln in lines]
     assert any(ln.startswith("  ok       VIP-IPAMD-001") for ln in lines)

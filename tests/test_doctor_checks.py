@@ -414,6 +414,8 @@ POSITIVE: list[tuple[str, Callable[[], Snapshot], Severity, str]] = [
     ("VIP-POL-005", lambda: _away(2, away=3 * H), Severity.WARNING, "claim mysql-1 is due now"),
     ("VIP-POL-005", lambda: _away(2, away=H, expiry="2h"), Severity.WARNING, "due in 60m"),
     ("VIP-CLM-001", _orphaned, Severity.WARNING, "1 Orphaned claim"),
+    ("VIP-CLM-005", lambda: _away(1, args=()), Severity.INFO,
+     "1 claim of scaled-in controllers hold 1 IP for a scale-up"),
     ("VIP-CLM-002", _overdue, Severity.ERROR, "1 Overdue claim"),
     ("VIP-CLM-003", _leaked, Severity.WARNING, "1 leaked VpcIP"),
     ("VIP-CLM-004", _unbound, Severity.WARNING, "1 claim without a VpcIP"),
@@ -471,6 +473,8 @@ NEGATIVE: list[tuple[str, Callable[[], Snapshot]]] = [
     ("VIP-CLM-001", lambda: base(claims=[claim("mysql-0", ip="10.0.1.2"),
                                          claim("mysql-1", ip="10.0.1.3", released=NOW - H)],
                                  statefulsets=[sts("mysql", replicas=2)])),
+    ("VIP-CLM-005", base),
+    ("VIP-CLM-005", _orphaned),  # its owner is gone: Orphaned (VIP-CLM-001), not scaled in
     ("VIP-CLM-002", base),
     ("VIP-CLM-002", lambda: base(claims=[claim("mysql-0", ip="10.0.1.2"),
                                          claim("etl-0", released=NOW - timedelta(minutes=10),

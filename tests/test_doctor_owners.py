@@ -20,18 +20,24 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[st
     sb.stop()
 
 
-def test_doctor_finds_the_orphaned_claims_list_finds(cluster: tuple[str, Runner]) -> None:
+def test_doctor_finds_the_orphaned_and_scaled_in_claims_list_finds(
+    cluster: tuple[str, Runner],
+) -> None:
     scenario, vip = cluster
-    listed = json.loads(vip("list", "-A", "--state", "orphaned", "-o", "json").stdout)
-    orphaned = {f"VpcIPClaim/{i['namespace']}/{i['name']}" for i in listed["items"]}
-    r = vip("doctor", "--check", "VIP-CLM-001", "-o", "json")
-    findings = json.loads(r.stdout)["findings"]
-    found = {o for f in findings if f["id"] == "VIP-CLM-001" for o in f["objects"]}
-    assert orphaned and found == orphaned
-    # with the OpenKruise and TApp CRDs the claims they left behind are Orphaned in both;
-    # without them those owners are unknown, so neither calls their claims Orphaned
+    found: dict[str, set[str]] = {}
+    for state, check in (("orphaned", "VIP-CLM-001"), ("scaledin", "VIP-CLM-005")):
+        listed = json.loads(vip("list", "-A", "--state", state, "-o", "json").stdout)
+        want = {f"VpcIPClaim/{i['namespace']}/{i['name']}" for i in listed["items"]}
+        r = vip("doctor", "--check", check, "-o", "json")
+        findings = json.loads(r.stdout)["findings"]
+        found[state] = {o for f in findings if f["id"] == check for o in f["objects"]}
+        assert found[state] == want
+    # every controller of the scenario still runs: their ordinals beyond it are ScaledIn
+    assert found["orphaned"] == set() and "VpcIPClaim/pay/pay-0" in found["scaledin"]
+    # with the OpenKruise and TApp CRDs the claims they left behind are ScaledIn in both;
+    # without them those owners are unknown, so neither calls their claims ScaledIn
     others = {"VpcIPClaim/shop/shop-1", "VpcIPClaim/games/game-3"}
-    assert others <= found if scenario == "owners" else not others & found
+    assert others <= found["scaledin"] if scenario == "owners" else not others & found["scaledin"]
 
 
 def test_an_owner_of_an_unserved_kind_stays_unknown_in_doctor(

@@ -114,14 +114,14 @@ def test_returning_pods_are_flagged_and_listed_first() -> None:
     impact = ei.compute(inv, NEVER, H, NOW)
     assert [(i.row.name, i.returning, i.state) for i in impact.items] == [
         ("web-1", True, "Retained"),
+        ("web-5", True, "ScaledIn"),  # returns if web is scaled up again
         ("solo", False, "Retained"),
-        ("web-5", False, "Orphaned"),
     ]
-    assert [i.row.name for i in impact.returning] == ["web-1"]
+    assert [i.row.name for i in impact.returning] == ["web-1", "web-5"]
     assert "StatefulSet/web recreates its Pod, which would get a new IP" in ei.reason(
         impact.items[0]
     )
-    assert "1 claim belong to Pods that come back" in " ".join(ei.summary(impact))
+    assert "2 claims belong to Pods that come back" in " ".join(ei.summary(impact))
 
 
 def test_protect_command_really_protects() -> None:
@@ -245,12 +245,16 @@ def test_dry_run_json_contract(sandbox: Sandbox, vip: Runner) -> None:
     assert doc["kind"] == "IpamdChange" and doc["applied"] is False and doc["sweep"] is None
     impact = doc["impact"]
     assert set(impact) == {"horizon", "counts", "protectCommands", "items"}
-    assert impact["horizon"] == "24h" and impact["protectCommands"] == []
+    assert impact["horizon"] == "24h"
+    assert impact["protectCommands"] == [  # redis returns if it is scaled up again
+        "kubectl annotate vipc redis-2 redis-3 -n db "
+        "tke.cloud.tencent.com/claim-expired-duration=87600h --overwrite"
+    ]
     assert impact["counts"] == {
         "nextSweep": 8,
         "within24h": 0,
         "unknown": 0,
-        "returning": 0,
+        "returning": 2,
         "byThisChange": 6,  # the etl-workers' own 30m annotation has made them due already
     }
     assert all(set(i) == ITEM_KEYS for i in impact["items"])
@@ -260,14 +264,15 @@ def test_dry_run_json_contract(sandbox: Sandbox, vip: Runner) -> None:
         "namespace": "db",
         "name": "redis-2",
         "ip": "10.0.1.7",
-        "state": "Orphaned",
+        "state": "ScaledIn",
         "retainedFor": "144h",
         "releaseEstimated": False,
         "due": "nextSweep",
         "dueAt": "2026-11-14T13:00:00Z",
-        "returning": False,
+        "returning": True,
         "byThisChange": True,
-        "reason": "retained longer than its flag expiry 1h",
+        "reason": "retained longer than its flag expiry 1h; returns if StatefulSet/redis is "
+        "scaled up, with a new IP",
     }
     assert "Impact of expiry 1h: ipamd reclaims 8 claims at its next sweep" in r.stderr
     assert _changes(sandbox) == [] and _ipamd_args(sandbox) == args
@@ -297,7 +302,8 @@ def test_non_interactive_run_refuses_and_sends_nothing(sandbox: Sandbox, vip: Ru
     r = vip("set-expiry", "1h")
     assert r.code == 1
     assert (
-        "error: refusing to set expiry 1h (ipamd would reclaim 6 claims) without confirmation "
+        "error: refusing to set expiry 1h (ipamd would reclaim 6 claims, 2 of Pods that come "
+        "back) without confirmation "
         "on a non-interactive terminal; pass --yes, or --dry-run to preview"
     ) in r.stderr
     assert "legacy-api-0" in r.stdout  # what it would have done was shown
@@ -337,13 +343,17 @@ def test_a_terminal_is_asked(
     sandbox.controls.clear_log()
     code = invoke(["--kubeconfig", str(kubeconfig), "set-expiry", "1h"], Out(out, err, color=False))
     prompt = capsys.readouterr().out  # click prompts on the process's stdout
-    assert prompt == "Set expiry 1h? ipamd will reclaim 6 claims because of it. [y/N]: "
+    assert prompt == (
+        "Set expiry 1h? ipamd will reclaim 6 claims because of it, 2 of Pods that come back. "
+        "[y/N]: "
+    )
     assert "legacy-api-0" in out.getvalue()  # shown before the question
     assert code == (0 if applied else 1)
     assert ("patch" in _changes(sandbox)) is applied
     if not applied:
-        assert "refusing to set expiry 1h (ipamd would reclaim 6 claims): not confirmed" in (
-            err.getvalue()
+        assert (
+            "refusing to set expiry 1h (ipamd would reclaim 6 claims, 2 of Pods that come back): "
+            "not confirmed" in (err.getvalue())
         )
 
 
@@ -379,12 +389,17 @@ def test_returning_pods_are_flagged_and_the_printed_command_protects_them(
     _returning_claim(sandbox)
     r = vip("set-expiry", "1h", "--dry-run")
     assert r.code == 0, r.stderr
-    assert "1 claim belong to Pods that come back (or may)" in r.stdout
+    assert "3 claims belong to Pods that come back (or may)" in r.stdout  # and redis-2, -3
     row = next(ln for ln in r.lines if " game-0 " in ln)
     assert row.split()[:7] == ["default", "game-0", "10.0.1.11", "Retained", "3h", "next", "sweep"]
     assert " maybe " in row and "owner TApp.apps.tkestack.io/game" in row
-    assert r.lines.index(row) < next(i for i, ln in enumerate(r.lines) if " redis-2 " in ln)
-    cmd = next(ln.strip() for ln in r.lines if ln.strip().startswith("kubectl annotate"))
+    # the Pods that come back (or may) first: game-0 and redis-2, -3 before the others
+    assert r.lines.index(row) < next(i for i, ln in enumerate(r.lines) if " debug-shell " in ln)
+    cmd = next(
+        ln.strip()
+        for ln in r.lines
+        if ln.strip().startswith("kubectl annotate") and " game-0 " in ln
+    )
     assert cmd == (
         "kubectl annotate vipc game-0 -n default "
         "tke.cloud.tencent.com/claim-expired-duration=87600h --overwrite"
@@ -392,7 +407,11 @@ def test_returning_pods_are_flagged_and_the_printed_command_protects_them(
     k = kubectl(*shlex.split(cmd)[1:])
     assert k.code == 0, k.stderr
     items = _items(vip("set-expiry", "1h", "--dry-run", "-o", "json"))
-    assert ("default", "game-0") not in _keys(items) and not any(i["returning"] for i in items)
+    assert ("default", "game-0") not in _keys(items)
+    assert {(i["namespace"], i["name"]) for i in items if i["returning"]} == {
+        ("db", "redis-2"),
+        ("db", "redis-3"),
+    }
     before = _claim_keys(sandbox)
     assert vip("set-expiry", "1h", "--yes").code == 0
     sandbox.advance(timedelta(seconds=1))
@@ -407,12 +426,13 @@ def test_scale_impact_flags_returning_ordinals_and_matches_the_sweep(tmp_path: P
         items = _items(run_vip("set-expiry", "1h", "--dry-run", "-o", "json", kubeconfig=kc))
         assert items and all(i["due"] == "nextSweep" and i["byThisChange"] for i in items)
         returning = [i for i in items if i["returning"]]
-        assert 0 < len(returning) < len(items)
-        for i in items:  # returning exactly when its StatefulSet keeps the ordinal
+        for i in items:  # kept, or scaled in: either way its StatefulSet may bring it back
             base, _, ordinal = i["name"].rpartition("-")
             s = sb.store.peek(sb.world.t.statefulsets, i["namespace"], base)
-            assert s is not None
-            assert i["returning"] == (int(ordinal) < s["spec"]["replicas"]), i
+            assert s is not None and i["returning"], i
+            scaled_in = int(ordinal) >= s["spec"]["replicas"]
+            assert (i["state"] == "ScaledIn") == scaled_in, i
+        assert "ScaledIn" in {i["state"] for i in items}
         before = _claim_keys(sb)
         r = run_vip("set-expiry", "1h", "--yes", kubeconfig=kc)
         assert r.code == 0, r.stderr
@@ -434,7 +454,10 @@ def test_wait_follows_ipamds_sweep(sandbox: Sandbox, kubeconfig: Path) -> None:
         stop.set()
         thread.join()
     assert r.code == 0, r.stderr
-    assert "ipamd reclaimed 8 of 8 claims due at its next sweep." in r.stdout
+    assert (
+        "ipamd reclaimed 8 of 8 claims due at its next sweep (2 of Pods that come back: they "
+        "will get new IPs)." in r.stdout
+    )
     assert not DEMO_DUE_1H & _claim_keys(sandbox)
 
 

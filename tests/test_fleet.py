@@ -310,7 +310,9 @@ def test_progress_line_on_a_terminal(fleet_kc: Path) -> None:
 
 
 def test_list_name_output_names_context_and_namespace(fleet_kc: Path) -> None:
-    r = vip(fleet_kc, "--contexts", "prod-*", "list", "-A", "--state", "orphaned", "-o", "name")
+    r = vip(
+        fleet_kc, "--contexts", "prod-*", "list", "-A", "--state", "orphaned,scaledin", "-o", "name"
+    )
     assert r.code == 0, r.stderr
     kind = "vpcipclaim.networking.tke.cloud.tencent.com"
     assert f"prod-a db {kind}/redis-2" in r.lines and f"prod-b web {kind}/legacy-api-0" in r.lines

@@ -20,6 +20,8 @@ from .fleet_support import merged_kubeconfig
 from .test_reclaim import state_dir  # noqa: F401 - autouse: audit files stay in tmp_path
 
 ORPHANED = {("db", "redis-2"), ("db", "redis-3"), ("web", "legacy-api-0"), ("web", "legacy-api-1")}
+# legacy-api's owner is gone; redis was scaled in six days before the demo's present
+BULK = ("--orphaned", "--scaled-in", "--scaled-in-for", "24h")
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def plan(kc: Path, *contexts: str) -> dict[str, Any]:
     r = vip(
         kc,
         "reclaim",
-        "--orphaned",
+        *BULK,
         "-A",
         "--dry-run",
         "-o",
@@ -67,7 +69,7 @@ def test_fleet_dry_run_is_a_plan_with_context_and_cluster(
     kc: Path, pair: dict[str, Sandbox]
 ) -> None:
     before = {n: claims(sb) for n, sb in pair.items()}
-    r = vip(kc, "--all-contexts", "reclaim", "--orphaned", "-A", "--dry-run")
+    r = vip(kc, "--all-contexts", "reclaim", *BULK, "-A", "--dry-run")
     assert r.code == ExitCode.FAILED  # dead-c did not answer
     assert r.lines[0].split()[:3] == ["CONTEXT", "NAMESPACE", "CLAIM"]
     assert "prod-a: 4 would reclaim" in r.lines and "prod-b: 4 would reclaim" in r.lines
@@ -78,9 +80,7 @@ def test_fleet_dry_run_is_a_plan_with_context_and_cluster(
         assert {(i["namespace"], i["name"]) for i in mine} == ORPHANED
         assert all(i["result"] == "wouldReclaim" for i in mine)
         single = json.loads(
-            vip(
-                kc, "--context", name, "reclaim", "--orphaned", "-A", "--dry-run", "-o", "json"
-            ).stdout
+            vip(kc, "--context", name, "reclaim", *BULK, "-A", "--dry-run", "-o", "json").stdout
         )
         assert {json.dumps(i["cluster"]) for i in mine} == {
             json.dumps(single["metadata"]["cluster"])
@@ -181,6 +181,7 @@ def test_fleet_dry_run_says_what_it_left_out_and_what_max_would_refuse(
     sb.store.mutate(t, "default", "debug-shell", no_release_time, manager="tke-eni-ipamd")
     sb.advance(timedelta(hours=1))  # its last status write: an hour ago
     args = ("reclaim", "--retained-for", "1s", "-A", "--dry-run", "--contexts", "prod-a,prod-b")
+    args = (*args, "--scaled-in-for", "24h")  # redis-2, -3 are ScaledIn (kept 6d)
     r = vip(kc, *args, "-o", "json")
     doc = json.loads(r.stdout)
     assert doc["metadata"]["notSelected"] == [

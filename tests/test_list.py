@@ -18,8 +18,8 @@ DEMO_STATES = {
     "db/mysql-2": "InUse",
     "db/redis-0": "InUse",
     "db/redis-1": "InUse",
-    "db/redis-2": "Orphaned",
-    "db/redis-3": "Orphaned",
+    "db/redis-2": "ScaledIn",
+    "db/redis-3": "ScaledIn",
     "default/canary-0": "Expiring",
     "default/debug-shell": "Retained",
     "jobs/etl-worker-0": "Overdue",
@@ -70,7 +70,7 @@ def test_all_namespaces_table(vip: Runner) -> None:
         "db",
         "redis-2",
         "10.0.1.7",
-        "Orphaned",
+        "ScaledIn",
         "-",
         "StatefulSet/redis",
         "-",
@@ -82,10 +82,10 @@ def test_all_namespaces_table(vip: Runner) -> None:
     assert by_name["etl-worker-0"][8:] == ["2d18h", "2d17h ago"]
     assert by_name["api-old-7"][2] == "<none>"
     assert (
-        "23 claims: 13 InUse, 1 Completed, 2 Retained, 1 Expiring, 2 Overdue, 4 Orphaned"
-        in r.stdout
+        "23 claims: 13 InUse, 1 Completed, 2 Retained, 1 Expiring, 2 Overdue, 2 ScaledIn, "
+        "2 Orphaned" in r.stdout
     )
-    assert "would free 6 IPs: kubectl-vip reclaim --orphaned --overdue -A --dry-run" in r.stdout
+    assert "would free 4 IPs: kubectl-vip reclaim --orphaned --overdue -A --dry-run" in r.stdout
     assert "\x1b[" not in r.stdout  # no colour when not a TTY
 
 
@@ -122,8 +122,6 @@ def test_global_flags_anywhere(vip: Runner) -> None:
 def test_state_filter_is_repeatable_and_case_insensitive(vip: Runner) -> None:
     r = vip("list", "-A", "--state", "orphaned", "--state", "OVERDUE", "-o", "name")
     assert r.stdout.splitlines() == [
-        "vpcipclaim.networking.tke.cloud.tencent.com/redis-2",
-        "vpcipclaim.networking.tke.cloud.tencent.com/redis-3",
         "vpcipclaim.networking.tke.cloud.tencent.com/etl-worker-0",
         "vpcipclaim.networking.tke.cloud.tencent.com/etl-worker-1",
         "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-0",
@@ -131,6 +129,11 @@ def test_state_filter_is_repeatable_and_case_insensitive(vip: Runner) -> None:
     ]
     comma = vip("list", "-A", "--state", "orphaned,overdue", "-o", "name")
     assert comma.stdout == r.stdout
+    scaled = vip("list", "-A", "--state", "scaledin", "-o", "name")
+    assert scaled.stdout.splitlines() == [
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-2",
+        "vpcipclaim.networking.tke.cloud.tencent.com/redis-3",
+    ]
 
 
 def test_label_selector_passes_to_the_api(vip: Runner, sandbox: Sandbox) -> None:
@@ -151,7 +154,7 @@ def test_one_list_per_kind_never_per_claim(vip: Runner, sandbox: Sandbox) -> Non
     assert vip("list", "-A").code == 0
     reqs = sandbox.controls.resource_requests()
     lists = sorted(q.resource for q in reqs if q.verb == "list")
-    assert lists == ["pods", "statefulsets", "vpcipclaims", "vpcips"]
+    assert lists == ["horizontalpodautoscalers", "pods", "statefulsets", "vpcipclaims", "vpcips"]
     gets = [q for q in reqs if q.verb == "get"]
     assert [(q.resource, q.name) for q in gets] == [("deployments", "tke-eni-ipamd")]
     assert all(q.query.get("limit") == "500" for q in reqs if q.verb == "list")
@@ -167,7 +170,7 @@ def test_json_document(vip: Runner) -> None:
     assert doc["apiVersion"] == "kubectl-vip/v1" and doc["kind"] == "ClaimList"
     assert doc["metadata"]["ipamd"] == {"version": "v3.4.2", "expiry": "never", "cascade": False}
     assert doc["metadata"]["cluster"]["kubeSystemUID"]
-    assert doc["summary"]["freeable"] == 6
+    assert doc["summary"]["freeable"] == 4
     items = {f"{i['namespace']}/{i['name']}": i for i in doc["items"]}
     assert {k: v["state"] for k, v in items.items()} == DEMO_STATES
     redis3 = items["db/redis-3"]
@@ -179,7 +182,8 @@ def test_json_document(vip: Runner) -> None:
         "exists": True,
         "replicas": 2,
     }
-    assert redis3["ordinal"] == 3 and redis3["orphaned"] and redis3["reclaimable"]
+    assert redis3["ordinal"] == 3 and redis3["reclaimable"] and not redis3["orphaned"]
+    assert redis3["scaledIn"] == {"keptSeconds": 6 * 86400, "scaleBack": None}
     assert redis3["vpcIP"]["subnetCIDR"] == "10.0.1.0/28"
     assert redis3["uid"] and redis3["resourceVersion"]
     canary = items["default/canary-0"]
@@ -219,7 +223,7 @@ def test_ips_view(vip: Runner) -> None:
     assert items["10.0.2.60"]["state"] == "Leaked"
     assert items["10.0.2.60"]["claim"] == {"namespace": "web", "name": "batch-0"}
     assert items["10.0.3.2"]["state"] == "Attaching" and "ENILimit" in items["10.0.3.2"]["message"]
-    assert items["10.0.1.7"]["state"] == "Orphaned"
+    assert items["10.0.1.7"]["state"] == "ScaledIn"
     assert len(items) == 24
     scoped = json.loads(vip("list", "--ips", "-n", "jobs", "-o", "json").stdout)["items"]
     assert [i["ip"] for i in scoped] == ["10.0.2.8", "10.0.2.9", "10.0.2.10"]
@@ -336,8 +340,6 @@ def test_through_real_kubectl_plugin(kubectl: Runner) -> None:
     r = kubectl("vip", "list", "-A", "--state", ["Leaked", "Orphaned"][1], "-o", "name")
     assert r.code == 0, r.stderr
     assert r.stdout.splitlines() == [
-        "vpcipclaim.networking.tke.cloud.tencent.com/redis-2",
-        "vpcipclaim.networking.tke.cloud.tencent.com/redis-3",
         "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-0",
         "vpcipclaim.networking.tke.cloud.tencent.com/legacy-api-1",
     ]
@@ -386,7 +388,7 @@ def test_counts_read_as_english(vip: Runner) -> None:
 
 def test_name_output_pipes_into_the_real_kubectl(vip: Runner, kubectl: Runner) -> None:
     """`list -n db -o name | xargs kubectl get -n db` works: kubectl's own name form."""
-    names = vip("list", "-n", "db", "--state", "orphaned", "-o", "name").stdout.split()
+    names = vip("list", "-n", "db", "--state", "scaledin", "-o", "name").stdout.split()
     assert names == [
         "vpcipclaim.networking.tke.cloud.tencent.com/redis-2",
         "vpcipclaim.networking.tke.cloud.tencent.com/redis-3",

@@ -47,7 +47,11 @@ def test_bad_names_are_usage_errors_and_nothing_is_sent(
 
 @pytest.mark.parametrize(
     "argv",
-    [["describe", "mysql-0", "-n", "db"], ["list", "-n", "db"], ["reclaim", "redis-2", "-n", "db"]],
+    [
+        ["describe", "mysql-0", "-n", "db"],
+        ["list", "-n", "db"],
+        ["reclaim", "legacy-api-0", "-n", "web"],
+    ],
 )
 def test_good_names_still_work(vip: Runner, argv: list[str]) -> None:
     r = vip(*argv, "--dry-run") if argv[0] == "reclaim" else vip(*argv)
@@ -86,7 +90,7 @@ def test_names_are_quoted_into_one_segment() -> None:
 def test_a_plan_file_with_a_bad_name_is_refused_before_any_delete(
     vip: Runner, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    doc = json.loads(vip("list", "-n", "db", "--state", "Orphaned", "-o", "json").stdout)
+    doc = json.loads(vip("list", "-n", "db", "--state", "ScaledIn", "-o", "json").stdout)
     doc["items"][0]["name"] = ".."
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(doc))

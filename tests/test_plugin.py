@@ -81,7 +81,7 @@ def test_hints_name_the_command_as_it_was_run(
 
 
 def test_reclaim_through_kubectl_changes_the_cluster(kubectl: Runner) -> None:
-    r = kubectl("vip", "reclaim", "redis-3", "-n", "db", "--yes")
+    r = kubectl("vip", "reclaim", "redis-3", "-n", "db", "--yes", "--scaled-in-for", "24h")
     assert r.code == 0, r.stderr
     after = kubectl("get", "vpcipclaims.networking.tke.cloud.tencent.com", "-n", "db", "-o", "name")
     names = {x.rsplit("/", 1)[1] for x in after.lines}

@@ -16,7 +16,10 @@ from kubectl_vip.sandbox.controls import RequestInfo
 
 from .conftest import Result, Runner, run_vip
 
-ORPHANED = ["db/redis-2", "db/redis-3", "web/legacy-api-0", "web/legacy-api-1"]
+ORPHANED = ["web/legacy-api-0", "web/legacy-api-1"]
+# redis scaled from 4 to 2 six days before the demo's present: it returns if scaled up
+SCALED_IN = ["db/redis-2", "db/redis-3"]
+KEPT_FOR = ("--scaled-in-for", "24h")  # the permission to take them: kept 6d >= 24h
 
 
 @pytest.fixture(autouse=True)
@@ -154,7 +157,7 @@ def test_statefulset_scaled_up_right_before_the_run_is_refused(
 
     _on_second_claim_list(sandbox, lambda: sandbox.store.mutate(sts, "db", "redis", four))
     try:
-        r = vip("reclaim", "redis-3", "-n", "db", "--yes")
+        r = vip("reclaim", "redis-3", "-n", "db", "--yes", *KEPT_FOR)
     finally:
         sandbox.store.listeners.insert(0, sandbox.kube.on_event)
     assert r.code == 1 and "will recreate Pod redis-3" in r.stdout
@@ -257,7 +260,7 @@ def test_delete_carries_uid_and_resource_version_preconditions(
 
     sandbox.store.delete = spy  # type: ignore[method-assign]
     try:
-        assert vip("reclaim", "redis-3", "-n", "db", "--yes").code == 0
+        assert vip("reclaim", "redis-3", "-n", "db", "--yes", *KEPT_FOR).code == 0
     finally:
         sandbox.store.delete = real_delete  # type: ignore[method-assign]
     assert seen[0] == {
@@ -273,8 +276,9 @@ def test_bulk_orphaned_reclaims_exactly_those_and_second_run_converges(
     r = vip("reclaim", "--orphaned", "-A", "--yes")
     assert r.code == 0, r.stdout + r.stderr
     assert before - claims(sandbox) == set(ORPHANED)
-    assert not {"10.0.1.7", "10.0.1.8", "10.0.1.13", "10.0.1.14"} & vips(sandbox)
-    assert "4 reclaimed" in r.stdout
+    assert not {"10.0.1.13", "10.0.1.14"} & vips(sandbox)
+    assert {"10.0.1.7", "10.0.1.8"} <= vips(sandbox)  # ScaledIn: --orphaned leaves them
+    assert "2 reclaimed" in r.stdout
     again = vip("reclaim", "--orphaned", "-A", "--yes")
     assert again.code == 0
     assert "No claims to reclaim." in again.stderr and "nothing to do" in again.stdout
@@ -286,8 +290,6 @@ def test_combined_selection_is_a_union_narrowed_by_namespace_and_labels(
     r = vip("reclaim", "--orphaned", "--overdue", "-A", "--dry-run", "-o", "json")
     names = [f"{i['namespace']}/{i['name']}" for i in json.loads(r.stdout)["items"]]
     assert names == [
-        "db/redis-2",
-        "db/redis-3",
         "jobs/etl-worker-0",
         "jobs/etl-worker-1",
         "web/legacy-api-0",
@@ -313,7 +315,7 @@ def test_dry_run_changes_nothing(vip: Runner, sandbox: Sandbox) -> None:
     before = snapshot(sandbox)
     r = vip("reclaim", "--orphaned", "--overdue", "-A", "--dry-run")
     assert r.code == 0, r.stdout + r.stderr
-    assert "Dry run: 6 would reclaim" in r.stdout
+    assert "Dry run: 4 would reclaim" in r.stdout
     assert snapshot(sandbox) == before
     assert deletes(sandbox) == []
 
@@ -326,11 +328,11 @@ def test_no_tty_and_no_yes_refuses(vip: Runner, sandbox: Sandbox) -> None:
 
 
 def test_max_caps_bulk_runs(vip: Runner, sandbox: Sandbox) -> None:
-    r = vip("reclaim", "--orphaned", "--overdue", "-A", "--yes", "--max", "5")
+    r = vip("reclaim", "--orphaned", "--overdue", "-A", "--yes", "--max", "3")
     assert r.code == 1
-    assert "6 claims selected, more than --max 5" in r.stderr
+    assert "4 claims selected, more than --max 3" in r.stderr
     assert deletes(sandbox) == []
-    assert vip("reclaim", "--orphaned", "--overdue", "-A", "--yes", "--max", "6").code == 0
+    assert vip("reclaim", "--orphaned", "--overdue", "-A", "--yes", "--max", "4").code == 0
 
 
 def test_reclaim_by_ip(vip: Runner, sandbox: Sandbox) -> None:
@@ -388,7 +390,7 @@ def test_pod_reappears_before_the_recheck(vip: Runner, sandbox: Sandbox) -> None
     _on_second_claim_list(
         sandbox, lambda: sandbox.store.mutate(sandbox.world.t.statefulsets, "db", "redis", four)
     )
-    r = vip("reclaim", "redis-3", "-n", "db", "--yes")
+    r = vip("reclaim", "redis-3", "-n", "db", "--yes", *KEPT_FOR)
     assert r.code == 1
     assert "db/redis-3" in claims(sandbox)
     assert sandbox.store.peek(sandbox.world.t.pods, "db", "redis-3") is not None
@@ -396,15 +398,30 @@ def test_pod_reappears_before_the_recheck(vip: Runner, sandbox: Sandbox) -> None
 
 def test_plan_file_round_trip(vip: Runner, sandbox: Sandbox, tmp_path: Path) -> None:
     plan = tmp_path / "plan.json"
-    plan.write_text(vip("list", "-n", "db", "--state", "Orphaned", "-o", "json").stdout)
+    plan.write_text(vip("list", "-n", "web", "--state", "Orphaned", "-o", "json").stdout)
     r = vip("reclaim", "--from-file", str(plan), "--yes")
     assert r.code == 0, r.stdout + r.stderr
-    assert not {"db/redis-2", "db/redis-3"} & claims(sandbox)
+    assert not set(ORPHANED) & claims(sandbox)
+
+
+def test_a_scaled_in_plan_runs_with_the_permission_it_was_made_with(
+    vip: Runner, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.json"
+    made = vip("reclaim", "--scaled-in", *KEPT_FOR, "-n", "db", "--dry-run", "-o", "json")
+    assert made.code == 0, made.stderr
+    assert json.loads(made.stdout)["metadata"]["scaledInFor"] == "24h0m0s"
+    plan.write_text(made.stdout)
+    r = vip("reclaim", "--from-file", str(plan), "--yes")
+    assert r.code == 0, r.stdout + r.stderr
+    assert not set(SCALED_IN) & claims(sandbox)
 
 
 def test_plan_file_skips_what_changed(vip: Runner, sandbox: Sandbox, tmp_path: Path) -> None:
     plan = tmp_path / "plan.json"
-    plan.write_text(vip("reclaim", "--orphaned", "-n", "db", "--dry-run", "-o", "json").stdout)
+    plan.write_text(
+        vip("reclaim", "--scaled-in", *KEPT_FOR, "-n", "db", "--dry-run", "-o", "json").stdout
+    )
 
     def touch(o: dict[str, Any]) -> None:
         o["metadata"].setdefault("labels", {})["touched"] = "yes"
@@ -435,7 +452,7 @@ def test_plan_with_in_use_claims_still_refuses_them(
 ) -> None:
     plan = tmp_path / "plan.json"
     plan.write_text(vip("list", "-n", "db", "-o", "json").stdout)
-    r = vip("reclaim", "--from-file", str(plan), "--yes", "-o", "json")
+    r = vip("reclaim", "--from-file", str(plan), "--yes", "-o", "json", *KEPT_FOR)
     results = {i["name"]: i["result"] for i in json.loads(r.stdout)["items"]}
     assert results["mysql-0"] == "refused" and results["redis-3"] == "reclaimed"
     assert r.code == 1
@@ -451,6 +468,7 @@ def test_forbidden_delete_exits_3(kubeconfig: Path, sandbox: Sandbox) -> None:
         "-n",
         "db",
         "--yes",
+        *KEPT_FOR,
         kubeconfig=kubeconfig,
     )
     assert r.code == 3

@@ -42,6 +42,10 @@ def results(r: Result) -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------------------- requests
 
 
+# the scale scenario seeds its StatefulSets, scaled in, at the present
+SCALED_IN = ("--scaled-in", "--scaled-in-for", "0s")
+
+
 def test_dry_run_reads_no_claim_one_by_one_and_the_real_run_does(tmp_path: Path) -> None:
     """A few hundred claims: the dry run lists, and GETs only the ipamd Deployment and the
     kube-system Namespace (the cluster's identity); the real run GETs each selected claim's
@@ -50,7 +54,7 @@ def test_dry_run_reads_no_claim_one_by_one_and_the_real_run_does(tmp_path: Path)
     try:
         kc = sb.write_kubeconfig(tmp_path / "kc")
         sb.controls.clear_log()
-        dry = run_vip("reclaim", "--orphaned", "-A", "--dry-run", "-o", "json", kubeconfig=kc)
+        dry = run_vip("reclaim", *SCALED_IN, "-A", "--dry-run", "-o", "json", kubeconfig=kc)
         assert dry.code == 0, dry.stderr
         items = {(i["namespace"], i["name"]): i for i in json.loads(dry.stdout)["items"]}
         planned = {k for k, i in items.items() if i["result"] == "wouldReclaim"}
@@ -59,12 +63,12 @@ def test_dry_run_reads_no_claim_one_by_one_and_the_real_run_does(tmp_path: Path)
         asked = {(r.resource, r.name) for r in gets(sb)}
         assert asked == {("namespaces", "kube-system"), ("deployments", "tke-eni-ipamd")}
         assert not any(r.mutating for r in sb.controls.resource_requests())
-        table = run_vip("reclaim", "--orphaned", "-A", "--dry-run", kubeconfig=kc)
+        table = run_vip("reclaim", *SCALED_IN, "-A", "--dry-run", kubeconfig=kc)
         assert f"Dry run: {len(planned)} would reclaim" in table.stdout
         assert table.stderr.strip() == RECHECK_NOTE
 
         sb.controls.clear_log()
-        real = run_vip("reclaim", "--orphaned", "-A", "--yes", "--max", "1000", kubeconfig=kc)
+        real = run_vip("reclaim", *SCALED_IN, "-A", "--yes", "--max", "1000", kubeconfig=kc)
         assert real.code == 0, real.stdout + real.stderr
         assert RECHECK_NOTE not in real.stdout + real.stderr
         log = sb.controls.resource_requests()
@@ -388,13 +392,22 @@ STS_2 = {"sts": Workload(2, 0, (), ())}
 # (id, world, selection, rules, form, touch, {claim: (result, fragment of the reason)})
 EDGES: list[tuple[Any, ...]] = [
     (
-        "orphaned-beyond-replicas-and-returning",
+        "scaled-in-and-returning",
+        World(STS_2, (spec("w-1"), spec("w-3"))),
+        ["-l", "pick=yes"],
+        ["--scaled-in-for", "0s"],
+        "bulk",
+        False,
+        {"w-1": ("refused", "will recreate Pod w-1"), "w-3": ("reclaimed", "has 2 replicas")},
+    ),
+    (
+        "scaled-in-without-the-permission",
         World(STS_2, (spec("w-1"), spec("w-3"))),
         ["-l", "pick=yes"],
         [],
         "bulk",
         False,
-        {"w-1": ("refused", "will recreate Pod w-1"), "w-3": ("reclaimed", "has 2 replicas")},
+        {"w-1": ("refused", "will recreate Pod w-1"), "w-3": ("refused", "--scaled-in-for")},
     ),
     (
         "owner-gone",

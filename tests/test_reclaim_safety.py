@@ -35,6 +35,12 @@ def owners(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[San
     sb.stop()
 
 
+# the owners scenario's controllers keep their replica counts since it was played; the demo's
+# redis was scaled in six days before its present
+SCALED = ("--scaled-in", "--scaled-in-for", "1s")
+DEMO_BULK = ("--orphaned", "--scaled-in", "--scaled-in-for", "24h")
+
+
 def plan_names(r: Result) -> set[str]:
     doc = json.loads(r.stdout)
     return {f"{i['namespace']}/{i['name']}" for i in doc["items"] if i["result"] == "wouldReclaim"}
@@ -44,10 +50,15 @@ def plan_names(r: Result) -> set[str]:
 
 
 def test_orphaned_takes_only_owners_confirmed_gone(owners: tuple[Sandbox, Runner]) -> None:
-    """Kruise keeps shop-3 (reserveOrdinals shifts its ordinals), TApp keeps game-1 (Killed,
-    restartable), a Foo owner cannot be read, legacy claims name no owner: none is taken."""
+    """Every controller of the scenario still runs, at a smaller scale: --orphaned takes
+    nothing; --scaled-in takes the ordinals they no longer run. Kruise keeps shop-3
+    (reserveOrdinals shifts its ordinals), TApp keeps game-1 (Killed, restartable), a Foo owner
+    cannot be read, legacy claims name no owner: none of those is taken."""
     _, vip = owners
     r = vip("reclaim", "--orphaned", "-A", "--dry-run", "-o", "json")
+    assert r.code == 0, r.stderr
+    assert plan_names(r) == set()
+    r = vip("reclaim", *SCALED, "-A", "--dry-run", "-o", "json")
     assert r.code == 0, r.stderr
     assert plan_names(r) == {
         "pay/pay-0",
@@ -65,7 +76,7 @@ def test_owner_whose_group_is_not_served_is_unknown_never_orphaned(
     """An OpenKruise-owned claim was looked up as an apps/v1 StatefulSet, found missing and
     reclaimed: with the group not served, its owner is unknown and the claim stays."""
     sb, vip = owners
-    r = vip("reclaim", "--orphaned", "-A", "--yes")
+    r = vip("reclaim", *SCALED, "-A", "--yes")
     assert r.code == 0, r.stdout + r.stderr
     left = claims(sb)
     assert {"shop/shop-1", "shop/shop-3", "shop/shop-4", "games/game-1", "games/game-3"} <= left
@@ -85,7 +96,7 @@ def test_live_ordinal_after_ordinals_start_is_refused(owners: tuple[Sandbox, Run
     sb.store.listeners.remove(sb.kube.on_event)  # the Pod has not been recreated yet
     try:
         sb.world.delete(sb.world.t.pods, "pay", "pay-2")
-        r = vip("reclaim", "--orphaned", "-n", "pay", "--dry-run", "-o", "json")
+        r = vip("reclaim", *SCALED, "-n", "pay", "--dry-run", "-o", "json")
         assert plan_names(r) == {"pay/pay-0", "pay/pay-3"}
         r = vip("reclaim", "pay-2", "-n", "pay", "--yes")
     finally:
@@ -96,7 +107,8 @@ def test_live_ordinal_after_ordinals_start_is_refused(owners: tuple[Sandbox, Run
 
 def test_owner_read_again_right_before_the_delete(owners: tuple[Sandbox, Runner]) -> None:
     """The Kruise StatefulSet is scaled to 5 between the plan and the delete: shop-4 is a live
-    ordinal again, so its delete is refused; shop-1 (reserved) still goes."""
+    ordinal again, so its delete is refused; shop-1 (reserved) is still scaled in, but its
+    controller's replica count changed just now: --scaled-in-for is no longer met."""
     sb, vip = owners
     rtype = sb.registry.for_api_version("apps.kruise.io/v1beta1", "StatefulSet")
     assert rtype is not None
@@ -105,10 +117,11 @@ def test_owner_read_again_right_before_the_delete(owners: tuple[Sandbox, Runner]
         o["spec"]["replicas"] = 5
 
     _on_second_claim_list(sb, lambda: sb.store.mutate(rtype, "shop", "shop", five))
-    r = vip("reclaim", "--orphaned", "-n", "shop", "--yes")
+    r = vip("reclaim", *SCALED, "-n", "shop", "--yes")
     assert r.code == 1
-    assert "shop/shop-1" not in claims(sb) and "shop/shop-4" in claims(sb)
+    assert {"shop/shop-1", "shop/shop-4"} <= claims(sb)
     assert "will recreate Pod shop-4" in r.stdout
+    assert "kept its replica count for 0s, less than --scaled-in-for 1s" in r.stdout
 
 
 def test_owner_flag_takes_claims_of_a_workload_deleted_before_cascade(
@@ -123,12 +136,11 @@ def test_owner_flag_takes_claims_of_a_workload_deleted_before_cascade(
     r = vip("reclaim", "--owner", "statefulset/old", "-n", "legacy", "--yes")
     assert r.code == 0, r.stdout + r.stderr
     assert {"legacy/old-0", "legacy/old-1"}.isdisjoint(claims(sb))
-    # an existing owner: only the ordinals it no longer keeps
+    # an existing owner: none (the ordinals it no longer runs are --scaled-in's)
     r = vip("reclaim", "--owner", "statefulset/pay", "-n", "pay", "--dry-run", "-o", "json")
-    assert plan_names(r) == {"pay/pay-0", "pay/pay-3"}
-    # a TApp whose group is served and keeps game-1 (Killed) and game-2: only game-3
+    assert plan_names(r) == set()
     r = vip("reclaim", "--owner", "tapp/game", "-n", "games", "--dry-run", "-o", "json")
-    assert plan_names(r) == {"games/game-3"}
+    assert plan_names(r) == set()
 
 
 @pytest.mark.parametrize(
@@ -221,7 +233,7 @@ def test_a_plan_that_is_not_a_plan_is_a_usage_error(
 
 
 def _plan(vip: Runner, *args: str) -> dict[str, Any]:
-    r = vip("reclaim", "--orphaned", *args, "--dry-run", "-o", "json")
+    r = vip("reclaim", *DEMO_BULK, *args, "--dry-run", "-o", "json")
     assert r.code == 0, r.stderr
     doc: dict[str, Any] = json.loads(r.stdout)
     return doc
@@ -275,17 +287,17 @@ def test_plan_with_a_fake_identity_is_refused(
 
 
 def test_dry_run_past_max_prints_the_whole_plan(vip: Runner, sandbox: Sandbox) -> None:
-    r = vip("reclaim", "--orphaned", "-A", "--dry-run", "--max", "1", "-o", "json")
+    r = vip("reclaim", *DEMO_BULK, "-A", "--dry-run", "--max", "1", "-o", "json")
     assert r.code == 1
     assert len(plan_names(r)) == 4  # every item, so `> plan.json` is a whole plan
     assert "--max 1" in r.stderr
-    r = vip("reclaim", "--orphaned", "-A", "--dry-run", "--max", "1")
+    r = vip("reclaim", *DEMO_BULK, "-A", "--dry-run", "--max", "1")
     assert r.code == 1 and "would reclaim" in r.stdout and "--max 1" in r.stderr
     assert deletes(sandbox) == []
 
 
 def test_named_reclaim_twice_converges(vip: Runner, sandbox: Sandbox) -> None:
-    assert vip("reclaim", "redis-3", "-n", "db", "--yes").code == 0
+    assert vip("reclaim", "redis-3", "-n", "db", "--yes", "--scaled-in-for", "24h").code == 0
     r = vip("reclaim", "redis-3", "-n", "db", "--yes")
     assert r.code == 0, r.stdout + r.stderr
     assert "already reclaimed" in r.stdout
@@ -295,14 +307,14 @@ def test_named_reclaim_twice_converges(vip: Runner, sandbox: Sandbox) -> None:
 
 def test_list_hint_carries_every_filter(vip: Runner, kubectl: Runner) -> None:
     """The hinted command selects what was shown: -l and --state included."""
-    assert kubectl("label", "vipc", "redis-3", "-n", "db", "tier=cache").code == 0
+    assert kubectl("label", "vipc", "legacy-api-0", "-n", "web", "tier=cache").code == 0
     r = vip("list", "-A", "-l", "tier=cache", "--state", "orphaned")
     hint = r.stdout.strip().splitlines()[-1]
     assert "would free 1 IP:" in hint
     assert hint.endswith("kubectl-vip reclaim --orphaned -A -l tier=cache --dry-run")
     cmd = hint.split(": ", 1)[1].split()[1:]
     r = vip(*cmd, "-o", "json")
-    assert plan_names(r) == {"db/redis-3"}
+    assert plan_names(r) == {"web/legacy-api-0"}
 
 
 # ---------------------------------------------------------------------------- describe, kubectl
@@ -342,7 +354,7 @@ def test_through_the_real_kubectl(owners: tuple[Sandbox, Runner], tmp_path: Path
             [kubectl_path(), *args], capture_output=True, text=True, env=env, timeout=120
         )
 
-    p = kubectl("vip", "reclaim", "--orphaned", "-A", "--yes")
+    p = kubectl("vip", "reclaim", *SCALED, "-A", "--yes")
     assert p.returncode == 0, p.stdout + p.stderr
     assert "reclaimed vipc/pay/pay-3" in p.stdout
     got = kubectl("get", "vipc", "-A", "-o", "name")
@@ -381,7 +393,7 @@ def test_bulk_lines_come_in_namespace_name_order(vip: Runner, sandbox: Sandbox) 
         return real_delete(*a, **kw)
 
     sandbox.store.delete = jittery  # type: ignore[method-assign]
-    r = vip("reclaim", "--orphaned", "-A", "--yes", "--concurrency", "4")
+    r = vip("reclaim", *DEMO_BULK, "-A", "--yes", "--concurrency", "4")
     assert r.code == 0, r.stdout + r.stderr
     done = [ln.split()[1] for ln in r.lines if ln.startswith("reclaimed ")]
     assert done == sorted(done) and len(done) == 4
@@ -395,7 +407,7 @@ def test_reproduced_cases_through_the_real_kubectl(
     r = kubectl("vip", "reclaim", "-A", "--yes")
     assert r.code == 2 and "--owner" in r.stderr
     # --dry-run past --max still writes the whole plan, and says the real run would be refused
-    r = kubectl("vip", "reclaim", "--orphaned", "-A", "--dry-run", "--max", "1", "-o", "json")
+    r = kubectl("vip", "reclaim", *DEMO_BULK, "-A", "--dry-run", "--max", "1", "-o", "json")
     assert r.code == 1 and len(plan_names(r)) == 4 and "--max 1" in r.stderr
     plan = tmp_path / "plan.json"
     plan.write_text(r.stdout)

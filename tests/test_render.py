@@ -48,7 +48,7 @@ def test_list_colours_the_state_column_on_a_tty(
     assert invoke(["--kubeconfig", str(kubeconfig), "list", "-n", "db"], Out(out, err)) == 0
     text = out.getvalue()
     assert "\x1b[" in text  # styled
-    assert "\x1b[35mOrphaned" in text  # magenta, as STATE_STYLES says
+    assert "\x1b[34mScaledIn" in text  # blue, as STATE_STYLES says
     monkeypatch.setenv("NO_COLOR", "1")
     plain = Tty()
     assert invoke(["--kubeconfig", str(kubeconfig), "list", "-n", "db"], Out(plain, err)) == 0

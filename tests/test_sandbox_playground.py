@@ -151,9 +151,9 @@ def test_scaling_a_static_statefulset_down_makes_orphaned_claims(
     states = claim_states(vip, "db")
     assert {k: v for k, v in states.items() if k.startswith("redis")} == {
         "redis-0": "InUse",
-        "redis-1": "Orphaned",
-        "redis-2": "Orphaned",
-        "redis-3": "Orphaned",
+        "redis-1": "ScaledIn",
+        "redis-2": "ScaledIn",
+        "redis-3": "ScaledIn",
     }
     # scaling back up brings the Pod back with its static IP
     assert kubectl("scale", "sts", "redis", "-n", "db", "--replicas=3").code == 0

@@ -527,7 +527,12 @@ def _set_image(sb: Sandbox, image: str) -> None:
 
 
 def _restore_argv(r: Result) -> list[str]:
-    line = next(ln.strip() for ln in r.stdout.splitlines() if ln.strip().startswith("kubectl "))
+    # (the impact may print `kubectl annotate` lines first: the restore command is the patch)
+    line = next(
+        ln.strip()
+        for ln in r.stdout.splitlines()
+        if ln.strip().startswith("kubectl ") and " patch deploy " in ln
+    )
     return shlex.split(line)
 
 

@@ -383,17 +383,19 @@ def test_usage_wide(vip: Runner) -> None:
     r = vip("usage", "-o", "wide")
     assert r.code == 0
     header, a, b, c = r.lines[:4]
-    assert header.split()[-6:] == [
+    assert header.split()[-8:] == [
         "EXPIRING",
         "OVERDUE",
+        "SCALED",
+        "IN",
         "ORPHANED",
         "ATTACHING",
         "OTHER",
         "CONFIGURED",
     ]
-    assert a.split()[-6:] == ["1", "0", "4", "0", "0", "yes"]
-    assert b.split()[-6:] == ["0", "2", "0", "0", "0", "yes"]
-    assert c.split()[-6:] == ["0", "0", "0", "1", "0", "yes"]
+    assert a.split()[-7:] == ["1", "0", "2", "2", "0", "0", "yes"]
+    assert b.split()[-7:] == ["0", "2", "0", "0", "0", "0", "yes"]
+    assert c.split()[-7:] == ["0", "0", "0", "0", "1", "0", "yes"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
@@ -408,7 +410,8 @@ def test_usage_document(vip: Runner, fmt: str) -> None:
         "subnetID": "subnet-a1b2c3d4", "cidr": "10.0.1.0/28", "zone": "ap-guangzhou-3",
         "zones": ["ap-guangzhou-3"], "zoneFrom": ["NodeENIConfig ENIs", "VpcIP nodes"],
         "unknown": False, "configured": True, "size": 13, "used": 11,
-        "inUse": 5, "retained": 1, "expiring": 1, "overdue": 0, "orphaned": 4, "leaked": 0,
+        "inUse": 5, "retained": 1, "expiring": 1, "overdue": 0, "scaledIn": 2, "orphaned": 2,
+        "leaked": 0,
         "attaching": 0, "other": 0, "free": 2, "percent": 84.6,
     }  # fmt: skip
     got_b = (b["subnetID"], b["size"], b["used"], b["inUse"], b["overdue"], b["leaked"], b["free"])
@@ -436,7 +439,8 @@ def test_usage_prometheus(vip: Runner) -> None:
         f'kubectl_vip_subnet_ips{{{a},state="in_use"}} 5',
         f'kubectl_vip_subnet_ips{{{a},state="retained"}} 1',
         f'kubectl_vip_subnet_ips{{{a},state="expiring"}} 1',
-        f'kubectl_vip_subnet_ips{{{a},state="orphaned"}} 4',
+        f'kubectl_vip_subnet_ips{{{a},state="scaled_in"}} 2',
+        f'kubectl_vip_subnet_ips{{{a},state="orphaned"}} 2',
         'kubectl_vip_subnet_ips{subnet="subnet-e5f6a7b8",cidr="10.0.2.0/26",zone="ap-guangzhou-4",'
         'state="leaked"} 2',
         'kubectl_vip_subnet_ips{subnet="subnet-c9d0e1f2",cidr="10.0.3.0/28",zone="ap-guangzhou-6",'
@@ -476,7 +480,15 @@ def test_usage_lists_each_kind_once(sandbox: Sandbox, vip: Runner) -> None:
     sandbox.controls.clear_log()
     assert vip("usage").code == 0
     lists = sorted(r.resource for r in sandbox.controls.resource_requests() if r.verb == "list")
-    assert lists == ["nodeeniconfigs", "nodes", "pods", "statefulsets", "vpcipclaims", "vpcips"]
+    assert lists == [
+        "horizontalpodautoscalers",
+        "nodeeniconfigs",
+        "nodes",
+        "pods",
+        "statefulsets",
+        "vpcipclaims",
+        "vpcips",
+    ]
 
 
 class _Tty(io.StringIO):

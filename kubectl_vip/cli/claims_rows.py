@@ -139,6 +139,12 @@ def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:
         "orphaned": r.orphaned,
         "overdue": r.overdue,
         "returning": r.returning,
+        "scaledIn": {
+            "keptSeconds": int(r.scale_age.total_seconds()) if r.scale_age is not None else None,
+            "scaleBack": r.scale_back,
+        }
+        if r.scaled_in
+        else None,
         "pod": {"phase": r.pod_phase, "uid": r.pod_uid} if r.pod_phase else None,
         "owner": owner,
         "ordinal": r.ordinal,

@@ -286,13 +286,18 @@ def _connect(line: Line) -> Iterator[Any]:
 
 
 def _reclaimable(cluster: Any, namespace: str, line: Line) -> list[Candidate]:
-    """Claims `reclaim` would accept as named on this line (its --include-completed and
-    --allow-new-ip flags count), with their state and IP as the description."""
+    """Claims `reclaim` would accept as named on this line (its --include-completed,
+    --allow-new-ip and --scaled-in-for flags count), with their state and IP as the
+    description."""
     from ..model.claims import classify
+    from ..model.duration import DurationError, parse_go_duration
     from ..model.reclaim import Rules, decide
     from ..ops import gather
 
-    rules = Rules("--include-completed" in line.seen, "--allow-new-ip" in line.seen)
+    kept_for = None
+    with contextlib.suppress(DurationError):
+        kept_for = parse_go_duration(line.flag_value("--scaled-in-for") or "")
+    rules = Rules("--include-completed" in line.seen, "--allow-new-ip" in line.seen, kept_for)
     snap = gather.snapshot(cluster, namespace, chunk_size=0)
     rows = classify(snap.inventory, snap.ipamd.policy, cluster.now())
     out = []

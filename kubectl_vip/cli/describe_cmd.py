@@ -21,6 +21,7 @@ from ..errors import (
 from ..model import describe as ds
 from ..model import schema
 from ..model.duration import format_go_duration, format_human
+from ..model.records import ScalerRec
 from . import common
 from .common import Globals, age, iso
 
@@ -147,10 +148,15 @@ def fetch(
         facts.vip = _find_vip(c, tke.vips, ip, ns or "", name or "")
     vip = facts.vip
     f_owners = None
+    f_scalers: Future[tuple[list[ScalerRec] | None, str]] | None = None
     if ns and name:
         stub = facts.claim or {"metadata": {"name": name, "namespace": ns}}
         pod_refs = schema.owner_refs(facts.pod) if facts.pod else []
         f_owners = run(gather.read_owners_of, c, stub, [r for r in pod_refs if r.controller])
+        if facts.pod is None:  # a claim without its Pod may be scaled in: what may scale it up
+            f_scalers = run(
+                gather.read_scalers, c, ns, lambda res, n, trim: c.list(res, n, trim=trim)[0]
+            )
     node_name = (schema.vip_node(vip) if vip else None) or (
         schema.pod_node(facts.pod) if facts.pod else None
     )
@@ -166,6 +172,8 @@ def fetch(
     facts.nec_served = tke.necs is not None
     if f_owners is not None:
         facts.workloads, facts.unknown_kinds = soft(f_owners, "the owner workloads", ({}, {}))
+    if f_scalers is not None:
+        facts.scalers, facts.scalers_unknown = f_scalers.result()
     facts.node = soft(f_node, f"node {node_name}", None) if f_node else None
     facts.nec = soft(f_nec, f"nodeeniconfig {node_name}", None) if f_nec else None
     all_events: list[api.Obj] = []
@@ -232,7 +240,12 @@ def _lines(d: ds.Description, now: datetime) -> list[tuple[int, str, str]]:
         add((0, "Claim", f"vipc/{r.name}"))
         add((2, "UID", r.uid or "<unknown>"))
         add((2, "Created", _when(r.created, now)))
-        add((2, "Delete Policy", r.policy or "<unset> (ipamd default: Immediate)"))
+        unset = (
+            "<unset> (ipamd default: Immediate)"
+            if r.pod_phase is not None
+            else "<unset> (its Pod is gone: unknown)"
+        )
+        add((2, "Delete Policy", r.policy or unset))
         expiry = "never (no expiry)"
         if r.expiry is not None:
             expiry = f"{format_go_duration(r.expiry)} (from the {r.expiry_source})"
@@ -374,6 +387,8 @@ def description_doc(d: ds.Description, now: datetime) -> dict[str, Any]:
             "orphaned": r.orphaned,
             "overdue": r.overdue,
             "returning": r.returning,
+            "scaledIn": r.scaled_in,
+            "scaleBack": r.scale_back,
             "ordinal": r.ordinal,
         },
         "pod": None

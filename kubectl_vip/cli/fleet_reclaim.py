@@ -13,6 +13,7 @@ import typer
 from ..api.redact import redact
 from ..errors import ExitCode, RefusedError, VipError
 from ..model import reclaim as rc
+from ..model.duration import format_go_duration
 from ..model.reclaim import Criteria, Outcome, Rules, Target
 from ..ops.fleet import answered_note, exit_code
 from ..term.render import Out
@@ -106,6 +107,11 @@ def fleet_dry_run(
                     else {}
                 ),
                 **({"refusedByMax": maximum} if over_max else {}),
+                **(
+                    {"scaledInFor": format_go_duration(rules.scaled_in_for)}
+                    if rules.scaled_in_for is not None
+                    else {}
+                ),
             },
             summary=_counts([t for _a, targets in done for t in targets]),
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import typer
 from .. import interrupt
 from ..errors import ExitCode, UsageError
 from ..model import reclaim as rc
-from ..model.duration import DurationError, parse_go_duration
+from ..model.duration import DurationError, format_go_duration, parse_go_duration
 from ..model.reclaim import Criteria, Outcome, Rules, Target
 from ..model.words import plural
 from ..term.render import Progress
@@ -29,8 +30,9 @@ from .reclaim_words import (
 EPILOG = """Examples:
 
 \b
-  kubectl vip reclaim redis-3 -n db                  # one claim whose Pod is gone
+  kubectl vip reclaim debug-shell -n default         # one claim whose Pod is gone
   kubectl vip reclaim --orphaned --overdue -A --dry-run -o json > plan.json
+  kubectl vip reclaim --scaled-in --scaled-in-for 168h -n db --dry-run   # scaled in a week ago
   kubectl vip reclaim --from-file plan.json --yes --wait
   kubectl vip reclaim --owner statefulset/web -n shop --dry-run   # a workload deleted earlier
 
@@ -81,11 +83,25 @@ def reclaim_command(
     retained_for: str | None = typer.Option(
         None, "--retained-for", help="Claims retained at least this long (Go duration, e.g. 24h)."
     ),
+    scaled_in: bool = typer.Option(
+        False,
+        "--scaled-in",
+        help="Claims of ordinals a live controller no longer runs (ScaledIn), once it has kept "
+        "its replica count --scaled-in-for long; never at 0 replicas or under an autoscaler "
+        "that may scale it back.",
+    ),
+    scaled_in_for: str | None = typer.Option(
+        None,
+        "--scaled-in-for",
+        help="How long a controller must have kept its replica count for its ScaledIn claims "
+        "to go (Go duration, e.g. 168h; needed by --scaled-in).",
+    ),
     owner: str | None = typer.Option(
         None,
         "--owner",
-        help="Claims NAME-<ordinal> of a workload that is gone (or of ordinals it no longer "
-        "keeps), e.g. statefulset/web, tapp/web, statefulset.apps.kruise.io/web. One namespace.",
+        help="Claims NAME-<ordinal> of a workload that is gone (the ordinals a live one no "
+        "longer runs: --scaled-in), e.g. statefulset/web, tapp/web, "
+        "statefulset.apps.kruise.io/web. One namespace.",
     ),
     selector: str | None = typer.Option(
         None, "-l", "--selector", help="Only claims with these labels."
@@ -129,6 +145,8 @@ def reclaim_command(
         orphaned=orphaned,
         overdue=overdue,
         retained_for=retained_for,
+        scaled_in=scaled_in,
+        scaled_in_for=scaled_in_for,
         owner=owner,
         selector=selector,
         from_file=from_file,
@@ -152,6 +170,8 @@ def parse_options(
     orphaned: bool,
     overdue: bool,
     retained_for: str | None,
+    scaled_in: bool,
+    scaled_in_for: str | None,
     owner: str | None,
     selector: str | None,
     from_file: Path | None,
@@ -170,11 +190,18 @@ def parse_options(
     checked = tuple(common.check_name(n, "claim name") for n in names)
     common.check_selector(selector)
     owner_key = rc.parse_owner(owner) if owner is not None else None
+    kept_for = _duration(scaled_in_for, "--scaled-in-for") if scaled_in_for else None
+    if scaled_in and kept_for is None:
+        raise UsageError(
+            "--scaled-in needs --scaled-in-for DURATION: how long a controller must have kept "
+            "its replica count (e.g. 168h) before the claims of ordinals it no longer runs go"
+        )
     criteria = Criteria(
         orphaned,
         overdue,
         _duration(retained_for, "--retained-for") if retained_for else None,
         owner_key,
+        kept_for if scaled_in else None,
     )
     wait_seconds = _duration(timeout, "--timeout").total_seconds()
     ip_value = rc.parse_ip(ip) if ip is not None else None
@@ -184,7 +211,7 @@ def parse_options(
     if forms == 0:
         raise UsageError(
             "nothing to reclaim: give claim names, --ip, --orphaned, --overdue, --retained-for, "
-            "--owner, -l or --from-file (a namespace alone selects nothing)"
+            "--scaled-in, --owner, -l or --from-file (a namespace alone selects nothing)"
         )
     if forms > 1:
         raise UsageError("claim names, --ip, bulk selection and --from-file cannot be combined")
@@ -202,7 +229,7 @@ def parse_options(
         wait=wait,
         timeout=timeout,
         wait_seconds=wait_seconds,
-        rules=Rules(include_completed, allow_new_ip),
+        rules=Rules(include_completed, allow_new_ip, kept_for),
         maximum=maximum,
         concurrency=concurrency,
     )
@@ -233,8 +260,8 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
             )
         if o.names or o.ip or o.owner or o.from_file is not None:
             raise UsageError(
-                "across contexts, reclaim selects with --orphaned, --overdue, --retained-for "
-                "or -l only"
+                "across contexts, reclaim selects with --orphaned, --overdue, --retained-for, "
+                "--scaled-in or -l only"
             )
         return fleet_dry_run(g, fmt, o.criteria, o.selector, rules, maximum)
     plan = rc.read_plan(doc) if o.from_file is not None else None
@@ -261,6 +288,8 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
     assumed = (owner_key[0], g.scope() or "", owner_key[1]) if owner_key else None
     if plan is not None:
         rc.check_same_cluster(plan.cluster, identity)
+        if rules.scaled_in_for is None and plan.scaled_in_for is not None:
+            rules = replace(rules, scaled_in_for=plan.scaled_in_for)  # as it was planned
         bound = g.namespace if g.namespace is not None and not g.all_namespaces else None
         chosen = plan_targets(c, plan, bound)
     else:
@@ -290,7 +319,16 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
         show_unsure(g, unsure)
     if o.dry_run or not todo:
         _finish(
-            g, targets, fmt, identity, o.dry_run, None, set(), unsure, maximum if over_max else None
+            g,
+            targets,
+            fmt,
+            identity,
+            o.dry_run,
+            None,
+            set(),
+            unsure,
+            maximum if over_max else None,
+            rules.scaled_in_for,
         )
         return
     rc.check_cap(len(todo), maximum)
@@ -315,7 +353,14 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
             c,
             tke,
             policy,
-            RunOptions(rules, o.concurrency, strict_plan=plan is not None, assumed=assumed),
+            RunOptions(
+                rules,
+                o.concurrency,
+                strict_plan=plan is not None,
+                assumed=assumed,
+                scalers=snap.inventory.scalers,
+                scalers_unknown=snap.inventory.scalers_unknown,
+            ),
             audit,
             done,
             out.warn,
@@ -353,6 +398,7 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
             not_released,
             unsure,
             maximum if over_max else None,
+            rules.scaled_in_for,
         )
         finished = True
     except KeyboardInterrupt:
@@ -429,6 +475,7 @@ def _finish(
     not_released: set[str],
     unsure: list[tuple[Any, str]],
     refused_by_max: int | None = None,
+    kept_for: timedelta | None = None,
 ) -> None:
     counts: dict[str, int] = {o.value: 0 for o in Outcome}
     for t in targets:
@@ -452,6 +499,8 @@ def _finish(
             ]
         if max_note:
             meta["refusedByMax"] = refused_by_max
+        if kept_for is not None:
+            meta["scaledInFor"] = format_go_duration(kept_for)
         doc = common.document(
             "ReclaimResult",
             items,

@@ -27,16 +27,25 @@ OUTCOME_WORDS = {
 
 
 def show_unsure(g: Globals, unsure: list[tuple[Any, str]], where: str = "") -> None:
-    """Claims a time criterion would have taken, had their release time been known (`where`:
-    the context, in a fleet run)."""
-    if not unsure:
-        return
-    names = ", ".join(f"{r.namespace}/{r.name}" for r, _ in unsure[:10])
-    more = f" and {len(unsure) - 10} more" if len(unsure) > 10 else ""
-    g.out.info(
-        f"{where}not selected, release time unknown (only estimated): {names}{more}; "
-        "reclaim them by name once you know their Pods are gone for good"
-    )
+    """Claims a criterion would have taken had the facts it needs been known: a release time
+    that is only estimated (--retained-for), or a scale-in that is paused, under an autoscaler
+    or of unknown age (--scaled-in). `where`: the context, in a fleet run."""
+    timed = [(r, why) for r, why in unsure if not r.scaled_in]
+    scaled = [(r, why) for r, why in unsure if r.scaled_in]
+    if timed:
+        g.out.info(
+            f"{where}not selected, release time unknown (only estimated): {_names(timed)}; "
+            "reclaim them by name once you know their Pods are gone for good"
+        )
+    for r, why in scaled[:10]:
+        g.out.info(f"{where}not selected by --scaled-in: {r.namespace}/{r.name}: {why}")
+    if len(scaled) > 10:
+        g.out.info(f"{where}not selected by --scaled-in: {len(scaled) - 10} more")
+
+
+def _names(rows: list[tuple[Any, str]]) -> str:
+    names = ", ".join(f"{r.namespace}/{r.name}" for r, _ in rows[:10])
+    return names + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
 
 
 def target_doc(t: Target, not_released: set[str]) -> dict[str, Any]:

@@ -75,7 +75,8 @@ def serve(
         "demo",
         "--scenario",
         help="demo|healthy|empty|scale|owners|owners-unserved|ipamd-addon|ipamd-no-addon"
-        "|ipamd-old-addon|ipamd-latest|ipamd-split-bool|eni-faq",
+        "|ipamd-old-addon|ipamd-latest|ipamd-split-bool|ipamd-wrapper|ipamd-suffix|eni-faq"
+        "|unreachable-node|scaled-in",
     ),
     size: int = typer.Option(1000, "--size", min=1, help="Claims in the scale scenario."),
     port: int = typer.Option(

@@ -21,8 +21,9 @@ HELP = """Show address usage per container subnet and zone: size, used, free, an
 Usage is cluster-wide by nature (a subnet serves every namespace): -n/-A are ignored.
 SIZE is the subnet's usable addresses: its CIDR's addresses minus 3 (network, gateway and
 broadcast are reserved by the VPC). USED counts VpcIPs; IN USE are held by a Pod (or still
-attaching), RETAINED by claims without a Pod (Retained, Expiring, Overdue, Orphaned; -o wide
-breaks them out), LEAKED by no claim. FREE ignores ENI primary addresses, so it is an upper bound.
+attaching), RETAINED by claims without a Pod (Retained, Expiring, Overdue, ScaledIn,
+Orphaned; -o wide breaks them out), LEAKED by no claim. FREE ignores ENI primary addresses, so
+it is an upper bound.
 A subnet's CIDR comes from NodeENIConfigs and VpcIPs, its zone from the zone label of the nodes
 that use it (ZONE FROM in the zone table); IPs of unknown subnet go to an "unknown" row, and
 subnets configured in ipamd (TKE_ENI_IPAMD_SUBNET_ID) whose CIDR is not known are listed with
@@ -33,7 +34,8 @@ size unknown. A zone is said to have no container subnet only when every subnet'
 \b
   kubectl_vip_subnet_size, _used, _free, _used_ratio   {subnet, cidr, zone}
   kubectl_vip_subnet_ips     {subnet, cidr, zone, state}  state: in_use, retained, expiring,
-                             overdue, orphaned, leaked, attaching, other (disjoint; sum = used)
+                             overdue, scaled_in, orphaned, leaked, attaching, other
+                             (disjoint; sum = used)
   kubectl_vip_zone_nodes, kubectl_vip_zone_subnets      {zone}
 
 Unknown label values read "unknown"; unknown sizes are left out, not NaN.
@@ -103,7 +105,8 @@ def _table(
             "USE%",
         ]
         if wide:
-            headers += ["EXPIRING", "OVERDUE", "ORPHANED", "ATTACHING", "OTHER", "CONFIGURED"]
+            headers += ["EXPIRING", "OVERDUE", "SCALED IN", "ORPHANED", "ATTACHING", "OTHER"]
+            headers.append("CONFIGURED")
         if g.out.tty:
             headers.append("")
         table = []
@@ -114,6 +117,7 @@ def _table(
                 cells += [
                     str(r.expiring),
                     str(r.overdue),
+                    str(r.scaled_in),
                     str(r.orphaned),
                     str(r.attaching),
                     str(r.other),

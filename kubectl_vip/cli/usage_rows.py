@@ -57,6 +57,7 @@ def subnet_doc(r: us.SubnetUsage) -> dict[str, Any]:
         "retained": r.retained,
         "expiring": r.expiring,
         "overdue": r.overdue,
+        "scaledIn": r.scaled_in,
         "orphaned": r.orphaned,
         "leaked": r.leaked,
         "attaching": r.attaching,

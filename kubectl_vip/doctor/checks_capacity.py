@@ -95,7 +95,7 @@ def _label(u: SubnetUsage) -> str:
 def usage_lines(u: SubnetUsage) -> list[str]:
     kept = (
         f"{u.kept} held by claims without a Pod ({u.retained} Retained, {u.expiring} Expiring, "
-        f"{u.overdue} Overdue, {u.orphaned} Orphaned)"
+        f"{u.overdue} Overdue, {u.scaled_in} ScaledIn, {u.orphaned} Orphaned)"
     )
     lines = [
         f"{u.used} of {u.size} usable addresses used ({u.percent}%): {u.in_use} in use, {kept}, "
@@ -104,8 +104,8 @@ def usage_lines(u: SubnetUsage) -> list[str]:
     now = u.orphaned + u.overdue
     lines.append(
         f"reclaiming Orphaned + Overdue claims would free {now}; leaked VpcIPs hold {u.leaked} "
-        f"more (VIP-CLM-003); the {u.retained + u.expiring} Retained + Expiring may be wanted "
-        "back by their Pods"
+        f"more (VIP-CLM-003); the {u.retained + u.expiring + u.scaled_in} Retained, Expiring "
+        "and ScaledIn may be wanted back by their Pods"
     )
     return lines
 

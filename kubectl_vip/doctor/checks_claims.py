@@ -42,8 +42,9 @@ def _objects(rows: list[ClaimRow]) -> list[str]:
     "VIP-CLM-001", area="claims", title="No Orphaned claims", needs=CLASSIFY, uses=(DEPLOYMENTS,)
 )
 def orphaned(s: Snapshot) -> list[Issue]:
-    """Claims without a Pod that nothing will recreate: the owner is gone, or the StatefulSet
-    was scaled below the ordinal. Their IPs are reclaimable now."""
+    """Claims without a Pod that nothing will recreate: their owner is confirmed gone (a
+    controller that still runs, at any scale, makes them ScaledIn: VIP-CLM-005). Their IPs are
+    reclaimable now."""
     rows = [r for r in s.rows if r.state == State.ORPHANED]
     if not rows:
         return []
@@ -163,6 +164,51 @@ def unbound(s: Snapshot) -> list[Issue]:
         Issue(
             Severity.WARNING,
             f"{plural(len(rows), 'claim')} without a VpcIP",
+            evidence,
+            fix,
+            _objects(rows),
+            details,
+        )
+    ]
+
+
+@check(
+    "VIP-CLM-005",
+    area="claims",
+    title="Claims of scaled-in controllers",
+    needs=CLASSIFY,
+    uses=(DEPLOYMENTS,),
+)
+def scaled_in(s: Snapshot) -> list[Issue]:
+    """Claims of ordinals a live controller no longer runs: their Pods return, with these IPs,
+    if it is scaled up. A pause (0 replicas) or an autoscaler keeps them; a controller scaled
+    in for good frees them with --scaled-in. Information, not a fault: only the user knows."""
+    rows = [r for r in s.rows if r.state == State.SCALED_IN]
+    if not rows:
+        return []
+    kept = [r for r in rows if r.scale_back is not None]
+    free = [r for r in rows if r.scale_back is None]
+    evidence, details = _grouped(rows, [_line(r) for r in rows])
+    if kept:
+        evidence.append(
+            f"{plural(len(kept), 'claim')} kept for a scale-up nobody has to decide (paused at "
+            "0, an autoscaler, or autoscalers that cannot be read): --scaled-in leaves them"
+        )
+    oldest = max((r.scale_age for r in free if r.scale_age is not None), default=None)
+    fix = (
+        "kubectl vip reclaim --scaled-in --scaled-in-for 168h -A --dry-run   # scaled in for a "
+        "week or more; raise or lower the duration to what you know of your workloads"
+    )
+    if oldest is not None:
+        evidence.append(
+            f"the longest any of their controllers has kept its replica count: "
+            f"{format_human(oldest)}"
+        )
+    return [
+        Issue(
+            Severity.INFO,
+            f"{plural(len(rows), 'claim')} of scaled-in controllers hold "
+            f"{plural(sum(1 for r in rows if not r.unbound), 'IP')} for a scale-up",
             evidence,
             fix,
             _objects(rows),

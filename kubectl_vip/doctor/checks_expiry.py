@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..model.claims import STATEFULSET, ClaimRow, State
+from ..model.claims import STATEFULSET, ClaimRow
 from ..model.duration import format_compact, format_human
 from ..model.expiry_impact import HORIZON, protect_command
 from .reads import CLASSIFY, DEPLOYMENTS
@@ -45,14 +45,11 @@ def _claims(rows: list[ClaimRow], listed: str) -> str:
 def _scaled_below(r: ClaimRow) -> bool:
     o = r.owner
     return (
-        r.state is State.ORPHANED
+        r.scaled_in
         and o is not None
         and o.key == STATEFULSET
-        and o.exists is True
-        and not o.deleting
         and o.replicas is not None
         and r.ordinal is not None
-        and r.ordinal >= o.replicas
     )
 
 
@@ -72,10 +69,12 @@ def returning_due(s: Snapshot) -> list[Issue]:
             continue
         if r.reclaim_at > s.now + HORIZON:
             continue  # not soon (a claim kept on purpose has a far expiry)
-        if r.returning or r.may_return:
-            kind = "returning"
-        elif _scaled_below(r) and not r.overdue:
+        if r.scaled_in and r.overdue:
+            continue  # already due: VIP-CLM-002
+        if _scaled_below(r):
             kind = "scaled"
+        elif r.returning or r.may_return:
+            kind = "returning"
         else:
             continue
         owner = str(r.owner) if r.owner is not None else "(no owner)"

@@ -16,10 +16,18 @@ from functools import cached_property
 from typing import Any
 
 from ..model import ipamd, schema, settings
-from ..model.claims import ClaimRow, Inventory, IpamdPolicy, IpRow, classify, classify_ips
+from ..model.claims import (
+    ClaimRow,
+    Inventory,
+    IpamdPolicy,
+    IpRow,
+    attached_nodes,
+    classify,
+    classify_ips,
+)
 from ..model.duration import format_human
 from ..model.ipamd_info import IpamdInfo, ipamd_info
-from ..model.records import VipRec
+from ..model.records import ScalerRec, VipRec
 from ..model.schema import TKE_GROUP
 from ..model.usage import SubnetUsage, compute_usage
 from ..model.words import plural as plural  # the checks import it from here
@@ -86,6 +94,9 @@ class Snapshot:
     # "Kind.group" -> records, and a kind that could not be read -> why
     owners: dict[str, list[Any]] = field(default_factory=dict)
     owners_unknown: dict[str, str] = field(default_factory=dict)
+    # autoscalers (what may scale a controller back up); None: not read, why in scalers_unknown
+    scalers: list[ScalerRec] | None = None
+    scalers_unknown: str = "not read"
 
     def __post_init__(self) -> None:
         if self.pods is not None:
@@ -100,6 +111,7 @@ class Snapshot:
         for name in (*_FIELD.values(), "ipamd_configmap", "helm_secrets"):
             setattr(self, name, None)
         self.owners, self.owners_unknown = {}, {}
+        self.scalers = None
         for name, attr in vars(Snapshot).items():
             if isinstance(attr, cached_property):
                 self.__dict__.pop(name, None)
@@ -192,9 +204,20 @@ class Snapshot:
         workloads.update(self.owners)
         # the Pods' classification records themselves: the inventory holds no copy
         pods = [p.rec for p in self.pods or []]
-        return Inventory.build(
-            self.claims or [], self.vips or [], pods, workloads, self.owners_unknown
+        inv = Inventory.build(
+            self.claims or [],
+            self.vips or [],
+            pods,
+            workloads,
+            self.owners_unknown,
+            scalers=self.scalers,
+            scalers_unknown=self.scalers_unknown,
+            nodes={schema.name(n): n for n in self.nodes or []},
         )
+        if self.nodes is not None:  # every node was listed: one that is not there is gone
+            for name in attached_nodes(inv):
+                inv.nodes.setdefault(name, None)
+        return inv
 
     @cached_property
     def rows(self) -> list[ClaimRow]:

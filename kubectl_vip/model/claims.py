@@ -6,6 +6,7 @@ covered by table-driven tests.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,10 @@ Key = tuple[str, str]
 ORDINAL = re.compile(r"^(.+)-(\d+)$")
 # ipamd sweeps expired claims periodically: only this long past due is a claim called Overdue
 OVERDUE_GRACE = timedelta(minutes=5)
+# kube-controller-manager's default eviction timeout (the unreachable/not-ready tolerations of
+# 300 s): a node Ready again for less than this may still run a Pod that was force-deleted
+EVICTION_TIMEOUT = timedelta(minutes=5)
+ATTACHED_PHASES = ("Attached", "Attaching")
 
 
 class State(str, Enum):
@@ -32,6 +37,7 @@ class State(str, Enum):
     RETAINED = "Retained"
     EXPIRING = "Expiring"
     OVERDUE = "Overdue"
+    SCALED_IN = "ScaledIn"
     ORPHANED = "Orphaned"
 
     def __str__(self) -> str:
@@ -110,7 +116,7 @@ class Fate(str, Enum):
 
     RETURNING = "returning"  # recreates it now: it gets this claim's IP back
     STOPPED = "stopped"  # kept but stopped (TApp instance Killed): returns when restarted
-    GONE = "gone"  # outside what the controller keeps: nothing recreates it
+    SCALED_IN = "scaledIn"  # outside what the controller keeps now: returns if scaled up
     UNKNOWN = "unknown"  # cannot tell
 
 
@@ -128,6 +134,7 @@ class Owner:
     unknown: str | None = None  # why `exists` (or the ordinal's fate) cannot be told
     fate: Fate | None = None  # same-name controllers: what it does with this claim's ordinal
     fate_text: str = ""
+    scaled_at: datetime | None = None  # when its replica count was last set (None: unknown)
 
     @property
     def key(self) -> str:
@@ -147,7 +154,7 @@ def ordinal_fate(key: str, wl: records.WorkloadRec, ordinal: int) -> tuple[Fate,
         if wl.killed is None:
             return Fate.UNKNOWN, "its spec.statuses cannot be read"
         if ordinal >= wl.replicas:
-            return Fate.GONE, f"has {wl.replicas} replicas; instance {ordinal} will not return"
+            return Fate.SCALED_IN, f"has {wl.replicas} replicas; {_back('instance', ordinal)}"
         if ordinal in wl.killed:
             return Fate.STOPPED, f"has instance {ordinal} Killed; it returns if restarted"
         return Fate.RETURNING, f"keeps instance {ordinal}"
@@ -166,14 +173,20 @@ def ordinal_fate(key: str, wl: records.WorkloadRec, ordinal: int) -> tuple[Fate,
         if ordinal in live:
             return Fate.RETURNING, f"keeps ordinal {ordinal}"
         if ordinal in wl.reserved:
-            return Fate.GONE, f"reserves ordinal {ordinal} (reserveOrdinals): it is skipped"
-        return Fate.GONE, f"has {wl.replicas} replicas; ordinal {ordinal} will not return"
+            return Fate.SCALED_IN, (
+                f"reserves ordinal {ordinal} (reserveOrdinals); it returns if no longer reserved"
+            )
+        return Fate.SCALED_IN, f"has {wl.replicas} replicas; {_back('ordinal', ordinal)}"
     if start <= ordinal < start + wl.replicas:
         return Fate.RETURNING, f"keeps ordinal {ordinal}"
     span = f"ordinals {start}..{start + wl.replicas - 1}" if wl.replicas else "no ordinals"
     if start == 0:
-        return Fate.GONE, f"has {wl.replicas} replicas; ordinal {ordinal} will not return"
-    return Fate.GONE, f"keeps {span}; ordinal {ordinal} will not return"
+        return Fate.SCALED_IN, f"has {wl.replicas} replicas; {_back('ordinal', ordinal)}"
+    return Fate.SCALED_IN, f"keeps {span}; {_back('ordinal', ordinal)}"
+
+
+def _back(what: str, ordinal: int) -> str:
+    return f"{what} {ordinal} returns if it is scaled up"
 
 
 @dataclass(slots=True)
@@ -192,7 +205,8 @@ class ClaimRow:
     owner: Owner | None
     ordinal: int | None
     returning: bool  # its controller recreates the Pod now (an ordinal in its live range)
-    may_return: bool  # returning, or a Pod of this name may come back (owner unknown, stopped)
+    may_return: bool  # returning, or a Pod of this name may come back (owner unknown, stopped,
+    # scaled in)
     node: str | None
     vip_phase: str | None
     vip_message: str | None
@@ -207,6 +221,15 @@ class ClaimRow:
     reclaim_at: datetime | None
     orphaned: bool
     overdue: bool
+    # its live controller runs fewer replicas than its ordinal needs (state ScaledIn unless
+    # Overdue or Orphaned wins); how long it has kept that count (None: unknown), and what may
+    # scale it back up without anyone deciding to (paused at 0, an autoscaler; None: nothing known)
+    scaled_in: bool = False
+    scale_age: timedelta | None = None
+    scale_back: str | None = None
+    # no Pod object, but its VpcIP is still attached to a node that is not (long enough) Ready:
+    # the Pod may still run there with this IP (why; None: no such sign)
+    ip_in_use: str | None = None
 
     @property
     def key(self) -> Key:
@@ -214,7 +237,13 @@ class ClaimRow:
 
     @property
     def reclaimable(self) -> bool:
-        return self.state in (State.RETAINED, State.EXPIRING, State.OVERDUE, State.ORPHANED)
+        return self.state in (
+            State.RETAINED,
+            State.EXPIRING,
+            State.OVERDUE,
+            State.SCALED_IN,
+            State.ORPHANED,
+        )
 
 
 @dataclass(slots=True)
@@ -257,6 +286,13 @@ class Inventory:
     listed_kinds: set[str] = field(default_factory=set)
     unknown_kinds: dict[str, str] = field(default_factory=dict)
     assumed: tuple[str, str, str] | None = None
+    # autoscalers by the workload they scale ("Kind.group", namespace, name); None: not read
+    # (why in scalers_unknown), so whether one may scale a workload back up is unknown
+    scalers: dict[tuple[str, str, str], list[records.ScalerRec]] | None = None
+    scalers_unknown: str = "not read"
+    # the nodes VpcIPs of claims without a Pod are still attached to, as read (NodeRec), gone
+    # (None) or unreadable (why); a node missing here was not read
+    nodes: dict[str, records.NodeRec | str | None] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -267,6 +303,9 @@ class Inventory:
         workloads: Mapping[str, Iterable[Obj | records.WorkloadRec]] | None = None,
         unknown_kinds: Mapping[str, str] | None = None,
         assumed: tuple[str, str, str] | None = None,
+        scalers: Iterable[records.ScalerRec] | None = None,
+        scalers_unknown: str = "not read",
+        nodes: Mapping[str, Obj | records.NodeRec | str | None] | None = None,
     ) -> Inventory:
         """From API objects (raw or trimmed) or records already made by `schema`. Workload kinds
         are "Kind.group" keys; the bare names StatefulSet, Deployment, DaemonSet mean apps/v1."""
@@ -291,6 +330,15 @@ class Inventory:
             inv.unknown_kinds[_BARE.get(kind, kind)] = why
         if assumed is not None:
             inv.assumed = (_BARE.get(assumed[0], assumed[0]), assumed[1], assumed[2])
+        inv.scalers_unknown = scalers_unknown
+        for node_name, n in (nodes or {}).items():
+            inv.nodes[node_name] = records.node_record(n) if isinstance(n, dict) else n
+        if scalers is not None:
+            inv.scalers = {}
+            for sc in scalers:
+                t_group, t_kind, t_name = sc.target
+                by = (kind_key(t_group, t_kind), sc.namespace, t_name)
+                inv.scalers.setdefault(by, []).append(sc)
         return inv
 
 
@@ -333,7 +381,9 @@ def _owner_of(key: str, name: str, uid: str | None, ns: str, source: str, inv: I
         return Owner(kind, name, uid, source, None, group=group, unknown="not read")
     if wl is None or (uid is not None and wl.uid != uid):
         return Owner(kind, name, uid, source, False, group=group)
-    return Owner(kind, name, uid, source, True, wl.replicas, wl.deleting, group=group)
+    return Owner(
+        kind, name, uid, source, True, wl.replicas, wl.deleting, group=group, scaled_at=wl.scaled_at
+    )
 
 
 def resolve_owner(
@@ -377,8 +427,8 @@ def resolve_owner(
 
 
 def _keeper(name: str, ns: str, inv: Inventory) -> tuple[Owner, int] | None:
-    """A live same-name controller (of any kind, a recreated one included) that would bring a
-    Pod of this name back, with the ordinal; None when there is none."""
+    """A live same-name controller (of any kind, a recreated one included) that brings a Pod of
+    this name back, now or when scaled up, with the ordinal; None when there is none."""
     m = ORDINAL.match(name)
     if m is None:
         return None
@@ -388,7 +438,7 @@ def _keeper(name: str, ns: str, inv: Inventory) -> tuple[Owner, int] | None:
         if (
             wl is not None
             and not wl.deleting
-            and ordinal_fate(key, wl, ordinal)[0] is not Fate.GONE
+            and ordinal_fate(key, wl, ordinal)[0] is not Fate.UNKNOWN
         ):
             return _with_fate(
                 _owner_of(key, base, wl.uid, ns, "name", inv), ordinal, inv, ns
@@ -418,6 +468,7 @@ def _with_fate(owner: Owner, ordinal: int | None, inv: Inventory, ns: str) -> Ow
         owner.unknown,
         fate,
         text,
+        owner.scaled_at,
     )
 
 
@@ -494,6 +545,11 @@ def _classify_one(
     reclaim_at: datetime | None = None
     retained_for: timedelta | None = None
 
+    verdict = owner_verdict(owner, ordinal)
+    in_use: str | None = None
+    scaled_in = False
+    scale_age: timedelta | None = None
+    back: str | None = None
     if pod is not None:
         phase = pod.phase or "Unknown"
         if pod.deleting:
@@ -502,14 +558,25 @@ def _classify_one(
         elif phase in ("Succeeded", "Failed"):
             pod_phase = phase
             state, reason = State.COMPLETED, f"its Pod has {phase.lower()} and still exists"
+            # whether its controller replaces it under this name decides a reclaim
+            returning, may_return = verdict.returning, verdict.may_return
+            if verdict.may_return:
+                reason += f"; {verdict.why}"
         else:
             pod_phase = phase
             state, reason = State.IN_USE, _in_use_reason(phase)
         released_at, estimated = None, False
     else:
+        in_use = ip_in_use(vip, inv, now)
         if released_at is not None:
             retained_for = max(now - released_at, timedelta(0))
-        orphaned, returning, may_return, owner_reason = _owner_fate(owner, ordinal)
+        orphaned, returning, may_return = verdict.orphaned, verdict.returning, verdict.may_return
+        owner_reason = verdict.why
+        if verdict.scaled_in and owner is not None and ordinal is not None:
+            scaled_in = True
+            back = scale_back(owner, ordinal, inv, ns)
+            scale_age = max(now - owner.scaled_at, timedelta(0)) if owner.scaled_at else None
+            owner_reason += f"; {back}" if back else ""
         immediate = pol is not None and pol.lower() == "immediate"
         overdue_reason = ""
         if immediate:
@@ -527,6 +594,13 @@ def _classify_one(
             state, reason = State.OVERDUE, overdue_reason
         elif orphaned:
             state, reason = State.ORPHANED, owner_reason + "; nothing will recreate its Pod"
+        elif scaled_in:
+            kept = (
+                f"it has kept that count for {_fmt(scale_age)}"
+                if scale_age is not None
+                else "how long it has kept that count is unknown"
+            )
+            state, reason = State.SCALED_IN, f"{owner_reason}; {kept}"
         elif expiry is not None and not estimated:
             state = State.EXPIRING
             if reclaim_at is not None and reclaim_at > now:
@@ -548,6 +622,8 @@ def _classify_one(
                 )
             elif expiry is None:
                 reason += "; no expiry set"
+        if in_use:
+            reason += f"; {in_use}"
     node = (vip.node if vip else None) or (pod.node if pod else None)
     return ClaimRow(
         namespace=ns,
@@ -579,6 +655,10 @@ def _classify_one(
         reclaim_at=reclaim_at,
         orphaned=orphaned,
         overdue=overdue,
+        scaled_in=scaled_in,
+        scale_age=scale_age,
+        scale_back=back,
+        ip_in_use=in_use,
     )
 
 
@@ -593,63 +673,125 @@ def _in_use_reason(phase: str) -> str:
     return text
 
 
-def _owner_fate(owner: Owner | None, ordinal: int | None) -> tuple[bool, bool, bool, str]:
-    """For a claim with no Pod: (orphaned, returning, may return, why), from its owner alone.
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a claim's owner does with its Pod name, from the owner alone."""
 
-    Only an owner confirmed gone through its own API, or a same-name controller that does not
-    keep this ordinal, makes a claim orphaned; an owner we cannot read may bring the Pod back.
-    """
+    orphaned: bool = False  # nothing recreates it: the owner is confirmed gone (or going)
+    returning: bool = False  # the owner recreates it now
+    may_return: bool = False  # returning, or may come back (owner unknown, stopped, scaled in)
+    scaled_in: bool = False  # the live owner keeps fewer replicas: returns if scaled up
+    why: str = ""
+
+
+def owner_verdict(owner: Owner | None, ordinal: int | None) -> Verdict:
+    """Only an owner confirmed gone through its own API makes a claim orphaned; a live
+    controller that does not keep this ordinal now has scaled it in (it returns if scaled up),
+    and an owner we cannot read may bring the Pod back."""
     if owner is None:
-        return False, False, False, ""
+        return Verdict()
     if owner.exists is None:
         why = owner.unknown or "not read"
-        return (
-            False,
-            False,
-            True,
-            (f"owner {owner} ({why}): cannot tell whether it recreates the Pod"),
+        return Verdict(
+            may_return=True, why=f"owner {owner} ({why}): cannot tell whether it recreates the Pod"
         )
     if owner.exists is False:
-        return True, False, False, f"owner {owner} is gone"
+        return Verdict(orphaned=True, why=f"owner {owner} is gone")
     if owner.deleting:
-        return True, False, False, f"owner {owner} is being deleted"
+        return Verdict(orphaned=True, why=f"owner {owner} is being deleted")
     if owner.key in NEW_NAME_KINDS:
-        return (
-            False,
-            False,
-            False,
-            (
+        return Verdict(
+            why=(
                 f"owner {owner} exists; it names new Pods afresh, so this name returns only if "
                 "a Pod is created with it"
-            ),
+            )
         )
     if owner.key not in SAME_NAME_KINDS:
-        return (
-            False,
-            False,
-            True,
-            (f"owner {owner}: cannot tell whether it recreates the Pod (kind not modelled)"),
+        return Verdict(
+            may_return=True,
+            why=f"owner {owner}: cannot tell whether it recreates the Pod (kind not modelled)",
         )
     if ordinal is None:
-        return (
-            False,
-            False,
-            True,
-            (
+        return Verdict(
+            may_return=True,
+            why=(
                 f"owner {owner} exists, but this name is not one of its ordinals: cannot tell "
                 "whether a Pod of this name returns"
             ),
         )
     fate, text = owner.fate, owner.fate_text
     if fate is None:
-        return False, False, True, f"owner {owner}: cannot tell which ordinals it keeps"
+        return Verdict(may_return=True, why=f"owner {owner}: cannot tell which ordinals it keeps")
     if fate is Fate.RETURNING:
-        return False, True, True, f"{owner} will recreate its Pod, which gets this IP back"
+        return Verdict(
+            returning=True,
+            may_return=True,
+            why=f"{owner} will recreate its Pod, which gets this IP back",
+        )
     if fate is Fate.STOPPED:
-        return False, False, True, f"{owner} {text}, and then gets this IP back"
-    if fate is Fate.GONE:
-        return True, False, False, f"{owner} {text}"
-    return False, False, True, f"owner {owner}: {text}: cannot tell whether it recreates the Pod"
+        return Verdict(may_return=True, why=f"{owner} {text}, and then gets this IP back")
+    if fate is Fate.SCALED_IN:
+        return Verdict(may_return=True, scaled_in=True, why=f"{owner} {text}")
+    return Verdict(
+        may_return=True,
+        why=f"owner {owner}: {text}: cannot tell whether it recreates the Pod",
+    )
+
+
+def attached_nodes(inv: Inventory) -> set[str]:
+    """The nodes whose readiness decides a claim: where the VpcIP of a claim without a Pod is
+    still attached."""
+    without_pod = {(c.namespace, c.name) for c in inv.claims} - inv.pods.keys()
+    return {
+        v.node
+        for v in inv.vips
+        if v.phase in ATTACHED_PHASES
+        and v.node
+        and v.claim is not None
+        and (v.claim.namespace, v.claim.name) in without_pod
+    }
+
+
+def ip_in_use(vip: records.VipRec | None, inv: Inventory, now: datetime) -> str | None:
+    """Why the IP of a claim whose Pod object is gone may still be in use: its VpcIP is still
+    attached to a node that is not Ready, Ready for less than the eviction timeout, or that
+    could not be read. A Pod force-deleted on an unreachable node keeps running there."""
+    if vip is None or vip.phase not in ATTACHED_PHASES or not vip.node:
+        return None
+    where = f"its VpcIP is still {vip.phase} on node {vip.node}"
+    if vip.node not in inv.nodes:
+        return f"{where}, which was not read: its Pod may still run there"
+    node = inv.nodes[vip.node]
+    if node is None:
+        return None  # the node object is gone: so is its machine
+    if isinstance(node, str):
+        return f"{where}, which cannot be read ({node}): its Pod may still run there"
+    since = f" for {format_human(now - node.since)}" if node.since is not None else ""
+    if node.ready is not True:
+        return f"{where}, which is {node.condition}{since}: its Pod may still run there"
+    if node.since is not None and now - node.since < EVICTION_TIMEOUT:
+        return f"{where}, Ready again only{since}: its kubelet may not have stopped the Pod yet"
+    return None
+
+
+def scale_back(owner: Owner, ordinal: int, inv: Inventory, namespace: str) -> str | None:
+    """What may scale a scaled-in ordinal back without anyone deciding to: its controller is
+    at 0 replicas (paused, not gone), an autoscaler may scale it over the ordinal, or the
+    autoscalers cannot be read. None: nothing known would."""
+    if owner.replicas == 0:
+        return f"{owner} is at 0 replicas: paused, not gone"
+    if inv.scalers is None:
+        return f"whether an autoscaler scales {owner} is unknown ({inv.scalers_unknown})"
+    wl = inv.workloads.get((owner.key, namespace, owner.name))
+    for sc in inv.scalers.get((owner.key, namespace, owner.name), []):
+        if sc.max_replicas is None:
+            return f"{sc.kind}/{sc.name} scales {owner} (its maximum cannot be read)"
+        if wl is None:
+            return f"{sc.kind}/{sc.name} scales {owner}"
+        at_max = dataclasses.replace(wl, replicas=max(sc.max_replicas, wl.replicas or 0))
+        if ordinal_fate(owner.key, at_max, ordinal)[0] is not Fate.SCALED_IN:
+            return f"{sc.kind}/{sc.name} may scale {owner} up to {sc.max_replicas} replicas"
+    return None
 
 
 def classify_ips(
@@ -714,5 +856,7 @@ def summarize(rows: Iterable[ClaimRow]) -> dict[str, int]:
 def freeable(rows: Iterable[ClaimRow]) -> int:
     """IPs that reclaiming Orphaned + Overdue claims would free."""
     return sum(
-        1 for r in rows if (r.orphaned or r.overdue) and r.pod_phase is None and not r.unbound
+        1
+        for r in rows
+        if (r.orphaned or r.overdue) and r.pod_phase is None and not r.unbound and not r.ip_in_use
     )

@@ -35,6 +35,7 @@ from .claims import (
     resolve_owner,
 )
 from .duration import format_compact, format_human
+from .records import ScalerRec
 
 Obj = dict[str, Any]
 
@@ -110,6 +111,9 @@ class Facts:
     workloads: dict[str, list[Obj]] = field(default_factory=dict)
     unknown_kinds: dict[str, str] = field(default_factory=dict)
     events: list[Obj] = field(default_factory=list)
+    # the autoscalers of the namespace (None: not read, why in scalers_unknown)
+    scalers: list[ScalerRec] | None = None
+    scalers_unknown: str = "not read"
 
 
 # ---------------------------------------------------------------------------- description out
@@ -183,7 +187,16 @@ def describe(
         workloads[facts.workload_kind] = [facts.workload] if facts.workload is not None else []
     vips = [facts.vip] if facts.vip is not None else []
     claims = [facts.claim] if facts.claim is not None else []
-    inv = Inventory.build(claims, vips, pods, workloads, facts.unknown_kinds)
+    inv = Inventory.build(
+        claims,
+        vips,
+        pods,
+        workloads,
+        facts.unknown_kinds,
+        scalers=facts.scalers,
+        scalers_unknown=facts.scalers_unknown,
+        nodes={facts.node_name: facts.node} if facts.node_name else None,
+    )
     rows = classify(inv, policy, now)
     row = rows[0] if rows else None
     ip_rows = classify_ips(inv, rows, scoped_namespace=None)
@@ -341,12 +354,20 @@ def _fate(row: ClaimRow, *, pod_exists: bool) -> str:
     )
 
 
-def _is_immediate(policy: str | None) -> bool:
-    return policy is None or policy.lower() == "immediate"
+def _is_immediate(policy: str | None, *, pod_exists: bool = True) -> bool:
+    """A Pod without the annotation has ipamd's default, Immediate; once the Pod is gone, a
+    claim without it has a policy nobody can read now (as `list` reads it: not Immediate)."""
+    if policy is None:
+        return pod_exists
+    return policy.lower() == "immediate"
 
 
-def _policy_text(policy: str | None) -> str:
-    return f"policy {policy}" if policy else "no delete policy set: ipamd's default is Immediate"
+def _policy_text(policy: str | None, *, pod_exists: bool = True) -> str:
+    if policy:
+        return f"policy {policy}"
+    if pod_exists:
+        return "no delete policy set: ipamd's default is Immediate"
+    return "no delete policy on the claim, and its Pod is gone: its policy is unknown"
 
 
 def _recreates(owner: Owner | None, row: ClaimRow) -> str | None:
@@ -430,7 +451,7 @@ def _pod_gone(row: ClaimRow, ip: str, now: datetime) -> str:
             f"unless a Pod named {row.name} is coming back."
         )
     if row.state == State.OVERDUE:
-        if _is_immediate(row.policy):
+        if _is_immediate(row.policy, pod_exists=False):
             return (
                 f"No Pod, yet the claim still holds {ip} although its policy is Immediate: "
                 f"ipamd should have released it; reclaim it with {cmd}."
@@ -451,8 +472,16 @@ def _pod_gone(row: ClaimRow, ip: str, now: datetime) -> str:
         why = row.reason.split(";")[0]
         then = when if when else f"ipamd never reclaims it (no expiry): reclaim it with {cmd}"
         return f"No Pod, and nothing recreates it ({why}): the claim keeps {ip}; {then}."
+    if row.state == State.SCALED_IN:
+        then = when if when else "ipamd never reclaims it (no expiry)"
+        back = f"; {row.scale_back}" if row.scale_back else ""
+        return (
+            f"No Pod: {row.owner} runs fewer replicas than this ordinal needs; scaled up, it "
+            f"recreates the Pod, which gets {ip} back{back}. Meanwhile {then}; if it stays "
+            f"scaled in: {_reclaim_cmd(row.namespace, row.name)[:-1]} --scaled-in-for DURATION`."
+        )
     if row.returning and row.owner is not None:
-        pol = _policy_text(row.policy)
+        pol = _policy_text(row.policy, pod_exists=False)
         s = f"No Pod now: {row.owner} recreates it, and it gets {ip} back ({pol})"
         return s + (f"; if it has not returned by then, {when}." if when else ".")
     if row.state == State.EXPIRING:
@@ -463,7 +492,7 @@ def _pod_gone(row: ClaimRow, ip: str, now: datetime) -> str:
         return f"No Pod: ipamd reclaims the claim and {ip} after its expiry (release time unknown)."
     return (
         f"No Pod: the claim keeps {ip} for the next Pod named {row.name} "
-        f"({_policy_text(row.policy)}); " + _fate(row, pod_exists=False) + "."
+        f"({_policy_text(row.policy, pod_exists=False)}); " + _fate(row, pod_exists=False) + "."
     )
 
 

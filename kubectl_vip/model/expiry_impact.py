@@ -177,6 +177,8 @@ def comes_back(r: ClaimRow) -> str:
         return "its Pod may come back"
     if r.owner.exists is None:
         return f"owner {r.owner} ({r.owner.unknown or 'not read'}): its Pod may come back"
+    if r.scaled_in:
+        return f"returns if {r.owner} is scaled up, with a new IP"
     return f"{r.owner} may bring its Pod back (an instance stopped, or an ordinal it may keep)"
 
 

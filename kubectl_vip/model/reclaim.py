@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import RefusedError, UsageError
 from . import schema
 from .claims import KRUISE_STATEFULSET, SAME_NAME_KINDS, STATEFULSET, TAPP, ClaimRow, State
+from .duration import DurationError, format_human, parse_go_duration
 from .words import plural
 
 Obj = dict[str, Any]
@@ -42,6 +43,9 @@ class Outcome(str, Enum):
 class Rules:
     include_completed: bool = False
     allow_new_ip: bool = False
+    # --scaled-in-for: a claim of a scaled-in ordinal may go once its controller has kept its
+    # replica count this long, is not at 0, and no autoscaler may scale it back over it
+    scaled_in_for: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -49,17 +53,23 @@ class Criteria:
     """Bulk selection: the state flags are alternatives (OR); namespace and -l narrow them.
 
     `owner` is `reclaim --owner`: (kind key, name) of a workload whose claims are wanted once it
-    is confirmed gone, or for the ordinals it no longer keeps."""
+    is confirmed gone (the ordinals a live one no longer keeps are `--scaled-in`'s). `scaled_in`
+    is `--scaled-in` with its `--scaled-in-for` duration."""
 
     orphaned: bool = False
     overdue: bool = False
     retained_for: timedelta | None = None
     owner: tuple[str, str] | None = None
+    scaled_in: timedelta | None = None
 
     @property
     def any(self) -> bool:
         return (
-            self.orphaned or self.overdue or self.retained_for is not None or self.owner is not None
+            self.orphaned
+            or self.overdue
+            or self.retained_for is not None
+            or self.owner is not None
+            or self.scaled_in is not None
         )
 
 
@@ -142,6 +152,8 @@ def matches(r: ClaimRow, criteria: Criteria) -> tuple[bool, str]:
     owner = r.owner
     if r.orphaned and owner is not None and (owner.key, owner.name) == criteria.owner:
         return True, ""
+    if criteria.scaled_in is not None and r.scaled_in:
+        return scaled_in_ok(r, criteria.scaled_in)
     if _old_enough(r, criteria):
         if r.released_estimated:
             return False, (
@@ -150,6 +162,26 @@ def matches(r: ClaimRow, criteria: Criteria) -> tuple[bool, str]:
             )
         return True, ""
     return False, f"no longer selected: {r.state}: {r.reason}"
+
+
+def scaled_in_ok(r: ClaimRow, at_least: timedelta) -> tuple[bool, str]:
+    """A scaled-in claim may go only on facts: its controller is not paused at 0, no
+    autoscaler may scale it back over the ordinal, and it has kept its count `at_least` long."""
+    if not r.scaled_in:
+        return False, f"not scaled in: {r.state}: {r.reason}"
+    if r.scale_back is not None:
+        return False, f"{r.scale_back}: --scaled-in leaves it"
+    if r.scale_age is None:
+        return False, (
+            "how long its controller has kept its replica count is unknown: "
+            "--scaled-in-for cannot select it"
+        )
+    if r.scale_age < at_least:
+        return False, (
+            f"its controller has kept its replica count for {format_human(r.scale_age)}, "
+            f"less than --scaled-in-for {format_human(at_least)}"
+        )
+    return True, ""
 
 
 def _old_enough(r: ClaimRow, criteria: Criteria) -> bool:
@@ -179,6 +211,8 @@ def select(
             out.append(r)
         elif r.released_estimated and _old_enough(r, criteria):
             unsure.append((r, why))
+        elif criteria.scaled_in is not None and r.scaled_in:
+            unsure.append((r, why))  # scaled in, but not on the facts --scaled-in needs
     return out, unsure
 
 
@@ -246,6 +280,18 @@ def decide(row: ClaimRow, rules: Rules) -> tuple[bool, str]:
             f"Pod {row.namespace}/{row.name} has {str(row.pod_phase).lower()} but still exists; "
             "delete it, or pass --include-completed"
         )
+    if row.ip_in_use:
+        # no override: a second Pod given this IP would break both
+        return False, f"{row.ip_in_use}; wait until the node is back (or gone) and try again"
+    if row.scaled_in and not rules.allow_new_ip:
+        if rules.scaled_in_for is None:
+            return False, (
+                f"{row.reason}; its Pod returns, with a new IP, if the controller is scaled up "
+                "(--scaled-in --scaled-in-for DURATION takes claims of controllers scaled in for "
+                "good; --allow-new-ip overrides)"
+            )
+        ok, why = scaled_in_ok(row, rules.scaled_in_for)
+        return (True, row.reason) if ok else (False, why)
     if row.returning and not rules.allow_new_ip:
         return False, (
             f"{row.owner} will recreate Pod {row.name}, which gets this IP back; reclaiming gives "
@@ -292,6 +338,8 @@ _NOT_PROPOSED = ("refused", "skipped", "failed", "notFound", "alreadyReclaimed")
 class Plan:
     cluster: dict[str, Any]
     items: list[Target] = field(default_factory=list)
+    # the --scaled-in-for the plan was made with: its real run takes ScaledIn claims on it
+    scaled_in_for: timedelta | None = None
 
 
 def parse_plan_text(data: bytes, source: str) -> Any:
@@ -348,6 +396,14 @@ def read_plan(doc: Any) -> Plan:
     if cluster is not None and not isinstance(cluster, dict):
         raise UsageError("the plan file's metadata.cluster is not a mapping")
     plan = Plan(cluster or {})
+    kept_for = meta.get("scaledInFor") if isinstance(meta, dict) else None
+    if kept_for is not None:
+        try:
+            plan.scaled_in_for = parse_go_duration(str(kept_for))
+        except DurationError:
+            raise UsageError(
+                f"the plan file's metadata.scaledInFor is not a Go duration: {_short(kept_for)}"
+            ) from None
     items = doc.get("items")
     if not isinstance(items, list):
         raise UsageError("the plan file has no items list", hint=hint)
@@ -419,7 +475,10 @@ def split_fleet_plan(doc: dict[str, Any]) -> list[PlanPart]:
         key = (context, json.dumps(cluster, sort_keys=True, default=str))
         part = parts.get(key)
         if part is None:
-            meta = {"cluster": cluster}
+            meta: dict[str, Any] = {"cluster": cluster}
+            planned = doc.get("metadata")
+            if isinstance(planned, dict) and "scaledInFor" in planned:
+                meta["scaledInFor"] = planned["scaledInFor"]  # each part runs as planned
             part = PlanPart(context, cluster, {**doc, "metadata": meta, "items": []})
             parts[key] = part
         part.doc["items"].append({k: v for k, v in item.items() if k not in ("context", "cluster")})

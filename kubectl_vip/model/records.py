@@ -27,10 +27,14 @@ from .schema import (
     dig,
     name,
     namespace,
+    node_ready,
     owner_refs,
     parse_time,
     pod_node,
     pod_phase,
+    replicas_set_at,
+    scale_max,
+    scale_target,
     status_written,
     text,
     uid,
@@ -108,6 +112,29 @@ class WorkloadRec:
     ordinals_start: int | None = 0  # StatefulSet spec.ordinals.start
     reserved: frozenset[int] | None = frozenset()  # Kruise spec.reserveOrdinals
     killed: frozenset[int] | None = frozenset()  # TApp spec.statuses[id] == "Killed"
+    scaled_at: datetime | None = None  # when spec.replicas was last set (None: cannot tell)
+
+
+@dataclass(slots=True)
+class NodeRec:
+    """A node as far as whether a container there may still run: its Ready condition."""
+
+    name: str
+    ready: bool | None  # None: Ready=Unknown, or no Ready condition
+    condition: str  # "Ready=Unknown (NodeStatusUnknown)"
+    since: datetime | None
+
+
+@dataclass(slots=True)
+class ScalerRec:
+    """An autoscaler (HorizontalPodAutoscaler, or any object with `spec.scaleTargetRef`) and
+    the workload it may scale up to `max_replicas` (None: unreadable)."""
+
+    namespace: str
+    kind: str
+    name: str
+    target: tuple[str, str, str]  # (API group, kind, name) of spec.scaleTargetRef
+    max_replicas: int | None
 
 
 def claim_record(obj: Obj) -> ClaimRec:
@@ -301,4 +328,20 @@ def workload_record(obj: Obj) -> WorkloadRec:
         start,
         _reserved_ordinals(spec.get("reserveOrdinals")),
         _killed_instances(spec.get("statuses")),
+        replicas_set_at(obj),
+    )
+
+
+def node_record(obj: Obj) -> NodeRec:
+    ready, condition, since = node_ready(obj)
+    return NodeRec(name(obj), ready, condition, since)
+
+
+def scaler_record(obj: Obj, kind: str, max_field: str, default: int | None) -> ScalerRec | None:
+    """None when its target cannot be read (it names no workload we could match)."""
+    target = scale_target(obj)
+    if target is None:
+        return None
+    return ScalerRec(
+        _istr(namespace(obj)) or "", kind, name(obj), target, scale_max(obj, max_field, default)
     )

@@ -35,6 +35,8 @@ _TKE_ANNOTATIONS = (DELETE_POLICY, EXPIRY, NETWORKS)
 _TKE_LABELS = (NODE_LABEL, POD_NS_LABEL, POD_NAME_LABEL)
 # managedFields are reduced to this one key: the newest time any manager wrote `status`
 STATUS_WRITTEN = "kubectl-vip/statusWrittenAt"
+REPLICAS_SET = "kubectl-vip/replicasSetAt"  # kept by trim_workload: managedFields are dropped
+NOT_READY_TAINTS = ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready")
 
 
 def dig(obj: Any, *path: str) -> Any:
@@ -146,6 +148,34 @@ def status_written(obj: Obj) -> datetime | None:
         if touches and t is not None and (newest is None or t > newest):
             newest = t
     return newest
+
+
+def replicas_set_at(obj: Obj) -> datetime | None:
+    """When a workload's `spec.replicas` was last set, as far as its managedFields tell: the
+    newest time of an entry that owns it (an entry that owns `spec` without naming its fields
+    counts too, so the answer is never older than the truth); its creation when no entry owns
+    it (the replicas were set, or defaulted, then). None: no managedFields to tell by."""
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    if REPLICAS_SET in meta:
+        return parse_time(meta[REPLICAS_SET])
+    entries = meta.get("managedFields")
+    if not isinstance(entries, list) or not entries:
+        return None
+    newest: datetime | None = None
+    for m in entries:
+        if not isinstance(m, dict) or m.get("subresource") == "status":
+            continue
+        fields = m.get("fieldsV1")
+        spec = fields.get("f:spec") if isinstance(fields, dict) else None
+        if not isinstance(spec, dict) or (spec and "f:replicas" not in spec):
+            continue
+        t = parse_time(m.get("time"))
+        if t is None:
+            return None  # it owns the replicas and says not when: cannot tell
+        newest = t if newest is None or t > newest else newest
+    return newest if newest is not None else created(obj)
 
 
 def delete_policy(claim: Obj | None, pod: Obj | None) -> str | None:
@@ -372,8 +402,12 @@ def trim_pod(pod: Obj) -> Obj:
 
 
 def trim_workload(obj: Obj) -> Obj:
+    meta = _meta(obj)
+    scaled = replicas_set_at(obj)
+    if scaled is not None:
+        meta[REPLICAS_SET] = scaled.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
-        "metadata": _meta(obj),
+        "metadata": meta,
         "spec": _pick(obj.get("spec"), ("replicas", "ordinals", "reserveOrdinals", "statuses")),
         "status": _pick(obj.get("status"), ("replicas", "readyReplicas")),
     }
@@ -414,6 +448,54 @@ def node_taint_keys(node: Obj) -> list[str]:
 
 def trim_node(node: Obj) -> Obj:
     return {"metadata": _meta(node, labels=(ZONE_LABEL, ZONE_LABEL_BETA))}
+
+
+def node_ready(node: Obj) -> tuple[bool | None, str, datetime | None]:
+    """The node's Ready condition: (True/False, or None when Unknown or absent; how it reads,
+    e.g. "Ready=Unknown (NodeStatusUnknown)"; since when)."""
+    conds = dig(node, "status", "conditions")
+    for c in conds if isinstance(conds, list) else []:
+        if isinstance(c, dict) and c.get("type") == "Ready":
+            status = text(c.get("status")) or "?"
+            why = text(c.get("reason"))
+            since = parse_time(c.get("lastTransitionTime"))
+            ready = {"True": True, "False": False}.get(status)
+            return ready, f"Ready={status}" + (f" ({why})" if why else ""), since
+    return None, "no Ready condition", None
+
+
+def trim_node_ready(node: Obj) -> Obj:
+    """`trim_node` plus the Ready condition and the not-ready taints."""
+    out = trim_node(node)
+    conds = dig(node, "status", "conditions")
+    ready = (
+        [c for c in conds if isinstance(c, dict) and c.get("type") == "Ready"]
+        if isinstance(conds, list)
+        else []
+    )
+    out["status"] = {"conditions": ready}
+    return out
+
+
+def scale_target(obj: Obj) -> tuple[str, str, str] | None:
+    """An autoscaler's `spec.scaleTargetRef`: (API group, kind, name); None when unreadable."""
+    ref = dig(obj, "spec", "scaleTargetRef")
+    if not isinstance(ref, dict):
+        return None
+    kind, nm = text(ref.get("kind")), text(ref.get("name"))
+    api = text(ref.get("apiVersion")) or ""
+    if not kind or not nm:
+        return None
+    group = api.rpartition("/")[0] if "/" in api else ""
+    return group, kind, nm
+
+
+def scale_max(obj: Obj, field: str, default: int | None) -> int | None:
+    """An autoscaler's upper bound (`maxReplicas`; KEDA's `maxReplicaCount`, default 100)."""
+    v = dig(obj, "spec", field)
+    if v is None:
+        return default
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
 
 
 def event_object(ev: Obj) -> tuple[str | None, str | None]:
@@ -568,7 +650,9 @@ def trim_node_status(node: Obj) -> Obj:
     taints = dig(node, "spec", "taints")
     if isinstance(taints, list):
         out["spec"] = {"taints": taints}
+    status: Obj = trim_node_ready(node)["status"]
     alloc = dig(node, "status", "allocatable")
     if isinstance(alloc, dict):
-        out["status"] = {"allocatable": {k: alloc[k] for k in (ENI_IP, DIRECT_ENI) if k in alloc}}
+        status["allocatable"] = {k: alloc[k] for k in (ENI_IP, DIRECT_ENI) if k in alloc}
+    out["status"] = status
     return out

@@ -7,7 +7,7 @@ Rules (documented in `kubectl vip usage --help` too):
   broadcast address. A subnet whose CIDR is unknown has size None ("unknown").
 - **Used** counts VpcIP objects, one address each, split into disjoint buckets by the VpcIP's
   state (as in `kubectl vip list --ips`): `in_use` (a Pod holds it: InUse, Terminating,
-  Completed), `retained`, `expiring`, `overdue`, `orphaned` (claims without a Pod),
+  Completed), `retained`, `expiring`, `overdue`, `scaled_in`, `orphaned` (claims without a Pod),
   `leaked` (no claim), `attaching` (cannot attach to its node, often the VPC ENI quota) and
   `other` (VpcIPs that are not Pod IPs). ENI primary addresses and other VPC resources in the
   subnet are invisible to Kubernetes, so `free` is an upper bound.
@@ -36,7 +36,17 @@ UNKNOWN = "unknown"
 RESERVED_PER_SUBNET = 3  # network, gateway, broadcast
 
 # disjoint buckets of "used", in display order; their sum is `used`
-BUCKETS = ("in_use", "retained", "expiring", "overdue", "orphaned", "leaked", "attaching", "other")
+BUCKETS = (
+    "in_use",
+    "retained",
+    "expiring",
+    "overdue",
+    "scaled_in",
+    "orphaned",
+    "leaked",
+    "attaching",
+    "other",
+)
 STATE_BUCKET = {
     "InUse": "in_use",
     "Terminating": "in_use",
@@ -44,6 +54,7 @@ STATE_BUCKET = {
     "Retained": "retained",
     "Expiring": "expiring",
     "Overdue": "overdue",
+    "ScaledIn": "scaled_in",
     "Orphaned": "orphaned",
     "Leaked": "leaked",
     "Attaching": "attaching",
@@ -62,6 +73,7 @@ class SubnetUsage:
     retained: int
     expiring: int
     overdue: int
+    scaled_in: int
     orphaned: int
     leaked: int
     attaching: int
@@ -78,8 +90,9 @@ class SubnetUsage:
 
     @property
     def kept(self) -> int:
-        """Addresses held by claims without a Pod (Retained, Expiring, Overdue, Orphaned)."""
-        return self.retained + self.expiring + self.overdue + self.orphaned
+        """Addresses held by claims without a Pod (Retained, Expiring, Overdue, ScaledIn,
+        Orphaned)."""
+        return self.retained + self.expiring + self.overdue + self.scaled_in + self.orphaned
 
     @property
     def held(self) -> int:

@@ -23,8 +23,8 @@ from ..doctor.snapshot import SYSTEM_NS, ReadState, Snapshot
 from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unreachable
 from ..model import ipamd, schema, settings
 from ..model.claims import STATEFULSET
-from ..model.records import claim_record, vip_record
-from .gather import owner_kinds, paused_gc, read_owner_kinds
+from ..model.records import ScalerRec, claim_record, vip_record
+from .gather import owner_kinds, paused_gc, read_owner_kinds, read_scalers
 
 Obj = dict[str, Any]
 TKE_SYSTEM_PREFIX = "tke-eni-"  # ipamd, ip-scheduler, agent: kept whole, others trimmed
@@ -190,6 +190,11 @@ def gather(
         return results.get(key) if reads[key].ok else None
 
     owners, owners_unknown = _read_owners(c, got(keys.CLAIMS), reads, chunk_size)
+    scalers: list[ScalerRec] | None = None
+    scalers_unknown = "not read"
+    if all(k in wanted for k in keys.CLASSIFY) and got(keys.CLAIMS) is not None:
+        # classifying claims uses the autoscalers (what may scale a controller back up)
+        scalers, scalers_unknown, reads[SCALERS_KEY] = _read_scalers(c, chunk_size)
     secrets = got(keys.SECRETS)
     return Snapshot(
         now=c.now(),
@@ -214,6 +219,8 @@ def gather(
         reads=reads,
         owners=owners,
         owners_unknown=owners_unknown,
+        scalers=scalers,
+        scalers_unknown=scalers_unknown,
     )
 
 
@@ -240,6 +247,30 @@ def _read_owners(
 
     listed, unknown = read_owner_kinds(c, referenced - own, None, lst)
     return {k: v for k, v in listed.items() if k not in own}, unknown
+
+
+SCALERS_KEY = "horizontalpodautoscalers"
+_SCALERS_WHAT = "list autoscalers (all namespaces)"
+
+
+def _read_scalers(c: Cluster, chunk_size: int) -> tuple[list[ScalerRec] | None, str, ReadState]:
+    """The autoscalers, as `list` reads them, once RBAC is asked as for every other read."""
+    try:
+        hpa = c.resource_for("autoscaling", "HorizontalPodAutoscaler")
+        allowed = c.can_i("list", hpa) if hpa is not None else True
+    except ApiError:
+        allowed = None  # cannot ask: the read itself will tell
+    if allowed is False:
+        why = "may not list horizontalpodautoscalers.autoscaling"
+        return None, why, ReadState(SCALERS_KEY, _SCALERS_WHAT, "forbidden", why)
+
+    def lst(res: Resource, namespace: str | None, trim: Any) -> list[Any]:
+        return c.list(res, namespace, chunk_size=chunk_size, trim=trim)[0]
+
+    found, why = read_scalers(c, None, lst)
+    if found is None:
+        return None, why, ReadState(SCALERS_KEY, _SCALERS_WHAT, "failed", why)
+    return found, "", ReadState(SCALERS_KEY, _SCALERS_WHAT, "ok", items=len(found))
 
 
 def examine(c: Any, selected: list[Any], chunk_size: int) -> tuple[list[Any], Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +19,7 @@ from ..model.claims import (
     STATEFULSET,
     ClaimRow,
     Inventory,
+    attached_nodes,
     classify,
     kind_key,
     parse_kind_key,
@@ -182,23 +183,83 @@ def _snapshot(
         items, _ = c.list(res, ns, label_selector=selector, chunk_size=chunk_size, trim=trim)
         return items
 
-    with ThreadPoolExecutor(max_workers=5) as pool:
+    with ThreadPoolExecutor(max_workers=6) as pool:
         f_claims = pool.submit(lst, tke.claims, namespace, records.claim_record, label_selector)
         f_vips = pool.submit(lst, tke.vips, None, records.vip_record)
         f_pods = pool.submit(lst, api.PODS, namespace, records.pod_record) if with_pods else None
         f_sts = pool.submit(lst, api.STATEFULSETS, namespace, records.workload_record)
         f_ipamd = pool.submit(read_ipamd, c)
+        f_scalers = pool.submit(read_scalers, c, namespace, lst)
         claims = f_claims.result()
         vips = f_vips.result()
         pods = f_pods.result() if f_pods else []
         workloads: dict[str, list[Any]] = {STATEFULSET: f_sts.result()}
         info = f_ipamd.result()
+        scalers, scalers_unknown = f_scalers.result()
     warnings = [info.problem] if info.problem else []
     listed, unknown = read_owner_kinds(c, owner_kinds(claims), namespace, lst)
     workloads.update(listed)
-    return Snapshot(
-        Inventory.build(claims, vips, pods, workloads, unknown, assumed), info, warnings
-    )
+    inv = Inventory.build(claims, vips, pods, workloads, unknown, assumed, scalers, scalers_unknown)
+    inv.nodes.update(read_nodes(c, attached_nodes(inv)))
+    return Snapshot(inv, info, warnings)
+
+
+def read_nodes(c: Cluster, names: Iterable[str]) -> dict[str, Any]:
+    """One GET per node (few: only where a claim without a Pod still has its VpcIP attached):
+    its record, None when it is gone, or why it cannot be read."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+
+    def one(name: str) -> Any:
+        try:
+            node = c.get(api.NODES, name)
+        except Forbidden as e:
+            return f"may not get nodes: {e.message}"
+        except ApiError as e:
+            return e.message
+        return records.node_record(node) if node is not None else None
+
+    with ThreadPoolExecutor(max_workers=min(4, len(wanted))) as pool:
+        return dict(zip(wanted, pool.map(one, wanted), strict=True))
+
+
+# Autoscalers: what may scale a controller back up without anyone deciding to. Any object with
+# `spec.scaleTargetRef` does; these are the kinds we know and list (group, kind, the field of
+# its maximum, the maximum when the field is absent).
+SCALERS = (
+    ("autoscaling", "HorizontalPodAutoscaler", "maxReplicas", None),
+    ("keda.sh", "ScaledObject", "maxReplicaCount", 100),
+)
+
+
+def read_scalers(
+    c: Cluster, namespace: str | None, lst: Any
+) -> tuple[list[records.ScalerRec] | None, str]:
+    """Every autoscaler in scope, or (None, why) when one kind of them cannot be read: then
+    whether a controller may be scaled back up is unknown."""
+    found: list[records.ScalerRec] = []
+    for group, kind, field_, default in SCALERS:
+        try:
+            if group != "autoscaling" and not c.serves_group(group):
+                continue
+            res = c.resource_for(group, kind)
+        except ApiError as e:
+            return None, f"cannot read API discovery: {e.message}"
+        if res is None:
+            continue  # not served: there is none of this kind
+
+        def trim(o: Obj, kind: str = kind, field_: str = field_, default: Any = default) -> Any:
+            return records.scaler_record(o, kind, field_, default)
+
+        try:
+            items = lst(res, namespace, trim)
+        except Forbidden:
+            return None, f"may not list {res.qualified}"
+        except ApiError as e:
+            return None, f"cannot list {res.qualified}: {e.message}"
+        found += [x for x in items if x is not None]
+    return found, ""
 
 
 def read_rows(

@@ -38,11 +38,11 @@ from ..api.cluster import Cluster, TkeApi
 from ..errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
 from ..interrupt import InterruptFlag
 from ..model import schema
-from ..model.claims import ClaimRow, Inventory, IpamdPolicy, classify
+from ..model.claims import ATTACHED_PHASES, ClaimRow, Inventory, IpamdPolicy, classify
 from ..model.reclaim import Outcome, Rules, Target, against_listed, event_for, recheck
-from ..model.records import ClaimRec, VipRec
+from ..model.records import ClaimRec, ScalerRec, VipRec
 from ..shared.private import ensure_dir, open_private
-from .gather import read_owners_of
+from .gather import read_nodes, read_owners_of
 
 Obj = dict[str, Any]
 
@@ -118,6 +118,9 @@ class RunOptions:
     concurrency: int = 4
     strict_plan: bool = False  # items from a plan file: any change since the plan → skipped
     assumed: tuple[str, str, str] | None = None  # reclaim --owner: (kind key, namespace, name)
+    # the autoscalers as listed right before the run (Inventory.scalers; None: unknown)
+    scalers: dict[tuple[str, str, str], list[ScalerRec]] | None = None
+    scalers_unknown: str = "not read"
 
 
 class Executor:
@@ -260,6 +263,9 @@ class Executor:
         vip = self.c.get(self.tke.vips, ip) if ip else None
         pod = self.c.get(api.PODS, name, ns)
         workloads, unknown = read_owners_of(self.c, claim)
+        # the node its VpcIP is still attached to, if its Pod is gone: may the Pod still run?
+        node = schema.vip_node(vip) if vip and pod is None else None
+        attached = node and schema.vip_phase(vip or {}) in ATTACHED_PHASES
         inv = Inventory.build(
             [trimmed],
             [schema.trim_vip(vip)] if vip else [],
@@ -267,7 +273,9 @@ class Executor:
             workloads,
             unknown,
             self.assumed,
+            nodes=read_nodes(self.c, [node]) if attached and node else None,
         )
+        inv.scalers, inv.scalers_unknown = self.opts.scalers, self.opts.scalers_unknown
         return classify(inv, self.policy, self.c.now())[0]
 
     def _record_event(self, claim: Obj, t: Target, now: datetime) -> None:
@@ -347,4 +355,7 @@ def _as_read_alone(
         inv.listed_kinds,
         inv.unknown_kinds,
         inv.assumed,
+        inv.scalers,
+        inv.scalers_unknown,
+        inv.nodes,
     )

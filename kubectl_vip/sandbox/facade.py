@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import kubeconfig_file, scenarios
+from . import ipamdflags, kubeconfig_file, scenarios
 from .clock import Clock
 from .core import SandboxCore
 from .frozen import FrozenAnswers
@@ -23,6 +23,9 @@ class Sandbox(SandboxCore):
 
     `now` fixes the virtual present (tests); by default it is the wall clock. With `frozen`
     (the default) time moves only through `advance`; `sandbox serve` runs it unfrozen.
+    `ipamd_flag_library` ("flag" or "pflag") and `expiry_zero_annotation` ("never" or "flag")
+    choose how the simulated ipamd reads what real ipamd's documentation leaves open (see
+    ipamdflags); `pause_controller`/`resume_controller` stop and start a simulated controller.
     """
 
     def __init__(
@@ -36,6 +39,8 @@ class Sandbox(SandboxCore):
         tke_version: str = "v1",
         rollout_seconds: float = 0.0,
         seed: int = 1,
+        ipamd_flag_library: ipamdflags.FlagLibrary = "flag",
+        expiry_zero_annotation: ipamdflags.ZeroAnnotation = "never",
     ) -> None:
         present = (
             (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
@@ -45,7 +50,13 @@ class Sandbox(SandboxCore):
             + (tke_types(tke_version) if tke else [])
             + scenarios.extra_types(scenario)
         )
-        super().__init__(types, present - scenarios.HISTORY, rollout_seconds=rollout_seconds)
+        super().__init__(
+            types,
+            present - scenarios.HISTORY,
+            rollout_seconds=rollout_seconds,
+            ipamd_flag_library=ipamd_flag_library,
+            expiry_zero_annotation=expiry_zero_annotation,
+        )
         self.present = present
         self.scenario = scenario
         scenarios.build(self, scenario, size=size, seed=seed)

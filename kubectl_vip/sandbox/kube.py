@@ -1,5 +1,9 @@
 """Simulated Kubernetes controllers: scheduler + kubelet, StatefulSets, Deployment rollouts,
-the garbage collector and namespace deletion. Each reacts to store events synchronously."""
+the garbage collector and namespace deletion. Each reacts to store events synchronously.
+
+The scheduler keeps Pods off nodes with NoSchedule or NoExecute taints they do not tolerate and
+tries its unschedulable Pods again when a node loses the node lifecycle's taints; a kubelet
+whose node is down (World.node_down) starts nothing until the node is Ready again."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 
 from . import replicasets
 from .clock import parse_rfc3339
+from .nodelifecycle import NOT_READY, UNREACHABLE, tolerates
 from .resources import ResourceType
 from .store import Event, Obj
 from .world import (
@@ -20,6 +25,7 @@ from .world import (
     World,
     controller_ref,
     is_vpc_cni,
+    node_ready,
     owner_ref,
 )
 
@@ -51,6 +57,11 @@ class KubeControllers:
         elif ev.rtype is t.nodes and ev.type in ("ADDED", "DELETED"):
             for ds in list(self.w.store.objects(t.daemonsets)):
                 self._daemonset_status(ds)
+        elif ev.rtype is t.nodes and ev.old is not None:
+            if node_ready(ev.obj) == "True" and node_ready(ev.old) not in (None, "True"):
+                self._node_back(ev.obj["metadata"]["name"])
+            if _lifecycle_taints(ev.old) - _lifecycle_taints(ev.obj):
+                self._reschedule()
         elif ev.rtype is t.namespaces and ev.type != "DELETED":
             spec = ev.obj.get("spec") or {}
             if ev.obj["metadata"].get("deletionTimestamp") and "kubernetes" in (
@@ -130,11 +141,37 @@ class KubeControllers:
             self._schedule(pod)
         elif phase == "Pending" and (not is_vpc_cni(pod) or self.w.t.claims is None):
             # without the TKE CRDs (--no-tke) no ipamd assigns VPC IPs: the node's CNI does
-            self._start(pod, self._next_pod_ip(pod["spec"]["nodeName"]))
+            self._start_on_node(pod)
         was = ((ev.old or {}).get("status") or {}).get("phase", "Pending")
         ref = controller_ref(pod)
         if ev.type == "MODIFIED" and was != phase and ref and ref.get("kind") == "StatefulSet":
             self.reconcile_statefulset(meta["namespace"], ref["name"])  # its ready count moved
+
+    def _start_on_node(self, pod: Obj) -> None:
+        node = pod["spec"]["nodeName"]
+        if not self.w.node_down(node):  # a kubelet that does not answer starts nothing
+            self._start(pod, self._next_pod_ip(node))
+
+    def _node_back(self, node: str) -> None:
+        """A node answers again: its kubelet starts the Pods bound to it meanwhile (ipamd sees
+        to the VPC-CNI ones)."""
+        for pod in list(self.w.store.objects(self.w.t.pods)):
+            st, meta = pod.get("status") or {}, pod["metadata"]
+            if (
+                pod.get("spec", {}).get("nodeName") == node
+                and st.get("phase", "Pending") == "Pending"
+                and not meta.get("deletionTimestamp")
+                and (not is_vpc_cni(pod) or self.w.t.claims is None)
+            ):
+                self._start_on_node(pod)
+
+    def _reschedule(self) -> None:
+        """The scheduler tries its unschedulable Pods again when a node sheds a taint."""
+        for pod in list(self.w.store.objects(self.w.t.pods)):
+            if not pod.get("spec", {}).get("nodeName") and not pod["metadata"].get(
+                "deletionTimestamp"
+            ):
+                self._schedule(pod)
 
     def _candidate_nodes(self, pod: Obj) -> tuple[list[Obj], int]:
         nodes = self.w.store.objects(self.w.t.nodes)
@@ -149,8 +186,11 @@ class KubeControllers:
                 continue
             if spec.get("unschedulable"):
                 continue
+            # NoSchedule and NoExecute taints keep Pods that do not tolerate them off the node
             taints = {
-                t.get("key") for t in spec.get("taints") or [] if t.get("effect") == "NoSchedule"
+                t.get("key")
+                for t in spec.get("taints") or []
+                if t.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(pod, t)[0]
             }
             if vpc:
                 alloc = (n.get("status", {}).get("allocatable") or {}).get(ENI_IP, "0")
@@ -326,7 +366,13 @@ class KubeControllers:
     # -------------------------------------------------------------- statefulsets
 
     def reconcile_statefulset(self, namespace: str, name: str) -> None:
+        """pkg/controller/statefulset, simplified: Pods of the live ordinals are created, those
+        beyond deleted, a Failed or Succeeded one of the live range deleted and recreated under
+        its name (once it is gone); a Terminating one is waited for. Nothing while the
+        controller is paused (World.paused)."""
         store, t = self.w.store, self.w.t
+        if "statefulset" in self.w.paused:
+            return
         sts = store.peek(t.statefulsets, namespace, name)
         if sts is None or sts["metadata"].get("deletionTimestamp"):
             return
@@ -343,9 +389,13 @@ class KubeControllers:
             if ref and ref.get("uid") == uid and m and m.group(1) == name:
                 owned[int(m.group(2))] = pod
         for ordinal in sorted(owned, reverse=True):
+            pod = owned[ordinal]
             live = start <= ordinal < start + replicas
-            if not live and not owned[ordinal]["metadata"].get("deletionTimestamp"):
-                self.w.delete(t.pods, namespace, owned[ordinal]["metadata"]["name"])
+            ended = (pod.get("status") or {}).get("phase") in ("Failed", "Succeeded")
+            if (not live or ended) and not pod["metadata"].get("deletionTimestamp"):
+                self.w.delete(t.pods, namespace, pod["metadata"]["name"])
+                if store.peek(t.pods, namespace, pod["metadata"]["name"]) is None:
+                    del owned[ordinal]  # gone at once: a live ordinal is recreated below
         for ordinal in range(start, start + replicas):
             if ordinal not in owned:
                 self._create_replica(sts, ordinal)
@@ -591,3 +641,13 @@ class KubeControllers:
         if any(self.w.store.objects(rt, name) for rt in namespaced):
             return  # content with finalizers of its own: the namespace stays Terminating
         self.w.store.mutate(self.w.t.namespaces, "", name, finalize, manager="namespace-controller")
+
+
+def _lifecycle_taints(node: Obj) -> set[str]:
+    """The node lifecycle controller's taints on a node (unreachable, not-ready)."""
+    keys = (UNREACHABLE, NOT_READY)
+    return {
+        str(t.get("key"))
+        for t in (node.get("spec") or {}).get("taints") or []
+        if t.get("key") in keys
+    }

@@ -25,6 +25,11 @@ SCALE = Subresource("scale", "autoscaling", "v1", "Scale", ("get", "patch", "upd
 EVICTION = Subresource("eviction", "policy", "v1", "Eviction", ("create",))
 
 
+def status_of(kind: str) -> Subresource:
+    """`<plural>/status` of a core kind: its own kind, the parent's group and version."""
+    return Subresource("status", "", "v1", kind, ("get", "patch", "update"))
+
+
 @dataclass(frozen=True)
 class ResourceType:
     group: str
@@ -74,18 +79,20 @@ class ResourceType:
         return next((s for s in self.subresources if s.name == name), None)
 
     def api_subresources(self) -> list[dict[str, Any]]:
-        return [
-            {
+        """Discovery entries; `group`/`version` only where they differ from the parent's, as
+        apiserver's installer writes them (`pods/status` has none, `deployments/scale` has)."""
+        out = []
+        for s in self.subresources:
+            doc: dict[str, Any] = {
                 "name": f"{self.plural}/{s.name}",
                 "singularName": "",
                 "namespaced": self.namespaced,
-                "group": s.group,
-                "version": s.version,
-                "kind": s.kind,
-                "verbs": list(s.verbs),
             }
-            for s in self.subresources
-        ]
+            if (s.group, s.version) != (self.group, self.version):
+                doc["group"], doc["version"] = s.group, s.version
+            doc["kind"], doc["verbs"] = s.kind, list(s.verbs)
+            out.append(doc)
+        return out
 
 
 POD_FIELDS = frozenset(
@@ -140,6 +147,7 @@ def builtin_types() -> list[ResourceType]:
             False,
             ("no",),
             field_labels=frozenset({"spec.unschedulable"}),
+            subresources=(status_of("Node"),),
         ),
         ResourceType(
             "",
@@ -151,7 +159,7 @@ def builtin_types() -> list[ResourceType]:
             ("po",),
             field_labels=POD_FIELDS,
             categories=("all",),
-            subresources=(EVICTION,),
+            subresources=(EVICTION, status_of("Pod")),
         ),
         ResourceType(
             "", "v1", "events", "event", "Event", True, ("ev",), field_labels=EVENT_FIELDS

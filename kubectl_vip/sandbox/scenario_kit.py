@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from . import subresources
 from .store import Obj
 from .world import (
     DELETE_POLICY,
@@ -42,6 +43,12 @@ class B:
 
     def later(self, delta: timedelta) -> None:
         self.sb.advance(delta)
+
+    def at(self, ago: timedelta) -> None:
+        """Go on to `ago` before the scenario's present (HISTORY after its start)."""
+        target = self.sb.began + HISTORY - ago
+        if target > self.sb.clock.now():
+            self.sb.advance(target - self.sb.clock.now())
 
     def ns(self, *names: str) -> None:
         for n in names:
@@ -127,8 +134,16 @@ class B:
             )
 
     def ipamd(
-        self, version: str, args: list[str], subnets: list[Subnet], *, replicas: int = 1
+        self,
+        version: str,
+        args: list[str],
+        subnets: list[Subnet],
+        *,
+        replicas: int = 1,
+        command: list[str] | None = None,
     ) -> None:
+        """ipamd's ConfigMap, Deployment (its container runs `command`, by default the binary
+        itself, with `args`) and Pods, the eni agent and the static-IP scheduler."""
         self.w.subnets = subnets
         self.w.create(
             self.t.configmaps,
@@ -157,7 +172,7 @@ class B:
                                 {
                                     "name": "tke-eni-ipamd",
                                     "image": IPAMD_IMAGE.format(version=version),
-                                    "command": ["/usr/bin/tke-eni-ipamd"],
+                                    "command": command or ["/usr/bin/tke-eni-ipamd"],
                                     "args": args,
                                 }
                             ],
@@ -305,11 +320,48 @@ class B:
             },
         )
 
-    def scale(self, ns: str, name: str, replicas: int) -> None:
-        def set_replicas(o: Obj) -> None:
-            o["spec"]["replicas"] = replicas
+    def scale(self, ns: str, name: str, replicas: int, *, manager: str = "kubectl") -> None:
+        """Scale a StatefulSet as `kubectl scale` does (manager `kubectl`) or an autoscaler
+        (`kube-controller-manager`): through its `/scale` subresource, so managedFields tell
+        who set the replicas and when."""
+        scale = subresources.scale_of(self.w.store.get(self.t.statefulsets, ns, name))
+        scale["spec"] = {"replicas": replicas}
+        subresources.write_scale(
+            self.w.store, self.t.statefulsets, ns, name, scale, dry_run=False, manager=manager
+        )
 
-        self.w.store.mutate(self.t.statefulsets, ns, name, set_replicas, manager="kubectl-scale")
+    def delete_uncollected(self, rtype_name: str, ns: str, name: str) -> None:
+        """Delete an object unseen by the controllers (the garbage collector above all): its
+        dependents keep their ownerReferences to it, which the GC of the time never collected
+        (demo's legacy-api tells the same story). How else would a claim still name a deleted
+        StatefulSet that cascade (`--enable-ownerref`) made its owner."""
+        store = self.w.store
+        listeners, store.listeners = store.listeners, []
+        try:
+            self.delete(rtype_name, ns, name)
+        finally:
+            store.listeners = listeners
+
+    def node_lost(self, name: str) -> None:
+        """The node's kubelet stops posting status: the node lifecycle controller sets its
+        Ready condition to Unknown (and then taints the node; see nodelifecycle)."""
+        now = self.w.now()
+
+        def unknown(n: Obj) -> None:
+            for c in n.setdefault("status", {}).setdefault("conditions", []):
+                if c.get("type") == "Ready":
+                    c.update(
+                        status="Unknown",
+                        reason="NodeStatusUnknown",
+                        message="Kubelet stopped posting node status.",
+                        lastTransitionTime=now,
+                    )
+
+        self.w.store.mutate(self.t.nodes, "", name, unknown, manager="kube-controller-manager")
+
+    def force_delete(self, ns: str, name: str) -> None:
+        """`kubectl delete pod --grace-period=0 --force`: gone at once, whatever its node."""
+        self.w.delete(self.t.pods, ns, name, grace=0)
 
     def pod(
         self, ns: str, name: str, template: dict[str, Any], owner: dict[str, Any] | None = None

@@ -1,4 +1,7 @@
-"""Named scenarios: `demo` (a realistic mix of every state), `healthy`, `scale` (N claims).
+"""Named scenarios: `demo` (a realistic mix of every state), `healthy`, `scale` (N claims), and
+one module per family: owners (scenarios_owners), ipamd's settings and the ENI FAQs
+(scenarios_ipamd), a node that stopped answering (scenarios_nodes), scaled-in StatefulSets
+(scenarios_scaled).
 
 `demo` and `healthy` are played as a history through the simulated controllers, starting
 HISTORY before the present, so every timestamp and object is what those controllers produce.
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import scenarios_ipamd, scenarios_owners
+from . import scenarios_ipamd, scenarios_nodes, scenarios_owners, scenarios_scaled
 from .clock import rfc3339
 from .resources import ResourceType, workload_crd_types
 from .scenario_kit import (
@@ -46,6 +49,8 @@ def build(sb: SandboxCore, name: str, *, size: int, seed: int) -> None:
     }
     builders.update(scenarios_owners.BUILDERS)
     builders.update(scenarios_ipamd.BUILDERS)
+    builders.update(scenarios_nodes.BUILDERS)
+    builders.update(scenarios_scaled.BUILDERS)
     if name == "scale":
         _scale(sb, size, seed)
     elif name in builders:
@@ -66,7 +71,11 @@ SCENARIOS = (
     "ipamd-old-addon",
     "ipamd-latest",
     "ipamd-split-bool",
+    "ipamd-wrapper",
+    "ipamd-suffix",
     "eni-faq",
+    "unreachable-node",
+    "scaled-in",
 )
 
 

@@ -9,6 +9,12 @@ eniipamd to manage" → edit the Deployment):
 - `ipamd-old-addon`: v3.4.2 installed by the add-on.
 - `ipamd-latest`: the image tag is `latest` (version unknown), no add-on.
 - `ipamd-split-bool`: `--enable-ownerref` followed by a separate `false` item.
+- `ipamd-wrapper`: v3.4.2, no add-on, started through a wrapper: `command: ["/tini", "--",
+  "/tke-eni-ipamd"]`, the flags in `args` (`--claim-expired-duration=1h` first). In default:
+  debug-shell deleted 3h before the present (reclaimed by ipamd 2h before it), canary deleted
+  50m before (10m left), tmp-worker 20m before (40m left).
+- `ipamd-suffix`: as `ipamd-addon` (add-on release Secret, chart 3.5.0, Helm's marks), but the
+  image tag is `v3.5.0-amd64`.
 
 FAQs ("Node gets no ENI" and "ENI count over the VPC limit"):
 
@@ -44,6 +50,8 @@ SPLIT_ARGS = [
     "false",
     "--claim-expired-duration=1h",
 ]
+WRAPPER = ["/tini", "--", "/tke-eni-ipamd"]
+WRAPPER_ARGS = ["--claim-expired-duration=1h", "--logtostderr", "--v=3", "--cluster-id=cls-wrap01"]
 
 
 def install_addon(sb: SandboxCore, chart_version: str = "3.6.0") -> None:
@@ -100,7 +108,15 @@ def install_addon(sb: SandboxCore, chart_version: str = "3.6.0") -> None:
     b.w.store.mutate(b.t.deployments, "kube-system", "tke-eni-ipamd", mark, manager="helm")
 
 
-def _cluster(sb: SandboxCore, version: str, args: list[str], *, addon: bool = False) -> None:
+def _cluster(
+    sb: SandboxCore,
+    version: str,
+    args: list[str],
+    *,
+    addon: bool = False,
+    chart: str | None = None,
+    command: list[str] | None = None,
+) -> B:
 
     b = B(sb)
     b.ns("default", "kube-system", "db")
@@ -108,11 +124,12 @@ def _cluster(sb: SandboxCore, version: str, args: list[str], *, addon: bool = Fa
     b.node("node-b", GZ4, "10.0.0.12")
     b.nec("node-a", SUBNET_A, "eni-5k2m9x1a")
     b.nec("node-b", SUBNET_B, "eni-7p3q8r2b")
-    b.ipamd(version, args, [SUBNET_A, SUBNET_B])
+    b.ipamd(version, args, [SUBNET_A, SUBNET_B], command=command)
     if addon:
-        install_addon(sb, version.lstrip("v"))
+        install_addon(sb, chart or version.lstrip("v"))
     b.sts("db", "mysql", 2, b.template("mysql", static=True))
     b.later(timedelta(days=1))
+    return b
 
 
 def _addon(sb: SandboxCore) -> None:
@@ -133,6 +150,26 @@ def _latest(sb: SandboxCore) -> None:
 
 def _split_bool(sb: SandboxCore) -> None:
     _cluster(sb, "v3.4.2", SPLIT_ARGS)
+
+
+def _wrapper(sb: SandboxCore) -> None:
+    """ipamd started by an init wrapper: the flags follow the binary in `args`. Bare static
+    Pods deleted at several times show the 1h expiry acting."""
+    b = _cluster(sb, "v3.4.2", WRAPPER_ARGS, command=WRAPPER)
+    for name in ("debug-shell", "canary", "tmp-worker"):
+        b.pod("default", name, b.template(name, static=True, zone=GZ3))
+    b.at(timedelta(hours=3))
+    b.delete("pods", "default", "debug-shell")
+    b.at(timedelta(hours=2))  # its hour is up: ipamd reclaims it
+    b.at(timedelta(minutes=50))
+    b.delete("pods", "default", "canary")
+    b.at(timedelta(minutes=20))
+    b.delete("pods", "default", "tmp-worker")
+
+
+def _suffix(sb: SandboxCore) -> None:
+    """As ipamd-addon, but the image tag carries an architecture suffix."""
+    _cluster(sb, "v3.5.0-amd64", ARGS, addon=True, chart="3.5.0")
 
 
 def _eni_faq(sb: SandboxCore) -> None:
@@ -172,5 +209,7 @@ BUILDERS: dict[str, Callable[[SandboxCore], Any]] = {
     "ipamd-old-addon": _old_addon,
     "ipamd-latest": _latest,
     "ipamd-split-bool": _split_bool,
+    "ipamd-wrapper": _wrapper,
+    "ipamd-suffix": _suffix,
     "eni-faq": _eni_faq,
 }

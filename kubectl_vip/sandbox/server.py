@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from . import apierrors, frozen, patching, protobuf, subresources, tables
+from . import apierrors, frozen, patching, protobuf, strategies, subresources, tables
 from .apierrors import StatusError
 from .controls import ADMIN, RequestInfo, User
 from .frozen import Answer, FrozenAnswers, Key
@@ -315,9 +315,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(201, created)
         elif req.verb == "update":
             obj = _decode(body, self.headers.get("Content-Type", ""))
-            updated = store.update(
-                rtype, req.namespace, req.name, obj, dry_run=dry_run, manager=manager
-            )
+            with store.lock:
+                if strategies.keeps_status(rtype):
+                    current = store.peek(rtype, req.namespace, req.name)
+                    obj = strategies.main_write(rtype, current or {}, obj)
+                updated = store.update(
+                    rtype, req.namespace, req.name, obj, dry_run=dry_run, manager=manager
+                )
             self._send_json(200, updated)
         elif req.verb == "patch":
             with store.lock:
@@ -332,7 +336,7 @@ class Handler(BaseHTTPRequestHandler):
                     rtype,
                     req.namespace,
                     req.name,
-                    patched,
+                    strategies.main_write(rtype, current, patched),
                     dry_run=dry_run,
                     manager=manager,
                     require_rv=False,
@@ -376,6 +380,9 @@ class Handler(BaseHTTPRequestHandler):
             )
             self._send_json(201, status)
             return
+        if req.subresource == "status" and req.verb in ("get", "update", "patch"):
+            self._status(rtype, req, body, dry_run=dry_run, manager=manager)
+            return
         if req.subresource != "scale" or req.verb not in ("get", "update", "patch"):
             raise apierrors.method_not_allowed(
                 req.verb, f"{rtype.plural}/{req.subresource}", rtype.group
@@ -398,6 +405,39 @@ class Handler(BaseHTTPRequestHandler):
                 store, rtype, req.namespace, req.name, scale, dry_run=dry_run, manager=manager
             )
         self._send_json(200, written)
+
+    def _status(
+        self, rtype: ResourceType, req: RequestInfo, body: bytes, *, dry_run: bool, manager: str
+    ) -> None:
+        """`<kind>/status` (strategies.py): the whole object read; only its status written."""
+        store = self.server.sandbox.store
+        if req.verb == "get":
+            entry = _entry(store, rtype, req.namespace, req.name)
+            version = self._table_version(req.query)
+            if version:
+                meta = {"resourceVersion": entry.obj["metadata"].get("resourceVersion", "")}
+                self._send(200, self._table(rtype, [entry], meta, version, req.query))
+            else:
+                self._send(200, entry.raw)
+            return
+        content_type = self.headers.get("Content-Type", "")
+        with store.lock:
+            current = store.get(rtype, req.namespace, req.name)
+            if req.verb == "update":
+                new = _decode(body, content_type)
+            else:
+                new = patching.apply_patch(current, body, content_type, builtin=not rtype.custom)
+            updated = store.update(
+                rtype,
+                req.namespace,
+                req.name,
+                strategies.status_write(current, new),
+                dry_run=dry_run,
+                manager=manager,
+                require_rv=False,
+                subresource="status",
+            )
+        self._send_json(200, updated)
 
     def _list(self, rtype: ResourceType, req: RequestInfo) -> None:
         store = self.server.sandbox.store
@@ -547,6 +587,7 @@ class Handler(BaseHTTPRequestHandler):
         propagation = opts.get("propagationPolicy")
         if orphan is not None:
             propagation = "Orphan" if orphan else "Background"
+        grace = opts.get("gracePeriodSeconds")
         obj, removed = store.delete(
             rtype,
             req.namespace,
@@ -554,6 +595,7 @@ class Handler(BaseHTTPRequestHandler):
             preconditions=Preconditions(pre.get("uid"), pre.get("resourceVersion")),
             propagation=propagation,
             dry_run=dry_run,
+            grace_seconds=int(grace) if isinstance(grace, int) else None,
         )
         if removed and rtype.plural not in RETURNS_DELETED_OBJECT:
             # finalizeDelete: "Yes we set Kind field to resource."

@@ -24,11 +24,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from . import apierrors
+from . import apierrors, managedfields
 from .apierrors import StatusError
-from .clock import Clock, rfc3339
+from .clock import Clock, parse_rfc3339, rfc3339
 from .resources import Registry, ResourceType
 from .selectors import FieldSelector, LabelSelector
 
@@ -77,6 +78,7 @@ class Preconditions:
 
 
 Listener = Callable[[Event], None]
+GracePeriod = Callable[[ResourceType, Obj, int | None], int]
 
 
 def _meta(obj: Obj) -> dict[str, Any]:
@@ -90,6 +92,16 @@ def _meta(obj: Obj) -> dict[str, Any]:
 def _body(obj: Obj) -> dict[str, Any]:
     """Everything outside metadata and status: what a generation bump is computed from."""
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+
+
+def _meta_same(a: Obj, b: Obj) -> bool:
+    """Same metadata but for what the server keeps (resourceVersion, managedFields)."""
+
+    def strip(o: Obj) -> dict[str, Any]:
+        skip = ("resourceVersion", "managedFields", "generation")
+        return {k: v for k, v in o.get("metadata", {}).items() if k not in skip}
+
+    return strip(a) == strip(b)
 
 
 def encode_continue(rv: int, start: str) -> str:
@@ -200,6 +212,9 @@ class Store:
         self._owners: dict[str, set[tuple[str, Key]]] = {}
         self.history: deque[Event] = deque(maxlen=_HISTORY)
         self.listeners: list[Listener] = []
+        # the kind's strategy (CheckGracefulDelete): the grace period a delete gives an object
+        # (0: none) from the period asked for; set by the sandbox core for Pods
+        self.grace_period: GracePeriod | None = None
         self._pending: deque[Event] = deque()
         self._dispatching = False
 
@@ -397,28 +412,10 @@ class Store:
         finally:
             self._dispatching = False
 
-    def _managed(self, obj: Obj, manager: str, subresource: str = "") -> None:
-        fields: dict[str, Any] = {
-            f"f:{k}": {} for k in obj if k not in ("apiVersion", "kind", "metadata")
-        }
-        meta = _meta(obj)
-        entries = [
-            m
-            for m in meta.get("managedFields") or []
-            if not (m.get("manager") == manager and m.get("subresource", "") == subresource)
-        ]
-        entry: dict[str, Any] = {
-            "manager": manager,
-            "operation": "Update",
-            "apiVersion": obj.get("apiVersion", ""),
-            "time": rfc3339(self.clock.now()),
-            "fieldsType": "FieldsV1",
-            "fieldsV1": fields,
-        }
-        if subresource:
-            entry["subresource"] = subresource
-        entries.append(entry)
-        meta["managedFields"] = entries
+    def _managed(self, old: Obj | None, obj: Obj, manager: str, subresource: str = "") -> None:
+        managedfields.record(
+            old, obj, manager=manager, subresource=subresource, time=rfc3339(self.clock.now())
+        )
 
     def _validate_name(self, rtype: ResourceType, name: str) -> None:
         pattern = _DNS1123_LABEL if rtype.plural == "namespaces" else _DNS1123_SUBDOMAIN
@@ -503,7 +500,7 @@ class Store:
             meta.pop("deletionTimestamp", None)
             if rtype.custom or "spec" in obj:
                 meta["generation"] = 1
-            self._managed(obj, manager)
+            self._managed(None, obj, manager)
             if dry_run:
                 return obj
             self._commit(rtype, key, obj, "ADDED")
@@ -520,8 +517,11 @@ class Store:
         dry_run: bool = False,
         manager: str = "sandbox",
         require_rv: bool | None = None,
+        subresource: str = "",
     ) -> Obj:
-        """PUT semantics. `require_rv` defaults to the apiserver rule (CRs need one)."""
+        """PUT semantics. `require_rv` defaults to the apiserver rule (CRs need one);
+        `subresource` is the one written through (`status`, `scale`), as managedFields record it.
+        """
         with self.lock:
             namespace = namespace if rtype.namespaced else ""
             key = (namespace, name)
@@ -587,7 +587,7 @@ class Store:
             meta["managedFields"] = cur_meta.get("managedFields", [])
             if self._same(cur, obj):
                 return copy.deepcopy(cur)  # a no-op update writes nothing
-            self._managed(obj, manager)
+            self._managed(cur, obj, manager, subresource)
             if dry_run:
                 return obj
             if (
@@ -621,14 +621,20 @@ class Store:
         *,
         manager: str = "sandbox",
     ) -> Obj | None:
-        """Controller-side read-modify-write; returns None when the object is gone."""
+        """Controller-side read-modify-write; returns None when the object is gone.
+
+        A write that changes nothing but `status` is recorded as made through the `status`
+        subresource, as controllers and kubelets write status (UpdateStatus)."""
         with self.lock:
             cur = self.peek(rtype, namespace, name)
             if cur is None:
                 return None
             new = copy.deepcopy(cur)
             fn(new)
-            return self.update(rtype, namespace, name, new, manager=manager, require_rv=False)
+            sub = "status" if _body(new) == _body(cur) and _meta_same(new, cur) else ""
+            return self.update(
+                rtype, namespace, name, new, manager=manager, require_rv=False, subresource=sub
+            )
 
     def delete(
         self,
@@ -639,6 +645,7 @@ class Store:
         preconditions: Preconditions | None = None,
         propagation: str | None = "Background",
         dry_run: bool = False,
+        grace_seconds: int | None = None,
     ) -> tuple[Obj, bool]:
         """Returns (object as the delete left it, removed now?).
 
@@ -647,6 +654,12 @@ class Store:
         deletionTimestamp and stays until the finalizers are removed; a Namespace stays while its
         `spec.finalizers` are set (the namespace controller empties it). `propagation` None keeps
         the GC finalizers the object already has.
+
+        Graceful deletion (rest.BeforeDelete): a kind whose strategy gives the object a grace
+        period (`grace_period`, Pods) is marked with `deletionTimestamp` = now + period and
+        `deletionGracePeriodSeconds` and stays until deleted again with a shorter period (a
+        kubelet confirms with 0; `kubectl delete --grace-period=0 --force` sends 0). While that is
+        pending, a delete without a shorter `grace_seconds` changes nothing.
         """
         with self.lock:
             namespace = namespace if rtype.namespaced else ""
@@ -686,6 +699,11 @@ class Store:
                     )
             old_finalizers = list(meta.get("finalizers") or [])
             finalizers = _gc_finalizers(old_finalizers, propagation)
+            if grace_seconds is not None and grace_seconds < 0:
+                grace_seconds = 1  # negative periods are taken as 1s
+            graceful = self._graceful(rtype, cur, grace_seconds, finalizers, dry_run)
+            if graceful is not None:
+                return graceful
             if not finalizers:
                 if dry_run:
                     return copy.deepcopy(cur), True
@@ -708,6 +726,50 @@ class Store:
             self._commit(rtype, key, new, "MODIFIED")
             self._dispatch()
             return copy.deepcopy(new), False
+
+    def _graceful(
+        self,
+        rtype: ResourceType,
+        cur: Obj,
+        grace_seconds: int | None,
+        finalizers: builtins.list[str],
+        dry_run: bool,
+    ) -> tuple[Obj, bool] | None:
+        """The graceful part of a delete: the answer when it only marks (or leaves) the object,
+        None when the delete goes on to remove it (or to wait on finalizers)."""
+        meta = cur["metadata"]
+        pending = int(meta.get("deletionGracePeriodSeconds") or 0)
+        if meta.get("deletionTimestamp") and pending > 0:
+            if grace_seconds is None or grace_seconds >= pending:
+                return copy.deepcopy(cur), False  # graceful deletion is pending: nothing to do
+            period = grace_seconds
+            start = parse_rfc3339(meta["deletionTimestamp"]) - timedelta(seconds=pending)
+        elif meta.get("deletionTimestamp") or self.grace_period is None:
+            return None
+        else:
+            period = self.grace_period(rtype, cur, grace_seconds)
+            start = self.clock.now()
+        if period <= 0 and not meta.get("deletionTimestamp"):
+            return None  # removed at once (or held by finalizers) as any other kind
+        new = copy.deepcopy(cur)
+        nm = new["metadata"]
+        if not nm.get("deletionTimestamp") and int(nm.get("generation") or 0) > 0:
+            nm["generation"] = int(nm["generation"]) + 1
+        nm["deletionTimestamp"] = rfc3339(start + timedelta(seconds=period))
+        nm["deletionGracePeriodSeconds"] = period
+        if finalizers:
+            nm["finalizers"] = finalizers
+        if period <= 0 and not finalizers:
+            if dry_run:
+                return new, True
+            self._commit(rtype, (nm.get("namespace", ""), nm["name"]), None, "DELETED")
+            self._dispatch()
+            return new, True
+        if dry_run:
+            return new, False
+        self._commit(rtype, (nm.get("namespace", ""), nm["name"]), new, "MODIFIED")
+        self._dispatch()
+        return copy.deepcopy(new), False
 
     def _delete_namespace(
         self,

@@ -121,6 +121,7 @@ def write_scale(
             dry_run=dry_run,
             manager=manager,
             require_rv=False,
+            subresource="scale",
         )
     return scale_of(updated)
 
@@ -199,11 +200,13 @@ def evict(
                     },
                 )
         pre = opts.get("preconditions") or {}
+        grace = opts.get("gracePeriodSeconds")
         store.delete(
             pods,
             namespace,
             name,
             preconditions=Preconditions(pre.get("uid"), pre.get("resourceVersion")),
             dry_run=dry_run,
+            grace_seconds=grace if isinstance(grace, int) else None,
         )
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}

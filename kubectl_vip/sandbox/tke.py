@@ -8,6 +8,10 @@
 - `--claim-expired-duration` (or the per-object annotation) reclaims kept claims after it.
 - `--enable-ownerref` puts the Pod's controller as owner on new claims (the GC cascades).
 - Deleting a claim releases its VpcIP. VpcIPs are never released by scanning, so leaked ones stay.
+- A node that does not answer (Ready not True): its agent cannot detach an address, so a VpcIP
+  of a Pod gone from it stays `Attached` with its node label (the claim is still released or
+  deleted as usual); when the node is Ready again the VpcIP is detached (`Assigned`) for a kept
+  claim, or released for a claim deleted meanwhile. Pods bound to such a node get no address.
 - A node whose ENIs cannot attach (VPC ENI quota) has an empty NodeENIConfig status; its VpcIPs
   stay `Attaching` with an error, `ENILimit` Events are recorded (type `eni_limit_event_type`,
   Warning unless a scenario says Normal), and its Pods stay Pending.
@@ -40,7 +44,7 @@ from .world import (
     World,
     controller_ref,
     is_vpc_cni,
-    parse_duration_exact,
+    node_ready,
 )
 
 MANAGER = "tke-eni-ipamd"
@@ -182,6 +186,10 @@ class IpamdController:
                 self._pod_changed(ev.obj)
         elif ev.rtype is t.claims and ev.type == "DELETED":
             self._release_ip(ev.obj)
+        elif ev.rtype is t.nodes and ev.type == "MODIFIED" and ev.old is not None:
+            name = ev.obj["metadata"]["name"]
+            if node_ready(ev.obj) == "True" and node_ready(ev.old) not in (None, "True"):
+                self._node_back(name)
         elif ev.rtype is t.deployments and ev.obj["metadata"]["name"] == "tke-eni-ipamd":
             self._retry_at.clear()  # ipamd changed: waiting Pods try again at the next tick
 
@@ -225,9 +233,9 @@ class IpamdController:
     # ------------------------------------------------------------------ helpers
 
     def _expiry_of(self, claim: Obj, default: timedelta | None) -> timedelta | None:
-        """The claim's expiry: its annotation, else its VpcIP's (read since ipamd v3.3.2; zero
-        there means never, as the flag's zero does; a value ipamd cannot parse leaves the
-        flag's), else the flag's. None: never."""
+        """The claim's expiry: its annotation, else its VpcIP's (read since ipamd v3.3.2; how a
+        zero or unparsable value reads is World.expiry_zero_annotation's), else the flag's.
+        None: never."""
         if not self.w.ipamd_reads_expiry_annotation():
             return default
         ip = (claim.get("status") or {}).get("ip")
@@ -235,10 +243,7 @@ class IpamdController:
         for obj in (claim, vip or {}):
             raw = ((obj.get("metadata") or {}).get("annotations") or {}).get(EXPIRY_ANNOTATION)
             if raw:
-                td = parse_duration_exact(raw)
-                if td is None:
-                    return default
-                return td if td > timedelta(0) else None
+                return self.w.annotation_expiry(str(raw), default)
         return default
 
     def _mutate_claim(self, ns: str, name: str, fn: Callable[[Obj], None]) -> Obj | None:
@@ -259,6 +264,7 @@ class IpamdController:
             or meta.get("deletionTimestamp")
             or not is_vpc_cni(pod)
             or (pod.get("status") or {}).get("phase", "Pending") != "Pending"
+            or self.w.node_down(node_name)  # its CNI and agent do not answer: nothing asks
         ):
             return
         if not self.w.ipamd_running():
@@ -413,16 +419,29 @@ class IpamdController:
 
         self._mutate_claim(ns, name, release)
         ip = (claim.get("status") or {}).get("ip")
-        if ip:
+        if ip and not self._held_by_down_node(ip):
+            self._detach(ip)
 
-            def detach(v: Obj) -> None:
-                v["metadata"].get("labels", {}).pop(NODE_LABEL, None)
-                st = v.setdefault("status", {})
-                st["phase"] = "Assigned"
-                st.pop("message", None)
-                st["lastTransitionTime"] = now
+    def _detach(self, ip: str) -> None:
+        now = self.w.now()
 
-            self._mutate_vip(ip, detach)
+        def detach(v: Obj) -> None:
+            v["metadata"].get("labels", {}).pop(NODE_LABEL, None)
+            st = v.setdefault("status", {})
+            st["phase"] = "Assigned"
+            st.pop("message", None)
+            st["lastTransitionTime"] = now
+
+        self._mutate_vip(ip, detach)
+
+    def _held_by_down_node(self, ip: str) -> bool:
+        """The VpcIP is attached to a node that does not answer: its agent cannot detach it (the
+        Pod's container may still hold the address), so it stays Attached, with its node label,
+        until the node is Ready again (`_node_back`)."""
+        assert self.w.t.vips is not None
+        vip = self.w.store.peek(self.w.t.vips, "", ip)
+        node = ((vip or {}).get("metadata", {}).get("labels") or {}).get(NODE_LABEL)
+        return self.w.node_down(node)
 
     def _release_ip(self, claim: Obj) -> None:
         assert self.w.t.vips is not None
@@ -432,7 +451,32 @@ class IpamdController:
         vip = self.w.store.peek(self.w.t.vips, "", ip)
         ref = ((vip or {}).get("spec") or {}).get("claimRef") or {}
         if vip is not None and ref.get("uid") == claim["metadata"].get("uid"):
+            if self._held_by_down_node(ip):
+                return  # released once its node answers again (_node_back)
             self.w.delete(self.w.t.vips, "", ip)
+
+    def _node_back(self, node: str) -> None:
+        """A node answers again: its agent detaches the VpcIPs it kept for Pods that are gone —
+        released for a claim deleted meanwhile, back to Assigned for a kept (Released) claim."""
+        assert self.w.t.vips is not None and self.w.t.claims is not None
+        if not self.w.ipamd_running():
+            return
+        for vip in list(self.w.store.objects(self.w.t.vips)):
+            meta = vip["metadata"]
+            if (meta.get("labels") or {}).get(NODE_LABEL) != node:
+                continue
+            ref = (vip.get("spec") or {}).get("claimRef") or {}
+            ns, name = str(ref.get("namespace", "")), str(ref.get("name", ""))
+            if self.w.store.peek(self.w.t.pods, ns, name) is not None:
+                continue  # its Pod is there: ipamd deals with it when the Pod goes
+            claim = self.w.store.peek(self.w.t.claims, ns, name)
+            if claim is None or claim["metadata"].get("uid") != ref.get("uid"):
+                self.w.delete(self.w.t.vips, "", meta["name"])
+            elif (claim.get("status") or {}).get("phase") == "Released":
+                self._detach(meta["name"])
+        for pod in list(self.w.store.objects(self.w.t.pods)):
+            if pod.get("spec", {}).get("nodeName") == node:
+                self._pod_changed(pod)  # Pods bound to it meanwhile get their address
 
 
 def _status_only(ev: Event) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from . import ipamdflags
 from .apierrors import StatusError
 from .clock import Clock, rfc3339
 from .resources import TKE_GROUP, ResourceType
@@ -25,7 +26,7 @@ POD_NAME_LABEL = "tke.cloud.tencent.com/pod-name"
 ENI_UNAVAILABLE_TAINT = "tke.cloud.tencent.com/eni-ip-unavailable"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 ORDINAL = re.compile(r"^(.*)-(\d+)$")
-GO_BOOLS = {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"}
+CONTROLLERS = ("statefulset", "nodelifecycle")  # what tests may stop (Sandbox.pause_controller)
 
 
 @dataclass
@@ -74,6 +75,11 @@ class World:
     # ipamd's expiry sweep has stopped (the demo's story): the generation of the ipamd
     # Deployment when it stalled; finishing the rollout of a newer generation restarts it
     stalled_at_generation: int | None = None
+    # readings of real ipamd that are not known (ipamdflags): the sandbox plays either
+    ipamd_flag_library: ipamdflags.FlagLibrary = "flag"
+    expiry_zero_annotation: ipamdflags.ZeroAnnotation = "never"
+    # controllers a test has stopped (kube-controller-manager down): they leave objects alone
+    paused: set[str] = field(default_factory=set)
     _event_seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
@@ -124,10 +130,16 @@ class World:
             raise
 
     def delete(
-        self, rtype: ResourceType, namespace: str, name: str, propagation: str = "Background"
+        self,
+        rtype: ResourceType,
+        namespace: str,
+        name: str,
+        propagation: str = "Background",
+        *,
+        grace: int | None = None,
     ) -> None:
         try:
-            self.store.delete(rtype, namespace, name, propagation=propagation)
+            self.store.delete(rtype, namespace, name, propagation=propagation, grace_seconds=grace)
         except StatusError as e:
             if e.code != 404:
                 raise
@@ -216,43 +228,27 @@ class World:
         raw = str(((cm or {}).get("data") or {}).get("TKE_ENI_IPAMD_SUBNET_ID", ""))
         return [s for s in raw.split(":") if s]
 
-    def ipamd_args(self) -> list[str]:
+    def ipamd_container(self) -> dict[str, Any] | None:
         dep = self.store.peek(self.t.deployments, "kube-system", "tke-eni-ipamd")
         if dep is None:
-            return []
+            return None
         for c in dep.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
             if c.get("name") == "tke-eni-ipamd" or "tke-eni-ipamd" in str(c.get("image", "")):
-                return [str(a) for a in (c.get("command") or [])[1:]] + [
-                    str(a) for a in c.get("args") or []
-                ]
-        return []
+                return dict(c)
+        return None
+
+    def ipamd_args(self) -> list[str]:
+        """The items ipamd parses as flags (after its binary: see ipamdflags)."""
+        c = self.ipamd_container()
+        return ipamdflags.flag_items(c) if c is not None else []
 
     def ipamd_running(self) -> bool:
         dep = self.store.peek(self.t.deployments, "kube-system", "tke-eni-ipamd")
         return dep is not None and int(dep.get("spec", {}).get("replicas", 1)) > 0
 
     def ipamd_flag(self, name: str) -> str | None:
-        """Last value of `--name` (= form or split form), as Go's flag package resolves it."""
-        args = self.ipamd_args()
-        value: str | None = None
-        i = 0
-        while i < len(args):
-            a = args[i].lstrip("-") if args[i].startswith("-") else None
-            if a is not None:
-                key, eq, val = a.partition("=")
-                if key == name:
-                    if eq:
-                        value = val
-                    elif name == "enable-ownerref":
-                        value = "true"
-                    elif i + 1 < len(args):
-                        value = args[i + 1]
-                        i += 1
-                bare_bool = key == "enable-ownerref" and not eq
-                if bare_bool and i + 1 < len(args) and args[i + 1] in GO_BOOLS:
-                    break  # Go's flag package stops at this bare value: the rest is ignored
-            i += 1
-        return value
+        """The value of `--name` as ipamd's flag library reads its args (`ipamd_flag_library`)."""
+        return ipamdflags.read_flags(self.ipamd_args(), self.ipamd_flag_library).get(name)
 
     def expiry(self) -> timedelta | None:
         return parse_duration(self.ipamd_flag("claim-expired-duration"))
@@ -276,7 +272,22 @@ class World:
         return True
 
     def cascade(self) -> bool:
-        return (self.ipamd_flag("enable-ownerref") or "false").lower() in ("true", "1", "t")
+        return ipamdflags.go_bool(self.ipamd_flag("enable-ownerref"))
+
+    def annotation_expiry(self, raw: str, flag: timedelta | None) -> timedelta | None:
+        """The expiry an expiry annotation's value gives (None: never), as
+        `expiry_zero_annotation` reads a zero value (see ipamdflags)."""
+        return ipamdflags.annotation_expiry(
+            parse_duration_exact(raw), flag, self.expiry_zero_annotation
+        )
+
+    # ---- nodes ---------------------------------------------------------------------------
+
+    def node_down(self, name: str | None) -> bool:
+        """The node's kubelet and ENI agent do not answer: its Ready condition is there and not
+        True. A node without a Ready condition (none posted yet) or gone is not taken as down."""
+        node = self.store.peek(self.t.nodes, "", name) if name else None
+        return node is not None and node_ready(node) not in (None, "True")
 
 
 def parse_duration(text: str | None) -> timedelta | None:
@@ -326,3 +337,11 @@ def owner_ref(owner: Obj, *, controller: bool = True) -> dict[str, Any]:
         "controller": controller,
         "blockOwnerDeletion": True,
     }
+
+
+def node_ready(node: Obj) -> str | None:
+    """The status of the node's Ready condition (`True`, `False`, `Unknown`), None without one."""
+    for c in (node.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return str(c.get("status"))
+    return None

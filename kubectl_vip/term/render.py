@@ -35,6 +35,7 @@ STATE_STYLES = {
     "Retained": "cyan",
     "Expiring": "yellow",
     "Overdue": "bold red",
+    "ScaledIn": "blue",
     "Orphaned": "magenta",
     "Leaked": "bold red",
     "Attaching": "bold red",
