@@ -25,7 +25,7 @@ def test_bench_quick_prints_every_figure(tmp_path: Path) -> None:
         "list -A (table, on a TTY)",
         "usage",
         "describe IP",
-        "reclaim --dry-run --orphaned -A",
+        "reclaim --dry-run --scaled-in -A",
         "doctor",
         "lean fetch (bench/lean.py)",
         "kubectl --chunk-size=0 (3 gets)",
