@@ -269,14 +269,15 @@ CASES = [
         "",
     ),
     (
-        "bad-annotation-falls-back-to-flag",
+        # what ipamd does with a value it cannot parse is not public: never, or the flag's
+        "bad-annotation-is-unknown",
         claim(released=30 * timedelta(minutes=1), expiry="banana"),
         None,
         [],
         None,
         IpamdPolicy(expiry=H),
-        State.EXPIRING,
-        "flag expiry",
+        State.RETAINED,
+        "ipamd's expiry for it is unknown: 60m or never",
     ),
     (
         "flag-zero-never",
@@ -559,7 +560,23 @@ def test_malformed_objects_never_crash(broken: Obj) -> None:
     rows = cl.classify(inv, IpamdPolicy(), NOW)
     assert rows[0].state is State.IN_USE
     ips = cl.classify_ips(inv, rows, scoped_namespace=None)
-    assert ips[0].state == "Leaked"
+    assert ips[0].state == "Unknown"  # no readable claim reference: never called Leaked
+
+
+def test_a_vpcip_whose_reference_cannot_be_read_is_its_holders_not_leaked() -> None:
+    """Leaked only when the reference is readable and names a claim that is gone; a VpcIP
+    without a readable reference whose address a claim holds is that claim's."""
+    bare = vip("10.0.1.5")
+    del bare["spec"]["claimRef"]
+    lone = vip("10.0.1.99")
+    del lone["spec"]["claimRef"]
+    inv = Inventory.build([claim("web-0", released=D)], [bare, lone, vip("10.0.1.7", name="x")])
+    rows = cl.classify(inv, IpamdPolicy(), NOW)
+    assert rows[0].state is State.RETAINED and not rows[0].unbound
+    ips = {r.ip: r for r in cl.classify_ips(inv, rows, scoped_namespace=None)}
+    assert (ips["10.0.1.5"].state, ips["10.0.1.5"].claim) == ("Retained", ("app", "web-0"))
+    assert ips["10.0.1.99"].state == "Unknown" and ips["10.0.1.99"].claim is None
+    assert ips["10.0.1.7"].state == "Leaked"  # its reference names app/x, which is gone
 
 
 def test_ip_view_states() -> None:

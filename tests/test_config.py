@@ -41,7 +41,7 @@ CONFIG_KEYS = {
 }  # fmt: skip
 FLAG_KEYS = {
     "expiry", "expiryRaw", "expiryInvalid", "cascade", "cascadeInvalid", "otherArgs",
-    "location", "duplicateFlags", "splitBooleans", "ignoredByGoFlag",
+    "location", "duplicateFlags", "splitBooleans", "ignoredByGoFlag", "ifFlagStops",
 }  # fmt: skip
 
 

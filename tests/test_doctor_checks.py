@@ -507,6 +507,23 @@ def test_check_quiet(check_id: str, build: Callable[[], Snapshot]) -> None:
     assert problems(run(check_id, build())) == []
 
 
+def test_an_overdue_claim_on_an_estimated_time_warns_but_raises_no_error() -> None:
+    """An Immediate claim whose Pod went at a time nobody wrote: Overdue (ipamd should have
+    released it), but no error and no due time rest on the estimate."""
+    web = claim("web-0", ip="10.0.1.3")
+    web["metadata"]["annotations"][schema.DELETE_POLICY] = "Immediate"
+    web["metadata"]["managedFields"] = [
+        {"manager": "tke-eni-ipamd", "time": ts(NOW - 2 * H), "fieldsV1": {"f:status": {}}}
+    ]
+    snap = base(
+        claims=[claim("mysql-0", ip="10.0.1.2"), web],
+        vips=[vip("10.0.1.2", ("db", "mysql-0")), vip("10.0.1.3", ("db", "web-0"), node=None)],
+    )
+    (f,) = run("VIP-CLM-002", snap)
+    assert f.severity == Severity.WARNING
+    assert not any("was due" in e for e in f.evidence)
+
+
 def test_every_check_has_both_cases() -> None:
     ids = {c.id for c in all_checks()}
     assert {c for c, *_ in POSITIVE} == ids

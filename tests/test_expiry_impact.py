@@ -67,7 +67,15 @@ DUE_CASES: list[tuple[str, dict[str, Any], IpamdPolicy, timedelta | None, Due | 
         Due.NEXT_SWEEP,
         True,
     ),
-    ("annotation-zero-is-never", {"released": 3 * H, "expiry": "0s"}, NEVER, H, None, False),
+    # "0s" may read as never or as unset (then the new flag applies): the worse case counts
+    (
+        "annotation-zero-is-unknown",
+        {"released": 3 * H, "expiry": "0s"},
+        NEVER,
+        H,
+        Due.NEXT_SWEEP,
+        True,
+    ),
     ("protected", {"released": 30 * H, "expiry": "87600h"}, NEVER, H, None, False),
     ("never-reclaims-nothing", {"released": 3 * H}, IpamdPolicy(2 * H), None, None, False),
     ("both-due", {"released": 3 * H}, IpamdPolicy(2 * H), H, Due.NEXT_SWEEP, False),
@@ -193,6 +201,7 @@ ITEM_KEYS = {
     "dueAt",
     "returning",
     "byThisChange",
+    "worseCase",
     "reason",
 }
 DEMO_DUE_1H = {
@@ -271,6 +280,7 @@ def test_dry_run_json_contract(sandbox: Sandbox, vip: Runner) -> None:
         "dueAt": "2026-11-14T13:00:00Z",
         "returning": True,
         "byThisChange": True,
+        "worseCase": False,
         "reason": "retained longer than its flag expiry 1h; returns if StatefulSet/redis is "
         "scaled up, with a new IP",
     }

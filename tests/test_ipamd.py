@@ -39,7 +39,11 @@ VERSIONS: list[tuple[str, Version | None]] = [
     ("ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:v3.10.0", Version(3, 10, 0)),
     ("tke-eni-ipamd:3.5.0", Version(3, 5, 0)),
     ("tke-eni-ipamd:v3.5.0-rc1", Version(3, 5, 0, ("rc1",))),
-    ("tke-eni-ipamd:v3.6.0-tke.1", Version(3, 6, 0, ("tke", "1"))),
+    ("tke-eni-ipamd:v3.6.0-tke.1", None),  # a vendor's suffix: before or after v3.6.0?
+    ("tke-eni-ipamd:v3.5.0-amd64", None),
+    ("tke-eni-ipamd:v3.5.0-20230301", None),
+    ("tke-eni-ipamd:v3.5.0-alpha.2", Version(3, 5, 0, ("alpha", "2"))),
+    ("tke-eni-ipamd:v3.5.0-beta", Version(3, 5, 0, ("beta",))),
     ("tke-eni-ipamd:v3.6.0+build.7", Version(3, 6, 0)),
     ("host:5000/tkeimages/tke-eni-ipamd:v3.4.1", Version(3, 4, 1)),
     ("tke-eni-ipamd:v3.4.2@sha256:" + "a" * 64, Version(3, 4, 2)),
@@ -63,7 +67,6 @@ PRE_RELEASES = [
     ("rc-below-release", "v3.5.0-rc1", "v3.5.0"),
     ("alpha-below-beta", "v3.5.0-alpha", "v3.5.0-beta"),
     ("numeric-numerically", "v3.5.0-rc.2", "v3.5.0-rc.10"),
-    ("numeric-below-alpha", "v3.5.0-1", "v3.5.0-alpha"),
     ("shorter-below-longer", "v3.5.0-rc", "v3.5.0-rc.1"),
     ("release-below-next-pre", "v3.4.2", "v3.5.0-rc1"),
 ]
@@ -288,6 +291,7 @@ def test_describe_flags() -> None:
         "duplicateFlags": [],
         "splitBooleans": [],
         "ignoredByGoFlag": [],
+        "ifFlagStops": None,
     }
     assert describe_flags(read_flags(SHAPES["zero"]))["expiry"] == "never"
     bad = describe_flags(read_flags(SHAPES["bad-duration"]))

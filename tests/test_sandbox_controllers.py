@@ -297,11 +297,12 @@ def _set_image(c: Cluster, image: str) -> None:
 def test_zero_and_unparseable_annotations_as_the_tool_reads_them(
     healthy: Cluster, image_tag: str
 ) -> None:
-    """ "0s" on a claim or its VpcIP means never (as the flag's "0s"); a value ipamd cannot
-    parse leaves the flag's 1h; an ipamd older than v3.3.2 reads no annotation. The sandbox
-    sweeps exactly the claims the tool's classification says it will, when it says so."""
+    """How ipamd reads "0s" or a value it cannot parse is not public: the sandbox plays "never"
+    (its default), and the tool, told that reading, sweeps exactly the claims the sandbox
+    sweeps, when it says so; an ipamd older than v3.3.2 reads no annotation. Without a reading
+    the tool calls those claims' expiry unknown (never Expiring)."""
     from kubectl_vip.model import claims as cl
-    from kubectl_vip.model.claims import IpamdPolicy, State
+    from kubectl_vip.model.claims import IpamdPolicy, Reading, State
 
     _set_image(healthy, f"ccr.ccs.tencentyun.com/tkeimages/tke-eni-ipamd:{image_tag}")
     healthy.static_pod("default", "zero", **{EXPIRY: "0s"})
@@ -325,14 +326,14 @@ def test_zero_and_unparseable_annotations_as_the_tool_reads_them(
     )
     old = image_tag == "v3.3.1"
     policy = IpamdPolicy(timedelta(hours=1), annotation_supported=not old)
-    rows = {
-        r.name: r
-        for r in cl.classify(inv, policy, healthy.sb.clock.now())
-        if r.namespace == "default"
-    }
+    now = healthy.sb.clock.now()
+    unknown = {r.name for r in cl.classify(inv, policy, now) if r.expiry_options}
+    assert unknown == (set() if old else {"zero", "garbled", "vip-zero"})
+    played = Reading(zero_is_flag=False)  # the sandbox's default, expiry_zero_annotation="never"
+    rows = {r.name: r for r in cl.classify(inv, policy, now, played) if r.namespace == "default"}
     expiring = {n for n, r in rows.items() if r.state is State.EXPIRING}
     every = {"zero", "garbled", "vip-zero", "plain", "short"}
-    assert expiring == (every if old else {"garbled", "plain", "short"})
+    assert expiring == (every if old else {"plain", "short"})
     for step in (timedelta(minutes=10), timedelta(minutes=50), timedelta(days=30)):
         healthy.sb.advance(step)
         now = healthy.sb.clock.now()

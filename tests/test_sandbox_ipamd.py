@@ -151,7 +151,7 @@ def test_split_bool_reads_as_the_flag_library_does(
 
 @pytest.mark.parametrize(
     ("reading", "left"),
-    [("never", ["vip-zero", "zero"]), ("flag", [])],
+    [("never", ["garbled", "vip-zero", "zero"]), ("flag", [])],
     ids=["zero-is-never", "zero-is-unset"],
 )
 def test_a_zero_expiry_annotation_reads_as_switched(
@@ -159,7 +159,7 @@ def test_a_zero_expiry_annotation_reads_as_switched(
 ) -> None:
     sb = Sandbox("healthy", now=FIXED_NOW, expiry_zero_annotation=reading)
     static_pod(sb, "zero", **{EXPIRY: "0s"})
-    static_pod(sb, "garbled", **{EXPIRY: "soon"})  # unparsable: the flag's 1h either way
+    static_pod(sb, "garbled", **{EXPIRY: "soon"})  # unparsable: read as a zero is
     static_pod(sb, "vip-zero")
     ip = (sb.store.peek(sb.world.t.claims, "default", "vip-zero") or {})["status"]["ip"]
 

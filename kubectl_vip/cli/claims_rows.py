@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..model import claims as cl
@@ -31,9 +31,20 @@ def sort_rows(rows: list[ClaimRow], key: str) -> list[ClaimRow]:
     return rows
 
 
+def options_text(options: tuple[timedelta | None, ...], sep: str = "|") -> str:
+    """`1h|never`: the expiries ipamd may apply when how it reads them is unknown."""
+    return sep.join(format_human(o) if o is not None else "never" for o in options)
+
+
+def options_doc(options: tuple[timedelta | None, ...]) -> list[str]:
+    return [format_go_duration(o) if o is not None else "never" for o in options]
+
+
 def _reclaim_at(r: ClaimRow, now: datetime) -> str:
     if r.pod_phase is not None:
         return "-"
+    if r.expiry_options:
+        return f"unknown ({options_text(r.expiry_options)})"
     if r.reclaim_at is None:
         return "never" if r.expiry is None and not r.overdue else "<unknown>"
     if r.reclaim_at <= now:
@@ -167,6 +178,7 @@ def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:
         else None,
         "expiry": format_go_duration(r.expiry) if r.expiry is not None else None,
         "expirySource": r.expiry_source,
+        "expiryOptions": options_doc(r.expiry_options),
         "reclaimAt": iso(r.reclaim_at),
         "objects": {
             "vpcipclaim": f"{r.namespace}/{r.name}",

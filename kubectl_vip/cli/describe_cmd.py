@@ -23,6 +23,7 @@ from ..model import schema
 from ..model.duration import format_go_duration, format_human
 from ..model.records import ScalerRec
 from . import common
+from .claims_rows import options_doc, options_text
 from .common import Globals, age, iso
 
 T = TypeVar("T")
@@ -247,7 +248,9 @@ def _lines(d: ds.Description, now: datetime) -> list[tuple[int, str, str]]:
         )
         add((2, "Delete Policy", r.policy or unset))
         expiry = "never (no expiry)"
-        if r.expiry is not None:
+        if r.expiry_options:
+            expiry = "unknown: " + options_text(r.expiry_options, " or ")
+        elif r.expiry is not None:
             expiry = f"{format_go_duration(r.expiry)} (from the {r.expiry_source})"
         add((2, "Expiry", expiry))
         if r.pod_phase is None:
@@ -255,6 +258,8 @@ def _lines(d: ds.Description, now: datetime) -> list[tuple[int, str, str]]:
             add((2, "Released", rel))
             if r.reclaim_at is not None:
                 add((2, "Reclaim At", _when(r.reclaim_at, now)))
+            elif r.expiry_options:
+                add((2, "Reclaim At", "unknown: ipamd's expiry for it is unknown"))
             elif r.expiry is None:
                 add((2, "Reclaim At", "never: ipamd keeps it until reclaimed by hand"))
     p = d.pod
@@ -381,6 +386,7 @@ def description_doc(d: ds.Description, now: datetime) -> dict[str, Any]:
             "deletePolicy": r.policy,
             "expiry": format_go_duration(r.expiry) if r.expiry is not None else None,
             "expirySource": r.expiry_source,
+            "expiryOptions": options_doc(r.expiry_options),
             "releasedAt": iso(r.released_at),
             "releasedAtEstimated": r.released_estimated,
             "reclaimAt": iso(r.reclaim_at),

@@ -2,7 +2,7 @@
 
 Pure decisions live in `expiry_impact`; this wires them to the cluster and the terminal.
 Cascade changes reclaim nothing at once (see `expiry_impact`), so this step does nothing for
-them.
+them, unless the args read two ways now: the patch settles them (see `ImpactStep.assess`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import VipError
 from ..model import expiry_impact as ei
 from ..model.duration import format_compact
-from ..model.ipamd import ANNOTATION_EXPIRY_FROM, Version
+from ..model.ipamd import ANNOTATION_EXPIRY_FROM, IpamdFlags, Version
 from ..model.settings import Target
 from ..model.words import plural
 from ..term.render import Progress
@@ -35,31 +35,34 @@ class ImpactStep:
         self.unknown: str | None = None  # why the impact could not be assessed
         self.version: Version | None = None
         self.sweep: dict[str, Any] | None = None
+        self.applies = False  # assessed: what the change makes ipamd reclaim asks confirmation
 
     @property
-    def expiry(self) -> timedelta | None:
-        e = self.target.expiry
-        return e if e is None or isinstance(e, timedelta) else None
-
-    @property
-    def applies(self) -> bool:
+    def sets_expiry(self) -> bool:
         return self.target.expiry is None or isinstance(self.target.expiry, timedelta)
 
-    def assess(self) -> None:
-        """Classify every claim as if the new expiry were set, and show what ipamd reclaims."""
-        if not self.applies:
-            return
+    def assess(self, after: IpamdFlags) -> None:
+        """Classify every claim as if the new args were set (`after`: as the plan reads them),
+        and show what ipamd reclaims. A cascade change reclaims nothing at once, unless the
+        current args read two ways (a split boolean): the patch settles them on one reading,
+        whose expiry may then reclaim claims the other did not."""
         from ..ops import gather
 
+        if not self.sets_expiry:
+            info = gather.read_ipamd(self.g.cluster())
+            if info.flags is None or not info.flags.ambiguous:
+                return
         c = self.g.cluster()
         try:
             snap = gather.snapshot(c, None)
         except VipError as e:
             self.unknown = e.message
+            self.applies = True
             self.g.out.warn(f"cannot list the claims to see what ipamd will reclaim: {e.message}")
             return
+        self.applies = True
         self.version = snap.ipamd.version
-        self.impact = ei.compute(snap.inventory, snap.ipamd.policy, self.expiry, c.now())
+        self.impact = ei.compute(snap.inventory, snap.ipamd.policy, after.expiry, c.now())
         self._show(self.impact)
 
     def _show(self, impact: ei.Impact) -> None:
@@ -75,7 +78,7 @@ class ImpactStep:
         commands = ei.protect_commands(impact)
         if not commands:
             return
-        if not impact.annotation_supported:
+        if impact.annotation_supported is False:
             self.say(
                 f"ipamd {self.version} ignores per-claim expiry annotations (read from "
                 f"{ANNOTATION_EXPIRY_FROM} on): bring those Pods back first, or choose a longer "

@@ -268,7 +268,7 @@ class Change:
             return
 
         self._show_diff()
-        self.impact.assess()
+        self.impact.assess(plan.after)
         self._gate()
 
         if self.dry_run == "client":

@@ -79,9 +79,11 @@ def overdue(s: Snapshot) -> list[Issue]:
             f"the most overdue, {worst.namespace}/{worst.name}, was due "
             f"{format_human(s.now - worst.reclaim_at)} ago: ipamd is not reclaiming"
         )
+    # an error rests on a known due time only; claims whose release time is an estimate warn
+    known = [r for r in rows if not r.released_estimated]
     return [
         Issue(
-            Severity.ERROR,
+            Severity.ERROR if known else Severity.WARNING,
             f"{plural(len(rows), 'Overdue claim')}: past expiry, ipamd has not reclaimed them",
             evidence,
             f"{LOGS}   # why ipamd's sweep stalls\n"
@@ -101,10 +103,8 @@ def leaked(s: Snapshot) -> list[Issue]:
     lines = []
     for r in rows:
         subnet = r.subnet_cidr or r.subnet_id or "subnet unknown"
-        if r.claim:
-            lines.append(f"VpcIP {r.ip} ({subnet}): its claim {r.claim[0]}/{r.claim[1]} is gone")
-        else:
-            lines.append(f"VpcIP {r.ip} ({subnet}): no claim references it")
+        assert r.claim is not None  # Leaked: its reference names a claim that is gone
+        lines.append(f"VpcIP {r.ip} ({subnet}): its claim {r.claim[0]}/{r.claim[1]} is gone")
     subnets = [r.subnet_cidr or r.subnet_id or "subnet unknown" for r in rows]
     first = rows[0].ip
     return [

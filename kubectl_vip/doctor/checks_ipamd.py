@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..model import ipamd, schema, settings
-from ..model.duration import format_compact
 from .reads import CLAIMS, DAEMONSETS, DEPLOYMENTS, PODS, SECRETS, STATEFULSETS, VIPS
 from .registry import Issue, Severity, check
 from .snapshot import AGENT, SCHEDULER, SYSTEM_NS, Snapshot, console_path, plural
@@ -140,10 +139,7 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
     if info.flags is not None:
         f = info.flags
         evidence.append(
-            "flags: expiry "
-            + (format_compact(f.expiry) if f.expiry else "never")
-            + ", cascade "
-            + ("on" if f.cascade else "off")
+            f"flags: expiry {settings.expiry_text(f)}, cascade " + ("on" if f.cascade else "off")
         )
     evidence.append(f"rule: {m.rule}")
     evidence += m.notes

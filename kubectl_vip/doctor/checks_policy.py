@@ -127,7 +127,8 @@ def expiry_short(s: Snapshot) -> list[Issue]:
     if len(objects) > 1 or not objects[0].startswith("Deployment/"):
         fix += (
             "\nfor annotations: set tke.cloud.tencent.com/claim-expired-duration to 5m or more "
-            "on the Pod template of their workloads"
+            "on the claims (kubectl annotate vipc NAME -n NS "
+            "tke.cloud.tencent.com/claim-expired-duration=5m --overwrite), where ipamd reads it"
         )
     return [
         Issue(
@@ -233,8 +234,17 @@ def annotations_ignored(s: Snapshot) -> list[Issue]:
                 f"per-object expiry needs ipamd >= {ipamd.ANNOTATION_EXPIRY_FROM}",
                 "annotated: " + names(annotated),
             ],
-            "Upgrade the eniipamd add-on to v3.3.2 or later (TKE console → Add-On Management), "
-            "or rely on the flag: kubectl vip set-expiry DURATION",
+            _upgrade_advice(s) + ", or rely on the flag: kubectl vip set-expiry DURATION",
             annotated,
         )
     ]
+
+
+def _upgrade_advice(s: Snapshot) -> str:
+    """Where ipamd is upgraded: the add-on's page when the add-on manages it, else its image."""
+    if s.management.addon is settings.Addon.FOUND:
+        return "Upgrade the eniipamd add-on to v3.3.2 or later (TKE console → Add-On Management)"
+    return (
+        f"Upgrade tke-eni-ipamd to v3.3.2 or later (the image of deploy/{ipamd.DEPLOYMENT_NAME} "
+        f"in {ipamd.DEPLOYMENT_NAMESPACE})"
+    )

@@ -50,7 +50,8 @@ CLAIM_STATES = tuple(s.value for s in State)
 class IpState(str, Enum):
     """A VpcIP's state in the --ips view: its claim's state, or one of these."""
 
-    LEAKED = "Leaked"  # type Pod, and no claim holds it
+    LEAKED = "Leaked"  # type Pod, and the claim its reference names is gone
+    UNKNOWN = "Unknown"  # its claim reference cannot be read, and no claim holds its IP
     ATTACHING = "Attaching"  # cannot attach to the node (often the VPC ENI quota)
     OTHER = "Other"  # not a Pod IP
 
@@ -60,11 +61,37 @@ class IpState(str, Enum):
 
 @dataclass(frozen=True)
 class IpamdPolicy:
-    """What ipamd does with retained claims: its flag and whether it reads the annotation."""
+    """What ipamd does with retained claims: its flag and whether it reads the annotation.
+
+    What cannot be read is kept open: `annotation_supported` None when ipamd's version is
+    unknown; `stop_expiry` the flag's value if ipamd's flag package stops at a split boolean,
+    when that differs (`ambiguous`)."""
 
     expiry: timedelta | None = None
-    annotation_supported: bool = True
+    annotation_supported: bool | None = True
     cascade: bool = False
+    ambiguous: bool = False
+    stop_expiry: timedelta | None = None
+
+    def readings(self, zero_matters: bool = True) -> list[Reading]:
+        """Every way ipamd may read what we cannot see (see Reading); `zero_matters`: some
+        annotation is zero or unparsable."""
+        stops = (False, True) if self.ambiguous else (False,)
+        ann = (True, False) if self.annotation_supported is None else (self.annotation_supported,)
+        zeros = (False, True) if zero_matters else (False,)
+        return [Reading(s, a, z) for s in stops for a in ann for z in zeros]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way ipamd may read what the public material does not say: whether its flag package
+    stops at a split boolean (`stopped`), whether its version reads the per-object expiry
+    annotation (`annotations`), and whether it takes a zero or unparsable annotation as unset,
+    so that the flag applies (`zero_is_flag`; else: never)."""
+
+    stopped: bool = False
+    annotations: bool = True
+    zero_is_flag: bool = False
 
 
 # Owner kinds are keyed "Kind.group" ("Kind" for the core group): kind alone is not enough, an
@@ -227,6 +254,9 @@ class ClaimRow:
     scaled_in: bool = False
     scale_age: timedelta | None = None
     scale_back: str | None = None
+    # the expiries ipamd may apply when how it reads its flags or the annotation is unknown
+    # (`expiry` is then None: never stated as a fact); () when known
+    expiry_options: tuple[timedelta | None, ...] = ()
     # no Pod object, but its VpcIP is still attached to a node that is not (long enough) Ready:
     # the Pod may still run there with this IP (why; None: no such sign)
     ip_in_use: str | None = None
@@ -472,35 +502,98 @@ def _with_fate(owner: Owner, ordinal: int | None, inv: Inventory, ns: str) -> Ow
     )
 
 
-def _expiry(
-    claim: records.ClaimRec, vip: records.VipRec | None, policy: IpamdPolicy
-) -> tuple[timedelta | None, str | None]:
-    if policy.annotation_supported:
-        raw = claim.expiry or (vip.expiry if vip else None)
-        if raw is not None:
-            td: timedelta | None
-            try:
-                td = parse_go_duration(raw)
-            except DurationError:
-                td = None  # ipamd cannot use it either; fall back to the flag
-            if td is not None:
-                return (td if td > timedelta(0) else None), "annotation"
-    if policy.expiry is not None and policy.expiry > timedelta(0):
-        return policy.expiry, "flag"
-    return None, None
+def odd_annotations(inv: Inventory) -> bool:
+    """Some claim or VpcIP carries a zero or unparsable expiry annotation."""
+    raws = [c.expiry for c in inv.claims] + [v.expiry for v in inv.vips]
+    return any(r is not None and _annotation(r) is None for r in raws)
+
+
+def _annotation(raw: str) -> timedelta | None:
+    """A positive annotation value; None for zero or a value Go cannot parse (what ipamd does
+    with those is unknown: never, or the flag's)."""
+    try:
+        td = parse_go_duration(raw)
+    except DurationError:
+        return None
+    return td if td > timedelta(0) else None
+
+
+Expiry = tuple[timedelta | None, str | None]  # (expiry, "annotation" | "flag"); None: never
+
+
+def _expiry_under(raw: str | None, policy: IpamdPolicy, r: Reading) -> Expiry:
+    flag = policy.stop_expiry if (r.stopped and policy.ambiguous) else policy.expiry
+    flag = flag if flag is not None and flag > timedelta(0) else None
+    by_flag: Expiry = (flag, "flag" if flag is not None else None)
+    # what is known of ipamd wins over the reading's guess
+    reads = r.annotations if policy.annotation_supported is None else policy.annotation_supported
+    if raw is None or not reads:
+        return by_flag
+    td = _annotation(raw)
+    if td is not None:
+        return td, "annotation"
+    if r.zero_is_flag:
+        return by_flag
+    return None, "annotation"
+
+
+def expiry_of(
+    claim: records.ClaimRec,
+    vip: records.VipRec | None,
+    policy: IpamdPolicy,
+    reading: Reading | None = None,
+) -> tuple[timedelta | None, str | None, tuple[timedelta | None, ...]]:
+    """(expiry, source, the possible expiries when ipamd's reading is unknown). Under a given
+    reading the expiry is definite; else every reading of `policy` is tried, and when they
+    disagree the expiry is unknown: (None, None, every value it may be, never last)."""
+    raw = claim.expiry or (vip.expiry if vip else None)
+    if reading is not None:
+        return (*_expiry_under(raw, policy, reading), ())
+    if raw is None and not policy.ambiguous:
+        return (*_expiry_under(None, policy, Reading()), ())  # the common case: the flag alone
+    found = {_expiry_under(raw, policy, r) for r in policy.readings()}
+    values = {td for td, _ in found}
+    if len(values) == 1:
+        (td,) = values
+        return td, next((src for t, src in sorted(found, key=str) if src), None), ()
+    ordered = sorted(v for v in values if v is not None) + ([None] if None in values else [])
+    return None, None, tuple(ordered)
+
+
+def unknown_expiry_text(options: tuple[timedelta | None, ...]) -> str:
+    """`ipamd's expiry for it is unknown: 1h or never` (which depends on what nobody can
+    read: ipamd's flag package, its version, its reading of a zero annotation)."""
+    said = " or ".join(format_human(o) if o is not None else "never" for o in options)
+    return f"ipamd's expiry for it is unknown: {said} (kubectl vip config says why)"
+
+
+def _immediate_reason(at: datetime | None, now: datetime, owner_reason: str) -> str:
+    head = "delete policy Immediate: ipamd releases it with its Pod"
+    if at is None:
+        head += "; when its Pod went is unknown (only estimated)"
+    else:
+        head += f", at its next sweep (its Pod went {_fmt(now - at)} ago)"
+    return f"{head}; {owner_reason}" if owner_reason else head
 
 
 def _fmt(td: timedelta) -> str:
     return format_human(td)
 
 
-def classify(inv: Inventory, policy: IpamdPolicy, now: datetime) -> list[ClaimRow]:
+def classify(
+    inv: Inventory, policy: IpamdPolicy, now: datetime, reading: Reading | None = None
+) -> list[ClaimRow]:
+    """Every claim's row. With `reading`, as ipamd reads its flags and annotations that way
+    (the expiry impact tries each); without, a claim whose expiry the readings disagree on has
+    an unknown expiry (`expiry_options`)."""
     vip_by_name = {v.name: v for v in inv.vips}
     vip_by_claim: dict[Key, records.VipRec] = {}
     for v in inv.vips:
         if v.claim is not None:
             vip_by_claim.setdefault((v.claim.namespace, v.claim.name), v)
-    rows = [_classify_one(c, inv, vip_by_name, vip_by_claim, policy, now) for c in inv.claims]
+    rows = [
+        _classify_one(c, inv, vip_by_name, vip_by_claim, policy, now, reading) for c in inv.claims
+    ]
     rows.sort(key=lambda r: r.key)
     return rows
 
@@ -530,6 +623,7 @@ def _classify_one(
     vip_by_claim: dict[Key, records.VipRec],
     policy: IpamdPolicy,
     now: datetime,
+    reading: Reading | None = None,
 ) -> ClaimRow:
     ns, nm = claim.namespace, claim.name
     pod = inv.pods.get((ns, nm))
@@ -538,7 +632,7 @@ def _classify_one(
     owner, ordinal = resolve_owner(claim, pod, inv)
     pol = claim.policy or (pod.policy if pod else None)
     released_at, estimated = claim.released, claim.released_estimated
-    expiry, expiry_source = _expiry(claim, vip, policy)
+    expiry, expiry_source, options = expiry_of(claim, vip, policy, reading)
     pod_phase: str | None = None
     returning = may_return = False
     orphaned = overdue = False
@@ -579,10 +673,15 @@ def _classify_one(
             owner_reason += f"; {back}" if back else ""
         immediate = pol is not None and pol.lower() == "immediate"
         overdue_reason = ""
-        if immediate:
-            reclaim_at = released_at
-            overdue = True
+        if immediate and released_at is not None:
+            # ipamd releases it with its Pod, at its next sweep: a sweep's interval of grace.
+            # When that was is only estimated, no due time is stated (and no error rests on
+            # it); reclaiming it is harmless either way: an Immediate Pod gets a new IP anyway
+            reclaim_at = None if estimated else released_at
+            overdue = now > released_at + OVERDUE_GRACE
             overdue_reason = "delete policy Immediate: ipamd should have released it with its Pod"
+            if estimated:
+                overdue_reason += " (when its Pod went is unknown)"
         elif expiry is not None and released_at is not None and not estimated:
             reclaim_at = released_at + expiry
             overdue = now > reclaim_at + OVERDUE_GRACE
@@ -615,7 +714,11 @@ def _classify_one(
         else:
             state = State.RETAINED
             reason = owner_reason or "no Pod; kept for a Pod of the same name"
-            if expiry is not None and estimated:
+            if immediate:
+                reason = _immediate_reason(reclaim_at, now, owner_reason)
+            elif options:
+                reason += "; " + unknown_expiry_text(options)
+            elif expiry is not None and estimated:
                 reason += (
                     f"; release time unknown (only estimated from its last status write), so "
                     f"when ipamd's {expiry_source} expiry {_fmt(expiry)} reclaims it is unknown"
@@ -655,6 +758,7 @@ def _classify_one(
         reclaim_at=reclaim_at,
         orphaned=orphaned,
         overdue=overdue,
+        expiry_options=options,
         scaled_in=scaled_in,
         scale_age=scale_age,
         scale_back=back,
@@ -800,9 +904,14 @@ def classify_ips(
     """The VpcIP view. With a namespace scope, only VpcIPs whose claim ref is in it."""
     by_key = {r.key: r for r in rows}
     claims_by_key = {(c.namespace, c.name): c for c in inv.claims}
+    holder = {r.ip: r for r in rows if r.ip is not None}  # who holds an address, by its claim
     out = []
     for vip in inv.vips:
         ref = vip.claim
+        if ref is None and vip.name in holder:
+            # the reference cannot be read, but a claim holds this address: it is that claim's
+            r = holder[vip.name]
+            ref = schema.ClaimRef(r.namespace, r.name, r.uid)
         if scoped_namespace is not None and (ref is None or ref.namespace != scoped_namespace):
             continue
         key = (ref.namespace, ref.name) if ref else None
@@ -818,6 +927,8 @@ def classify_ips(
             state = str(row.state)
         elif vip.vtype not in (None, "Pod"):
             state = str(IpState.OTHER)
+        elif ref is None:
+            state = str(IpState.UNKNOWN)  # Leaked is said only of a claim known to be gone
         else:
             state = str(IpState.LEAKED)
         out.append(

@@ -33,6 +33,7 @@ from .claims import (
     classify,
     classify_ips,
     resolve_owner,
+    unknown_expiry_text,
 )
 from .duration import format_compact, format_human
 from .records import ScalerRec
@@ -342,6 +343,8 @@ def _reclaim_cmd(namespace: str, name: str) -> str:
 
 def _fate(row: ClaimRow, *, pod_exists: bool) -> str:
     """What becomes of a kept claim once its Pod is gone and nothing brings the Pod back."""
+    if row.expiry_options:
+        return unknown_expiry_text(row.expiry_options)
     if row.expiry is None:
         once = " once the Pod is gone" if pod_exists else ""
         return (
@@ -408,6 +411,11 @@ def consequences(
 def _no_claim(pod: PodInfo | None, vip: IpRow | None) -> str:
     if vip is not None and vip.state == IpState.OTHER.value:
         return f"{vip.ip} is a VpcIP of type {vip.vip_type}, not a Pod IP: deleting Pods leaves it."
+    if vip is not None and vip.state == IpState.UNKNOWN.value:
+        return (
+            f"Whose {vip.ip} is cannot be told: its claim reference cannot be read and no claim "
+            "holds the address (send kubectl vip bundle if this is a TKE VpcIP)."
+        )
     if vip is not None:
         return (
             f"No claim holds {vip.ip} (Leaked): nothing releases it by itself, and it stays "

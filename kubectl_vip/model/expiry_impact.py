@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Any
 
 from . import schema
-from .claims import ClaimRow, Inventory, IpamdPolicy, classify
+from .claims import ClaimRow, Inventory, IpamdPolicy, classify, odd_annotations
 from .duration import format_compact, format_human
 from .words import plural
 
@@ -49,6 +49,9 @@ class ImpactItem:
     due: Due
     by_change: bool  # the current setting would not reclaim it this soon
     state: str  # its state now, as `list` shows it
+    # how ipamd reads its flags or the annotation is unknown, and under another reading this
+    # claim is reclaimed later, or not at all: shown as the worse case
+    uncertain: bool = False
 
     @property
     def returning(self) -> bool:
@@ -65,7 +68,7 @@ class Impact:
     expiry: timedelta | None  # the new flag value (None: never)
     now: datetime
     items: list[ImpactItem]
-    annotation_supported: bool
+    annotation_supported: bool | None  # None: ipamd's version is unknown
 
     def of(self, due: Due) -> list[ImpactItem]:
         return [i for i in self.items if i.due is due]
@@ -117,26 +120,48 @@ def compute(
     horizon: timedelta = HORIZON,
 ) -> Impact:
     """The claims ipamd reclaims once its flag is `expiry`, within `horizon` (sorted: Pods that
-    come back first, then by due time)."""
-    new_policy = dataclasses.replace(current, expiry=expiry)
-    old_rows = {r.key: r for r in classify(inv, current, now)}
-    items = []
-    for row in classify(inv, new_policy, now):
-        due = _due(row, now, horizon)
-        if due is not None:
+    come back first, then by due time).
+
+    Where how ipamd reads its flags or the annotation is unknown (IpamdPolicy.readings), each
+    reading is tried, old and new alike (the patch writes every flag in `=` form, so after it
+    the flags read one way): a claim is in the impact if any reading makes it due, with the
+    soonest, and is caused by the change if any reading says so — the worse case counts."""
+    new_policy = dataclasses.replace(current, expiry=expiry, ambiguous=False, stop_expiry=expiry)
+    listed = {r.key: r for r in classify(inv, current, now)}  # its state as `list` shows it
+    found: dict[tuple[str, str], list[ImpactItem]] = {}
+    readings = current.readings(zero_matters=odd_annotations(inv))
+    for reading in readings:
+        old_rows = {r.key: r for r in classify(inv, current, now, reading)}
+        for row in classify(inv, new_policy, now, reading):
+            due = _due(row, now, horizon)
+            if due is None:
+                continue
             old = old_rows.get(row.key)
-            state = (old or row).state.value
-            items.append(ImpactItem(row, due, _by_change(row, old, now), state))
-    order = {Due.NEXT_SWEEP: 0, Due.WITHIN: 1, Due.UNKNOWN: 2}
+            state = (listed.get(row.key) or old or row).state.value
+            found.setdefault(row.key, []).append(
+                ImpactItem(row, due, _by_change(row, old, now), state)
+            )
+    items = [_worst(each, now, len(readings)) for each in found.values()]
     items.sort(
         key=lambda i: (
             not i.returning,
-            order[i.due],
+            ORDER[i.due],
             _effective(i.row.reclaim_at, now) or now,
             i.key,
         )
     )
     return Impact(expiry, now, items, current.annotation_supported)
+
+
+ORDER = {Due.NEXT_SWEEP: 0, Due.WITHIN: 1, Due.UNKNOWN: 2}
+
+
+def _worst(each: list[ImpactItem], now: datetime, readings: int) -> ImpactItem:
+    """One claim's items under the readings that make it due: the soonest, caused by the change
+    if any reading says so, and uncertain when the readings disagree."""
+    first = min(each, key=lambda i: (ORDER[i.due], _effective(i.row.reclaim_at, now) or now))
+    uncertain = len(each) < readings or len({(i.due, i.row.reclaim_at) for i in each}) > 1
+    return dataclasses.replace(first, by_change=any(i.by_change for i in each), uncertain=uncertain)
 
 
 # ------------------------------------------------------------------------------ presenting
@@ -166,6 +191,8 @@ def reason(item: ImpactItem) -> str:
         head += "; due already under the current setting"
     if item.returning:
         head += "; " + comes_back(r)
+    if item.uncertain:
+        head += "; the worse case: read another way, ipamd reclaims it later or not at all"
     return head
 
 
@@ -266,7 +293,9 @@ def doc(impact: Impact | None) -> dict[str, Any] | None:
     return {
         "horizon": format_compact(HORIZON),
         "counts": counts(impact),
-        "protectCommands": protect_commands(impact) if impact.annotation_supported else [],
+        "protectCommands": protect_commands(impact)
+        if impact.annotation_supported is not False
+        else [],
         "items": [item_doc(i) for i in impact.items],
     }
 
@@ -284,6 +313,7 @@ def item_doc(i: ImpactItem) -> dict[str, Any]:
         "dueAt": _iso(r.reclaim_at),
         "returning": i.returning,
         "byThisChange": i.by_change,
+        "worseCase": i.uncertain,
         "reason": reason(i),
     }
 

@@ -5,10 +5,16 @@ the boolean `--enable-ownerref`. They follow Go's `flag` syntax: one or two dash
 for both; a separate value item only for the non-boolean `--claim-expired-duration` (a boolean
 flag never takes the next item); the last occurrence wins; `--` ends the flags.
 
-The container's effective argv is `command[1:] + args` when `command` is set, else `args`
-(after the image's entrypoint). Limits: a value that another, unknown, flag takes as its
-separate value item is still read as a flag, and Go `flag`'s stop at the first positional
-argument is not modelled (ipamd has no positional arguments).
+ipamd's flags are the items after its binary (the item whose basename names ipamd): in
+`command` and then `args`, or in `args` when `command` is only a wrapper (`/tini --`); with no
+`command`, `args` (after the image's entrypoint). A command that names no ipamd binary cannot be
+read, nor patched. Limits: a value that another, unknown, flag takes as its separate value item
+is still read as a flag.
+
+Which flag package ipamd parses with is not public, and it matters after a boolean written as
+two items (`--enable-ownerref`, `false`): Go's `flag` stops there (every later flag ignored),
+spf13/pflag reads on. Both readings are kept (`IpamdFlags.stop_*`); where they differ, what
+ipamd runs with is unknown.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import difflib
 import enum
 import functools
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -119,6 +126,9 @@ CRD_V1_FROM = Version(3, 4, 1)
 _TAG_VERSION = re.compile(
     r"v?([0-9]+)\.([0-9]+)\.([0-9]+)(?:-([0-9A-Za-z.-]+))?(?:[+.][0-9A-Za-z.+-]*)?"
 )
+# the pre-releases a version tag may carry; any other suffix (`-amd64`, `-tke.1`, `-20230301`)
+# is a vendor's or a build's, whose order against the release nobody can tell
+_PRE_RELEASE = re.compile(r"(?i)(rc|alpha|beta)[.-]?[0-9]*(\.[0-9]+)*")
 
 
 def _image_repo_and_tag(image: str) -> tuple[str, str | None]:
@@ -131,10 +141,12 @@ def _image_repo_and_tag(image: str) -> tuple[str, str | None]:
 
 
 def parse_version(image: str) -> Version | None:
-    """The version in an image tag (`...:v3.4.2`, `3.5.0`, `v3.6.0-tke.1`), else None.
+    """The version in an image tag (`...:v3.4.2`, `3.5.0`, `v3.5.0-rc1`), else None.
 
-    A pre-release suffix is kept (`v3.5.0-rc1` sorts below v3.5.0, as semver orders them);
-    build metadata (`+...`) and a fourth dotted part are ignored.
+    A pre-release suffix (`-rc1`, `-alpha.2`, `-beta`) is kept: `v3.5.0-rc1` sorts below v3.5.0,
+    as semver orders them. Any other suffix (`-amd64`, `-tke.1`, `-20230301`) leaves the version
+    unknown: whether it is before or after the release is not written in it. Build metadata
+    (`+...`) and a fourth dotted part are ignored.
     """
     _, tag = _image_repo_and_tag(image.strip())
     if not tag:
@@ -142,7 +154,10 @@ def parse_version(image: str) -> Version | None:
     m = _TAG_VERSION.fullmatch(tag)
     if m is None:
         return None
-    pre = tuple(p for p in (m.group(4) or "").split(".") if p)
+    suffix = m.group(4) or ""
+    if suffix and not _PRE_RELEASE.fullmatch(suffix):
+        return None
+    pre = tuple(p for p in suffix.split(".") if p)
     return Version(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre)
 
 
@@ -253,11 +268,46 @@ def _scan(argv: list[tuple[FieldName, int, str]]) -> _Scan:
     return _Scan(occurrences, others, terminator)
 
 
+def _is_binary(token: str) -> bool:
+    return "ipamd" in posixpath.basename(token)
+
+
+def _binary(container: dict[str, Any]) -> tuple[FieldName, int]:
+    """Where ipamd's binary stands: (field, index); ("args", -1) with no command (the image's
+    entrypoint runs ipamd). IpamdError when no item of a command names it: a wrapper or a
+    script whose arguments we cannot tell are ipamd's."""
+    command = [str(t) for t in container.get("command") or []]
+    args = [str(t) for t in container.get("args") or []]
+    if not command:
+        return "args", -1
+    for i, t in enumerate(command):
+        if _is_binary(t):
+            return "command", i
+    for i, t in enumerate(args):
+        if _is_binary(t):
+            return "args", i
+    raise IpamdError(
+        f"the ipamd container's command ({' '.join(command)[:120]}) names no tke-eni-ipamd "
+        "binary: which of its arguments are ipamd's flags cannot be told; read or change them "
+        "by hand"
+    )
+
+
+def _flags_from(container: dict[str, Any], fld: FieldName) -> int:
+    """Index in `fld` where ipamd's flags start."""
+    at, i = _binary(container)
+    if at == fld:
+        return i + 1
+    return len(container.get(fld) or []) if fld == "command" else 0
+
+
 def _argv(container: dict[str, Any]) -> list[tuple[FieldName, int, str]]:
     command = [str(t) for t in container.get("command") or []]
     args = [str(t) for t in container.get("args") or []]
-    out: list[tuple[FieldName, int, str]] = [("command", i, t) for i, t in enumerate(command)]
-    return out[1:] + [("args", i, t) for i, t in enumerate(args)]
+    c0, a0 = _flags_from(container, "command"), _flags_from(container, "args")
+    return [("command", i, t) for i, t in enumerate(command) if i >= c0] + [
+        ("args", i, t) for i, t in enumerate(args) if i >= a0
+    ]
 
 
 _SHELLS = {"sh", "bash", "ash", "dash", "zsh", "busybox"}
@@ -304,6 +354,21 @@ class IpamdFlags:
     split_booleans: list[str] = field(default_factory=list)
     # flags after the first split boolean: Go's flag package stops there and ignores them
     ignored_by_go_flag: list[str] = field(default_factory=list)
+    # what ipamd runs with if its flag package stops at the first split boolean (Go's `flag`);
+    # the fields above are what spf13/pflag reads. Equal when nothing stops the parse.
+    stop_expiry: timedelta | None = None
+    stop_expiry_invalid: bool = False
+    stop_cascade: bool = False
+
+    @property
+    def ambiguous(self) -> bool:
+        """The two flag packages read these args differently: what ipamd runs with is
+        unknown (which package it parses with is not public)."""
+        return (self.expiry, self.expiry_invalid, self.cascade) != (
+            self.stop_expiry,
+            self.stop_expiry_invalid,
+            self.stop_cascade,
+        )
 
 
 def _default_location(container: dict[str, Any]) -> FieldName:
@@ -315,7 +380,7 @@ def _default_location(container: dict[str, Any]) -> FieldName:
     if container.get("args") is not None:
         return "args"
     command = [str(t) for t in container.get("command") or []]
-    if any(t.startswith("-") for t in command[1:]):
+    if any(t.startswith("-") for t in command[_flags_from(container, "command") :]):
         return "command"
     return "args"
 
@@ -366,6 +431,15 @@ def _after_split(argv: list[tuple[FieldName, int, str]], scan: _Scan) -> list[st
     return [t for _, _, t in argv[at + 1 :] if _split_flag(t) is not None]
 
 
+def _stopped(scan: _Scan) -> _Scan:
+    """The occurrences Go's flag package reads: up to the first split boolean, itself included
+    (it sets the flag true, then stops at the bare value)."""
+    first = next((k for k, o in enumerate(scan.occurrences) if o.form == "splitbool"), None)
+    if first is None:
+        return scan
+    return dataclasses.replace(scan, occurrences=scan.occurrences[: first + 1])
+
+
 def read_flags(container: dict[str, Any]) -> IpamdFlags:
     _refuse_shell(container)
     argv = _argv(container)
@@ -374,6 +448,9 @@ def read_flags(container: dict[str, Any]) -> IpamdFlags:
     cas_occ = _last(scan, CASCADE_FLAG)
     expiry, expiry_invalid = _expiry_of(exp_occ)
     cascade, cascade_invalid = _cascade_of(cas_occ)
+    stopped = _stopped(scan)
+    stop_expiry, stop_invalid = _expiry_of(_last(stopped, EXPIRY_FLAG))
+    stop_cascade, _ = _cascade_of(_last(stopped, CASCADE_FLAG))
     dups = [
         "--" + flag
         for flag in (EXPIRY_FLAG, CASCADE_FLAG)
@@ -393,6 +470,9 @@ def read_flags(container: dict[str, Any]) -> IpamdFlags:
             f"{o.dashes}{o.flag} {o.value}" for o in scan.occurrences if o.form == "splitbool"
         ],
         ignored_by_go_flag=_after_split(argv, scan),
+        stop_expiry=stop_expiry,
+        stop_expiry_invalid=stop_invalid,
+        stop_cascade=stop_cascade,
     )
 
 
@@ -416,6 +496,16 @@ def describe_flags(flags: IpamdFlags) -> dict[str, Any]:
         "duplicateFlags": list(flags.duplicate_flags),
         "splitBooleans": list(flags.split_booleans),
         "ignoredByGoFlag": list(flags.ignored_by_go_flag),
+        # what ipamd runs with if its flag package stops at the split boolean (Go's flag);
+        # null when both packages read the args alike
+        "ifFlagStops": {
+            "expiry": format_go_duration(flags.stop_expiry)
+            if flags.stop_expiry is not None
+            else "never",
+            "cascade": flags.stop_cascade,
+        }
+        if flags.ambiguous
+        else None,
     }
 
 
@@ -544,7 +634,7 @@ def plan_args(
     raw = container.get(fld)
     field_existed = raw is not None
     old = [str(t) for t in raw or []]
-    start = 1 if fld == "command" else 0
+    start = _flags_from(container, fld)
     scan = _scan([(fld, i, t) for i, t in enumerate(old)][start:])
 
     exp_occs = [o for o in scan.occurrences if o.flag == EXPIRY_FLAG]

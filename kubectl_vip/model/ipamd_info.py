@@ -23,10 +23,16 @@ class IpamdInfo:
 
     @property
     def policy(self) -> IpamdPolicy:
-        if self.flags is None:
+        """What ipamd does with retained claims; what cannot be read is left open: an unknown
+        version may or may not read the annotation, args two flag packages read differently
+        give two expiries."""
+        f = self.flags
+        if f is None:
             return IpamdPolicy()
-        supported = self.version is None or self.version >= ipamd.ANNOTATION_EXPIRY_FROM
-        return IpamdPolicy(self.flags.expiry, supported, self.flags.cascade)
+        supported = None if self.version is None else self.version >= ipamd.ANNOTATION_EXPIRY_FROM
+        return IpamdPolicy(
+            f.expiry, supported, f.cascade, ambiguous=f.ambiguous, stop_expiry=f.stop_expiry
+        )
 
 
 def ipamd_info(dep: Obj) -> IpamdInfo:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,6 +71,12 @@ def version_note(image: str | None, version: Version | None) -> str | None:
         return "the image has no tag; the tag carries the version"
     if tag == "latest":
         return 'the image tag is "latest", which names no version'
+    m = re.fullmatch(r"v?[0-9]+\.[0-9]+\.[0-9]+-([0-9A-Za-z.-]+).*", tag)
+    if m:
+        return (
+            f'the image tag "{tag}" carries the suffix "-{m.group(1)}", which is no '
+            "pre-release (rc, alpha, beta): whether it is before or after the release is unknown"
+        )
     return f'the image tag "{tag}" is not a version'
 
 
@@ -534,6 +541,8 @@ def config_warnings(flags: IpamdFlags | None) -> list[str]:
                 + ", ".join(flags.ignored_by_go_flag)
                 + " after it may be ignored"
             )
+        if flags.ambiguous:
+            line += "; what ipamd runs with depends on its flag package, which is not public"
         out.append(
             line + f"; any kubectl vip patch rewrites it as {flag}=true (ipamd's current reading)"
         )
@@ -541,6 +550,14 @@ def config_warnings(flags: IpamdFlags | None) -> list[str]:
 
 
 def expiry_text(flags: IpamdFlags) -> str:
+    if flags.ambiguous and flags.split_booleans:
+        split = flags.split_booleans[0]
+        return (
+            f"unknown: {_one_expiry(flags.expiry, flags.expiry_invalid, flags.expiry_raw)} if "
+            f"ipamd's flag package reads on past {split!r} (as spf13/pflag does), "
+            f"{_one_expiry(flags.stop_expiry, flags.stop_expiry_invalid, None)} if it stops "
+            "there (as Go's flag does); which one ipamd uses is not public"
+        )
     if flags.expiry_invalid:
         return f"invalid ({json.dumps(flags.expiry_raw)})"
     if flags.expiry is None:
@@ -551,6 +568,12 @@ def expiry_text(flags: IpamdFlags) -> str:
         )
         return f"never ({how})"
     return format_compact(flags.expiry)
+
+
+def _one_expiry(td: timedelta | None, invalid: bool, raw: str | None) -> str:
+    if invalid:
+        return f"invalid ({json.dumps(raw)})"
+    return format_compact(td) if td is not None else "never"
 
 
 def _cascade_text(f: IpamdFlags) -> str:

@@ -59,6 +59,7 @@ STATE_BUCKET = {
     "Leaked": "leaked",
     "Attaching": "attaching",
     "Other": "other",
+    "Unknown": "other",  # whose claim reference cannot be read: not counted as leaked
 }
 
 

@@ -19,9 +19,9 @@ Two things real ipamd does that the public material does not say; the sandbox pl
   Both stop at `--` and let the last occurrence of a flag win.
 - `expiry_zero_annotation` (the `tke.cloud.tencent.com/claim-expired-duration` annotation):
   the first annotation found (the claim's, then its VpcIP's) decides. `"never"` (default) — `0s`
-  (any zero duration) means never expire, as the flag's own zero does; `"flag"` — a zero value
-  counts as not set: the flag's expiry applies. Under both, a value Go's `time.ParseDuration`
-  rejects counts as not set: the flag's expiry applies (the VpcIP's annotation is not read).
+  (any zero duration), or a value Go's `time.ParseDuration` rejects, means never expire, as the
+  flag's own zero does; `"flag"` — such a value counts as not set: the flag's expiry applies
+  (the VpcIP's annotation is not read then).
 """
 
 from __future__ import annotations
@@ -93,8 +93,6 @@ def annotation_expiry(
 ) -> timedelta | None:
     """The expiry an annotation gives (None: never), from its value as Go parses it (`parsed`
     None: unparsable) and the flag's expiry."""
-    if parsed is None:
-        return flag  # unparsable: as if not set
-    if parsed <= timedelta(0):
-        return None if reading == "never" else flag
+    if parsed is None or parsed <= timedelta(0):
+        return None if reading == "never" else flag  # zero or unparsable: never, or not set
     return parsed

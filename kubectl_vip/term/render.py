@@ -38,6 +38,7 @@ STATE_STYLES = {
     "ScaledIn": "blue",
     "Orphaned": "magenta",
     "Leaked": "bold red",
+    "Unknown": "dim",
     "Attaching": "bold red",
     "Unbound": "red",
     "error": "bold red",

@@ -104,7 +104,7 @@ HOUR = timedelta(hours=1)
 EXPIRIES = [
     ("zero-never", timedelta(0), "never", None),
     ("zero-flag", timedelta(0), "flag", HOUR),
-    ("unparsable-never", None, "never", HOUR),
+    ("unparsable-never", None, "never", None),
     ("unparsable-flag", None, "flag", HOUR),
     ("a-value-wins-never", timedelta(minutes=5), "never", timedelta(minutes=5)),
     ("a-value-wins-flag", timedelta(minutes=5), "flag", timedelta(minutes=5)),
