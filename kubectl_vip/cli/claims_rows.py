@@ -156,6 +156,7 @@ def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:
         }
         if r.scaled_in
         else None,
+        "ipMayBeInUse": r.ip_in_use,  # why a Pod gone from the API may still run with its IP
         "pod": {"phase": r.pod_phase, "uid": r.pod_uid} if r.pod_phase else None,
         "owner": owner,
         "ordinal": r.ordinal,

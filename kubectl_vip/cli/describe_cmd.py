@@ -395,6 +395,7 @@ def description_doc(d: ds.Description, now: datetime) -> dict[str, Any]:
             "returning": r.returning,
             "scaledIn": r.scaled_in,
             "scaleBack": r.scale_back,
+            "ipMayBeInUse": r.ip_in_use,
             "ordinal": r.ordinal,
         },
         "pod": None
