@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,15 @@ def run_vip(*args: str, kubeconfig: Path | None = None) -> Result:
         argv = ["--kubeconfig", str(kubeconfig), *argv]
     code = invoke(argv, Out(out, err, color=False))
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def aimed(text: str, kubeconfig: Path) -> str:
+    """A hint as printed in a run given `--kubeconfig kubeconfig`: our commands and plain
+    kubectl ones carry the flag, so pasted they reach the same cluster."""
+    text = text.replace("kubectl-vip ", f"kubectl-vip --kubeconfig {kubeconfig} ")
+    return re.sub(
+        r"(?<![\w/-])kubectl (?=[a-z])(?!vip )", f"kubectl --kubeconfig {kubeconfig} ", text
+    )
 
 
 @pytest.fixture

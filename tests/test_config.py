@@ -24,7 +24,7 @@ Version:          v3.4.2
 Replicas:         1 desired, 1 ready
 Managed by:       by hand (no eniipamd add-on): no sh.helm.release.v1.eniipamd.* Secret in \
 kube-system; no Helm release marks on the Deployment
-Static IP mode:   on (tke-eni-ip-scheduler is deployed)
+Static IP mode:   on (VpcIPClaim and VpcIP served; tke-eni-ip-scheduler deployed)
 Expiry:           never (--claim-expired-duration 0s)
 Cascade:          off
 Other flags:      --logtostderr --v 3 --cluster-id cls-sandbox1
@@ -37,7 +37,8 @@ Change with:      kubectl vip set-expiry DURATION|never, kubectl vip enable-casc
 
 CONFIG_KEYS = {
     "apiVersion", "kind", "deployment", "image", "version", "versionNote", "replicas",
-    "management", "staticIPMode", "flags", "flagsProblem", "subnets", "vpcID", "warnings",
+    "management", "staticIPMode", "ipScheduler", "flags", "flagsProblem", "subnets", "vpcID",
+    "warnings",
 }  # fmt: skip
 FLAG_KEYS = {
     "expiry", "expiryRaw", "expiryInvalid", "cascade", "cascadeInvalid", "otherArgs",
@@ -200,9 +201,10 @@ VARIANTS: list[tuple[str, Callable[[Sandbox], None], dict[str, Any], list[str]]]
     (
         "no-scheduler",
         _no_scheduler,
-        {"staticIPMode": False},
-        ["Static IP mode:   not detected (no tke-eni-ip-scheduler Deployment; see kubectl "
-         "vip doctor)"],
+        # the mode is what list, usage and doctor read (the claim API is served): still on
+        {"staticIPMode": True, "ipScheduler": False},
+        ["Static IP mode:   on (VpcIPClaim and VpcIP served; no tke-eni-ip-scheduler "
+         "Deployment: see kubectl vip doctor)"],
     ),
     (
         "no-configmap",
@@ -305,7 +307,9 @@ def test_config_help(capsys: pytest.CaptureFixture[str]) -> None:
 # ----------------------------------------------------------------------- the pure view
 
 LINES: list[tuple[str, dict[str, Any], tuple[str, str]]] = [
-    ("static-unknown", {"static_ip_mode": None}, ("Static IP mode", "unknown (cannot read")),
+    ("static-unknown", {"static_ip_mode": None}, ("Static IP mode", "unknown (API discovery")),
+    ("static-off", {"static_ip_mode": False},
+     ("Static IP mode", "off: this cluster does not serve networking.tke.cloud.tencent.com")),
     ("no-subnets", {"subnets": []}, ("Subnets", "none configured")),
     ("flags-unreadable", {"flags": None, "flags_problem": "started through a shell"},
      ("Flags", "unreadable: started through a shell")),

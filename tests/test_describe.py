@@ -26,7 +26,7 @@ from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import Fault
 from kubectl_vip.term.render import Out
 
-from .conftest import Runner
+from .conftest import Runner, aimed
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=timezone.utc)
 H = timedelta(hours=1)
@@ -570,7 +570,7 @@ def fields(out: str) -> dict[str, str]:
     return got
 
 
-def test_describe_pod_table(vip: Runner) -> None:
+def test_describe_pod_table(vip: Runner, kubeconfig: Path) -> None:
     r = vip("describe", "mysql-0", "-n", "db")
     assert (r.code, r.stderr) == (0, "")
     f = fields(r.stdout)
@@ -596,7 +596,9 @@ def test_describe_pod_table(vip: Runner) -> None:
     )
     assert any(
         line.startswith("  Workload:       Deleting StatefulSet/mysql deletes its Pods but keeps")
-        and line.endswith("`kubectl-vip reclaim mysql-0 -n db` once the Pod is gone.")
+        and line.endswith(
+            aimed("`kubectl-vip reclaim mysql-0 -n db` once the Pod is gone.", kubeconfig)
+        )
         for line in lines
     )
     i = lines.index("Events:")
@@ -619,7 +621,7 @@ def test_describe_attaching_ip_shows_node_events(vip: Runner) -> None:
     assert "ENILimit                 Node/node-c" in events
 
 
-def test_describe_scaled_in(vip: Runner) -> None:
+def test_describe_scaled_in(vip: Runner, kubeconfig: Path) -> None:
     r = vip("describe", "redis-2", "-n", "db")
     assert r.code == 0
     f = fields(r.stdout)
@@ -627,22 +629,30 @@ def test_describe_scaled_in(vip: Runner) -> None:
     assert f["Owner"] == "StatefulSet/redis (by name, 2 replicas)"
     assert "  Released:       2026-11-14T12:00:00Z (6d ago)" in r.lines
     assert (
-        "  Now:            No Pod: StatefulSet/redis runs fewer replicas than this ordinal "
-        "needs; scaled up, it recreates the Pod, which gets IP 10.0.1.7 back. Meanwhile ipamd "
-        "never reclaims it (no expiry); if it stays scaled in: `kubectl-vip reclaim redis-2 -n "
-        "db --scaled-in-for DURATION`." in r.lines
+        aimed(
+            "  Now:            No Pod: StatefulSet/redis runs fewer replicas than this ordinal "
+            "needs; scaled up, it recreates the Pod, which gets IP 10.0.1.7 back. Meanwhile ipamd "
+            "never reclaims it (no expiry); if it stays scaled in: `kubectl-vip reclaim redis-2 "
+            "-n db --scaled-in-for DURATION`.",
+            kubeconfig,
+        )
+        in r.lines
     )
 
 
-def test_describe_orphaned(vip: Runner) -> None:
+def test_describe_orphaned(vip: Runner, kubeconfig: Path) -> None:
     r = vip("describe", "legacy-api-0", "-n", "web")
     assert r.code == 0
     f = fields(r.stdout)
     assert (f["State"], f["Pod"], f["Node"]) == ("Orphaned", "<none>", "<none>")
     assert (
-        "  Now:            No Pod, and nothing recreates it (owner StatefulSet/legacy-api is "
-        "gone): the claim keeps IP 10.0.1.14; ipamd never reclaims it (no expiry): reclaim it "
-        "with `kubectl-vip reclaim legacy-api-0 -n web`." in r.lines
+        aimed(
+            "  Now:            No Pod, and nothing recreates it (owner StatefulSet/legacy-api is "
+            "gone): the claim keeps IP 10.0.1.14; ipamd never reclaims it (no expiry): reclaim "
+            "it with `kubectl-vip reclaim legacy-api-0 -n web`.",
+            kubeconfig,
+        )
+        in r.lines
     )
 
 

@@ -5,6 +5,7 @@ chain of FAQ 2, a healthy cluster, --fail-on, --check, --list-checks, the JSON c
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from kubectl_vip.doctor.registry import AREAS
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import READ_ONLY_VERBS, Fault, Rule, User
 
-from .conftest import Result, Runner, make_sandbox, run_vip
+from .conftest import Result, Runner, aimed, make_sandbox, run_vip
 
 Obj = dict[str, Any]
 
@@ -118,9 +119,10 @@ def test_demo_details(demo_doc: tuple[Result, Obj]) -> None:
     (eni2,) = _findings(doc, "VIP-ENI-002")
     assert eni2["objects"][:2] == ["Node/node-d", "NodeENIConfig/node-d"]
     (orph,) = _findings(doc, "VIP-CLM-001")
-    assert "kubectl vip reclaim --orphaned -A" in orph["fix"]
+    # the fixes in JSON are aimed as the text's are: they name the kubeconfig of the run
+    assert re.search(r"^kubectl-vip --kubeconfig \S+ reclaim --orphaned -A", orph["fix"], re.M)
     (pol,) = _findings(doc, "VIP-POL-001")
-    assert pol["fix"].startswith("kubectl vip set-expiry 1h")
+    assert re.match(r"kubectl-vip --kubeconfig \S+ set-expiry 1h", pol["fix"])
 
 
 def test_json_contract(demo_doc: tuple[Result, Obj]) -> None:
@@ -145,16 +147,21 @@ def test_json_contract(demo_doc: tuple[Result, Obj]) -> None:
     )
 
 
-def test_text_report(sandbox: Sandbox, vip: Runner) -> None:
+def test_text_report(sandbox: Sandbox, vip: Runner, kubeconfig: Path) -> None:
     r = vip("doctor")
     assert r.code == 1
     lines = r.lines
     assert lines[0] == "TKE CRDs"
     for heading in AREAS.values():
         assert heading in lines
-    assert lines[-1].startswith("Summary: 4 errors, 6 warnings, 3 info from 21 checks run; exit 1")
+    assert lines[-1].startswith("Summary: 4 errors, 7 warnings, 3 info from 21 checks run; exit 1")
     assert any(ln.startswith("  error    VIP-ENI-001    VPC ENI quota reached") for ln in lines)
-    assert "fix: kubectl-vip reclaim api-old-7 -n web" in [ln.strip() for ln in lines]
+    # never "ok: headroom" beside "quota reached"
+    assert any(ln.startswith("  warning  VIP-ENI-003    VPC ENI quota reached") for ln in lines)
+    assert not any("ok       VIP-ENI-003" in ln for ln in lines)
+    assert aimed("fix: kubectl-vip reclaim api-old-7 -n web", kubeconfig) in [
+        ln.strip() for ln in lines
+    ]
     assert any(ln.startswith("  ok       VIP-IPAMD-001") for ln in lines)
 
 

@@ -60,13 +60,29 @@ def test_ipamd_not_ready_is_a_faq1_cause(faq: tuple[Sandbox, Path]) -> None:
     sb.store.mutate(sb.world.t.deployments, "kube-system", "tke-eni-ipamd", down)
     sb.tick()
     _, doc = doctor_json(kc, "VIP-ENI-002")
-    faq1 = findings(doc, "VIP-ENI-002")
-    z = next(f for f in faq1 if "Node/node-z" in f["objects"])
-    assert "ipamd is not ready (0/0 replicas)" in z["evidence"]
-    assert "See VIP-IPAMD-001" in z["fix"]
+    # one finding, a group per zone and cause: each whole in details
+    (faq1,) = findings(doc, "VIP-ENI-002")
+    assert "Node/node-z" in faq1["objects"] and "Node/node-q1" in faq1["objects"]
+    groups = _groups(faq1["details"])
+    z = next(g for head, g in groups.items() if "zone ap-guangzhou-7" in head)
+    assert "  ipamd is not ready (0/0 replicas)" in z
+    assert any("See VIP-IPAMD-001" in line for line in z if line.startswith("  fix: "))
     # the quota nodes now name ipamd too: reported here, with the quota as a cause
-    q = next(f for f in faq1 if "Node/node-q1" in f["objects"])
-    assert "the node has ENILimit Events or Attaching VpcIPs (see VIP-ENI-001)" in q["evidence"]
+    q = next(g for g in groups.values() if any("node-q1" in line for line in g))
+    assert "  the node has ENILimit Events or Attaching VpcIPs (see VIP-ENI-001)" in q
+
+
+def _groups(details: list[str]) -> dict[str, list[str]]:
+    """A merged finding's details: each issue's title, then its lines indented."""
+    out: dict[str, list[str]] = {}
+    head = ""
+    for line in details:
+        if not line.startswith("  "):
+            head = line
+            out[head] = []
+        else:
+            out[head].append(line)
+    return out
 
 
 def test_normal_enilimit_events_count(faq: tuple[Sandbox, Path]) -> None:
@@ -116,7 +132,11 @@ def test_eni_count_against_the_vpc_quota(faq: tuple[Sandbox, Path]) -> None:
         e.startswith("this cluster's nodes hold 1 ENI (VpcENIs), 0% of the VPC's default quota")
         for e in quota["evidence"]
     )
-    assert findings(doc, "VIP-ENI-003") == []
+    # no "ok: headroom" beside "quota reached": the ENILimit Events decide, whatever the count
+    (reached,) = findings(doc, "VIP-ENI-003")
+    assert reached["severity"] == "warning"
+    assert reached["title"].startswith("VPC ENI quota reached (VIP-ENI-001): no headroom")
+    assert any(e.startswith("e.g. Event ") and "ENILimit" in e for e in reached["evidence"])
     enis = sb.world.t.enis
     assert enis is not None
     for i in range(820):
@@ -126,9 +146,11 @@ def test_eni_count_against_the_vpc_quota(faq: tuple[Sandbox, Path]) -> None:
     _, doc = doctor_json(kc, "VIP-ENI-003")
     (near,) = findings(doc, "VIP-ENI-003")
     assert near["severity"] == "warning"
-    assert near["title"] == "VPC ENI quota nearly used: 821 of 1,000 ENIs in this cluster"
-    # node-a's own ENI dates from the scenario's start, ten days back
-    assert any(e.startswith("forecast: 820 ENIs created in the last 7 days") for e in
+    assert near["title"] == (
+        "VPC ENI quota reached (VIP-ENI-001): no headroom; this cluster's nodes hold 821 ENIs "
+        "of the VPC's"
+    )
+    assert any(e.startswith("this cluster's nodes hold 821 ENIs (VpcENIs)") for e in
                near["evidence"])  # fmt: skip
     assert "1,000 ENIs per VPC" in near["fix"]
 

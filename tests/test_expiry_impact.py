@@ -23,7 +23,7 @@ from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.scenario_kit import B
 from kubectl_vip.term.render import Out
 
-from .conftest import Result, Runner, make_sandbox, run_vip
+from .conftest import Result, Runner, aimed, make_sandbox, run_vip
 from .test_claims import NOW, claim, pod, sts, vip
 from .test_settings import _advancing
 
@@ -245,7 +245,7 @@ def _changes(sb: Sandbox) -> list[str]:
     return [q.verb for q in sb.controls.resource_requests() if q.verb not in ("get", "list")]
 
 
-def test_dry_run_json_contract(sandbox: Sandbox, vip: Runner) -> None:
+def test_dry_run_json_contract(sandbox: Sandbox, vip: Runner, kubeconfig: Path) -> None:
     args = _ipamd_args(sandbox)
     sandbox.controls.clear_log()
     r = vip("set-expiry", "1h", "--dry-run", "-o", "json")
@@ -256,8 +256,11 @@ def test_dry_run_json_contract(sandbox: Sandbox, vip: Runner) -> None:
     assert set(impact) == {"horizon", "counts", "protectCommands", "items"}
     assert impact["horizon"] == "24h"
     assert impact["protectCommands"] == [  # redis returns if it is scaled up again
-        "kubectl annotate vipc redis-2 redis-3 -n db "
-        "tke.cloud.tencent.com/claim-expired-duration=87600h --overwrite"
+        aimed(
+            "kubectl annotate vipc redis-2 redis-3 -n db "
+            "tke.cloud.tencent.com/claim-expired-duration=87600h --overwrite",
+            kubeconfig,
+        )
     ]
     assert impact["counts"] == {
         "nextSweep": 8,
@@ -394,7 +397,7 @@ def _returning_claim(sb: Sandbox) -> None:
 
 
 def test_returning_pods_are_flagged_and_the_printed_command_protects_them(
-    sandbox: Sandbox, vip: Runner, kubectl: Runner
+    sandbox: Sandbox, vip: Runner, kubectl: Runner, kubeconfig: Path
 ) -> None:
     _returning_claim(sandbox)
     r = vip("set-expiry", "1h", "--dry-run")
@@ -408,11 +411,13 @@ def test_returning_pods_are_flagged_and_the_printed_command_protects_them(
     cmd = next(
         ln.strip()
         for ln in r.lines
-        if ln.strip().startswith("kubectl annotate") and " game-0 " in ln
+        if ln.strip().startswith("kubectl ") and " annotate " in ln and " game-0 " in ln
     )
-    assert cmd == (
+    # aimed at the cluster this run used (its --kubeconfig), not the current context
+    assert cmd == aimed(
         "kubectl annotate vipc game-0 -n default "
-        "tke.cloud.tencent.com/claim-expired-duration=87600h --overwrite"
+        "tke.cloud.tencent.com/claim-expired-duration=87600h --overwrite",
+        kubeconfig,
     )
     k = kubectl(*shlex.split(cmd)[1:])
     assert k.code == 0, k.stderr
@@ -502,19 +507,23 @@ def test_doctor_warns_before_the_expiry_takes_a_returning_pods_ip(
     sandbox.advance(timedelta(minutes=10))
     r = vip("doctor", "--check", "VIP-POL-005", "-o", "json")
     assert r.code == 0, r.stderr  # warnings: below the default --fail-on error
-    found = {f["title"]: f for f in json.loads(r.stdout)["findings"]}
-    assert set(found) == {
-        "StatefulSet/mysql -n db scaled to 2: claim mysql-2 is due in 3h50m",
-        "TApp.apps.tkestack.io/game -n default: Pods that come back, claim game-0 is due in 49m",
-    }
-    assert all(f["severity"] == "warning" for f in found.values())
-    game = found[
-        "TApp.apps.tkestack.io/game -n default: Pods that come back, claim game-0 is due in 49m"
-    ]
-    assert game["evidence"][0] == (
-        "default/game-0 (10.0.1.11): its Pod away 3h10m, due in 49m (flag expiry 4h)"
+    # one finding for the check: a summary title, each workload's issue one line of evidence,
+    # each whole (evidence, fix) in details
+    (f,) = json.loads(r.stdout)["findings"]
+    assert f["severity"] == "warning"
+    assert f["title"] == (
+        "2 workloads whose returning Pods lose their IPs to the expiry within 24h"
     )
-    assert game["fix"].startswith("kubectl annotate vipc game-0 -n default ")
+    assert f["evidence"] == [
+        "TApp.apps.tkestack.io/game -n default: Pods that come back, claim game-0 is due in 49m",
+        "StatefulSet/mysql -n db scaled to 2: claim mysql-2 is due in 3h50m",
+    ]
+    game = f["details"][f["details"].index(f["evidence"][0]) :]
+    assert (
+        game[1] == "  default/game-0 (10.0.1.11): its Pod away 3h10m, due in 49m (flag expiry 4h)"
+    )
+    assert any(d.startswith("  fix: kubectl ") and " annotate vipc game-0 -n default " in d
+               for d in game)  # fmt: skip
     r = vip("doctor", "--check", "VIP-POL-005", "--fail-on", "warning")
     assert r.code == 1
     assert "VIP-POL-005" in r.stdout
@@ -529,7 +538,7 @@ def test_doctor_warns_before_the_expiry_takes_a_returning_pods_ip(
     ids=["version-unknown", "too-old-for-annotations"],
 )
 def test_protection_depends_on_what_ipamd_reads(
-    sandbox: Sandbox, vip: Runner, image_tag: str, says: str, annotate: bool
+    sandbox: Sandbox, vip: Runner, kubeconfig: Path, image_tag: str, says: str, annotate: bool
 ) -> None:
     _returning_claim(sandbox)
 
@@ -541,7 +550,7 @@ def test_protection_depends_on_what_ipamd_reads(
     r = vip("set-expiry", "1h", "--dry-run")
     assert r.code == 0, r.stderr
     assert says in r.stdout
-    assert ("kubectl annotate vipc game-0 -n default" in r.stdout) is annotate
+    assert (aimed("kubectl annotate vipc game-0 -n default", kubeconfig) in r.stdout) is annotate
 
 
 def test_protect_covers_returning_claims_due_anyway() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_vip.errors import ExitCode, UsageError
+from kubectl_vip.errors import ConfigError, ExitCode, UsageError
 from kubectl_vip.ops import fleet
 from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import Fault
@@ -51,7 +51,8 @@ def test_resolve(patterns: list[str], every: bool, want: list[str]) -> None:
     ids=["unknown-name", "glob-matches-nothing"],
 )
 def test_resolve_refuses_what_matches_nothing(patterns: list[str], message: str) -> None:
-    with pytest.raises(UsageError, match=re.escape(message)) as e:
+    # a kubeconfig error, exit 3, as `--context prod` is
+    with pytest.raises(ConfigError, match=re.escape(message)) as e:
         fleet.resolve(patterns, CONTEXTS, every=False)
     assert "prod-gz" in e.value.hint  # names the contexts there are
 
@@ -255,10 +256,21 @@ def test_doctor_groups_by_context(fleet_kc: Path) -> None:
     [
         (["--context", "prod-a", "--contexts", "prod-b", "list"], "--context cannot be combined"),
         (["--contexts", "prod-a", "describe", "x"], "this command works on one context"),
-        (["--contexts", "nope", "list"], 'context "nope" not found'),
-        (["--all-contexts", "list", "--ips"], "--ips works on one context"),
+        (["--all-contexts", "list", "--ips"], "cannot be combined with --all-contexts"),
+        (["--contexts", "prod-a", "list", "--ips"], "cannot be combined with --contexts"),
+        (["--contexts", "", "list"], '--contexts "" names no context'),
+        (["--contexts", ",", "reclaim", "--orphaned", "-n", "db", "--yes"], "names no context"),
+        (["--contexts", "prod-a", "--contexts", "", "usage"], "names no context"),
     ],
-    ids=["context-and-contexts", "single-context-command", "unknown", "ips"],
+    ids=[
+        "context-and-contexts",
+        "single-context-command",
+        "ips-all-contexts",
+        "ips-contexts",
+        "empty",
+        "only-commas-reclaim",
+        "one-empty-of-two",
+    ],
 )
 def test_fleet_usage_errors(fleet_kc: Path, args: list[str], message: str) -> None:
     r = vip(fleet_kc, *args)
@@ -342,3 +354,19 @@ def test_a_forbidden_context_is_one_line_and_the_others_answer(
     assert len(lines) == 1 and "context prod-a:" in lines[0] and "forbidden" in lines[0]
     items = json.loads(r.stdout)["items"]
     assert items and {i["context"] for i in items} == {"prod-b"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--context", "nope", "list"],
+        ["--contexts", "nope", "list"],
+        ["--contexts", "nope-*", "list"],
+        ["--contexts", "prod-a,nope", "usage"],
+    ],
+    ids=["context", "contexts", "contexts-pattern", "one-of-two"],
+)
+def test_unknown_contexts_exit_3_whichever_flag_names_them(fleet_kc: Path, args: list[str]) -> None:
+    r = vip(fleet_kc, *args)
+    assert r.code == ExitCode.ACCESS, r.stderr
+    assert "nope" in r.stderr and r.stdout == ""

@@ -169,7 +169,7 @@ def test_split_boolean_is_reported_and_rewritten(cluster: Cluster) -> None:
     assert "--claim-expired-duration=1h after it may be ignored" in r.stderr
     assert "Cascade:          on (ambiguous: --enable-ownerref false, read as true)" in r.stdout
     d = cluster.vip("doctor", "--check", "VIP-IPAMD-003", "-o", "json")
-    evidence = [e for f in json.loads(d.stdout)["findings"] for e in f["evidence"]]
+    evidence = [e for f in json.loads(d.stdout)["findings"] for e in f["evidence"] + f["details"]]
     assert any("'--enable-ownerref false' is ambiguous" in e for e in evidence)
     r = cluster.vip("set-expiry", "1h")  # already "set", but the ambiguity is a real fix
     assert r.code == 0, r.stderr

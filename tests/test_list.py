@@ -9,7 +9,7 @@ import yaml
 
 from kubectl_vip.sandbox import Sandbox
 
-from .conftest import Result, Runner, make_sandbox, run_vip
+from .conftest import Result, Runner, aimed, make_sandbox, run_vip
 
 DEMO_STATES = {
     "db/analytics-0": "InUse",
@@ -48,7 +48,7 @@ def table(r: Result) -> list[list[str]]:
     return rows
 
 
-def test_all_namespaces_table(vip: Runner) -> None:
+def test_all_namespaces_table(vip: Runner, kubeconfig: Path) -> None:
     r = vip("list", "-A")
     assert r.code == 0, r.stderr
     rows = table(r)
@@ -85,7 +85,10 @@ def test_all_namespaces_table(vip: Runner) -> None:
         "23 claims: 13 InUse, 1 Completed, 2 Retained, 1 Expiring, 2 Overdue, 2 ScaledIn, "
         "2 Orphaned" in r.stdout
     )
-    assert "would free 4 IPs: kubectl-vip reclaim --orphaned --overdue -A --dry-run" in r.stdout
+    assert (
+        aimed("would free 4 IPs: kubectl-vip reclaim --orphaned --overdue -A --dry-run", kubeconfig)
+        in r.stdout
+    )
     assert "\x1b[" not in r.stdout  # no colour when not a TTY
 
 
@@ -358,11 +361,15 @@ def test_ips_view_takes_its_own_states(vip: Runner) -> None:
     assert r.lines[-1] == "2 VpcIPs: 2 Leaked"
 
 
-def test_ips_in_a_namespace_say_what_the_scope_leaves_out(vip: Runner) -> None:
+def test_ips_in_a_namespace_say_what_the_scope_leaves_out(vip: Runner, kubeconfig: Path) -> None:
     r = vip("list", "--ips", "-n", "jobs")
     assert r.code == 0
     assert (
-        "VpcIPs of other namespaces or of no claim not shown (-n jobs): kubectl-vip list --ips -A"
+        aimed(
+            "VpcIPs of other namespaces or of no claim not shown (-n jobs): "
+            "kubectl-vip list --ips -A",
+            kubeconfig,
+        )
         in r.stderr
     )
     everything = vip("list", "--ips", "-A", "-o", "json")

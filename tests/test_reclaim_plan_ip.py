@@ -1,6 +1,5 @@
-"""A plan file's `ip` is somebody's words: for a claim that carries no IP, a run reads the VpcIP
-the plan names only when that is a well-formed object name, and joins it only if its claimRef
-names the claim."""
+"""A plan file's `ip` is somebody's words: an item that names an IP the claim does not hold is
+"changed since the plan" and left alone (no request is made with it); "" or null is no IP."""
 
 from __future__ import annotations
 
@@ -26,7 +25,16 @@ def test_a_plan_ip_for_a_claim_without_ip_is_only_a_candidate(
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(listed))
     r = vip("reclaim", "--from-file", str(plan), "-n", "web", "--yes", "-o", "json")
-    assert r.code == 0, r.stderr
     (got,) = json.loads(r.stdout)["items"]
-    assert got["name"] == "api-old-7" and got["result"] == "reclaimed"
+    assert got["name"] == "api-old-7"
+    if ip:
+        assert r.code == 1, r.stderr
+        assert got["result"] == "skipped"
+        assert f"the plan says IP {ip}, the claim holds none" in got["reason"]
+        assert got["ip"] is None  # the live claim's, never the file's
+        reads = [q for q in sandbox.controls.resource_requests() if q.resource == "vpcips"]
+        assert all(q.name != ip for q in reads)
+        return
+    assert r.code == 0, r.stderr
+    assert got["result"] == "reclaimed"
     assert got["ip"] is None  # no VpcIP names it: none was joined

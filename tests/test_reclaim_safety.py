@@ -5,6 +5,7 @@ other API groups, StatefulSet ordinals.start, estimated times, plan files and bu
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,7 +16,7 @@ import pytest
 
 from kubectl_vip.sandbox import Sandbox
 
-from .conftest import Result, Runner, make_sandbox, run_vip
+from .conftest import Result, Runner, aimed, make_sandbox, run_vip
 from .test_reclaim import _on_second_claim_list, claims, deletes
 
 
@@ -305,15 +306,17 @@ def test_named_reclaim_twice_converges(vip: Runner, sandbox: Sandbox) -> None:
     assert r.code == 1 and "not found" in r.stderr
 
 
-def test_list_hint_carries_every_filter(vip: Runner, kubectl: Runner) -> None:
+def test_list_hint_carries_every_filter(vip: Runner, kubectl: Runner, kubeconfig: Path) -> None:
     """The hinted command selects what was shown: -l and --state included."""
     assert kubectl("label", "vipc", "legacy-api-0", "-n", "web", "tier=cache").code == 0
     r = vip("list", "-A", "-l", "tier=cache", "--state", "orphaned")
     hint = r.stdout.strip().splitlines()[-1]
     assert "would free 1 IP:" in hint
-    assert hint.endswith("kubectl-vip reclaim --orphaned -A -l tier=cache --dry-run")
-    cmd = hint.split(": ", 1)[1].split()[1:]
-    r = vip(*cmd, "-o", "json")
+    assert hint.endswith(
+        aimed("kubectl-vip reclaim --orphaned -A -l tier=cache --dry-run", kubeconfig)
+    )
+    cmd = shlex.split(hint.split(": ", 1)[1])[1:]  # run as printed: it names its kubeconfig
+    r = run_vip(*cmd, "-o", "json")
     assert plan_names(r) == {"web/legacy-api-0"}
 
 
@@ -437,5 +440,5 @@ def test_doctor_points_claims_without_owner_at_reclaim_owner(
     _, vip = owners
     r = vip("doctor", "--check", "VIP-POL-003", "-o", "json")
     (finding,) = json.loads(r.stdout)["findings"]
-    assert "kubectl vip reclaim --owner statefulset/old -n legacy --dry-run" in finding["fix"]
+    assert " reclaim --owner statefulset/old -n legacy --dry-run" in finding["fix"]
     assert any("legacy/old-N: 2 claims" in e for e in finding["evidence"])

@@ -23,7 +23,7 @@ from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import RequestInfo
 from kubectl_vip.sandbox.scenario_kit import B
 
-from .conftest import Result, Runner, make_sandbox, run_vip
+from .conftest import Result, Runner, aimed, make_sandbox, run_vip
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -871,7 +871,7 @@ def test_wait_times_out_with_how_to_inspect_and_roll_back(
     r = run_vip("set-expiry", "1h", "--wait", "--timeout", "2s", "--yes", kubeconfig=kc)
     assert r.code == 1
     assert "not finished within 2s" in r.stderr
-    assert "kubectl rollout status deploy/tke-eni-ipamd -n kube-system" in r.stderr
+    assert aimed("kubectl rollout status deploy/tke-eni-ipamd -n kube-system", kc) in r.stderr
     assert "roll back with: kubectl " in r.stderr and "--type=json" in r.stderr
     assert _args(sb) == [*DEMO_ARGS[:-1], "1h"]  # the patch stays; we said how to undo it
 

@@ -26,7 +26,7 @@ from kubectl_vip.sandbox import Sandbox
 from kubectl_vip.sandbox.controls import Fault
 from kubectl_vip.term.render import Out
 
-from .conftest import Runner
+from .conftest import Runner, aimed
 
 SA, SB = "subnet-aaaa", "subnet-bbbb"
 CA, CB = "10.0.1.0/28", "10.0.2.0/26"
@@ -366,16 +366,16 @@ TABLE = "".join(
 )
 
 
-def test_usage_table(vip: Runner) -> None:
+def test_usage_table(vip: Runner, kubeconfig: Path) -> None:
     r = vip("usage")
     assert (r.code, r.stderr) == (0, "")
-    assert r.stdout == TABLE
+    assert r.stdout == aimed(TABLE, kubeconfig)
 
 
-def test_usage_ignores_namespace(vip: Runner) -> None:
+def test_usage_ignores_namespace(vip: Runner, kubeconfig: Path) -> None:
     r = vip("usage", "-n", "db")
     assert r.code == 0
-    assert r.stdout == TABLE
+    assert r.stdout == aimed(TABLE, kubeconfig)
     assert "cluster-wide" in r.stderr
 
 

@@ -115,13 +115,22 @@ def main(
     if g.fleet and (context or sandbox):
         flag = "--context" if context else "--sandbox"
         raise UsageError(f"{flag} cannot be combined with --contexts/--all-contexts")
+    g.aim_hints()
     ctx.obj = g
     ctx.call_on_close(g.close)
 
 
 def fleet_patterns(values: list[str]) -> list[str]:
+    """An empty value (`--contexts "$UNSET"`) is refused: it must not fall back to the one
+    current context, where a command meant for a fleet would act."""
     from ..ops.fleet import split_patterns
 
+    for v in values:
+        if not split_patterns([v]):
+            raise UsageError(
+                f'--contexts "{v}" names no context (an unset shell variable?)',
+                hint="name the contexts (--contexts a,b or 'prod-*'), or use --all-contexts",
+            )
     return split_patterns(values)
 
 

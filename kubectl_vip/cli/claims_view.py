@@ -38,20 +38,27 @@ def run_list(
         raise UsageError(f'unknown --sort-by "{sort_by}": use one of {", ".join(SORT_KEYS)}')
     if g.fleet:
         if ips:
-            raise UsageError("--ips works on one context; it cannot be combined with --contexts")
+            flag = "--all-contexts" if g.all_contexts else "--contexts"
+            raise UsageError(f"--ips works on one context; it cannot be combined with {flag}")
         from .fleet_views import fleet_list
 
         return fleet_list(g, fmt, states, selector, sort_by, no_headers, chunk_size)
-    from ..ops.gather import read_rows
+    from ..ops.gather import claims_labelled, read_rows
 
     c = g.cluster()
     scope = g.scope()
-    snap, rows, now = read_rows(c, scope, selector, chunk_size)
+    # the VpcIP view joins every claim (a state never depends on a filter); -l then chooses
+    # the VpcIPs whose claim carries those labels
+    snap, rows, now = read_rows(c, scope, None if ips else selector, chunk_size)
     for w in snap.warnings:
         g.out.warn(w)
     if ips:
         every_ip = cl.classify_ips(snap.inventory, rows, scoped_namespace=scope)
-        ip_rows = [r for r in every_ip if not states or r.state in states]
+        chosen = every_ip
+        if selector:
+            labelled = claims_labelled(c, scope, selector, chunk_size)
+            chosen = [r for r in every_ip if r.claim in labelled]
+        ip_rows = [r for r in chosen if not states or r.state in states]
         if not ip_rows:
             common.ensure_namespace(g, scope)
             if fmt in ("table", "wide", "name"):

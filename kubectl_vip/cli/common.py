@@ -77,6 +77,34 @@ class Globals:
         self._cluster = Cluster(conn, request_timeout=self.request_timeout)
         return self._cluster
 
+    def aim_at(self, context: str) -> None:
+        """Commands printed next are about one fleet context: they name it."""
+        vip = (["--kubeconfig", self.kubeconfig] if self.kubeconfig else []) + [
+            "--context",
+            context,
+        ]
+        self.out.aim(vip, vip)
+
+    def aim_hints(self) -> None:
+        """The commands we print select this cluster: --kubeconfig and --context as given;
+        under --sandbox our own commands take --sandbox (the same demo state), and plain
+        kubectl commands the kubeconfig of `kubectl vip sandbox serve`, never the current
+        context of the user's real kubeconfig."""
+        vip: list[str] = []
+        kubectl: list[str] = []
+        if self.sandbox:
+            from ..sandbox.kubeconfig_file import default_path
+
+            vip = ["--sandbox"]
+            kubectl = ["--kubeconfig", str(default_path())]
+        else:
+            if self.kubeconfig:
+                vip += ["--kubeconfig", self.kubeconfig]
+            if self.context and not self.fleet:
+                vip += ["--context", self.context]
+            kubectl = list(vip)
+        self.out.aim(vip, kubectl)
+
     @property
     def fleet(self) -> bool:
         """--contexts or --all-contexts: the command runs once per context (ops/fleet.py)."""
@@ -296,3 +324,28 @@ def iso(t: datetime | None) -> str | None:
 def document(kind: str, items: Iterable[Any], **extra: Any) -> dict[str, Any]:
     """A versioned document for scripts: apiVersion kubectl-vip/v1."""
     return {"apiVersion": API_VERSION, "kind": kind, **extra, "items": items}
+
+
+# the fields of our documents that hold commands to run (doctor's fixes, set-expiry's
+# restore and protect commands): aimed as the text output is (Out.aim)
+COMMAND_FIELDS = frozenset({"fix", "details", "restoreCommand", "protectCommands"})
+
+
+def aim_doc(out: Out, doc: Any) -> Any:
+    """`doc` with the commands in its COMMAND_FIELDS aimed at this run's cluster."""
+    if isinstance(doc, dict):
+        return {
+            k: (_aim_value(out, v) if k in COMMAND_FIELDS else aim_doc(out, v))
+            for k, v in doc.items()
+        }
+    if isinstance(doc, list):
+        return [aim_doc(out, v) for v in doc]
+    return doc
+
+
+def _aim_value(out: Out, v: Any) -> Any:
+    if isinstance(v, str):
+        return out.ours(v)
+    if isinstance(v, list):
+        return [out.ours(x) if isinstance(x, str) else x for x in v]
+    return v

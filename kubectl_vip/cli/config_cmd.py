@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from ..errors import Forbidden, NotVpcCniError
+from ..errors import ApiError, Forbidden, NotVpcCniError
 from ..model import ipamd, settings
 from . import common
 from .common import Globals
@@ -129,10 +129,18 @@ def read_config(g: Globals) -> settings.ConfigView:
     dep = read_deployment(g)
     info = Inspected(dep)
     mgmt, warnings = management_of(g, dep)
+    # static IP mode as every other command detects it: the TKE claim API is served
     try:
-        static: bool | None = c.get(DEPLOYMENTS, SCHEDULER, ipamd.DEPLOYMENT_NAMESPACE) is not None
-    except Forbidden:
+        c.tke()
+        static: bool | None = True
+    except NotVpcCniError:
+        static = False
+    except ApiError:
         static = None
+    try:
+        sched: bool | None = c.get(DEPLOYMENTS, SCHEDULER, ipamd.DEPLOYMENT_NAMESPACE) is not None
+    except Forbidden:
+        sched = None
     try:
         cm = c.get(CONFIGMAPS, ipamd.DEPLOYMENT_NAME, ipamd.DEPLOYMENT_NAMESPACE)
     except Forbidden as e:
@@ -149,6 +157,7 @@ def read_config(g: Globals) -> settings.ConfigView:
         replicas=settings.replicas_of(dep),
         mgmt=mgmt,
         static_ip_mode=static,
+        ip_scheduler=sched,
         flags=info.flags,
         flags_problem=info.problem,
         subnets=subnets,

@@ -103,7 +103,8 @@ def doctor_command(
     c = g.cluster()
     results, snap = examine(c, selected, chunk_size)
     if fmt in ("json", "yaml"):
-        g.out.document(report.document(results, snap, server=c.server, fail_on=mode), fmt)
+        doc = report.document(results, snap, server=c.server, fail_on=mode)
+        g.out.document(common.aim_doc(g.out, doc), fmt)
         note = report.skip_note(results, mode)
         if note and not report.nothing_ran(results):
             g.out.warn(note)  # the text report's summary says it; a script's log should too

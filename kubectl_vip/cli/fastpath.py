@@ -120,6 +120,7 @@ def run_fast(argv: list[str], out: Out | None = None) -> int | None:
     interrupt.begin()
     try:
         g = globals_from(fields, err)
+        g.aim_hints()
         try:
             from .claims_view import run_list
 

@@ -15,10 +15,11 @@ from ..errors import ExitCode, RefusedError, VipError
 from ..model import reclaim as rc
 from ..model.duration import format_go_duration
 from ..model.reclaim import Criteria, Outcome, Rules, Target
-from ..ops.fleet import answered_note, exit_code
+from ..ops.fleet import exit_code
 from ..term.render import Out
 from . import common
 from .common import Globals
+from .fleet_views import Clusters
 from .reclaim_words import ACTION_WORDS, OUTCOME_WORDS, RECHECK_NOTE, show_unsure, target_doc
 
 
@@ -30,10 +31,11 @@ def fleet_dry_run(
     rules: Rules,
     maximum: int,
 ) -> None:
+    from ..ops.reclaim_access import Access, check
     from ..ops.reclaim_exec import AUDIT_FILE, dry_run
     from ..ops.reclaim_select import decide_all, select_targets
 
-    def work(c: Any) -> tuple[list[Target], list[tuple[Any, str]], bool]:
+    def work(c: Any) -> tuple[list[Target], list[tuple[Any, str]], bool, Access | None]:
         one = g.for_context(c.conn.context, cluster=c)
         chosen = select_targets(
             c,
@@ -54,18 +56,23 @@ def fleet_dry_run(
         over_max = len(todo) > maximum  # as that context's real run counts, before its checks
         # the real run's last checks, as the one-context dry run makes them: on this snapshot
         dry_run(todo, snap.inventory, snap.ipamd.policy, c.now(), rules)
-        return targets, unsure, over_max
+        would = [t for t in todo if t.outcome is Outcome.WOULD_RECLAIM]
+        return targets, unsure, over_max, check(c, would, snap.inventory) if would else None
 
     answers = g.run_fleet(work)
-    results = [(a, a.value) for a in answers if a.ok and a.value is not None]
-    done = [(a, targets) for a, (targets, _u, _m) in results]
-    unsure = [(a.context, r, why) for a, (_t, u, _m) in results for r, why in u]
-    over_max = [a.context for a, (_t, _u, over) in results if over]
+    # one cluster reached through two contexts is planned once, through a context that may
+    # do the real run where there is one
+    cs = Clusters(answers, prefer=lambda a: not (a.value and a.value[3] and a.value[3].lacks))
+    results = cs.done
+    done = [(a, targets) for a, (targets, _u, _m, _x) in results]
+    unsure = [(a.context, r, why) for a, (_t, u, _m, _x) in results for r, why in u]
+    over_max = [a.context for a, (_t, _u, over, _x) in results if over]
+    lacks = [(a.context, x) for a, (_t, _u, _m, x) in results if x is not None]
     worst = ExitCode.OK
     for _a, targets in done:
         if any(t.outcome is not Outcome.WOULD_RECLAIM for t in targets):
             worst = ExitCode.FAILED  # as a one-context dry run: something would be refused
-    if over_max:
+    if over_max or any(x.lacks for _c, x in lacks):
         worst = ExitCode.FAILED
     max_note = (
         f"the real run would be refused in {', '.join(over_max)}: more claims than --max "
@@ -87,10 +94,7 @@ def fleet_dry_run(
             metadata={
                 "dryRun": True,
                 "fleet": True,
-                "contexts": [
-                    {"name": a.context, "cluster": a.cluster if a.ok else None, "error": a.why()}
-                    for a in answers
-                ],
+                "contexts": [{**m, **_access_meta(dict(lacks).get(m["name"]))} for m in cs.meta()],
                 **(
                     {
                         "notSelected": [
@@ -118,6 +122,7 @@ def fleet_dry_run(
         g.out.document(doc, fmt)
         if max_note:
             g.out.warn(max_note)
+        _say_lacks(g, lacks)
         if would:
             g.out.info(RECHECK_NOTE)
         raise typer.Exit(code)
@@ -143,12 +148,14 @@ def fleet_dry_run(
     every: list[Target] = []
     for a, targets in done:
         every += targets
-        g.out.line(f"{a.context}: {_summary(targets)}")
-    g.out.line(f"Dry run, fleet ({answered_note(answers)}): {_summary(every)}")
-    for a, (_t, u, _m) in results:
+        g.out.line(f"{cs.label(a.context)}: {_summary(targets)}")
+    cs.say_duplicates(g)
+    g.out.line(f"Dry run, fleet ({cs.note()}): {_summary(every)}")
+    for a, (_t, u, _m, _x) in results:
         show_unsure(g, u, f"{a.context}: ")
     if max_note:
         g.out.warn(max_note)
+    _say_lacks(g, lacks)
     if would:
         g.out.info(
             "To reclaim: save this plan with -o json > plan.json, then "
@@ -156,6 +163,27 @@ def fleet_dry_run(
         )
         g.out.info(RECHECK_NOTE)
     raise typer.Exit(code)
+
+
+def _access_meta(access: Any) -> dict[str, Any]:
+    if access is None:
+        return {}
+    meta: dict[str, Any] = {}
+    if access.lacks:
+        meta["missingPermissions"] = [lk.doc() for lk in access.lacks]
+    if access.unknown:
+        meta["permissionsUnknown"] = access.unknown
+    return meta
+
+
+def _say_lacks(g: Globals, lacks: list[tuple[str, Any]]) -> None:
+    for ctx, access in lacks:
+        for lk in access.lacks:
+            g.out.warn(f"context {ctx}: {lk.line()}")
+        if access.unknown:
+            g.out.warn(
+                f"context {ctx}: {access.unknown}: the real run's permissions are not checked"
+            )
 
 
 def _counts(targets: list[Target]) -> dict[str, int]:

@@ -2,17 +2,20 @@
 one-cluster computation, run per context by ops/fleet.py, merged here.
 
 Tables gain a first CONTEXT column, a summary line per context and a fleet total; a JSON/YAML
-document's items each carry `context` and `cluster` (server, kube-system uid)."""
+document's items each carry `context` and `cluster` (server, kube-system uid). Contexts that
+reach one cluster (ops/fleet.group_clusters) are shown and counted once, under the first of
+them; the others are named beside it and in `metadata.contexts[].sameClusterAs`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from ..model import claims as cl
 from ..model.claims import ClaimRow
 from ..model.words import plural
-from ..ops.fleet import Answer, answered_note, exit_code
+from ..ops.fleet import Answer, aliases, answered_note, distinct, exit_code, group_clusters
 from ..ops.gather import read_rows
 from ..term.render import PlainItems
 from . import common
@@ -21,19 +24,47 @@ from .common import Globals, iso
 from .usage_rows import percent_text, subnet_cells, subnet_doc, zone_doc
 
 
-def _answered(answers: list[Answer[Any]]) -> list[tuple[Answer[Any], Any]]:
-    return [(a, a.value) for a in answers if a.ok and a.value is not None]
+class Clusters:
+    """The answers grouped by cluster: `done` holds one answer per cluster."""
+
+    def __init__(
+        self, answers: list[Answer[Any]], prefer: Callable[[Answer[Any]], bool] | None = None
+    ) -> None:
+        self.answers = answers
+        self.speaker = group_clusters(answers, prefer)
+        self.also = aliases(self.speaker)
+        self.done = [(a, a.value) for a in distinct(answers, self.speaker) if a.value is not None]
+
+    def label(self, context: str) -> str:
+        """`admin (also: readonly)` where other contexts reached the same cluster."""
+        also = self.also.get(context)
+        return f"{context} (also: {', '.join(also)})" if also else context
+
+    def duplicates(self) -> list[tuple[str, str]]:
+        """(context, the context it is counted under) for each context not counted itself."""
+        return [(c, s) for c, s in self.speaker.items() if c != s]
+
+    def note(self) -> str:
+        return answered_note(self.answers, self.speaker)
+
+    def meta(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": a.context,
+                "cluster": a.cluster if a.ok else None,
+                "error": None if a.ok else a.why(),
+                "sameClusterAs": _other(self.speaker.get(a.context), a.context),
+            }
+            for a in self.answers
+        ]
+
+    def say_duplicates(self, g: Globals) -> None:
+        for ctx, first in self.duplicates():
+            g.out.line(f"{ctx}: the same cluster as {first}, counted once there")
 
 
-def _contexts_meta(answers: list[Answer[Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": a.context,
-            "cluster": a.cluster if a.ok else None,
-            "error": None if a.ok else a.why(),
-        }
-        for a in answers
-    ]
+def _other(speaker: str | None, context: str) -> str | None:
+    return speaker if speaker and speaker != context else None
 
 
 def _warn(g: Globals, context: str, warnings: list[str]) -> None:
@@ -59,7 +90,8 @@ def fleet_list(
         return snap, rows, now, f"{claims.kind.lower()}.{claims.group}"
 
     answers = g.run_fleet(work)
-    done = _answered(answers)
+    cs = Clusters(answers)
+    done = cs.done
     shown: list[tuple[str, dict[str, Any], list[ClaimRow], list[ClaimRow], datetime]] = []
     kinds = {a.context: v[3] for a, v in done}
     for a, (snap, rows, now, _kind) in done:
@@ -81,9 +113,7 @@ def fleet_list(
                 "generatedAt": iso(datetime.now(timezone.utc)),
                 "namespace": g.namespace if not g.all_namespaces else None,
                 "fleet": True,
-                "contexts": [
-                    {**m, "ipamd": meta_ipamd.get(m["name"])} for m in _contexts_meta(answers)
-                ],
+                "contexts": [{**m, "ipamd": meta_ipamd.get(m["name"])} for m in cs.meta()],
             },
             summary={
                 "states": total,
@@ -121,8 +151,9 @@ def fleet_list(
     every: list[ClaimRow] = []
     for ctx, _i, _rows, picked, _n in shown:
         every += picked
-        g.out.line(f"{ctx}: {_claims_summary(picked)}")
-    g.out.line(f"Fleet ({answered_note(answers)}): {_claims_summary(every)}")
+        g.out.line(f"{cs.label(ctx)}: {_claims_summary(picked)}")
+    cs.say_duplicates(g)
+    g.out.line(f"Fleet ({cs.note()}): {_claims_summary(every)}")
     if g.all_namespaces or g.namespace:  # else each context's own namespace: no one flag says it
         hint = reclaim_hint(
             [r for _c, _i, rows, _p, _n in shown for r in rows], states, g.namespace, selector
@@ -156,7 +187,8 @@ def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
     from ..ops.usage_reads import compute
 
     answers = g.run_fleet(lambda c: compute(c, chunk_size))
-    done = _answered(answers)
+    cs = Clusters(answers)
+    done = cs.done
     for a, (facts, _rows, _zones) in done:
         _warn(g, a.context, facts.warnings)
     if fmt == "prometheus":
@@ -174,7 +206,7 @@ def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
                 "generatedAt": iso(datetime.now(timezone.utc)),
                 "reservedPerSubnet": us.RESERVED_PER_SUBNET,
                 "fleet": True,
-                "contexts": _contexts_meta(answers),
+                "contexts": cs.meta(),
             },
             zones=[
                 {"context": a.context, **zone_doc(z)} for a, (_f, _r, zones) in done for z in zones
@@ -195,8 +227,9 @@ def fleet_usage(g: Globals, fmt: str, chunk_size: int) -> int:
     fleet_rows: list[Any] = []
     for a, (_f, rows, _z) in done:
         fleet_rows += rows
-        g.out.line(f"{a.context}: {_usage_summary(rows)}")
-    g.out.line(f"Fleet ({answered_note(answers)}): {_usage_summary(fleet_rows)}")
+        g.out.line(f"{cs.label(a.context)}: {_usage_summary(rows)}")
+    cs.say_duplicates(g)
+    g.out.line(f"Fleet ({cs.note()}): {_usage_summary(fleet_rows)}")
     return exit_code(answers)
 
 
@@ -222,42 +255,48 @@ def fleet_doctor(g: Globals, fmt: str, mode: str, selected: list[Any], chunk_siz
     from ..ops.doctor_reads import examine
 
     answers = g.run_fleet(lambda c: (c.server, *examine(c, selected, chunk_size)))
-    done = _answered(answers)
+    cs = Clusters(answers)
+    done = cs.done
     codes = {a.context: int(report.exit_code(results, mode)) for a, (_s, results, _n) in done}
     worst = max(codes.values(), default=0)
     if fmt in ("json", "yaml"):
-        items = [
-            {
-                "context": a.context,
-                "cluster": a.cluster,
-                **report.document(results, snap, server=server, fail_on=mode),
-            }
-            for a, (server, results, snap) in done
-        ]
+        items = []
+        for a, (server, results, snap) in done:
+            g.aim_at(a.context)  # each context's fixes name it
+            one = report.document(results, snap, server=server, fail_on=mode)
+            items.append({"context": a.context, "cluster": a.cluster, **common.aim_doc(g.out, one)})
+        g.aim_hints()
         summary: dict[str, Any] = {}
         for a in answers:
-            if a.ok and a.value is not None:
+            if a.ok and cs.speaker.get(a.context) != a.context:
+                summary[a.context] = {"sameClusterAs": cs.speaker[a.context]}
+            elif a.ok and a.value is not None:
                 summary[a.context] = {**report.counts(a.value[1]), "exitCode": codes[a.context]}
             elif a.error is not None:
                 summary[a.context] = {"error": a.why(), "exitCode": int(a.error.exit_code)}
         doc = common.document(
             "DoctorReportList",
             items,
-            metadata={"failOn": mode, "fleet": True, "contexts": _contexts_meta(answers)},
+            metadata={"failOn": mode, "fleet": True, "contexts": cs.meta()},
             summary={"contexts": summary, "exitCode": exit_code(answers, worst)},
         )
         g.out.document(doc, fmt)
         return exit_code(answers, worst)
     for a, (server, results, _snap) in done:
-        g.out.styled([(f"Context {a.context} ({server})", "bold")])
+        g.out.styled([(f"Context {cs.label(a.context)} ({server})", "bold")])
+        g.aim_at(a.context)  # its fixes name it: pasted, they act on that cluster
         for line in report.text_lines(results, mode):
             g.out.styled(
                 [("  " + text if i == 0 else text, style) for i, (text, style) in enumerate(line)]
             )
+        g.aim_hints()
         g.out.line()
     rows = []
     for a in answers:
-        if a.ok and a.value is not None:
+        first = cs.speaker.get(a.context)
+        if a.ok and first != a.context:
+            rows.append([a.context, "-", "-", "-", f"= {first}"])  # counted under `first`
+        elif a.ok and a.value is not None:
             c = report.counts(a.value[1])
             rows.append(
                 [
@@ -271,13 +310,15 @@ def fleet_doctor(g: Globals, fmt: str, mode: str, selected: list[Any], chunk_siz
         else:
             rows.append([a.context, "-", "-", "-", "failed"])
     g.out.table(["CONTEXT", "ERRORS", "WARNINGS", "INFO", "EXIT"], rows)
+    if cs.duplicates():
+        g.out.line("= the same cluster as that context, counted once there")
     totals = {"error": 0, "warning": 0, "info": 0}
     for _a, (_s, results, _n) in done:
         for k, v in report.counts(results).items():
             totals[k] += v
     g.out.line()
     g.out.line(
-        f"Fleet ({answered_note(answers)}): {plural(totals['error'], 'error')}, "
+        f"Fleet ({cs.note()}): {plural(totals['error'], 'error')}, "
         f"{plural(totals['warning'], 'warning')}, {totals['info']} info; "
         f"exit {exit_code(answers, worst)} (--fail-on {mode})"
     )

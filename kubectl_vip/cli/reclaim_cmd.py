@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -19,6 +19,10 @@ from ..model.words import plural
 from ..term.render import Progress
 from . import common
 from .common import Globals
+
+if TYPE_CHECKING:
+    from ..ops.reclaim_access import Access
+
 from .reclaim_words import (
     ACTION_WORDS,
     OUTCOME_WORDS,
@@ -310,9 +314,14 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
     decide_all(targets, rules)
     todo = [t for t in targets if t.outcome is None]
     over_max = len(todo) > maximum  # as the real run counts, before its last checks
+    access: Access | None = None  # a dry run: may the real run do what it counted?
     if o.dry_run:  # the real run's last checks, on the state just listed: no request per claim
         strict = plan is not None
         decide_dry_run(todo, snap.inventory, snap.ipamd.policy, c.now(), rules, strict_plan=strict)
+        from ..ops.reclaim_access import check
+
+        would = [t for t in todo if t.outcome is Outcome.WOULD_RECLAIM]
+        access = check(c, would, snap.inventory) if would else None
     out = g.out
     if fmt == "table":
         _show_plan(g, targets, o.dry_run)
@@ -329,6 +338,7 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
             unsure,
             maximum if over_max else None,
             rules.scaled_in_for,
+            access,
         )
         return
     rc.check_cap(len(todo), maximum)
@@ -394,7 +404,7 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
             fmt,
             identity,
             o.dry_run,
-            audit.path,
+            None if g.sandbox else audit.path,  # a --sandbox run's audit goes with it
             not_released,
             unsure,
             maximum if over_max else None,
@@ -413,7 +423,8 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
         interrupt.report(
             out,
             "interrupted after the deletes: every selected claim was processed; "
-            f"what was reclaimed is recorded in {audit.path}",
+            "what was reclaimed is recorded in "
+            + ("the sandbox's audit, gone with it" if g.sandbox else str(audit.path)),
         )
         raise typer.Exit(130)
 
@@ -476,7 +487,10 @@ def _finish(
     unsure: list[tuple[Any, str]],
     refused_by_max: int | None = None,
     kept_for: timedelta | None = None,
+    access: Access | None = None,
 ) -> None:
+    """The result: a table's lines and summary, or one document. A dry run also says which verbs
+    of the real run this user lacks (`access`), and fails (exit 1) when any is missing."""
     counts: dict[str, int] = {o.value: 0 for o in Outcome}
     for t in targets:
         counts[(t.outcome or Outcome.SKIPPED).value] += 1
@@ -501,6 +515,10 @@ def _finish(
             meta["refusedByMax"] = refused_by_max
         if kept_for is not None:
             meta["scaledInFor"] = format_go_duration(kept_for)
+        if access is not None and access.lacks:
+            meta["missingPermissions"] = [lk.doc() for lk in access.lacks]
+        if access is not None and access.unknown:
+            meta["permissionsUnknown"] = access.unknown
         doc = common.document(
             "ReclaimResult",
             items,
@@ -510,6 +528,7 @@ def _finish(
         g.out.document(doc, fmt)
         if max_note:
             g.out.warn(max_note)
+        _say_access(g, access)
         if dry_run and counts["wouldReclaim"]:
             g.out.info(RECHECK_NOTE)
     else:
@@ -527,15 +546,30 @@ def _finish(
         g.out.line(("Dry run: " if dry_run else "") + summary)
         if max_note:
             g.out.warn(max_note)
+        _say_access(g, access)
         if dry_run and counts["wouldReclaim"]:
             g.out.info(RECHECK_NOTE)
         if audit_path is not None and counts["reclaimed"]:
             g.out.info(f"Audit: {audit_path}")
+        elif g.sandbox and counts["reclaimed"]:
+            g.out.info("Audit: none kept (a --sandbox run's records go with its sandbox)")
         if not_released:
             g.out.warn(
                 "not released in time (ipamd may be down or slow): "
                 + ", ".join(sorted(not_released))
             )
     bad = counts["refused"] + counts["failed"] + counts["skipped"]
-    if bad or not_released or (dry_run and refused_by_max is not None):
+    lacking = access is not None and bool(access.lacks)
+    if bad or not_released or lacking or (dry_run and refused_by_max is not None):
         raise typer.Exit(ExitCode.FAILED)
+
+
+def _say_access(g: Globals, access: Access | None) -> None:
+    if access is None:
+        return
+    for lk in access.lacks:
+        g.out.warn(lk.line())
+    if access.lacks:
+        g.out.info("Ask for these verbs before the real run (README: RBAC).")
+    if access.unknown:
+        g.out.warn(f"{access.unknown}: the real run's rights are not checked")

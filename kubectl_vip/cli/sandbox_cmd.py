@@ -40,8 +40,9 @@ def register(app: typer.Typer) -> None:
 
 
 def default_kubeconfig_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kubectl-vip" / "sandbox.kubeconfig"
+    from ..sandbox.kubeconfig_file import default_path
+
+    return default_path()
 
 
 def check_kubeconfig_target(path: Path, *, explicit: bool) -> None:

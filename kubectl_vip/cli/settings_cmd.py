@@ -464,4 +464,4 @@ class Change:
             uncovered=self.uncovered,
         )
         doc.update(self.impact.doc())
-        self.g.out.document(doc, self.fmt)
+        self.g.out.document(common.aim_doc(self.g.out, doc), self.fmt)

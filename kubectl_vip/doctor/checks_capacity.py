@@ -116,6 +116,7 @@ def usage_lines(u: SubnetUsage) -> list[str]:
     title="Subnets below 80 % used",
     needs=CLASSIFY,
     uses=(NODES, NECS, CONFIGMAP, DEPLOYMENTS),
+    many="{n} subnets 80 % used or more",
 )
 def subnet_full(s: Snapshot) -> list[Issue]:
     """Per container subnet: warning at 80 % used, error at 95 %, with retained and leaked IPs
@@ -158,6 +159,7 @@ def subnet_full(s: Snapshot) -> list[Issue]:
     title="No subnet full within 14 days",
     needs=CLASSIFY,
     uses=(NODES, NECS, CONFIGMAP, DEPLOYMENTS),
+    many="{n} subnets full within 14 days",
 )
 def subnet_soon_full(s: Snapshot) -> list[Issue]:
     """A subnet below 80 % that fills within 14 days at the pace of the last 7 days."""

@@ -115,7 +115,7 @@ def leaked(s: Snapshot) -> list[Issue]:
             "kubectl vip list --ips -A   # every VpcIP, the Leaked ones among them\n"
             f"kubectl vip describe {first}   # confirm no claim or Pod uses it\n"
             "Our advice (the TKE docs say nothing of leaked VpcIPs): open a TKE ticket with "
-            "`kubectl vip bundle` attached; VpcIPs belong to ipamd and kubectl vip never "
+            "`kubectl vip bundle` attached; VpcIPs belong to ipamd and this tool never "
             "deletes them",
             [f"VpcIP/{r.ip}" for r in rows],
             lines if len(lines) > MAX_EXAMPLES else [],

@@ -170,6 +170,7 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
     pending_total = 0
     vips_all: list[VipRec] = []
     owners: list[str] = []
+    node_objs = {schema.name(n): n for n in s.nodes or []}
     for node in nodes:
         ch = chains[node]
         pod_keys = dict.fromkeys(
@@ -216,6 +217,10 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
             parts.append(f"Events naming ENILimit x{limit_events} (type {', '.join(kinds)})")
         if empty:
             parts.append("NodeENIConfig status empty")
+        marks = gets_no_eni(node_objs[node]) if node in node_objs else []
+        for mark in marks:  # the taint the node carries for it: a reader looks for it
+            parts.append(mark)
+            details.append(f"Node {node}: {mark}")
         summary.append(f"node {node or '(unknown node)'}: " + ", ".join(parts))
     evidence = examples(summary)
     if vips_all:
@@ -252,6 +257,7 @@ def _chain_issue(s: Snapshot, chains: dict[str | None, _Chain], quota: bool) -> 
     title="ENIs attach: VPC ENI quota (FAQ 2)",
     needs=(VIPS,),
     uses=(NECS, ENIS, EVENTS, PODS, NODES, CLAIMS),
+    many="nodes cannot attach an ENI, {n} groups by cause",
 )
 def eni_quota(s: Snapshot) -> list[Issue]:
     """The chain of FAQ 2 — Pending Pods, their VpcIPs stuck in Attaching, ENILimit Events (of
@@ -274,12 +280,32 @@ def eni_quota(s: Snapshot) -> list[Issue]:
     area="eni",
     title="VPC ENI quota headroom",
     needs=(NECS,),
-    uses=(ENIS,),
+    uses=(ENIS, VIPS, EVENTS, PODS),
 )
 def eni_headroom(s: Snapshot) -> list[Issue]:
     """This cluster's ENIs (from `nec` and `veni`) against the VPC's default quota of 1,000: a
-    warning from 80 %, with the pace of the last 7 days and when the quota is reached."""
+    warning from 80 %, with the pace of the last 7 days and when the quota is reached. Where
+    ENILimit Events or VpcIP messages say the quota is reached (VIP-ENI-001), that stands,
+    whatever this cluster's own count: the other clusters and servers of the VPC use the rest.
+    """
     count = eni_count(s)
+    said = [ch for ch in _chains(s).values() if _is_quota(ch)]
+    if said:
+        sample = next((event_line(e, s) for ch in said for e in ch.events), None)
+        if sample is None:
+            v = next(v for ch in said for v in ch.vips if _says_limit(v.message))
+            sample = f"VpcIP {v.name}: {v.message}"
+        held = "an unknown number of" if count.count is None else str(count.count)
+        return [
+            Issue(
+                Severity.WARNING,
+                f"VPC ENI quota reached (VIP-ENI-001): no headroom; this cluster's nodes hold "
+                f"{held} ENIs of the VPC's",
+                [f"e.g. {sample}", count.line()],
+                TICKET,
+                [],
+            )
+        ]
     if count.count is None or count.count < NEAR_QUOTA * VPC_ENI_QUOTA:
         return []
     return [
@@ -321,6 +347,7 @@ def _node_causes(s: Snapshot, node: Obj, attaching: set[str | None]) -> list[Cau
     title="Nodes get an ENI (FAQ 1)",
     needs=(NODES,),
     uses=(NECS, VIPS, CLAIMS, PODS, EVENTS, DEPLOYMENTS, CONFIGMAP),
+    many="nodes get no ENI in {n} groups by zone and cause",
 )
 def node_no_eni(s: Snapshot) -> list[Issue]:
     """Nodes that get no ENI, by what the FAQ names: a NodeENIConfig with an empty status, no

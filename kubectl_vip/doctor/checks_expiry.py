@@ -58,6 +58,7 @@ def _scaled_below(r: ClaimRow) -> bool:
     area="policy",
     title="Expiry spares the Pods that come back",
     needs=(*CLASSIFY, DEPLOYMENTS),
+    many="{n} workloads whose returning Pods lose their IPs to the expiry within 24h",
 )
 def returning_due(s: Snapshot) -> list[Issue]:
     """The expiry (flag or annotation) reclaims within 24h the claim of a Pod that comes back,

@@ -233,6 +233,7 @@ def _no_scheduler(s: Snapshot) -> Issue:
     title="Static IP components running",
     needs=(DEPLOYMENTS,),
     uses=(DAEMONSETS, CLAIMS, VIPS, PODS, STATEFULSETS),
+    many="{n} static IP components not running as they should",
 )
 def static_components(s: Snapshot) -> list[Issue]:
     """tke-eni-ip-scheduler (exists only in static-IP mode) is deployed and ready, and the

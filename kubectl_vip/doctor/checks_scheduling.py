@@ -10,7 +10,7 @@ from .reads import CLAIMS, CONFIGMAP, DEPLOYMENTS, EVENTS, NECS, NODES, PODS, VI
 from .registry import Issue, Severity, check
 from .snapshot import Snapshot, event_line, names, plural, says_insufficient
 
-MAX_PODS = 10
+MAX_PODS = 5  # examples, each with its last Event: about ten lines
 
 
 def _cause(s: Snapshot, zones: tuple[str, ...]) -> Cause:
@@ -50,6 +50,7 @@ def _cause(s: Snapshot, zones: tuple[str, ...]) -> Cause:
     title="No Pod Pending for lack of eni-ip",
     needs=(EVENTS, PODS),
     uses=(NODES, NECS, VIPS, CLAIMS, DEPLOYMENTS, CONFIGMAP),
+    many="Pods Pending for lack of an IP, {n} groups by cause",
 )
 def pending_no_ip(s: Snapshot) -> list[Issue]:
     """Pending Pods whose Events say `Insufficient tke.cloud.tencent.com/eni-ip` (scheduler) or
@@ -78,7 +79,8 @@ def pending_no_ip(s: Snapshot) -> list[Issue]:
             zones = pod.zones
             pin = f", pinned to zone {', '.join(zones)}" if zones else ""
             evidence.append(f"Pod {pname} is Pending{pin}")
-            evidence += ["  " + event_line(e, s) for e in evs[-2:]]
+            last = 2 if len(pods) <= 3 else 1  # Events per example: about ten lines in all
+            evidence += ["  " + event_line(e, s) for e in evs[-last:]]
         details: list[str] = []
         if len(pods) > MAX_PODS:
             evidence.append(f"... and {len(pods) - MAX_PODS} more Pods (all of them in -o json)")

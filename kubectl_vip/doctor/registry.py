@@ -84,6 +84,9 @@ class Check:
     # the most severe finding it can raise: a check that could not run is assumed to have
     # found that much (what we do not know is not "healthy")
     worst: Severity = Severity.ERROR
+    # the summary of several issues as one finding, `{n}` their count (see `one_finding`);
+    # "" : the worst one's title, and how many more
+    many: str = ""
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -132,8 +135,10 @@ def check(
     needs: Iterable[str] = (),
     uses: Iterable[str] = (),
     worst: Severity = Severity.ERROR,
+    many: str = "",
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register a check. Ids are stable: never renumber or reuse one."""
+    """Register a check. Ids are stable: never renumber or reuse one. `many` summarises several
+    issues of one run (`{n}` their count): they make one finding."""
     if area not in AREAS:
         raise ValueError(f"unknown area {area!r}")
     needs_t, uses_t = tuple(needs), tuple(uses)
@@ -145,7 +150,7 @@ def check(
         if id in REGISTRY:
             raise ValueError(f"check id {id} registered twice")
         doc = (fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
-        REGISTRY[id] = Check(id, area, title, needs_t, uses_t, fn, doc, worst)
+        REGISTRY[id] = Check(id, area, title, needs_t, uses_t, fn, doc, worst, many)
         return fn
 
     return register
@@ -200,19 +205,52 @@ def run(checks: Iterable[Check], snap: Snapshot) -> list[CheckResult]:
             reason = f"raised {over[0].severity.value} above its declared worst ({c.worst.value})"
             results.append(CheckResult(c, Status.FAILED, limited_by=limited, reason=reason))
             continue
-        findings = [
-            Finding(
-                c.id,
-                c.area,
-                i.severity,
-                i.title,
-                list(i.evidence),
-                i.fix,
-                list(i.objects),
-                list(i.details),
-            )
-            for i in issues
-        ]
+        findings = [one_finding(c, issues)] if issues else []
         status = Status.FINDINGS if findings else Status.OK
         results.append(CheckResult(c, status, findings, limited_by=limited))
     return results
+
+
+# evidence lines a finding shows, about ten (a screen stays a screen at any scale); the
+# rest is in `details`. A check's own bounded evidence (ten examples, "... and N more", a few
+# facts after them) fits.
+MAX_EVIDENCE = 14
+
+
+def one_finding(c: Check, issues: list[Issue]) -> Finding:
+    """A check's issues as one finding: its most severe issue's severity; for several, a
+    summary title (`c.many`), their titles as evidence (the worst first), the worst one's fix,
+    and every issue whole (evidence, fix, objects) in `details`. Evidence is bounded to about
+    ten lines either way."""
+    ordered = sorted(issues, key=lambda i: -i.severity.rank)  # stable: the check's own order
+    worst = ordered[0]
+    objects = list(dict.fromkeys(o for i in ordered for o in i.objects))
+    if len(ordered) == 1:
+        shown, kept = _bounded(list(worst.evidence), list(worst.details))
+        return Finding(c.id, c.area, worst.severity, worst.title, shown, worst.fix, objects, kept)
+    mixed = len({i.severity for i in ordered}) > 1
+    heads = [(f"{i.severity.value}: " if mixed else "") + i.title for i in ordered]
+    evidence, _ = _bounded(heads, [], limit=10)
+    details: list[str] = []
+    for head, i in zip(heads, ordered, strict=True):
+        details.append(head)
+        details += ["  " + e for e in i.evidence]
+        details += ["  fix: " + line for line in i.fix.splitlines()]
+        details += ["  " + d for d in i.details]
+    fix = worst.fix
+    if any(i.fix != worst.fix for i in ordered[1:]):
+        fix += f"\n(that is for the first; the fix of each of the {len(ordered)}: -o json details)"
+    more = len(ordered) - 1
+    title = c.many.format(n=len(ordered)) if c.many else f"{worst.title} (+{more} more below)"
+    return Finding(c.id, c.area, worst.severity, title, evidence, fix, objects, details)
+
+
+def _bounded(
+    evidence: list[str], details: list[str], limit: int = MAX_EVIDENCE
+) -> tuple[list[str], list[str]]:
+    """At most `limit` lines (the last saying how many more); what is cut goes to details."""
+    if len(evidence) <= limit:
+        return evidence, details
+    rest = len(evidence) - (limit - 1)
+    shown = [*evidence[: limit - 1], f"... and {rest} more (all of them in -o json details)"]
+    return shown, details or evidence

@@ -38,7 +38,7 @@ _MAX_NS = 2**63 - 1  # Go's time.Duration is an int64 of nanoseconds
 _UNITS = {"ns": _NS, "us": _US, "µs": _US, "μs": _US, "ms": _MS, "s": _S, "m": _M, "h": _H}
 _TERM = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
 _EXAMPLES = "use a Go duration such as 90m, 1h30m or 10m0s"
-_FOREIGN_UNITS = {"d": "24h", "w": "168h", "y": "8760h"}
+_FOREIGN_UNITS = {"d", "w", "y"}  # said in a hint converted, where the length is fixed
 
 
 class DurationError(ValueError):
@@ -54,7 +54,7 @@ def _invalid(text: str, reason: str = "") -> DurationError:
     return DurationError(f"invalid duration {_quote(text)}: {detail}{_EXAMPLES}")
 
 
-def _parse_ns(text: str) -> int:
+def _parse_ns(text: str, units: dict[str, int] = _UNITS) -> int:
     """`time.ParseDuration`, returning signed nanoseconds (exact, no float rounding)."""
     s = text
     neg = False
@@ -75,11 +75,15 @@ def _parse_ns(text: str) -> int:
             raise _invalid(text)
         if not unit:
             raise _invalid(text, "missing unit")
-        if unit not in _UNITS:
-            hint = _FOREIGN_UNITS.get(unit)
+        if unit not in units:
             reason = f"unknown unit {_quote(unit)}"
-            raise _invalid(text, f"{reason} (write {hint} instead)" if hint else reason)
-        size = _UNITS[unit]
+            if unit == "y":
+                reason += " (a year has no fixed length: write hours, 8760h for 365 days)"
+            elif unit in _FOREIGN_UNITS and units is _UNITS:
+                hint = _in_go_units(text)
+                reason += f" (write {hint} instead)" if hint else ""
+            raise _invalid(text, reason)
+        size = units[unit]
         value = int(whole or "0") * size
         if frac:
             value += int(frac) * size // 10 ** len(frac)
@@ -92,6 +96,20 @@ def _parse_ns(text: str) -> int:
     if total > _MAX_NS:
         raise _invalid(text, "out of range")
     return total
+
+
+_WITH_DAYS = {**_UNITS, "d": 24 * _H, "w": 168 * _H}
+
+
+def _in_go_units(text: str) -> str | None:
+    """`3d` -> `72h`, `1w2d` -> `216h`, `1.5d` -> `36h`: the same length in Go's units, for the
+    hint (the tool prints days; ipamd reads only Go durations). None when it still does not
+    parse (a year has no fixed length)."""
+    try:
+        ns = _parse_ns(text, _WITH_DAYS)
+    except DurationError:
+        return None
+    return format_compact(_ns_to_timedelta(ns))
 
 
 def _ns_to_timedelta(ns: int) -> timedelta:

@@ -88,6 +88,9 @@ class Target:
     outcome: Outcome | None = None
     detail: str = ""
     criteria: Criteria | None = None  # what selected it (bulk): re-checked before the delete
+    # a plan file's item: the IP it states (None: states no IP), when it states one at all
+    planned_ip: str | None = None
+    plan_states_ip: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -268,6 +271,34 @@ def against_listed(
     return changed
 
 
+def plan_drift(t: Target, row: ClaimRow | None, by_uid: dict[str, tuple[str, str]]) -> str | None:
+    """How a plan file's item differs from the live claim of its namespace and name (`row`;
+    None: no such claim), or None when it names that claim as it is. `by_uid`: the live claims'
+    uids. A hand-edited or stale item (another IP, a uid that is now another claim's, a claim
+    renamed or in another namespace) is never taken for the claim it names."""
+    where = by_uid.get(t.uid or "")
+    if row is None:
+        if where is not None:
+            return (
+                f"changed since the plan: uid {t.uid} is claim {where[0]}/{where[1]} now, "
+                f"not {t.namespace}/{t.name}"
+            )
+        return None  # gone: not found, as any claim deleted since
+    if t.uid != row.uid:
+        if where is not None:
+            return (
+                f"changed since the plan: the plan pairs {t.namespace}/{t.name} with uid {t.uid}, "
+                f"which is claim {where[0]}/{where[1]}"
+            )
+        return f"changed since the plan: the claim was recreated (uid {t.uid} → {row.uid})"
+    if t.plan_states_ip and t.planned_ip != row.ip:
+        return (
+            f"changed since the plan: the plan says IP {t.planned_ip or 'none'}, "
+            f"the claim holds {row.ip or 'none'}"
+        )
+    return None
+
+
 def decide(row: ClaimRow, rules: Rules) -> tuple[bool, str]:
     """(may reclaim?, why) from the classification. Live Pods are refused with no override;
     a Pod that may come back (its owner recreates it, or cannot be read) needs --allow-new-ip."""
@@ -424,17 +455,12 @@ def read_plan(doc: Any) -> Plan:
         ns, name, uid, rv = (
             str(fields[k]) for k in ("namespace", "name", "uid", "resourceVersion")
         )
-        plan.items.append(
-            Target(
-                ns,
-                name,
-                uid,
-                rv,
-                ip if isinstance(ip, str) else None,
-                state if isinstance(state, str) else "",
-                "",
-            )
-        )
+        if ip is not None and not isinstance(ip, str):
+            raise UsageError(f"plan item {n}: ip is a {type(ip).__name__}, not a string or null")
+        ip = ip or None  # "" is no IP, as `list` writes null
+        t = Target(ns, name, uid, rv, ip, state if isinstance(state, str) else "", "")
+        t.planned_ip, t.plan_states_ip = ip, "ip" in item
+        plan.items.append(t)
     if not plan.items:
         raise UsageError("the plan file names no claims to reclaim")
     return plan

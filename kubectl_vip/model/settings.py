@@ -22,6 +22,7 @@ from . import ipamd
 from .claims import ClaimRow
 from .duration import DurationError, format_compact, parse_expiry
 from .ipamd import ADDON_MANAGED_FROM, UNSET, ArgsPlan, IpamdFlags, Unset, Version
+from .schema import TKE_GROUP
 
 API_VERSION = "kubectl-vip/v1"
 ADDON = "eniipamd"
@@ -505,12 +506,14 @@ class ConfigView:
     container: str | None
     replicas: Replicas
     mgmt: Management
+    # the TKE claim API (VpcIPClaim, VpcIP) is served: what list, usage and doctor need
     static_ip_mode: bool | None  # None: could not be checked
     flags: IpamdFlags | None
     flags_problem: str | None
     subnets: list[str] | None  # None: the ConfigMap is missing or unreadable
     vpc_id: str | None
     warnings: list[str] = field(default_factory=list)
+    ip_scheduler: bool | None = None  # kube-system/tke-eni-ip-scheduler exists (None: unread)
 
 
 def config_warnings(flags: IpamdFlags | None) -> list[str]:
@@ -583,17 +586,29 @@ def _cascade_text(f: IpamdFlags) -> str:
     return text
 
 
+def static_mode_text(served: bool | None, scheduler: bool | None) -> str:
+    """Static IP mode as list, usage and doctor detect it (the claim API is served), with what
+    the scheduler Deployment adds; a missing scheduler alone never turns the mode off."""
+    if served is False:
+        return (
+            f"off: this cluster does not serve {TKE_GROUP} (VpcIPClaim, VpcIP); "
+            "list, usage, reclaim and doctor have nothing to work on"
+        )
+    sched = {
+        True: "tke-eni-ip-scheduler deployed",
+        False: "no tke-eni-ip-scheduler Deployment: see kubectl vip doctor",
+        None: "tke-eni-ip-scheduler unreadable",
+    }[scheduler]
+    if served is None:
+        return f"unknown (API discovery failed; {sched})"
+    return f"on (VpcIPClaim and VpcIP served; {sched})"
+
+
 def config_lines(v: ConfigView) -> list[tuple[str, str]]:
     """(label, value) rows of the `config` view."""
     version = str(v.version) if v.version else "unknown: " + (version_note(v.image, None) or "")
     r = v.replicas
-    if v.static_ip_mode is None:
-        static = "unknown (cannot read kube-system/tke-eni-ip-scheduler)"
-    elif v.static_ip_mode:
-        static = "on (tke-eni-ip-scheduler is deployed)"
-    else:
-        # what is known is the missing scheduler, not the mode: static claims may well exist
-        static = "not detected (no tke-eni-ip-scheduler Deployment; see kubectl vip doctor)"
+    static = static_mode_text(v.static_ip_mode, v.ip_scheduler)
     rows = [
         ("Deployment", f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME}"),
         ("Container", v.container or "-"),
@@ -649,6 +664,7 @@ def config_doc(v: ConfigView) -> dict[str, Any]:
         },
         "management": management_doc(v.mgmt),
         "staticIPMode": v.static_ip_mode,
+        "ipScheduler": v.ip_scheduler,
         "flags": ipamd.describe_flags(v.flags) if v.flags is not None else None,
         "flagsProblem": v.flags_problem,
         "subnets": v.subnets,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..api.redact import redact
-from ..errors import ExitCode, UsageError, VipError
+from ..errors import ConfigError, ExitCode, VipError
 from ..model.words import plural
 
 if TYPE_CHECKING:
@@ -40,17 +40,18 @@ def split_patterns(values: Iterable[str]) -> list[str]:
 
 def resolve(patterns: Sequence[str], available: Sequence[str], *, every: bool) -> list[str]:
     """The contexts to run, in kubeconfig order. A name that is not a context, or a pattern
-    that matches none, is a usage error: a typo must not silently shrink the fleet."""
+    that matches none, is refused as `--context NAME` is (a kubeconfig error, exit 3): a typo
+    must not silently shrink the fleet."""
     if every:
         if not available:
-            raise UsageError("--all-contexts: the kubeconfig has no contexts")
+            raise ConfigError("--all-contexts: the kubeconfig has no contexts")
         return list(available)
     chosen: set[str] = set()
     for p in patterns:
         if _GLOB & set(p):
             hits = fnmatch.filter(available, p)
             if not hits:
-                raise UsageError(
+                raise ConfigError(
                     f'--contexts pattern "{p}" matches no context',
                     hint=f"contexts: {', '.join(available) or 'none'}",
                 )
@@ -58,7 +59,7 @@ def resolve(patterns: Sequence[str], available: Sequence[str], *, every: bool) -
         elif p in available:
             chosen.add(p)
         else:
-            raise UsageError(
+            raise ConfigError(
                 f'context "{p}" not found in the kubeconfig',
                 hint=f"contexts: {', '.join(available) or 'none'}",
             )
@@ -154,8 +155,66 @@ def report_failures(out: Out, answers: Sequence[Answer[Any]]) -> None:
             out.error(redact(f"context {a.context}: {a.why()}"))
 
 
-def answered_note(answers: Sequence[Answer[Any]]) -> str:
-    """`2 contexts answered, 1 failed`."""
+def _server_key(server: Any) -> str:
+    return str(server or "").rstrip("/").lower()
+
+
+def same_cluster(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two contexts reach one cluster: the same kube-system uid, or, where either uid is
+    unknown (not readable), the same server URL. Two known uids that differ are two clusters
+    even behind one URL (a proxy in front of many)."""
+    ua, ub = a.get("kubeSystemUID"), b.get("kubeSystemUID")
+    if ua and ub:
+        return bool(ua == ub)
+    sa = _server_key(a.get("server"))
+    return bool(sa) and sa == _server_key(b.get("server"))
+
+
+def group_clusters(
+    answers: Sequence[Answer[Any]], prefer: Callable[[Answer[Any]], bool] | None = None
+) -> dict[str, str]:
+    """For each answering context, the context that speaks for its cluster: the first of the
+    contexts that reached the same cluster (or the first for which `prefer` holds). Totals,
+    tables and plans take only the speaker's answer, so a cluster under two names (an admin
+    and a read-only context, an alias) counts once. Contexts that failed are not grouped."""
+    groups: list[list[Answer[Any]]] = []
+    for a in answers:
+        if not a.ok:
+            continue
+        for group in groups:
+            if any(same_cluster(a.cluster, b.cluster) for b in group):
+                group.append(a)
+                break
+        else:
+            groups.append([a])
+    speaker: dict[str, str] = {}
+    for group in groups:
+        first = next((a for a in group if prefer(a)), group[0]) if prefer else group[0]
+        for a in group:
+            speaker[a.context] = first.context
+    return speaker
+
+
+def distinct(answers: Sequence[Answer[T]], speaker: dict[str, str]) -> list[Answer[T]]:
+    """The answering contexts that speak for their cluster, in kubeconfig order."""
+    return [a for a in answers if a.ok and speaker.get(a.context) == a.context]
+
+
+def aliases(speaker: dict[str, str]) -> dict[str, list[str]]:
+    """speaker -> the other contexts that reached its cluster."""
+    out: dict[str, list[str]] = {}
+    for ctx, first in speaker.items():
+        if ctx != first:
+            out.setdefault(first, []).append(ctx)
+    return out
+
+
+def answered_note(answers: Sequence[Answer[Any]], speaker: dict[str, str] | None = None) -> str:
+    """`2 contexts answered, 1 failed`, and how many clusters they reached when fewer."""
     failed = sum(1 for a in answers if not a.ok)
-    note = f"{plural(len(answers) - failed, 'context')} answered"
+    ok = len(answers) - failed
+    note = f"{plural(ok, 'context')} answered"
+    clusters = len(set(speaker.values())) if speaker else ok
+    if clusters < ok:
+        note += f" ({plural(clusters, 'distinct cluster')})"
     return note + (f", {failed} failed" if failed else "")

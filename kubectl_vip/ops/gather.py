@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from ..api import cluster as api
 from ..api.cluster import Cluster, Resource
@@ -25,6 +25,7 @@ from ..model.claims import (
     parse_kind_key,
 )
 from ..model.ipamd_info import IpamdInfo, ipamd_info
+from ..model.run_needs import owner_reads
 
 Obj = dict[str, Any]
 
@@ -59,7 +60,7 @@ def owner_kinds(claims: list[records.ClaimRec]) -> set[str]:
     return {kind_key(r.group, r.kind) for c in claims for r in c.owners}
 
 
-def _resolve(c: Cluster, key: str) -> Resource | str:
+def resolve_kind(c: Cluster, key: str) -> Resource | str:
     """The resource that serves owner kind `key`, or why it cannot be read."""
     group, kind = parse_kind_key(key)
     try:
@@ -88,7 +89,7 @@ def read_owner_kinds(
     for key in sorted(referenced | set(SAME_NAME_KINDS)):
         if key == STATEFULSET:
             continue  # listed with the claims
-        res = _resolve(c, key)
+        res = resolve_kind(c, key)
         if isinstance(res, str):
             if key in referenced:
                 unknown[key] = res
@@ -111,19 +112,12 @@ def read_owners_of(
     kind → why); a kind with an empty list was read and the owner is not there."""
     ns, name = schema.namespace(claim), schema.name(claim)
     refs_all = schema.owner_refs(claim) + list(extra or [])
-    wanted: dict[str, set[str]] = {}
-    for r in refs_all:
-        wanted.setdefault(kind_key(r.group, r.kind), set()).add(r.name)
-    base, _, ordinal = name.rpartition("-")
-    inferred = base and ordinal.isdigit()
-    if inferred:
-        for key in SAME_NAME_KINDS:
-            wanted.setdefault(key, set()).add(base)
+    wanted = owner_reads(name, refs_all)
     found: dict[str, list[Obj]] = {}
     unknown: dict[str, str] = {}
     refs = {kind_key(r.group, r.kind) for r in refs_all}
     for key, names in sorted(wanted.items()):
-        res = _resolve(c, key)
+        res = resolve_kind(c, key)
         if isinstance(res, str):
             if key in refs:
                 unknown[key] = res
@@ -279,3 +273,15 @@ def ensure_namespace(c: Cluster, namespace: str) -> None:
         return  # this check only improves a message; never fail on it
     if found is None:
         raise RefusedError(f'namespace "{namespace}" not found') from None
+
+
+def claims_labelled(
+    c: Cluster, scope: str | None, selector: str, chunk_size: int = 500
+) -> set[tuple[str, str]]:
+    """(namespace, name) of the claims that carry these labels (the API selects them)."""
+    key: Any = lambda o: (schema.namespace(o), schema.name(o))  # noqa: E731 - a trim, typed Any
+    keys, _ = c.list(
+        c.tke().claims, scope, label_selector=selector, chunk_size=chunk_size, trim=key
+    )
+    found: set[tuple[str, str]] = set(cast(list[tuple[str, str]], keys))
+    return found

@@ -107,11 +107,16 @@ def plan_targets(c: Cluster, plan: Plan, namespace: str | None) -> Selection:
     namespaces = sorted({t.namespace for t in targets if t.outcome is None})
     snap = gather.snapshot(c, namespaces[0] if len(namespaces) == 1 else None)
     rows = {r.key: r for r in classify_snapshot(c, snap)}
+    by_uid = {r.uid: r.key for r in rows.values() if r.uid}
     for t in targets:
         t.row = rows.get(t.key)
+        drift = rc.plan_drift(t, t.row, by_uid) if t.outcome is None else None
         if t.row is not None:
-            t.state, t.reason = t.row.state.value, t.row.reason
-        elif t.outcome is None:
+            # what is shown and re-checked is the live claim, never the file's word for it
+            t.state, t.reason, t.ip = t.row.state.value, t.row.reason, t.row.ip
+        if drift is not None:
+            t.outcome, t.detail = Outcome.SKIPPED, drift
+        elif t.row is None and t.outcome is None:
             t.outcome, t.detail = Outcome.NOT_FOUND, "not found: the claim no longer exists"
     return Selection(targets, [], snap)
 

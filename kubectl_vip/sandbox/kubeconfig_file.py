@@ -23,6 +23,12 @@ MARK = "kubectl-vip-sandbox"
 CLUSTER = "vip-sandbox"  # the cluster and context name the sandbox writes
 
 
+def default_path() -> Path:
+    """Where `kubectl vip sandbox serve` writes its kubeconfig unless told otherwise."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kubectl-vip" / "sandbox.kubeconfig"
+
+
 @dataclass(frozen=True)
 class Owner:
     """Who a kubeconfig file belongs to, as far as we can tell."""

@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -76,6 +78,8 @@ def color_enabled(stream: IO[str]) -> bool:
 
 PLUGIN = "kubectl vip"
 PLUGIN_CALL = PLUGIN + " "
+# a plain kubectl command in a hint (not ours, and not already aimed at a cluster)
+_KUBECTL_CALL = re.compile(r"(?<![\w/-])kubectl (?!vip |--kubeconfig|--context)(?=[a-z])")
 
 
 def invocation() -> str:
@@ -103,6 +107,14 @@ class Out:
         self._console: Console | None = None
         self._err_console: Console | None = None
         self._ansi: dict[str, tuple[str, str]] = {}
+        self._call = self.prog + " "  # how our own commands are printed (see `aim`)
+        self._kubectl = ""  # what plain kubectl commands are given
+
+    def aim(self, vip_flags: list[str], kubectl_flags: list[str]) -> None:
+        """What selects the cluster this run used, added to every command it prints: a hint
+        pasted as printed must act on this cluster, never on the current context."""
+        self._call = " ".join([self.prog, *map(shlex.quote, vip_flags)]) + " "
+        self._kubectl = " ".join(map(shlex.quote, kubectl_flags))
 
     # rich is imported only where it adds colour (or a progress bar): plain text is written
     # straight, exactly as rich would write it without colour
@@ -194,10 +206,12 @@ class Out:
         self.stdout.flush()
 
     def ours(self, text: str) -> str:
-        """Our hints name the command as the user ran it: `kubectl vip` as a kubectl plugin,
-        `kubectl-vip` when run directly."""
-        if self.prog != PLUGIN and PLUGIN_CALL in text:
-            return text.replace(PLUGIN_CALL, self.prog + " ")
+        """Our hints name the command as the user ran it (`kubectl vip` as a kubectl plugin,
+        `kubectl-vip` when run directly), with what selects the same cluster (`aim`)."""
+        if PLUGIN_CALL in text:
+            text = text.replace(PLUGIN_CALL, self._call)
+        if self._kubectl and "kubectl " in text:
+            text = _KUBECTL_CALL.sub("kubectl " + self._kubectl + " ", text)
         return text
 
     def json(self, doc: Any) -> None:
