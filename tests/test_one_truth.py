@@ -372,7 +372,7 @@ def test_fleet_counts_each_cluster_once(two_names: tuple[dict[str, Sandbox], Pat
     text = run_vip("--all-contexts", "list", "-A", kubeconfig=kc).stdout
     assert "viewer (also: admin): " in text
     assert "admin: the same cluster as viewer, counted once there" in text
-    assert f"Fleet (3 contexts answered (2 distinct clusters)): {one + other} claims" in text
+    assert f"Fleet (3 contexts answered, 2 distinct clusters): {one + other} claims" in text
     usage = run_vip("--all-contexts", "usage", "-o", "json", kubeconfig=kc)
     assert {i["context"] for i in items(usage)} == {"viewer", "other"}
     doctor = run_vip("--all-contexts", "doctor", kubeconfig=kc)
@@ -392,7 +392,7 @@ def test_fleet_plan_holds_each_claim_once_through_a_context_that_may_delete(
     # the viewer comes first but may not delete: cluster A's part is planned through admin
     assert {i["context"] for i in doc["items"]} == {"admin", "other"}
     text = run_vip("--all-contexts", "reclaim", "--orphaned", "-A", "--dry-run", kubeconfig=kc)
-    assert "Dry run, fleet (3 contexts answered (2 distinct clusters)): 4 would reclaim" in (
+    assert "Dry run, fleet (3 contexts answered, 2 distinct clusters): 4 would reclaim" in (
         text.stdout
     )
     plan = tmp_path / "plan.json"

@@ -216,5 +216,5 @@ def answered_note(answers: Sequence[Answer[Any]], speaker: dict[str, str] | None
     note = f"{plural(ok, 'context')} answered"
     clusters = len(set(speaker.values())) if speaker else ok
     if clusters < ok:
-        note += f" ({plural(clusters, 'distinct cluster')})"
+        note += f", {plural(clusters, 'distinct cluster')}"
     return note + (f", {failed} failed" if failed else "")
