@@ -379,7 +379,7 @@ def test_unpacked_archive_is_a_kubectl_plugin(built: Release, tmp_path: Path) ->
     r = subprocess.run([kubectl, "plugin", "list"], capture_output=True, text=True, env=env)
     assert str(d / "kubectl-vip") in r.stdout
     r = subprocess.run(
-        [kubectl, "vip", "--sandbox", "list", "-n", "db", "--state", "orphaned"],
+        [kubectl, "vip", "--sandbox", "list", "-n", "db", "--state", "scaledin"],
         capture_output=True,
         text=True,
         env=env,
