@@ -26,7 +26,7 @@ from kubectl_vip.doctor import (
 from kubectl_vip.doctor import registry as model
 from kubectl_vip.doctor.checks_capacity import forecast
 from kubectl_vip.doctor.snapshot import ReadState
-from kubectl_vip.model import schema
+from kubectl_vip.model import fields, schema
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=timezone.utc)
 H = timedelta(hours=1)
@@ -378,7 +378,23 @@ def _no_subnet_zone_with(**kw: Any) -> Snapshot:
     return dataclasses.replace(_no_subnet_zone(), **kw)
 
 
+def _misfit() -> Snapshot:
+    """Claims without a Pod and without any release time: the model does not fit."""
+    old = [claim(f"old-{i}", ip=f"10.0.1.{10 + i}") for i in range(3)]
+    snap = base(
+        claims=[claim("mysql-0", ip="10.0.1.2"), *old],
+        vips=[vip("10.0.1.2", ("db", "mysql-0"))],
+    )
+    counts = {k: fields.FitCount(k) for k in (fields.CLAIM, fields.VIP, fields.NEC)}
+    for kind, objs in ((fields.CLAIM, snap.claims), (fields.VIP, snap.vips)):
+        for o in objs or []:
+            counts[kind].observe(o)
+    snap.fit = counts
+    return snap
+
+
 POSITIVE: list[tuple[str, Callable[[], Snapshot], Severity, str]] = [
+    ("VIP-CRD-002", _misfit, Severity.WARNING, "release time unknown for 3 of 3"),
     ("VIP-CRD-001", base, Severity.INFO, "networking.tke.cloud.tencent.com/v1"),
     ("VIP-IPAMD-001", lambda: base(deployments=[sched_dep()]), Severity.ERROR, "does not exist"),
     ("VIP-IPAMD-001", lambda: base(deployments=[ipamd_dep(ready=0), sched_dep()]),
@@ -451,6 +467,7 @@ def test_check_triggers(
 
 
 NEGATIVE: list[tuple[str, Callable[[], Snapshot]]] = [
+    ("VIP-CRD-002", base),
     ("VIP-IPAMD-001", base),
     ("VIP-IPAMD-002", lambda: base(pods=[ipamd_pod(restarts=2)])),
     ("VIP-IPAMD-003", base),

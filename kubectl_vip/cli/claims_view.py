@@ -43,6 +43,7 @@ def run_list(
         from .fleet_views import fleet_list
 
         return fleet_list(g, fmt, states, selector, sort_by, no_headers, chunk_size)
+    from ..model.fit import view_note
     from ..ops.gather import claims_labelled, read_rows
 
     c = g.cluster()
@@ -52,6 +53,10 @@ def run_list(
     snap, rows, now = read_rows(c, scope, None if ips else selector, chunk_size)
     for w in snap.warnings:
         g.out.warn(w)
+    # once, when a fact this view depends on is unknown for most objects (model fit)
+    misfit = view_note(IP_FACTS if ips else CLAIM_FACTS, snap.inventory)
+    if misfit:
+        g.out.warn(misfit)
     if ips:
         every_ip = cl.classify_ips(snap.inventory, rows, scoped_namespace=scope)
         chosen = every_ip
@@ -85,6 +90,11 @@ def run_list(
     else:
         _table(g, shown, rows, fmt == "wide", scope is None, now, no_headers, states, selector)
     return 0
+
+
+# the facts of the field table each view shows (model/fit.py)
+CLAIM_FACTS = ("claim.ip", "claim.releaseTime")
+IP_FACTS = ("vip.claimRef", "vip.phase")
 
 
 def _parse_states(values: list[str], ips: bool) -> set[str]:

@@ -311,6 +311,13 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
         if chosen.note:
             g.out.info(chosen.note)
     targets, unsure, snap = chosen.targets, chosen.unsure, chosen.snap
+    if o.criteria.overdue or o.criteria.retained_for is not None:
+        from ..model.fit import view_note
+
+        # time criteria select on release times: say so once when most are unknown
+        misfit = view_note(("claim.releaseTime",), snap.inventory)
+        if misfit:
+            g.out.warn(misfit)
     decide_all(targets, rules)
     todo = [t for t in targets if t.outcome is None]
     over_max = len(todo) > maximum  # as the real run counts, before its last checks

@@ -74,6 +74,8 @@ def usage_command(
     facts, rows, zones = compute(c, chunk_size)
     for w in facts.warnings:
         g.out.warn(w)
+    if facts.misfit:
+        g.out.warn(facts.misfit)
     if fmt == "prometheus":
         g.out.raw(us.prometheus_text(rows, zones))
     elif fmt in ("json", "yaml"):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..model import ipamd, schema
+from ..model import fields, ipamd, schema
 from ..model.records import PodRec, pod_record
 from ..model.schema import ContainerState, OwnerRef
 
@@ -142,16 +142,23 @@ def nec_record(obj: Obj) -> Obj:
     out: Obj = {"metadata": {"name": schema.name(obj)}}
     spec = obj.get("spec")
     if isinstance(spec, dict):
-        out["spec"] = {k: spec[k] for k in ("maxRouteENI", "maxIPPerENI") if k in spec}
+        out["spec"] = {k: spec[k] for k in _NEC_SPEC if k in spec}
     status = obj.get("status")
     if isinstance(status, dict) and status:
-        infos = status.get("eniInfos")
-        keep = ("subnetID", "subnetCIDR")
+        infos = status.get(_NEC_ENIS)
+        keep = (fields.ENI_INFO_SUBNET_ID, fields.ENI_INFO_SUBNET_CIDR)
         out["status"] = {
-            "eniInfos": [
+            _NEC_ENIS: [
                 {k: i[k] for k in keep if k in i} if isinstance(i, dict) else None for i in infos
             ]
             if isinstance(infos, list)
             else None
         }
     return out
+
+
+# what nec_record keeps: the NodeENIConfig paths of the field table
+_NEC_SPEC = tuple(
+    p[1] for f in fields.KIND_FIELDS[fields.NEC] for a in f.alts for p in a if p[0] == "spec"
+)
+_NEC_ENIS = fields.BY_KEY["nec.eniInfos"].alts[0][0][1]

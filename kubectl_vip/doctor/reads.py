@@ -15,6 +15,9 @@ DAEMONSETS = "daemonsets"
 CONFIGMAP = "configmaps"
 SECRETS = "secrets"
 ENIS = "vpcenis"
+# the TKE kinds' CustomResourceDefinitions (one get each); reading them also counts, while the
+# claims, VpcIPs and NodeENIConfigs are listed, which paths of the field table each one has
+CRDS = "customresourcedefinitions"
 READ_KEYS = (
     CLAIMS,
     VIPS,
@@ -28,6 +31,7 @@ READ_KEYS = (
     CONFIGMAP,
     SECRETS,
     ENIS,
+    CRDS,
 )
 # what classifying claims (states as `kubectl vip list` shows them) cannot do without
 CLASSIFY = (CLAIMS, VIPS, PODS, STATEFULSETS)

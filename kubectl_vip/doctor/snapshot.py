@@ -26,6 +26,7 @@ from ..model.claims import (
     classify_ips,
 )
 from ..model.duration import format_human
+from ..model.fields import FitCount
 from ..model.ipamd_info import IpamdInfo, ipamd_info
 from ..model.records import ScalerRec, VipRec
 from ..model.schema import TKE_GROUP
@@ -97,6 +98,10 @@ class Snapshot:
     # autoscalers (what may scale a controller back up); None: not read, why in scalers_unknown
     scalers: list[ScalerRec] | None = None
     scalers_unknown: str = "not read"
+    # the TKE CRDs by plural (None: that CRD does not exist), and how the objects listed
+    # answered the field table, by kind (counted when the CRDs are read)
+    crds: dict[str, Obj | None] | None = None
+    fit: dict[str, FitCount] | None = None
 
     def __post_init__(self) -> None:
         if self.pods is not None:
@@ -297,6 +302,7 @@ _FIELD = {
     keys.STATEFULSETS: "statefulsets",
     keys.DEPLOYMENTS: "deployments",
     keys.DAEMONSETS: "daemonsets",
+    keys.CRDS: "crds",
 }
 
 

@@ -1,5 +1,6 @@
 """Where each fact lives in TKE's objects: every field access to VpcIPClaim, VpcIP, NodeENIConfig
-(and the TKE bits of Pods) goes through here.
+(and the TKE bits of Pods) goes through here, along the paths of the field table
+(`fields.FIELDS`).
 
 Public material shows these objects only as screenshots, so each fact is looked up along every
 known path in order and comes back as None ("unknown") instead of failing when absent or of an
@@ -14,17 +15,36 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-Obj = dict[str, Any]
+from .fields import (
+    BY_KEY,
+    CLAIM,
+    DELETE_POLICY,
+    ENI_INFO_SUBNET_CIDR,
+    ENI_INFO_SUBNET_ID,
+    EXPIRY,
+    KIND_FIELDS,
+    NODE_LABEL,
+    POD_NAME_LABEL,
+    POD_NS_LABEL,
+    PREFIX,
+    TKE_GROUP,
+    VIP,
+)
 
-# the CRDs' API group (api/cluster.py discovers it by this name)
-TKE_GROUP = "networking.tke.cloud.tencent.com"
-PREFIX = "tke.cloud.tencent.com/"
-DELETE_POLICY = PREFIX + "vpc-ip-claim-delete-policy"
-EXPIRY = PREFIX + "claim-expired-duration"
+Obj = dict[str, Any]
+# re-exported: the rest of the tool names these by schema (the CRDs' API group is what
+# api/cluster.py discovers)
+__all__ = [
+    "DELETE_POLICY",
+    "EXPIRY",
+    "NODE_LABEL",
+    "POD_NAME_LABEL",
+    "POD_NS_LABEL",
+    "PREFIX",
+    "TKE_GROUP",
+]
+
 NETWORKS = PREFIX + "networks"
-NODE_LABEL = PREFIX + "node-name"
-POD_NS_LABEL = PREFIX + "pod-namespace"
-POD_NAME_LABEL = PREFIX + "pod-name"
 ENI_IP = PREFIX + "eni-ip"
 DIRECT_ENI = PREFIX + "direct-eni"
 ENI_UNAVAILABLE_TAINT = PREFIX + "eni-ip-unavailable"
@@ -113,8 +133,27 @@ def label(obj: Obj | None, key: str) -> str | None:
 # ---------------------------------------------------------------------------- claims
 
 
+def _ways(key: str) -> list[tuple[str, ...]]:
+    """The paths of a one-path fact of the field table, in order."""
+    return [alt[0] for alt in BY_KEY[key].alts]
+
+
+_CLAIM_IP = _ways("claim.ip")
+_RELEASED = _ways("claim.releaseTime")
+_VIP_REF, _VIP_REF_LABELS = BY_KEY["vip.claimRef"].alts
+_VIP_PHASE = _ways("vip.phase")[0]
+_VIP_MESSAGE = _ways("vip.message")[0]
+_VIP_TYPE = _ways("vip.type")[0]
+_VIP_NODE = _ways("vip.node")
+_VIP_SUBNET_ID = _ways("vip.subnetID")[0]
+_VIP_SUBNET_CIDR = _ways("vip.subnetCIDR")[0]
+_NEC_ENIS = _ways("nec.eniInfos")[0]
+_NEC_MAX_ENI = _ways("nec.maxRouteENI")[0]
+_NEC_MAX_IP = _ways("nec.maxIPPerENI")[0]
+
+
 def claim_ip(claim: Obj) -> str | None:
-    return first(claim, ("status", "ip"), ("status", "vpcIP"), ("spec", "ip"))
+    return first(claim, *_CLAIM_IP)
 
 
 def claim_released_at(claim: Obj) -> tuple[datetime | None, bool]:
@@ -122,7 +161,7 @@ def claim_released_at(claim: Obj) -> tuple[datetime | None, bool]:
 
     Falls back to the newest managedFields entry that wrote `status` (marked estimated).
     """
-    for path in (("status", "releaseTime"), ("status", "lastDetachTime")):
+    for path in _RELEASED:
         t = parse_time(dig(claim, *path))
         if t is not None:
             return t, False
@@ -234,10 +273,10 @@ class ClaimRef:
 
 
 def vip_claim_ref(vip: Obj) -> ClaimRef | None:
-    ref = dig(vip, "spec", "claimRef")
+    ref = dig(vip, *_VIP_REF[0][:-1])  # spec.claimRef: namespace, name (and uid)
     if isinstance(ref, dict) and text(ref.get("name")) and text(ref.get("namespace")):
         return ClaimRef(str(ref["namespace"]), str(ref["name"]), text(ref.get("uid")))
-    ns, nm = label(vip, POD_NS_LABEL), label(vip, POD_NAME_LABEL)
+    ns, nm = (text(dig(vip, *p)) for p in _VIP_REF_LABELS)
     if ns and nm:
         return ClaimRef(ns, nm, None)
     return None
@@ -249,24 +288,24 @@ def vip_ip(vip: Obj) -> str:
 
 
 def vip_phase(vip: Obj) -> str | None:
-    return text(dig(vip, "status", "phase"))
+    return text(dig(vip, *_VIP_PHASE))
 
 
 def vip_message(vip: Obj) -> str | None:
-    return text(dig(vip, "status", "message"))
+    return text(dig(vip, *_VIP_MESSAGE))
 
 
 def vip_type(vip: Obj) -> str | None:
-    return text(dig(vip, "spec", "type"))
+    return text(dig(vip, *_VIP_TYPE))
 
 
 def vip_node(vip: Obj) -> str | None:
-    return label(vip, NODE_LABEL) or text(dig(vip, "status", "node"))
+    return first(vip, *_VIP_NODE)
 
 
 def vip_subnet(vip: Obj) -> tuple[str | None, str | None]:
     """(subnet id, subnet CIDR)."""
-    return text(dig(vip, "spec", "subnetID")), text(dig(vip, "status", "subnetCIDR"))
+    return text(dig(vip, *_VIP_SUBNET_ID)), text(dig(vip, *_VIP_SUBNET_CIDR))
 
 
 # ---------------------------------------------------------------------------- NodeENIConfig
@@ -274,12 +313,12 @@ def vip_subnet(vip: Obj) -> tuple[str | None, str | None]:
 
 def nec_subnets(nec: Obj) -> list[tuple[str | None, str]]:
     """(subnet id, CIDR) of the node's ENIs."""
-    infos = dig(nec, "status", "eniInfos")
+    infos = dig(nec, *_NEC_ENIS)
     out = []
     for info in infos if isinstance(infos, list) else []:
-        cidr = text(dig(info, "subnetCIDR"))
+        cidr = text(dig(info, ENI_INFO_SUBNET_CIDR))
         if cidr:
-            out.append((text(dig(info, "subnetID")), cidr))
+            out.append((text(dig(info, ENI_INFO_SUBNET_ID)), cidr))
     return out
 
 
@@ -287,7 +326,7 @@ def nec_limits(nec: Obj) -> tuple[int | None, int | None]:
     def num(v: Any) -> int | None:
         return v if isinstance(v, int) and not isinstance(v, bool) else None
 
-    return num(dig(nec, "spec", "maxRouteENI")), num(dig(nec, "spec", "maxIPPerENI"))
+    return num(dig(nec, *_NEC_MAX_ENI)), num(dig(nec, *_NEC_MAX_IP))
 
 
 def nec_healthy(nec: Obj) -> bool:
@@ -361,6 +400,19 @@ def _meta(
     return out
 
 
+def _kept(kind: str, section: str) -> tuple[str, ...]:
+    """The keys of `section` (spec or status) the field table reads for `kind`."""
+    return tuple(
+        dict.fromkeys(
+            p[1] for f in KIND_FIELDS[kind] for alt in f.alts for p in alt if p[0] == section
+        )
+    )
+
+
+_CLAIM_SPEC, _CLAIM_STATUS = _kept(CLAIM, "spec"), (*_kept(CLAIM, "status"), "phase")
+_VIP_SPEC, _VIP_STATUS = _kept(VIP, "spec"), _kept(VIP, "status")
+
+
 def trim_claim(claim: Obj) -> Obj:
     meta = _meta(claim, annotations=(DELETE_POLICY, EXPIRY), labels=None)
     written = status_written(claim)
@@ -368,18 +420,16 @@ def trim_claim(claim: Obj) -> Obj:
         meta[STATUS_WRITTEN] = written.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "metadata": meta,
-        "spec": _pick(claim.get("spec"), ("ip",)),
-        "status": _pick(
-            claim.get("status"), ("ip", "vpcIP", "phase", "releaseTime", "lastDetachTime")
-        ),
+        "spec": _pick(claim.get("spec"), _CLAIM_SPEC),
+        "status": _pick(claim.get("status"), _CLAIM_STATUS),
     }
 
 
 def trim_vip(vip: Obj) -> Obj:
     return {
         "metadata": _meta(vip, annotations=(EXPIRY,), labels=_TKE_LABELS),
-        "spec": _pick(vip.get("spec"), ("claimRef", "type", "subnetID")),
-        "status": _pick(vip.get("status"), ("phase", "message", "node", "subnetCIDR")),
+        "spec": _pick(vip.get("spec"), _VIP_SPEC),
+        "status": _pick(vip.get("status"), _VIP_STATUS),
     }
 
 

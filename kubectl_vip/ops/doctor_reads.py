@@ -21,13 +21,16 @@ from ..doctor import reads as keys
 from ..doctor.registry import Check
 from ..doctor.snapshot import SYSTEM_NS, ReadState, Snapshot
 from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unreachable
-from ..model import ipamd, schema, settings
+from ..model import fields, ipamd, schema, settings
 from ..model.claims import STATEFULSET
 from ..model.records import ScalerRec, claim_record, vip_record
 from .gather import owner_kinds, paused_gc, read_owner_kinds, read_scalers
 
 Obj = dict[str, Any]
 TKE_SYSTEM_PREFIX = "tke-eni-"  # ipamd, ip-scheduler, agent: kept whole, others trimmed
+CRDS = Resource(
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", False, "CustomResourceDefinition"
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
             ReadSpec(keys.VIPS, "list", tke.vips, trim=vip_record),
             ReadSpec(keys.NECS, "list", tke.necs, trim=facts.nec_record),
             ReadSpec(keys.ENIS, "list", tke.enis, trim=_eni_record),
+            # one get per TKE kind (see _read_crds): these name the verb and resource asked
+            ReadSpec(keys.CRDS, "get", CRDS, name=f"*.{tke.claims.group}"),
             # Pods and Events: each page reduced at once to records, never held whole
             ReadSpec(keys.PODS, "list", api.PODS, trim=facts.PodReader()),
             ReadSpec(keys.NODES, "list", api.NODES, trim=schema.trim_node_status),
@@ -120,6 +125,8 @@ def _allowed(c: Cluster, spec: ReadSpec) -> bool | None:
 
 def _read(c: Cluster, spec: ReadSpec, chunk_size: int) -> Any:
     assert spec.resource is not None
+    if spec.key == keys.CRDS:
+        return _read_crds(c)
     if spec.verb == "get":
         assert spec.name is not None
         return c.get(spec.resource, spec.name, spec.namespace)
@@ -132,6 +139,37 @@ def _read(c: Cluster, spec: ReadSpec, chunk_size: int) -> Any:
         trim=spec.trim,
     )
     return items
+
+
+def _read_crds(c: Cluster) -> dict[str, Obj | None]:
+    """The served TKE kinds' CRDs by plural (None: no such CRD, e.g. an aggregated API)."""
+    tke = c.tke()
+    served = [r for r in (tke.claims, tke.vips, tke.necs, tke.enis) if r is not None]
+    return {r.plural: c.get(CRDS, f"{r.plural}.{r.group}") for r in served}
+
+
+def _counting(specs: dict[str, ReadSpec]) -> dict[str, fields.FitCount]:
+    """Count, while the claims, VpcIPs and NodeENIConfigs are listed, which paths of the field
+    table each object has (model fit): their record builders see each object first."""
+    counts: dict[str, fields.FitCount] = {}
+    for key, kind in (
+        (keys.CLAIMS, fields.CLAIM),
+        (keys.VIPS, fields.VIP),
+        (keys.NECS, fields.NEC),
+    ):
+        spec = specs[key]
+        count = counts[kind] = fields.FitCount(kind)
+        specs[key] = ReadSpec(
+            spec.key,
+            spec.verb,
+            spec.resource,
+            spec.namespace,
+            spec.name,
+            spec.label_selector,
+            spec.field_selector,
+            fields.counted(kind, spec.trim, count),
+        )
+    return counts
 
 
 def needed_reads(checks: Iterable[Check]) -> list[str]:
@@ -151,6 +189,7 @@ def gather(
     tke = c.tke()
     specs = read_specs(tke)
     wanted = needed_reads(checks)
+    fit = _counting(specs) if keys.CRDS in wanted else None
     reads: dict[str, ReadState] = {}
     for key, spec in specs.items():
         if key not in wanted:
@@ -221,7 +260,12 @@ def gather(
         owners_unknown=owners_unknown,
         scalers=scalers,
         scalers_unknown=scalers_unknown,
+        crds=got(keys.CRDS),
+        fit={k: v for k, v in fit.items() if reads[_FIT_KEY[k]].ok} if fit else None,
     )
+
+
+_FIT_KEY = {fields.CLAIM: keys.CLAIMS, fields.VIP: keys.VIPS, fields.NEC: keys.NECS}
 
 
 # owner kinds the doctor lists among its own reads (when those reads succeed)

@@ -12,6 +12,7 @@ from ..errors import ApiError
 from ..model import claims as cl
 from ..model import schema
 from ..model import usage as us
+from ..model.fit import view_note
 
 
 def compute(c: Cluster, chunk_size: int) -> tuple[Facts, list[us.SubnetUsage], list[us.ZoneUsage]]:
@@ -33,6 +34,7 @@ class Facts:
     nec_subnets: dict[str, list[tuple[str | None, str]]]
     configured: list[str] | None
     warnings: list[str]
+    misfit: str | None = None  # a fact usage depends on unknown for most VpcIPs (model fit)
 
 
 def read_facts(c: Cluster, chunk_size: int) -> Facts:
@@ -81,4 +83,5 @@ def read_facts(c: Cluster, chunk_size: int) -> Facts:
         configured = soft(f_cm, "the ipamd ConfigMap (configured subnets unknown)", None)
     rows = cl.classify(snap.inventory, snap.ipamd.policy, c.now())
     ips = cl.classify_ips(snap.inventory, rows, scoped_namespace=None)
-    return Facts(ips, node_zones, nec_subnets, configured, [*snap.warnings, *warnings])
+    misfit = view_note(("vip.subnetCIDR", "vip.claimRef"), snap.inventory)
+    return Facts(ips, node_zones, nec_subnets, configured, [*snap.warnings, *warnings], misfit)

@@ -134,7 +134,7 @@ class Rewrite:
         return self.method in ("*", method) and fnmatch.fnmatchcase(path, self.path)
 
     def apply(self, code: int, body: bytes, content_type: str) -> tuple[int, bytes, str]:
-        if self.transform is not None:
+        if self.transform is not None and "json" in content_type:  # a JSON answer's data only
             body = json.dumps(self.transform(json.loads(body))).encode()
         if self.body is not None:
             body = self.body
