@@ -316,3 +316,34 @@ def test_nec_counts(tmp_path: Path) -> None:
     count = snap.fit[fields.NEC]  # type: ignore[index]
     assert (count.objects, count.resolved("nec.eniInfos")) == (2, 1)
     assert pod  # the builders are shared with test_doctor_checks
+
+
+# ---------------------------------------------------------------------------- shapes
+
+
+# values as a cluster has them: names with digits, dashes or dots (an IP, node-3, eni-1a2b)
+_value = st.from_regex(r"[a-z]{2,8}[0-9.-][a-z0-9.-]{3,10}", fullmatch=True)
+
+
+@given(secret=_value, key=_value)
+def test_a_shape_holds_no_value_of_the_objects(secret: str, key: str) -> None:
+    from kubectl_vip.model.field_shapes import KindShape
+
+    shape = KindShape(fields.VIP)
+    obj = {
+        "metadata": {
+            "name": secret,
+            "uid": secret,
+            "labels": {key: secret, fields.NODE_LABEL: secret},
+            "annotations": {key: secret},
+        },
+        "spec": {"claimRef": {"name": secret, "namespace": secret}, "byName": {key: secret}},
+        "status": {"phase": secret, "list": [{"ip": secret}]},
+    }
+    shape.observe(obj)
+    text = json.dumps(shape.doc())
+    assert secret not in text and key not in text  # no value, and no key that is data
+    doc = shape.doc()["paths"]
+    assert doc["spec.claimRef.name"] == {"types": {"string": 1}, "present": 1}
+    assert doc["status.list[].ip"]["present"] == 1
+    assert "spec.byName.<key>" in doc and "metadata.labels.<other>" in doc
