@@ -27,6 +27,7 @@ from kubectl_vip.release.build import (
     PYTHONS,
     Platform,
     Release,
+    ReleaseError,
     dump_manifest,
     extra_requirements,
     fill_manifest,
@@ -428,25 +429,22 @@ def test_each_archive_holds_its_platforms_wheels(
 
 @pytest.mark.release
 @pytest.mark.timeout(BUILD_TIMEOUT)
-def test_an_archive_whose_platform_lacks_an_orjson_wheel_goes_without(tmp_path: Path) -> None:
-    """orjson < 3 has no wheel for any CPython this project supports: the build says so in
-    one line, the archive holds no orjson and parses with the standard library."""
-    python = _bare_python()
+def test_a_platform_without_an_orjson_wheel_fails_the_build_naming_it(tmp_path: Path) -> None:
+    """orjson < 3 has no wheel for any CPython this project supports: orjson is a dependency
+    (the default install parses with it), so the build stops with one line naming the wheel."""
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     linux = next(p for p in PLATFORMS if p.key == "linux_amd64")
-    lines: list[str] = []
-    r = release(tmp_path / "out", CACHE, (linux,), (here,), fast=("orjson<3",), log=lines.append)
-    assert r.fast == {"linux_amd64": False}
-    lacking = [line for line in lines if "orjson" in line]
-    assert lacking == [
+    with pytest.raises(ReleaseError) as e:
+        release(tmp_path / "out", CACHE, (linux,), (here,), fast=("orjson<3",), log=print)
+    assert str(e.value) == (
         f"{linux.archive(__version__)}: no wheel of orjson<3 for CPython {here} on "
-        f"{linux.tag}; it goes without, parsing with the standard json"
-    ], lines
-    d = _unpack(r.archives["linux_amd64"], tmp_path / "plugin")
-    assert not [w for w in pex_wheels(d / "kubectl-vip") if w.startswith("orjson-")]
-    home = tmp_path / "home"
-    home.mkdir()
-    assert _parser(python, d / "kubectl-vip", home) == ("json", False)
-    out = _run_bare(python, d / "kubectl-vip", home, "--sandbox", "list", "-A", "-o", "json")
-    assert out.returncode == 0, out.stderr
-    assert "redis-3" in out.stdout and '"Orphaned"' in out.stdout
+        f"{linux.tag}; the release cannot carry its list parser"
+    )
+
+
+def test_orjson_is_a_dependency_of_the_default_install() -> None:
+    import tomllib
+
+    doc = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    deps = [d.split(">")[0].split("=")[0].strip() for d in doc["project"]["dependencies"]]
+    assert "orjson" in deps

@@ -8,9 +8,9 @@ LICENSE, and the krew manifest with each archive's sha256.
 Each `kubectl-vip` is a PEX file started by `python3` (>= 3.10): a zip holding this package and
 the wheels of every dependency for CPython 3.10-3.13 on that platform (pydantic-core, aiohttp,
 yarl, multidict, PyYAML... are compiled), resolved by pex from the package index by platform
-tag, plus the `fast` extra (orjson) wherever it has wheels for them all; an archive whose
-platform lacks one goes without it (kubectl_vip/api/fastjson.py falls back to the standard
-library) and the build says so. On first run it unpacks into a virtual environment under
+tag, orjson (the list parser, a dependency, named again by the `fast` extra so that it comes
+as a wheel only) among them; a platform without an orjson wheel for every Python version
+fails the build with one line naming it. On first run it unpacks into a virtual environment under
 ~/.cache/pex (PEX_ROOT) and later runs start from there. Nothing in the CLI depends on this
 module.
 """
@@ -426,9 +426,11 @@ def release(
             lacking = lacking_wheel(e.output, extra)
             if lacking is None:
                 raise
-            log(f"{name}: no wheel of {lacking}; it goes without, parsing with the standard json")
-            binary = build_pex(wheel, p, dest, cache, pythons, pip_version)
-            with_extra = False
+            # orjson is a dependency: an archive without it would not be the default install
+            raise ReleaseError(
+                f"{name}: no wheel of {lacking}; the release cannot carry its list parser",
+                e.output,
+            ) from None
         expected = COMPILED + tuple(dist_name(r) for r in extra if with_extra)
         missing = missing_wheels(binary, p, pythons, expected)
         if missing:
