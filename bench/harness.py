@@ -39,6 +39,7 @@ VIP = [KUBECTL_VIP]  # the measured client; --vip-src changes it
 class Measure:
     seconds: float
     max_rss_mb: float
+    stderr: str = ""
 
 
 def _drain(fd: int) -> None:
@@ -73,7 +74,7 @@ def run_one(argv: list[str], env: dict[str, str], tty: bool = False) -> Measure:
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode not in (0, 1):
         raise RuntimeError(f"{argv} exited {p.returncode}: {err.strip()[-400:]}")
-    return Measure(wall, usage.ru_maxrss / 1024)
+    return Measure(wall, usage.ru_maxrss / 1024, err)
 
 
 @dataclass

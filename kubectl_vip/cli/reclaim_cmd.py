@@ -382,7 +382,13 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
             done,
             out.warn,
         )
+        before = c.requests
         completed = ex.run(todo)
+    if g.verbose:  # what the run cost the API server (bench/run.py reads it)
+        out.info(
+            f"API requests: {c.requests} in all, {c.requests - before} for the "
+            f"{plural(len(todo), 'claim')} reclaimed or re-checked"
+        )
     finished = False  # the lines, the wait and the result all written
     try:
         if show_lines:

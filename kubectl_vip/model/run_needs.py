@@ -40,22 +40,28 @@ def owner_reads(name: str, refs: Iterable[OwnerRef]) -> dict[str, set[str]]:
     return wanted
 
 
-def needs(targets: Iterable[Target], inv: Inventory) -> list[Need]:
+def needs(targets: Iterable[Target], inv: Inventory, *, batched: bool = False) -> list[Need]:
     """The verbs a real run of these targets uses: it lists and deletes the claims, and reads
-    each one's VpcIP, Pod and possible owners (and the node a VpcIP is still attached to)."""
+    each one's VpcIP, Pod and possible owners (and the node a VpcIP is still attached to): one
+    get each, or, `batched` (a bulk run), the VpcIPs and each owner kind listed."""
+    targets = list(targets)
     claims = {(c.namespace, c.name): c for c in inv.claims}
     vips = {v.name: v for v in inv.vips}
+    namespaces = {t.namespace for t in targets}
+    verb = "list" if batched else "get"
     out: set[Need] = set()
     for t in targets:
         ns = t.namespace
+        # a bulk run lists owners in its one namespace, else across them all
+        owner_ns = ns if not batched or len(namespaces) == 1 else None
         out |= {Need(CLAIMS, "list", ns), Need(CLAIMS, "delete", ns), Need(PODS, "get", ns)}
-        if t.ip:
-            out.add(Need(VIPS, "get", None))
-            vip = vips.get(t.ip)
+        if t.ip or batched:
+            out.add(Need(VIPS, verb, None))
+            vip = vips.get(t.ip) if t.ip else None
             if vip is not None and vip.phase in ATTACHED_PHASES and vip.node:
                 out.add(Need(NODES, "get", None))
         claim = claims.get(t.key)
         refs = claim.owners if claim is not None else ()
         for key in owner_reads(t.name, refs):
-            out.add(Need(key, "get", ns, owner=True))
+            out.add(Need(key, verb, owner_ns, owner=True))
     return sorted(out, key=lambda n: (n.owner, n.resource, n.verb, n.namespace or ""))

@@ -14,6 +14,7 @@ from ..model.claims import Inventory
 from ..model.reclaim import Target
 from ..model.run_needs import CLAIMS, NODES, PODS, VIPS, Need, needs
 from .gather import resolve_kind
+from .reclaim_batch import BATCH_MIN
 
 # what the real run does when it lacks a verb
 _STOPS = "the real run would stop there (exit 3)"
@@ -50,7 +51,7 @@ class Access:
 
 def check(c: Cluster, targets: list[Target], inv: Inventory) -> Access:
     """The verbs the real run of `targets` would use that this user lacks."""
-    wanted = needs(targets, inv)
+    wanted = needs(targets, inv, batched=len(targets) >= BATCH_MIN)
     if not wanted:
         return Access([])
     tke = c.tke()

@@ -4,9 +4,10 @@ preconditions, leave an Event. Bounded concurrency; Ctrl-C stops starting new de
 Per claim, right before its delete:
 1. the claim, as listed again just before the run: gone → reported as already gone (a plan
    file's item: not found); uid or resourceVersion changed since a plan was made → skipped;
-2. classify it again from fresh reads, one GET each, right before its delete: its VpcIP, its
-   Pod, and every workload that may own it (its ownerReferences' kinds and the same-name
-   controllers named like it), each through its own API. Any Pod that is not Succeeded/Failed
+2. classify it again from fresh reads right before its delete: its Pod (one GET), its VpcIP
+   and every workload that may own it (its ownerReferences' kinds and the same-name
+   controllers named like it), each through its own API: one GET each, or, in a bulk run,
+   from lists at most a few seconds old (ops/reclaim_batch.py). Any Pod that is not Succeeded/Failed
    (or those without --include-completed) refuses the delete, no override; an owner that brings
    the Pod back, or that cannot be read, refuses it (--allow-new-ip); a claim that no longer
    meets the criterion that selected it (no longer Orphaned, release time now unknown) is
@@ -43,6 +44,7 @@ from ..model.reclaim import Outcome, Rules, Target, against_listed, event_for, r
 from ..model.records import ClaimRec, ScalerRec, VipRec
 from ..shared.private import ensure_dir, open_private
 from .gather import read_nodes, read_owners_of
+from .reclaim_batch import RELIST_SECONDS, BatchReads, batched
 
 Obj = dict[str, Any]
 
@@ -121,6 +123,8 @@ class RunOptions:
     # the autoscalers as listed right before the run (Inventory.scalers; None: unknown)
     scalers: dict[tuple[str, str, str], list[ScalerRec]] | None = None
     scalers_unknown: str = "not read"
+    # a bulk run reads owners and VpcIPs from lists at most this old (ops/reclaim_batch.py)
+    relist_seconds: float = RELIST_SECONDS
 
 
 class Executor:
@@ -145,6 +149,7 @@ class Executor:
         self.stop = threading.Event()
         self._event_warned = False
         self._claims: dict[tuple[str, str], Obj] = {}
+        self.batch: BatchReads | None = None
         self._seq = 0
         self._lock = threading.Lock()
         self._interrupt = InterruptFlag()
@@ -214,6 +219,8 @@ class Executor:
             for o in claims
             if (schema.namespace(o) in namespaces)
         }
+        mine = [self._claims[t.key] for t in targets if t.key in self._claims]
+        self.batch = batched(self.c, self.tke, mine, self.opts.relist_seconds)
 
     def _one(self, t: Target) -> None:
         claim = self._claims.get(t.key)
@@ -260,9 +267,13 @@ class Executor:
         ip = schema.claim_ip(trimmed)
         if ip is None and listed_ip and schema.is_dns_subdomain(listed_ip):
             ip = listed_ip  # (a plan file's item says it: only a well-formed object name)
-        vip = self.c.get(self.tke.vips, ip) if ip else None
-        pod = self.c.get(api.PODS, name, ns)
-        workloads, unknown = read_owners_of(self.c, claim)
+        if self.batch is not None:  # a bulk run: from the lists, at most a few seconds old
+            vip = self.batch.vip(ip) if ip else None
+            workloads, unknown = self.batch.owners_of(claim)
+        else:
+            vip = self.c.get(self.tke.vips, ip) if ip else None
+            workloads, unknown = read_owners_of(self.c, claim)
+        pod = self.c.get(api.PODS, name, ns)  # the freshest read: right before the delete
         # the node its VpcIP is still attached to, if its Pod is gone: may the Pod still run?
         node = schema.vip_node(vip) if vip and pod is None else None
         attached = node and schema.vip_phase(vip or {}) in ATTACHED_PHASES
