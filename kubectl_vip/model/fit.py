@@ -29,9 +29,10 @@ class Coverage:
         return self.field.needed and self.applicable > 0 and self.known * 2 < self.applicable
 
 
-def coverage(key: str, inv: Inventory) -> Coverage | None:
+def coverage(key: str, inv: Inventory, *, quick: bool = False) -> Coverage | None:
     """What the records of a view say of one fact (after its fallbacks): None when the view
-    read nothing it applies to, or the fact is not one counted from records."""
+    read nothing it applies to, or the fact is not one counted from records. `quick`: exact
+    only where it may be a misfit (the fallback join is skipped when it cannot matter)."""
     f = BY_KEY[key]
     claims, vips = inv.claims, inv.vips
     if key == "claim.releaseTime":
@@ -39,8 +40,12 @@ def coverage(key: str, inv: Inventory) -> Coverage | None:
         known = sum(1 for c in podless if c.released is not None and not c.released_estimated)
         return Coverage(f, known, len(podless))
     if key == "claim.ip":
+        without = [c for c in claims if not c.ip]
+        if not without or (quick and len(without) * 2 <= len(claims)):
+            # cheap: no VpcIP needs looking at (quick: it cannot be unknown for most)
+            return Coverage(f, len(claims) - len(without), len(claims))
         named = {(v.claim.namespace, v.claim.name) for v in vips if v.claim is not None}
-        known = sum(1 for c in claims if c.ip or (c.namespace, c.name) in named)
+        known = len(claims) - sum(1 for c in without if (c.namespace, c.name) not in named)
         return Coverage(f, known, len(claims))
     if key == "vip.claimRef":
         return Coverage(f, sum(1 for v in vips if v.claim is not None), len(vips))
@@ -56,7 +61,8 @@ def coverage(key: str, inv: Inventory) -> Coverage | None:
 
 def view_note(keys: Iterable[str], inv: Inventory) -> str | None:
     """One line when a fact this view depends on is unknown for most objects, else None."""
-    misfits = [c for c in (coverage(k, inv) for k in keys) if c is not None and c.misfit]
+    found = (coverage(k, inv, quick=True) for k in keys)
+    misfits = [c for c in found if c is not None and c.misfit]
     if not misfits:
         return None
     parts = [
