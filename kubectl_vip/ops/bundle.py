@@ -582,7 +582,7 @@ def write_tar(bundle: Bundle, fileobj: IO[bytes], mtime: datetime) -> None:
             info = tarfile.TarInfo(f"{bundle.top}/{path}")
             info.size = len(data)
             info.mtime = int(mtime.timestamp())
-            info.mode = 0o644
+            info.mode = 0o600  # cluster data: private once unpacked too
             tar.addfile(info, io.BytesIO(data))
 
 
