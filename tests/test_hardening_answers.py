@@ -199,3 +199,35 @@ def test_a_404_page_for_discovery_is_exit_3(
     line = one_line(r.stderr)
     assert "could not find the requested resource" not in line
     assert f"HTTP 404, {content_type}: not a Kubernetes API server answer" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list", "-A", "-o", "json"],
+        ["describe", "mysql-0", "-n", "db", "-o", "yaml"],
+        ["doctor", "-o", "json"],
+        ["bundle"],
+    ],
+    ids=["list", "describe", "doctor", "bundle"],
+)
+def test_json_nested_just_within_the_parsers_bound_breaks_no_command(
+    sandbox: Sandbox, kubeconfig: Path, tmp_path: Path, argv: list[str]
+) -> None:
+    """1,000 levels parse (orjson stops at 1,024); what walks objects afterwards (the bundle's
+    scrubbing) cuts them instead of failing with a RecursionError."""
+    from kubectl_vip.api import kubeconfig as kcfg
+    from kubectl_vip.api.cluster import Cluster
+
+    c = Cluster(kcfg.load(str(kubeconfig), None))
+    doc = json.loads(c.request("GET", c.tke().claims.path()).data)
+    (item,) = [i for i in doc["items"] if i["metadata"]["name"] == "mysql-0"]
+    item["status"]["deep"] = "DEEP-HERE"
+    body = json.dumps(doc).encode().replace(b'"DEEP-HERE"', b"[" * 1000 + b"]" * 1000)
+    sandbox.controls.rewrite(Rewrite(path="*/vpcipclaims", body=body))
+    if argv == ["bundle"]:
+        argv = ["bundle", "-o", str(tmp_path / "b.tar.gz")]
+    r = run_vip(*argv, kubeconfig=kubeconfig)
+    assert r.code in (0, 1), r.stderr  # doctor finds the demo's problems: 1
+    assert "RecursionError" not in r.stderr and "unexpected" not in r.stderr, r.stderr
+    assert "failed" not in r.stderr, r.stderr
