@@ -26,8 +26,10 @@ the `config -o json` and `doctor -o json` documents.
 
 Never: Secret objects or their data, env values (env keeps names, envFrom the referenced
 names), ServiceAccount tokens, managedFields, the last-applied-configuration annotation.
-Annotations and ipamd ConfigMap keys named like secrets (password, secret, token, key,
-credential) and the values of such flags (--secret-key=X, --password X) become <redacted>;
+Redacted by key and by value, in every file: annotations and ipamd ConfigMap keys named like
+secrets (password, secret, token, key, credential, ...) and such keys of YAML or JSON embedded
+in them; in any string, URL userinfo (mysql://root:PASS@db), such flags and their value
+(--secret-key=X, --api-token X, --secret-id -X), NAME=X and name: X; each becomes <redacted>.
 manifest.json lists each redaction (file, object, field), never the value.
 
 Bounded by --max-size (uncompressed; a list that does not fit keeps what fits and is marked
