@@ -153,12 +153,22 @@ def test_a_small_gzip_answer_is_still_read(tmp_path: Path) -> None:
     assert r.code == ExitCode.NOT_VPC_CNI, r.stderr  # read: it has no TKE group
 
 
-def test_an_encoding_we_cannot_bound_is_refused(tmp_path: Path) -> None:
-    headers = {"Content-Type": "application/json", "Content-Encoding": "br"}
-    with http_server(fixed(b"\x0b\x02\x80{}\x03", headers=headers)) as url:
+@pytest.mark.parametrize(
+    ("encoding", "body", "detail"),
+    [
+        ("br", b"\x0b\x02\x80{}\x03", "a body in br encoding, which was not asked for"),
+        ("gzip", b"not gzip at all", "a gzip body that does not inflate"),
+    ],
+    ids=["brotli", "broken-gzip"],
+)
+def test_an_encoding_we_cannot_read_is_refused(
+    tmp_path: Path, encoding: str, body: bytes, detail: str
+) -> None:
+    headers = {"Content-Type": "application/json", "Content-Encoding": encoding}
+    with http_server(fixed(body, headers=headers)) as url:
         r = run_vip("list", "-A", kubeconfig=kubeconfig(tmp_path / "kc", url))
     assert r.code == ExitCode.ACCESS, r.stderr
-    assert "a body in br encoding, which was not asked for" in one_line(r.stderr)
+    assert detail in one_line(r.stderr)
 
 
 # ---------------------------------------------------------------------------- 404 pages

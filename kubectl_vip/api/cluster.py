@@ -505,9 +505,9 @@ class Cluster:
         }
         # the server ends the stream after timeout_seconds; a server that does not is cut
         # a request timeout later (and never past this connection's own deadline)
-        deadline: float | None = time.monotonic() + timeout_seconds + (self.request_timeout or 60)
+        deadline = time.monotonic() + timeout_seconds + (self.request_timeout or 60)
         if self.deadline is not None:
-            deadline = min(deadline or self.deadline, self.deadline)
+            deadline = min(deadline, self.deadline)
         guard = transport.start(deadline)
         try:
             for attempt in (1, 2):

@@ -220,13 +220,16 @@ def read_body(resp: urllib3.BaseHTTPResponse, cap: int = MAX_BODY, *, cut: bool 
         raw = resp.read(decode_content=False)  # one read into one buffer: the common case
     else:
         raw = _read_up_to(resp, cap, cut)
-    if encoding in ("gzip", "x-gzip"):
-        return _inflate(raw, 16 + zlib.MAX_WBITS, cap, cut)
-    if encoding == "deflate":
-        try:
-            return _inflate(raw, zlib.MAX_WBITS, cap, cut)
-        except zlib.error:  # some servers send raw deflate without the zlib header
-            return _inflate(raw, -zlib.MAX_WBITS, cap, cut)
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return _inflate(raw, 16 + zlib.MAX_WBITS, cap, cut)
+        if encoding == "deflate":
+            try:
+                return _inflate(raw, zlib.MAX_WBITS, cap, cut)
+            except zlib.error:  # some servers send raw deflate without the zlib header
+                return _inflate(raw, -zlib.MAX_WBITS, cap, cut)
+    except zlib.error:
+        raise BodyProblem(f"a {encoding} body that does not inflate") from None
     return raw
 
 
