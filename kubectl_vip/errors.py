@@ -84,6 +84,11 @@ class Unreachable(ApiError):
     exit_code = ExitCode.ACCESS
 
 
+class TimedOut(Unreachable):
+    """No whole answer before the deadline: --request-timeout (connect, headers and body), or
+    a fleet context's own deadline."""
+
+
 class Unauthorized(ApiError):
     exit_code = ExitCode.ACCESS
 

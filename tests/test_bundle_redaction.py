@@ -51,7 +51,7 @@ def _plant(sb: Sandbox) -> None:
             "--password",
             PLANTED["flag-split"],
             f"-credential-file={PLANTED['flag-cred']}",
-            "--api-token",  # a boolean-looking secret flag followed by another flag: kept
+            "--api-token",  # a secret flag alone takes the next item, whatever it looks like
             "--enable-ownerref=false",
         ]
         c["command"] = [*c.get("command", []), "--token", PLANTED["command"]]
@@ -106,7 +106,8 @@ def test_whole_archive_holds_no_planted_value(sandbox: Sandbox, tmp_path: Path) 
     i = args.index("--password")
     assert args[i + 1] == "<redacted>"
     assert "-credential-file=<redacted>" in args
-    assert args[-2:] == ["--api-token", "--enable-ownerref=false"]
+    # Go's flag packages give a non-boolean flag the next argument whatever it starts with
+    assert args[-2:] == ["--api-token", "<redacted>"]
     assert any(a.startswith("--claim-expired-duration") for a in args)  # support still sees it
     assert c["command"][-2:] == ["--token", "<redacted>"]
     assert ipamd["metadata"]["annotations"]["example.com/DB-Password"] == "<redacted>"
@@ -170,7 +171,7 @@ def test_many_redactions_are_counted_not_all_listed(sandbox: Sandbox, tmp_path: 
         (["--password", "abc123", "--v=2"], ["--password", "<redacted>", "--v=2"]),
         (["--PASSWORD=", "x"], ["--PASSWORD=", "x"]),  # empty value: nothing to hide
         (["--token"], ["--token"]),
-        (["--use-key", "--other"], ["--use-key", "--other"]),
+        (["--use-key", "--other"], ["--use-key", "<redacted>"]),  # the next item, whatever
         (["-client_secret=zz"], ["-client_secret=<redacted>"]),
         (["--cluster-id=cls-1", "--claim-expired-duration", "1h"], None),
         (["run --credential=xyz now"], ["run --credential=<redacted> now"]),

@@ -85,7 +85,7 @@ def test_run_is_bounded_and_keeps_order() -> None:
     state = {"now": 0, "peak": 0}
 
     class FakeCluster:
-        def __init__(self, name: str) -> None:
+        def __init__(self, name: str, deadline: float | None = None) -> None:
             self.server = f"https://{name}"
             self.name = name
 

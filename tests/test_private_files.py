@@ -45,13 +45,16 @@ def test_bundle_archive_is_private(sandbox: Sandbox, tmp_path: Path, open_umask:
     r = run_vip("bundle", "-o", str(out), kubeconfig=kc)
     assert r.code == 0, r.stderr
     assert mode(out) == 0o600
-    # an existing, world-readable file is narrowed before the new archive goes in
+    # an existing, world-readable file is never written into: refused, and with --force
+    # replaced by a new file, private from its first byte
     old = tmp_path / "old.tar.gz"
     fd = os.open(old, os.O_WRONLY | os.O_CREAT, 0o644)
     os.close(fd)
     assert mode(old) == 0o644
-    assert run_vip("bundle", "-o", str(old), kubeconfig=kc).code == 0
-    assert mode(old) == 0o600
+    assert run_vip("bundle", "-o", str(old), kubeconfig=kc).code == 2
+    assert mode(old) == 0o644 and old.stat().st_size == 0
+    assert run_vip("bundle", "-o", str(old), "--force", kubeconfig=kc).code == 0
+    assert mode(old) == 0o600 and old.stat().st_size > 0
 
 
 def test_audit_file_and_directory_are_private(

@@ -31,14 +31,16 @@ from ..errors import (
     NotFound,
     NotVpcCniError,
     ServerError,
+    TimedOut,
     Unauthorized,
     UnexpectedResponse,
     Unreachable,
     UsageError,
     api_error_for,
 )
-from . import fastjson, redact, shapes
+from . import fastjson, redact, shapes, transport
 from .kubeconfig import Connection
+from .transport import BodyProblem, Reply
 
 if TYPE_CHECKING:
     import urllib3
@@ -111,11 +113,21 @@ class TkeApi:
 
 
 class Cluster:
-    def __init__(self, conn: Connection, *, request_timeout: float | None = None) -> None:
+    """`request_timeout` bounds each request as a whole (connect, headers, body); `deadline`
+    (a time.monotonic() value) bounds every request of this connection: a fleet context's."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        request_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> None:
         import urllib3  # here, not at import time: commands that never connect start faster
 
         self.conn = conn
         self.request_timeout = request_timeout
+        self.deadline = deadline
         self._server_now: datetime | None = None
         self._tke: TkeApi | None = None
         self._api_groups: builtins.list[Obj] | None = None
@@ -163,6 +175,24 @@ class Cluster:
             read = max(0.1, min(read, deadline - time.monotonic()))
         return urllib3.Timeout(connect=min(10.0, read), read=read)
 
+    def _deadline(self) -> float | None:
+        """When a request starting now must have its whole answer."""
+        own = time.monotonic() + self.request_timeout if self.request_timeout else None
+        if self.deadline is None:
+            return own
+        return self.deadline if own is None else min(own, self.deadline)
+
+    def _timed_out(self, deadline: float) -> TimedOut:
+        if self.deadline is not None and deadline >= self.deadline:
+            within = "the fleet's per-context deadline"
+        else:
+            within = f"{_seconds(self.request_timeout or 0)} (--request-timeout)"
+        return TimedOut(
+            f"cannot reach the API server at {self.conn.server}{self._via}: timed out: no "
+            f"whole answer within {within}",
+            hint="check the network and the server; a larger --request-timeout waits longer",
+        )
+
     def request(
         self,
         method: str,
@@ -172,53 +202,31 @@ class Cluster:
         body: Any = None,
         content_type: str = "application/json",
         retry: bool | None = None,
-        stream: bool = False,
-    ) -> urllib3.BaseHTTPResponse:
-        """One API call. Reads (GET) retry transient failures unless retry=False."""
-        import urllib3
-
-        url = self.conn.server + path
-        if query:
-            url += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        data: bytes | None = None
-        if body is not None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            headers["Content-Type"] = content_type
+    ) -> Reply:
+        """One API call, its whole answer read (within the deadline, bounded in size). Reads
+        (GET) retry transient failures unless retry=False."""
         retry = method == "GET" if retry is None else retry
         attempts = READ_RETRIES + 1 if retry else 1
-        deadline = time.monotonic() + self.request_timeout if self.request_timeout else None
+        deadline = self._deadline()
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
-            auth = self.conn.auth_header(force=refreshed)
-            if auth:
-                headers["Authorization"] = auth
             try:
-                self.requests += 1
-                resp = self._http.request(
-                    method,
-                    url,
-                    body=data,
-                    headers=headers,
-                    timeout=self._timeout(deadline),
-                    retries=False,
-                    redirect=False,
-                    preload_content=not stream,
+                reply = self._exchange(
+                    method, path, query, body, content_type, deadline, refresh=refreshed
                 )
-            except urllib3.exceptions.HTTPError as e:
-                if attempt < attempts and self._backoff(attempt, deadline):
+            except Unreachable as e:
+                if (
+                    not isinstance(e, TimedOut)
+                    and attempt < attempts
+                    and self._backoff(attempt, deadline)
+                ):
                     continue
-                raise Unreachable(
-                    f"cannot reach the API server at {self.conn.server}{self._via}: {_reason(e)}",
-                    hint="check --context/--kubeconfig, the network, and --request-timeout",
-                ) from None
-            self._note_date(resp.headers.get("Date"))
-            if resp.status < 400:
-                return resp
-            raw = resp.data if not stream else resp.read()
-            err = _error(resp.status, raw, self._unexpected(resp))
+                raise
+            if reply.status < 400:
+                return reply
+            err = _error(reply.status, reply.data, self._unexpected(reply))
             if isinstance(err, Unauthorized) and not refreshed:
                 refreshed = True  # an exec/OIDC token may have just expired: refresh once
                 continue
@@ -228,6 +236,96 @@ class Cluster:
             if transient and attempt < attempts and self._backoff(attempt, deadline):
                 continue
             raise err
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None,
+        body: Any,
+        content_type: str,
+        deadline: float | None,
+        *,
+        refresh: bool = False,
+    ) -> Reply:
+        """One attempt: the request and its whole answer, under one deadline."""
+        import urllib3
+
+        guard = transport.start(deadline)
+        try:
+            resp = self._send(method, path, query, body, content_type, deadline, guard, refresh)
+            try:
+                cap, cut = (
+                    (transport.MAX_BODY, False)
+                    if resp.status < 400
+                    else (transport.MAX_ERROR_BODY, True)
+                )
+                return Reply(resp.status, resp.headers, transport.read_body(resp, cap, cut=cut))
+            except BodyProblem as e:
+                resp.close()  # never read on, nor back to the pool with unread data
+                raise self._unusable(resp, e.detail) from None
+            except BaseException:
+                resp.close()
+                raise
+        except urllib3.exceptions.HTTPError as e:
+            raise self._failed(e, deadline, guard) from None
+        finally:
+            if guard is not None:
+                guard.finish()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None,
+        body: Any,
+        content_type: str,
+        deadline: float | None,
+        guard: transport.Guard | None,
+        refresh: bool = False,
+    ) -> urllib3.BaseHTTPResponse:
+        """The request, up to the answer's headers; its body is left to read (raw)."""
+        if deadline is not None and time.monotonic() >= deadline:
+            raise self._timed_out(deadline)
+        url = self.conn.server + path
+        if query:
+            url += "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        data: bytes | None = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers["Content-Type"] = content_type
+        auth = self.conn.auth_header(force=refresh)
+        if auth:
+            headers["Authorization"] = auth
+        self.requests += 1
+        with transport.joining(guard):
+            resp = self._http.request(
+                method,
+                url,
+                body=data,
+                headers=headers,
+                timeout=self._timeout(deadline),
+                retries=False,
+                redirect=False,
+                preload_content=False,
+                decode_content=False,
+            )
+        self._note_date(resp.headers.get("Date"))
+        return resp
+
+    def _failed(
+        self, e: Exception, deadline: float | None, guard: transport.Guard | None
+    ) -> Unreachable:
+        """What a transport error means: the deadline passed, or the server is unreachable."""
+        if deadline is not None and (
+            (guard is not None and guard.expired) or time.monotonic() >= deadline
+        ):
+            return self._timed_out(deadline)
+        return Unreachable(
+            f"cannot reach the API server at {self.conn.server}{self._via}: {_reason(e)}",
+            hint="check --context/--kubeconfig, the network, and --request-timeout",
+        )
 
     @staticmethod
     def _backoff(attempt: int, deadline: float | None) -> bool:
@@ -243,24 +341,36 @@ class Cluster:
         with contextlib.suppress(TypeError, ValueError):
             self._server_now = email.utils.parsedate_to_datetime(value).astimezone(timezone.utc)
 
-    def _unexpected(self, resp: urllib3.BaseHTTPResponse) -> UnexpectedResponse:
+    def _unexpected(
+        self, resp: Reply | urllib3.BaseHTTPResponse, detail: str = ""
+    ) -> UnexpectedResponse:
         """What a body that is not the API's JSON becomes: the status and media type only
-        (an HTML page or a proxy's text never reaches the terminal)."""
+        (an HTML page or a proxy's text never reaches the terminal), and what is wrong with it
+        when that is ours to say (a bound it broke)."""
         media = (resp.headers.get("Content-Type") or "").split(";")[0].strip() or "no content type"
+        what = f" ({detail})" if detail else ""
         return UnexpectedResponse(
-            f"unexpected response from {self.conn.server}: HTTP {resp.status}, {media[:60]}",
+            f"unexpected response from {self.conn.server}: HTTP {resp.status}, {media[:60]}: "
+            f"not a Kubernetes API server answer{what}",
             code=resp.status,
-            hint="a proxy or load balancer may be answering for it: check the server and proxy "
-            "in the kubeconfig",
+            hint="a proxy, a load balancer or another server may be answering for it: check the "
+            "server and proxy in the kubeconfig",
         )
 
-    def _decode(self, resp: urllib3.BaseHTTPResponse, what: str) -> Obj:
+    def _unusable(self, resp: Reply | urllib3.BaseHTTPResponse, detail: str) -> UnexpectedResponse:
+        """An answer past one of our bounds (size, encoding, depth, integer size): no API server
+        sends one, and reading on would cost memory and time without end."""
+        return self._unexpected(resp, detail)
+
+    def _decode(self, resp: Reply, what: str) -> Obj:
         """A successful answer's JSON object; anything else is refused in one line."""
         media = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if media and "json" not in media:
             raise self._unexpected(resp)
         try:
             doc = fastjson.loads(resp.data)
+        except fastjson.Unusable as e:
+            raise self._unusable(resp, e.detail) from None
         except ValueError:
             raise self._unexpected(resp) from None
         return shapes.check_object(doc, what)
@@ -385,27 +495,64 @@ class Cluster:
         """(type, object) events until the server ends the stream or `timeout_seconds` pass."""
         import urllib3
 
-        resp = self.request(
-            "GET",
-            res.path(namespace),
-            query={
-                "watch": "1",
-                "resourceVersion": resource_version,
-                "fieldSelector": field_selector,
-                "timeoutSeconds": timeout_seconds,
-                "allowWatchBookmarks": "true",
-            },
-            retry=False,
-            stream=True,
-        )
+        path = res.path(namespace)
+        query = {
+            "watch": "1",
+            "resourceVersion": resource_version,
+            "fieldSelector": field_selector,
+            "timeoutSeconds": timeout_seconds,
+            "allowWatchBookmarks": "true",
+        }
+        # the server ends the stream after timeout_seconds; a server that does not is cut
+        # a request timeout later (and never past this connection's own deadline)
+        deadline = time.monotonic() + timeout_seconds + (self.request_timeout or 60)
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
+        guard = transport.start(deadline)
+        try:
+            for attempt in (1, 2):
+                try:
+                    resp = self._send("GET", path, query, None, "", deadline, guard, attempt > 1)
+                except urllib3.exceptions.HTTPError as e:
+                    raise self._failed(e, deadline, guard) from None
+                if resp.status < 400:
+                    break
+                try:
+                    raw = transport.read_body(resp, transport.MAX_ERROR_BODY, cut=True)
+                except urllib3.exceptions.HTTPError as e:
+                    raise self._failed(e, deadline, guard) from None
+                finally:
+                    resp.close()
+                err = _error(resp.status, raw, self._unexpected(resp))
+                if not (isinstance(err, Unauthorized) and attempt == 1):
+                    raise err  # a 401 is tried once more with refreshed credentials
+            yield from self._events(resp, res, deadline, guard)
+        finally:
+            if guard is not None:
+                guard.finish()
+
+    def _events(
+        self,
+        resp: urllib3.BaseHTTPResponse,
+        res: Resource,
+        deadline: float | None,
+        guard: transport.Guard | None,
+    ) -> Iterator[tuple[str, Obj]]:
+        import urllib3
+
+        encoding = (resp.headers.get("Content-Encoding") or "identity").strip().lower()
         buf = b""
         try:
-            for chunk in resp.stream(4096, decode_content=True):
+            if encoding not in ("identity", ""):
+                raise self._unusable(resp, f"a watch stream in {encoding[:30]} encoding")
+            for chunk in resp.stream(4096, decode_content=False):
                 buf += chunk
+                if len(buf) > transport.MAX_BODY:
+                    raise self._unusable(resp, "a watch event larger than the answer limit")
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
                     if line.strip():
-                        ev = _watch_event(line, res)
+                        ev = self._watch_event(line, res, resp)
                         obj = ev["object"]
                         if ev.get("type") == "ERROR":
                             code = obj.get("code")
@@ -413,11 +560,27 @@ class Cluster:
                             raise _error(code, json.dumps(obj).encode(), self._unexpected(resp))
                         yield str(ev.get("type")), obj
         except urllib3.exceptions.HTTPError as e:
+            if deadline is not None and (
+                (guard is not None and guard.expired) or time.monotonic() >= deadline
+            ):
+                raise self._timed_out(deadline) from None
             raise Unreachable(f"watch of {res.qualified} broke: {_reason(e)}") from None
         finally:
             # a stream left unread must not go back to the pool: close its connection
             resp.close()
             resp.release_conn()
+
+    def _watch_event(self, line: bytes, res: Resource, resp: urllib3.BaseHTTPResponse) -> Obj:
+        where = f"a watch event of {res.qualified}"
+        try:
+            ev = fastjson.loads(line)
+        except fastjson.Unusable as e:
+            raise self._unusable(resp, e.detail) from None
+        except ValueError:
+            raise MalformedAnswer(f"{where} is not JSON") from None
+        if not isinstance(ev, dict):
+            raise MalformedAnswer(f"{where} is not an object")
+        return {**ev, "object": shapes.check_object(ev.get("object"), f"{where}: object")}
 
     def can_i(self, verb: str, res: Resource, namespace: str | None = None) -> bool:
         review = {
@@ -525,7 +688,12 @@ class Cluster:
 
 def _pool_manager(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
     """Direct, through an HTTP(S) proxy (its user:password sent as Proxy-Authorization, as
-    client-go sends them), or through a SOCKS5 proxy (urllib3's SOCKS support, PySocks)."""
+    client-go sends them), or through a SOCKS5 proxy (urllib3's SOCKS support, PySocks); its
+    connections are cut at their request's deadline (transport.py)."""
+    return transport.use_guarded_connections(_plain_pool_manager(proxy, tls))
+
+
+def _plain_pool_manager(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
     import urllib3
 
     from .proxy import split_credentials
@@ -557,30 +725,24 @@ def _pool_manager(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager
 _SEGMENT = re.compile(r"[a-z0-9][a-z0-9.-]{0,62}")
 
 
-def _watch_event(line: bytes, res: Resource) -> Obj:
-    where = f"a watch event of {res.qualified}"
-    try:
-        ev = json.loads(line)
-    except ValueError:
-        raise MalformedAnswer(f"{where} is not JSON") from None
-    if not isinstance(ev, dict):
-        raise MalformedAnswer(f"{where} is not an object")
-    return {**ev, "object": shapes.check_object(ev.get("object"), f"{where}: object")}
+# what kube-apiserver (Go's http.NotFound) answers for a path it does not serve
+APISERVER_404 = b"404 page not found"
 
 
 def _error(code: int, raw: bytes, unexpected: UnexpectedResponse) -> ApiError:
     """The error for an answer >= 400: from its `Status` body; without one, kube-apiserver's
     plain `404 page not found` is NotFound and a 401 is Unauthorized, anything else (a proxy's
-    page, a text body) is `unexpected`."""
+    page, a web server's HTML 404, a text body) is `unexpected`: read as NotFound, a 404 page
+    would make an object that exists look gone."""
     status: Obj | None = None
     try:
-        doc = json.loads(raw) if raw else None
+        doc = fastjson.loads(raw) if raw else None
         if isinstance(doc, dict) and doc.get("kind") == "Status":
             status = doc
-    except ValueError:
+    except ValueError:  # fastjson.Unusable too: no Status, whatever else it is
         pass
     if status is None:
-        if code == 404:
+        if code == 404 and raw.strip() == APISERVER_404:
             status = {"message": "the server could not find the requested resource"}
         elif code == 401:
             status = {"message": "Unauthorized", "reason": "Unauthorized"}
@@ -594,6 +756,10 @@ def _error(code: int, raw: bytes, unexpected: UnexpectedResponse) -> ApiError:
     elif isinstance(err, Forbidden):
         err.hint = "ask a cluster admin for the RBAC permission named above"
     return err
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
 
 
 def _reason(e: Exception) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..shared.private import material_path
 from . import kubeconfig_doc, redact
 from .proxy import from_environment as proxy_from_environment
 
@@ -47,7 +48,11 @@ def _kubeconfig_paths(explicit: str | None) -> list[str]:
     return [str(Path.home() / ".kube" / "config")]
 
 
-def load(kubeconfig: str | None, context: str | None) -> Connection:
+def load(
+    kubeconfig: str | None, context: str | None, *, exec_timeout: float | None = None
+) -> Connection:
+    """The connection of `context` (the current one when None). An exec credential plugin,
+    now or at a refresh, must answer within `exec_timeout` seconds (None: no limit)."""
     paths = _kubeconfig_paths(kubeconfig)
     # An explicit --kubeconfig must be a kubeconfig; of KUBECONFIG's list, files that do not
     # exist are skipped (as kubectl does), but anything else there must be a kubeconfig too.
@@ -64,7 +69,7 @@ def load(kubeconfig: str | None, context: str | None) -> Connection:
     simple = _simple(context, merged)
     if simple is not None:
         return simple
-    return _from_files(os.pathsep.join(existing), context, merged)
+    return _from_files(os.pathsep.join(existing), context, merged, exec_timeout)
 
 
 # What a kubeconfig entry may hold for `_simple` to read it without the kubernetes client
@@ -159,9 +164,11 @@ def _simple_or_none(context: str | None, merged: kubeconfig_doc.Merged) -> Conne
         authorization = urllib3.util.make_headers(basic_auth=basic).get("authorization")
     cfg = _SimpleConfig(server.rstrip("/"), authorization)
     if cfg.host.startswith("https"):
-        cfg.ssl_ca_cert = _file_or_data(cl, "certificate-authority", cluster.file)
-        cfg.cert_file = _file_or_data(u, "client-certificate", cluster.file)
-        cfg.key_file = _file_or_data(u, "client-key", cluster.file)
+        # a relative path is relative to the file that holds the field, as in client-go: the
+        # cluster's CA to the cluster's file, the user's certificate and key to the user's
+        cfg.ssl_ca_cert = _file_or_data(cl, "certificate-authority", cluster.file.parent)
+        cfg.cert_file = _file_or_data(u, "client-certificate", user.file.parent)
+        cfg.key_file = _file_or_data(u, "client-key", user.file.parent)
     if "insecure-skip-tls-verify" in cl:
         cfg.verify_ssl = not cl["insecure-skip-tls-verify"]
     if "tls-server-name" in cl:
@@ -177,41 +184,22 @@ def _simple_or_none(context: str | None, merged: kubeconfig_doc.Merged) -> Conne
     )
 
 
-_TEMP_FILES: list[str] = []
-
-
-def _file_or_data(body: dict[str, Any], key: str, kubeconfig: Path) -> str | None:
-    """The client's FileOrData.as_file: `key-data` (base64) in a private temporary file removed
-    at exit, else `key` relative to the directory of the kubeconfig; the file must exist."""
+def _file_or_data(body: dict[str, Any], key: str, base: Path | str) -> str | None:
+    """The client's FileOrData.as_file: `key-data` (base64) as key material that does not
+    outlive the process (shared/private.py: in memory where the system allows), else `key`
+    relative to `base` (the directory of the file that defines it); the file must exist."""
     import base64
 
     data = body.get(f"{key}-data")
     if data is not None:
         content = base64.standard_b64decode(data)
-        if not content:
-            return None
-        import atexit
-        import tempfile
-
-        fd, name = tempfile.mkstemp()
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        if not _TEMP_FILES:
-            atexit.register(_remove_temp_files)
-        _TEMP_FILES.append(name)
-        return name
-    if key not in body:
+        return material_path(content, key) if content else None
+    if key not in body or not body[key]:
         return None
-    path = os.path.normpath(os.path.join(os.path.abspath(kubeconfig.parent), body[key]))
+    path = os.path.normpath(os.path.join(os.path.abspath(base), body[key]))
     if not os.path.isfile(path):
         raise FileNotFoundError(path)  # the client's loader says so in its words
     return path
-
-
-def _remove_temp_files() -> None:
-    for name in _TEMP_FILES:
-        with contextlib.suppress(OSError):
-            os.remove(name)
 
 
 def context_names(kubeconfig: str | None) -> list[str]:
@@ -227,7 +215,12 @@ def context_names(kubeconfig: str | None) -> list[str]:
     return list(kubeconfig_doc.merge(docs).contexts)
 
 
-def _from_files(config_file: str, context: str | None, merged: kubeconfig_doc.Merged) -> Connection:
+def _from_files(
+    config_file: str,
+    context: str | None,
+    merged: kubeconfig_doc.Merged,
+    exec_timeout: float | None = None,
+) -> Connection:
     import yaml
     from kubernetes.client import Configuration
     from kubernetes.config import ConfigException, kube_config
@@ -269,6 +262,7 @@ def _from_files(config_file: str, context: str | None, merged: kubeconfig_doc.Me
             active_context=context,
             config_base_path=None,
         )
+        loader.exec_timeout = exec_timeout  # at a refresh too: the loader runs it again
         loader.load_and_set(cfg)
     except _ExecFailed as e:
         raise ConfigError(
@@ -323,6 +317,73 @@ class _ExecFailed(Exception):
     """An exec credential plugin failed; the client would only log it and go on without."""
 
 
+def _run_exec(provider: Any, timeout: float | None) -> Any:
+    """The client's ExecProvider.run (the same ExecCredential in, the same checks of what comes
+    out), within `timeout` seconds: past it the plugin is killed and the command stops, as a
+    request past --request-timeout does (the client waits for ever)."""
+    import json
+    import subprocess
+    import sys
+
+    from kubernetes.config import ConfigException
+
+    interactive = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+    info: dict[str, Any] = {
+        "apiVersion": provider.api_version,
+        "kind": "ExecCredential",
+        "spec": {"interactive": interactive},
+    }
+    if provider.cluster:
+        info["spec"]["cluster"] = provider.cluster.value
+        for ext in provider.cluster.value.get("extensions") or []:
+            if ext.get("name") == "client.authentication.k8s.io/exec":
+                info["spec"]["cluster"]["config"] = ext.get("extension")
+                break
+    env = {**provider.env, "KUBERNETES_EXEC_INFO": json.dumps(info)}
+    process = subprocess.Popen(
+        provider.args,
+        stdout=subprocess.PIPE,
+        stderr=sys.stderr if interactive else subprocess.PIPE,
+        stdin=sys.stdin if interactive else None,
+        cwd=provider.cwd,
+        env=env,
+        universal_newlines=True,
+        shell=provider.shell,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        # a child of the plugin may still hold its pipes: never wait on them
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=1)
+        raise _ExecFailed(
+            f"it did not answer within {timeout:g}s (--request-timeout): stopped"
+        ) from None
+    if process.returncode != 0:
+        msg = f"exec: process returned {process.returncode}"
+        if stderr and stderr.strip():
+            msg += f". {stderr.strip()}"
+        raise ConfigException(msg)
+    try:
+        data = json.loads(stdout)
+    except ValueError as e:
+        raise ConfigException(f"exec: failed to decode process output: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigException("exec: malformed response: not an object")
+    for key in ("apiVersion", "kind", "status"):
+        if key not in data:
+            raise ConfigException(f"exec: malformed response. missing key '{key}'")
+    if data["apiVersion"] != provider.api_version:
+        raise ConfigException(
+            f"exec: plugin api version {data['apiVersion']} does not match {provider.api_version}"
+        )
+    return data["status"]
+
+
 _LOADER: Any = None
 
 
@@ -340,6 +401,8 @@ def _strict_loader() -> Any:
     from kubernetes.config.exec_provider import ExecProvider
 
     class StrictLoader(kube_config.KubeConfigLoader):
+        exec_timeout: float | None = None
+
         def _load_from_exec_plugin(self) -> bool | None:
             user: Any = self._user
             cluster: Any = self._cluster
@@ -347,7 +410,12 @@ def _strict_loader() -> Any:
                 return None
             base_path = self._get_base_path(cluster.path)
             try:
-                status = ExecProvider(user["exec"], base_path, cluster).run()
+                provider = ExecProvider(user["exec"], base_path, cluster)
+                # a command path with a separator is relative to the user's file (client-go)
+                command = str(provider.args[0])
+                if os.sep in command and not os.path.isabs(command) and user.path:
+                    provider.args[0] = os.path.join(self._get_base_path(user.path), command)
+                status = _run_exec(provider, self.exec_timeout)
             except ConfigException as e:
                 raise _ExecFailed(_one_line(str(e))) from None
             except OSError as e:  # the command is missing or cannot be run
@@ -361,22 +429,11 @@ def _strict_loader() -> Any:
                 self.token = f"Bearer {status['token']}"
             elif status.get("clientCertificateData") and status.get("clientKeyData"):
                 redact.remember(str(status["clientKeyData"]))
-                for attr, key in (
-                    ("cert_file", "clientCertificateData"),
-                    ("key_file", "clientKeyData"),
-                ):
-                    setattr(
-                        self,
-                        attr,
-                        kube_config.FileOrData(
-                            status,
-                            None,
-                            data_key_name=key,
-                            file_base_path=base_path,
-                            base64_file_content=False,
-                            temp_file_path=self._temp_file_path,
-                        ).as_file(),
-                    )
+                # PEM text, handed to TLS without a file on disk where the system allows
+                self.cert_file = material_path(
+                    str(status["clientCertificateData"]).encode(), "client-certificate"
+                )
+                self.key_file = material_path(str(status["clientKeyData"]).encode(), "client-key")
             else:
                 raise _ExecFailed(
                     "the plugin's output has neither a token nor clientCertificateData with "
@@ -385,6 +442,30 @@ def _strict_loader() -> Any:
             if status.get("expirationTimestamp"):
                 self.expiry = parse_rfc3339(status["expirationTimestamp"])
             return True
+
+        def _load_cluster_info(self) -> None:
+            """The client's, except that relative paths resolve against the file that holds
+            the field (the user's certificate and key against the user's file, as client-go
+            does; the client took the cluster's) and `-data` fields never go to a file."""
+            cluster: Any = self._cluster
+            user: Any = self._user
+            if "server" in cluster:
+                self.host = cluster["server"].rstrip("/")
+                if self.host.startswith("https"):
+                    self.ssl_ca_cert = _file_or_data(
+                        cluster.value, "certificate-authority", self._get_base_path(cluster.path)
+                    )
+                    if "cert_file" not in self.__dict__ and user:
+                        # (an exec plugin may have given the certificate and key)
+                        base = self._get_base_path(user.path)
+                        self.cert_file = _file_or_data(user.value, "client-certificate", base)
+                        self.key_file = _file_or_data(user.value, "client-key", base)
+            if "insecure-skip-tls-verify" in cluster:
+                self.verify_ssl = not cluster["insecure-skip-tls-verify"]
+            if "tls-server-name" in cluster:
+                self.tls_server_name = cluster["tls-server-name"]
+            if "proxy-url" in cluster:
+                self.proxy = cluster["proxy-url"]
 
     _LOADER = StrictLoader
     return _LOADER

@@ -12,7 +12,7 @@ from .. import __version__
 from ..errors import ExitCode, NoAccess, RefusedError, UsageError
 from ..model.duration import DurationError, parse_go_duration
 from ..model.words import plural
-from ..shared.private import open_private
+from ..shared.private import create_new
 from . import common
 from .common import Globals
 
@@ -26,8 +26,10 @@ the `config -o json` and `doctor -o json` documents.
 
 Never: Secret objects or their data, env values (env keeps names, envFrom the referenced
 names), ServiceAccount tokens, managedFields, the last-applied-configuration annotation.
-Annotations and ipamd ConfigMap keys named like secrets (password, secret, token, key,
-credential) and the values of such flags (--secret-key=X, --password X) become <redacted>;
+Redacted by key and by value, in every file: annotations and ipamd ConfigMap keys named like
+secrets (password, secret, token, key, credential, ...) and such keys of YAML or JSON embedded
+in them; in any string, URL userinfo (mysql://root:PASS@db), such flags and their value
+(--secret-key=X, --api-token X, --secret-id -X), NAME=X and name: X; each becomes <redacted>.
 manifest.json lists each redaction (file, object, field), never the value.
 
 Bounded by --max-size (uncompressed; a list that does not fit keeps what fits and is marked
@@ -35,12 +37,15 @@ truncated). manifest.json lists every collector with ok, truncated, forbidden, f
 not-served, missing or skipped and why, so a partial bundle says what it lacks.
 
 The file is kubectl-vip-bundle-<cluster>-<UTC time>.tar.gz in the current directory (<cluster>:
-ipamd's --cluster-id, else the kubeconfig context). -o - writes the archive to stdout (not to
-a terminal) and the report to stderr. -n/-A are ignored: the bundle is cluster-wide.
+ipamd's --cluster-id, else the kubeconfig context). It is created new, 0600 (its members 0600
+too): an existing path is refused, a file or symbolic link planted there never written through;
+--force replaces an existing regular file (written beside it, then renamed over it). -o -
+writes the archive to stdout (not to a terminal) and the report to stderr. -n/-A are ignored:
+the bundle is cluster-wide.
 
 Exit: 0 written (what RBAC forbids or the cluster does not serve is warned about and listed);
 1 written, but a read of objects failed (an error, or an answer that could not be used), or
---max-size left a collector out or cut it;
+--max-size left a collector out or cut it; 2 the output path exists (without --force);
 3 nothing could be read (every collector of cluster objects forbidden or failed): no archive.
 """
 
@@ -68,6 +73,9 @@ def bundle_command(
     chunk_size: int = typer.Option(
         500, "--chunk-size", min=0, help="Page size of list requests (0: no paging)."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing file at the -o path (a regular file only)."
+    ),
 ) -> int:
     g = common.globals_of(ctx)
     from ..ops import bundle as bd
@@ -88,6 +96,8 @@ def bundle_command(
     stream = getattr(g.out.stdout, "buffer", None) if to_stdout else None
     if to_stdout and (stream is None or g.out.tty):
         raise UsageError("refusing to write a binary archive to a terminal: redirect, or -o FILE")
+    if output and not to_stdout:
+        _check_output(Path(output), force)  # before anything is read from the cluster
 
     c = g.cluster()
     srcs = bd.sources(c, chunk_size=chunk_size)
@@ -126,14 +136,15 @@ def bundle_command(
     else:
         path = Path(output) if output else Path.cwd() / f"{name}.tar.gz"
         try:
-            f = open_private(path, "wb")  # 0600 from the first byte: it holds cluster data
-        except OSError as e:
-            raise RefusedError(f"cannot write {path}: {e.strerror or e}") from None
-        try:
-            with f:
+            # created new and 0600 from the first byte (it holds cluster data); removed if
+            # writing fails, so no half-written archive is left behind
+            with create_new(path, replace=force) as f:
                 bd.write_tar(b, f, now)
+        except FileExistsError as e:
+            # taken since the check above (or a symbolic link put there): never written through
+            why = e.strerror or str(e)
+            raise RefusedError(f"cannot write {path}: {why}", hint=_FORCE_HINT) from None
         except OSError as e:
-            path.unlink(missing_ok=True)  # no half-written archive left behind
             raise RefusedError(f"cannot write {path}: {e.strerror or e}") from None
         where, size = str(path), path.stat().st_size
         report = g.out.line
@@ -154,6 +165,31 @@ def bundle_command(
             f"({', '.join(capped)}): raise --max-size for a whole bundle"
         )
     return ExitCode.FAILED if failed or capped else ExitCode.OK
+
+
+_FORCE_HINT = "choose another -o path, or pass --force to replace a file there"
+
+
+def _check_output(path: Path, force: bool) -> None:
+    """An -o path that is taken is a usage error before any request: without --force anything
+    there (a file, a symbolic link, a directory); with --force anything but a regular file."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    import stat
+
+    if not force:
+        raise UsageError(f"{path} exists: refusing to write over it", hint=_FORCE_HINT)
+    if stat.S_ISLNK(st.st_mode):
+        raise UsageError(
+            f"{path} is a symbolic link: refusing to replace it, even with --force",
+            hint="remove the link, or choose another -o path",
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{path} is not a regular file: refusing to replace it")
 
 
 # collectors that answer even when every object read is denied: they do not make a bundle

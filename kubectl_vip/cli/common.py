@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,7 +74,7 @@ class Globals:
         path = self.kubeconfig
         if self.sandbox:
             path = str(self._start_sandbox())
-        conn = kubeconfig.load(path, self.context)
+        conn = kubeconfig.load(path, self.context, exec_timeout=self.request_timeout)
         self._cluster = Cluster(conn, request_timeout=self.request_timeout)
         return self._cluster
 
@@ -128,8 +129,11 @@ class Globals:
         names = self.fleet_contexts()
         timeout = self.request_timeout or fleet.FLEET_REQUEST_TIMEOUT
 
-        def connect(name: str) -> Cluster:
-            return Cluster(kubeconfig.load(self.kubeconfig, name), request_timeout=timeout)
+        def connect(name: str, deadline: float | None) -> Cluster:
+            # the exec plugin runs within the request timeout, and within the context's deadline
+            left = timeout if deadline is None else max(0.1, deadline - time.monotonic())
+            conn = kubeconfig.load(self.kubeconfig, name, exec_timeout=min(timeout, left))
+            return Cluster(conn, request_timeout=timeout, deadline=deadline)
 
         with Progress(self.out, len(names), "contexts answered", minimum=2) as bar:
             answers = fleet.run(
@@ -139,6 +143,7 @@ class Globals:
                 identity=gather.cluster_identity,
                 max_parallel=self.max_parallel,
                 progress=lambda n: bar.advance(),
+                timeout=fleet.context_timeout(self.request_timeout),
             )
         # said after the command's output (when the command is done: close), so a long table
         # does not scroll the failures away

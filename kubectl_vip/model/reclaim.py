@@ -361,6 +361,12 @@ def check_cap(count: int, maximum: int) -> None:
 # ---------------------------------------------------------------------------- plan files
 
 PLAN_MAX_BYTES = 64 * 1024 * 1024  # a 30,000-claim `list -o json` is about 25 MiB
+# YAML is read by a pure Python parser at about 1.5 s and 40 MiB per MiB: past this a plan
+# must be JSON (`-o json`, read in a second at the size cap). 2 MiB is about 4,000 claims.
+PLAN_MAX_YAML_BYTES = 2 * 1024 * 1024
+# a plan's integers are counts: anything longer is not a plan (and Python refuses to convert
+# integers past 4,300 digits with a ValueError of its own)
+PLAN_MAX_INT_DIGITS = 30
 PLAN_KINDS = ("ClaimList", "ReclaimResult")
 _NOT_PROPOSED = ("refused", "skipped", "failed", "notFound", "alreadyReclaimed")
 
@@ -375,7 +381,9 @@ class Plan:
 
 def parse_plan_text(data: bytes, source: str) -> Any:
     """The plan document from a file's bytes: UTF-8 JSON, or YAML without aliases (so a small
-    file cannot expand into gigabytes). Anything else is a usage error, before any request."""
+    file cannot expand into gigabytes) of at most PLAN_MAX_YAML_BYTES (so it reads in seconds);
+    integers of at most PLAN_MAX_INT_DIGITS digits. Anything else is a usage error, before
+    any request."""
     if len(data) > PLAN_MAX_BYTES:
         raise UsageError(
             f"the plan file {source} is larger than {PLAN_MAX_BYTES // (1024 * 1024)} MiB"
@@ -386,27 +394,47 @@ def parse_plan_text(data: bytes, source: str) -> Any:
         raise UsageError(f"the plan file {source} is not UTF-8 text") from None
     if "\x00" in text:
         raise UsageError(f"the plan file {source} is not text (it holds NUL bytes)")
+
+    def bounded_int(digits: str) -> int:
+        n = len(digits.lstrip("+-").replace("_", ""))
+        if n > PLAN_MAX_INT_DIGITS:
+            raise UsageError(f"the plan file {source} holds an integer of {n} digits: not a plan")
+        return int(digits)
+
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=bounded_int)
     except RecursionError:
         raise UsageError(f"the plan file {source} is nested too deeply") from None
     except ValueError:
         pass
+    if len(data) > PLAN_MAX_YAML_BYTES:
+        raise UsageError(
+            f"the plan file {source} is not JSON, and YAML larger than "
+            f"{PLAN_MAX_YAML_BYTES // (1024 * 1024)} MiB takes too long to read",
+            hint="write the plan as JSON: kubectl vip reclaim ... --dry-run -o json > plan.json",
+        )
     import yaml
 
-    class _NoAliases(yaml.SafeLoader):
+    class _Bounded(yaml.SafeLoader):
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 raise yaml.YAMLError("aliases are not allowed in a plan file")
             return super().compose_node(parent, index)
 
+        def construct_yaml_int(self, node: Any) -> int:
+            bounded_int(str(node.value))  # before the parser's own conversion
+            return int(super().construct_yaml_int(node))
+
+    _Bounded.add_constructor("tag:yaml.org,2002:int", _Bounded.construct_yaml_int)
     try:
-        return yaml.load(text, Loader=_NoAliases)  # a SafeLoader subclass: safe
+        return yaml.load(text, Loader=_Bounded)  # a SafeLoader subclass: safe
     except RecursionError:
         raise UsageError(f"the plan file {source} is nested too deeply") from None
     except yaml.YAMLError as e:
         first = str(e).splitlines()[0] if str(e) else "not YAML"
         raise UsageError(f"the plan file {source} is neither JSON nor YAML: {first}") from None
+    except ValueError as e:  # a value the YAML parser cannot convert (a date, a number)
+        raise UsageError(f"the plan file {source} holds a value that cannot be read: {e}") from None
 
 
 def read_plan(doc: Any) -> Plan:

@@ -8,12 +8,12 @@ TKE objects), and the `config` and `doctor` documents.
 
 Never included: Secret objects (only the Helm release Secrets' names), environment values
 (`env` keeps names, `envFrom` keeps the referenced names), `managedFields`, and the
-last-applied-configuration annotation (a copy of the spec, env values included). Redacted by
-name: annotations and ConfigMap keys that look like secrets (password, secret, token, key,
-credential) and the values of such flags in args and text (`--secret-key=X`, `--password X`)
-keep their name with the value `<redacted>`; a redacted value is swept out of every other
-member too. `manifest.json` lists the redactions (file, object, field path; never the value;
-the first 100, all counted).
+last-applied-configuration annotation (a copy of the spec, env values included). Redacted, by
+key and by value, in every member (model/redaction.py): annotations and ConfigMap keys that
+look like secrets, keys of YAML/JSON documents embedded in them, URL userinfo, such flags and
+their values in args and text (`--secret-key=X`, `--password X`, `--token -X`); a redacted
+value is swept out of every other member too, the manifest included. `manifest.json` lists the
+redactions (file, object, field path; never the value; the first 100, all counted).
 
 Bounded: a size cap on the uncompressed members; a list that does not fit keeps as many items
 as do and is marked `truncated`. `manifest.json` lists every collector with its status
@@ -26,7 +26,6 @@ import io
 import json
 import re
 import tarfile
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,13 +37,12 @@ from ..api.cluster import Cluster, Resource
 from ..api.redact import redact
 from ..errors import Forbidden, NotVpcCniError, VipError
 from ..model import ipamd, schema, settings
+from ..model.redaction import LAST_APPLIED, REDACTED, Redactions, scrub, scrub_text
 
 Obj = dict[str, Any]
 API_VERSION = "kubectl-vip/v1"
 SYSTEM_NS = ipamd.DEPLOYMENT_NAMESPACE
 TKE_PREFIX = "tke-eni-"
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 CLUSTER_EVENT_KINDS = ("Node", "VpcIP", "NodeENIConfig", "VpcENI", "VpcIPClaim")
 MANIFEST = "manifest.json"
 MANIFEST_RESERVE = 16 * 1024  # kept free under the cap for manifest.json (a quarter at most)
@@ -52,172 +50,9 @@ DEFAULT_MAX_SIZE = 50 * 1024 * 1024
 
 
 # ---------------------------------------------------------------------------- scrubbing
+# (pure: model/redaction.py; named here too, where the bundle's callers look for them)
 
-# a key or flag name that looks like it holds a secret
-SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|token|key|credential)")
-# `--name=value` / `-name=value`, and `--name` alone (its value is the next arg)
-FLAG = re.compile(r"^(-{1,2}[A-Za-z0-9][\w.-]*)(?:=(.*))?$", re.S)
-# a secret flag inside free text (doctor evidence, messages)
-INLINE_FLAG = re.compile(
-    r"(-{1,2}[\w.-]*(?:password|passwd|secret|token|key|credential)[\w.-]*=)([^\s\"',;]+)",
-    re.I,
-)
-REDACTED = "<redacted>"
-MIN_SWEEP = 4  # values shorter than this are not swept out of other members
 MAX_LISTED_REDACTIONS = 100  # manifest.json lists this many, and counts them all
-
-
-@dataclass
-class Redactions:
-    """What was redacted (object and field path, never the value), for manifest.json; and the
-    values, so no other member (the config and doctor documents) can still quote them."""
-
-    entries: list[Obj] = field(default_factory=list)
-    values: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, file: str, obj: str, path: str, value: Any) -> None:
-        with self._lock:
-            self.entries.append({"file": file, "object": obj, "field": path})
-            if isinstance(value, str) and len(value) >= MIN_SWEEP:
-                self.values.add(value)
-
-    def sweep(self, obj: Any, file: str, path: str = "") -> Any:
-        """A copy of a collected document where no string still holds a redacted value (the
-        config and doctor documents quote ipamd's args, for one)."""
-        if isinstance(obj, str):
-            out = obj
-            for v in sorted(self.values, key=len, reverse=True):
-                out = out.replace(v, REDACTED)
-            if out != obj:
-                with self._lock:
-                    self.entries.append({"file": file, "object": None, "field": path})
-            return out
-        if isinstance(obj, list):
-            return [self.sweep(o, file, f"{path}[{i}]") for i, o in enumerate(obj)]
-        if isinstance(obj, dict):
-            return {k: self.sweep(v, file, _join(path, str(k))) for k, v in obj.items()}
-        return obj
-
-
-@dataclass
-class _Ctx:
-    red: Redactions | None
-    file: str
-    label: str
-    kind: str
-
-    def note(self, path: str, value: Any) -> None:
-        if self.red is not None and value != REDACTED:
-            self.red.add(self.file, self.label, path, value)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _scrub_container(c: Any, path: str, ctx: _Ctx) -> Any:
-    if not isinstance(c, dict):
-        return c
-    out = dict(c)
-    env = out.get("env")
-    if isinstance(env, list):
-        out["env"] = [{"name": e.get("name")} for e in env if isinstance(e, dict)]
-    env_from = out.get("envFrom")
-    if isinstance(env_from, list):
-        kept = []
-        for e in env_from:
-            if not isinstance(e, dict):
-                continue
-            ref: Obj = {k: e[k] for k in ("prefix",) if k in e}
-            for key in ("configMapRef", "secretRef"):
-                if isinstance(e.get(key), dict):
-                    ref[key] = {"name": e[key].get("name")}
-            kept.append(ref)
-        out["envFrom"] = kept
-    return _scrub(out, path, ctx)
-
-
-def _scrub_args(items: list[Any], path: str, ctx: _Ctx) -> list[Any]:
-    """`--secret-key=VALUE` keeps its name; `--password VALUE` keeps the flag, not the value."""
-    out: list[Any] = []
-    value_next = False
-    for i, item in enumerate(items):
-        here = f"{path}[{i}]"
-        if value_next and isinstance(item, str) and not item.startswith("-"):
-            ctx.note(here, item)
-            out.append(REDACTED)
-            value_next = False
-            continue
-        value_next = False
-        m = FLAG.match(item) if isinstance(item, str) else None
-        if m is not None and SECRET_NAME.search(m.group(1)):
-            if m.group(2) is None:
-                value_next = True
-            elif m.group(2) and m.group(2) != REDACTED:
-                ctx.note(here, m.group(2))
-                out.append(f"{m.group(1)}={REDACTED}")
-                continue
-        out.append(_scrub(item, here, ctx))
-    return out
-
-
-def _scrub_text(text: str, path: str, ctx: _Ctx) -> str:
-    def one(m: re.Match[str]) -> str:
-        if m.group(2) == REDACTED:
-            return m.group(0)
-        ctx.note(path, m.group(2))
-        return m.group(1) + REDACTED
-
-    return INLINE_FLAG.sub(one, text)
-
-
-def _secret_map(values: Obj, path: str, ctx: _Ctx) -> Obj:
-    out: Obj = {}
-    for k, v in values.items():
-        if SECRET_NAME.search(str(k)) and v not in (None, "", REDACTED):
-            ctx.note(_join(path, str(k)), v)
-            out[k] = REDACTED
-        else:
-            out[k] = _scrub(v, _join(path, str(k)), ctx)
-    return out
-
-
-def _scrub(obj: Any, path: str, ctx: _Ctx) -> Any:
-    if isinstance(obj, str):
-        return _scrub_text(obj, path, ctx)
-    if isinstance(obj, list):
-        return _scrub_args(obj, path, ctx)
-    if not isinstance(obj, dict):
-        return obj
-    out: Obj = {}
-    for k, v in obj.items():
-        here = _join(path, str(k))
-        if k == "managedFields":
-            continue
-        if k == "annotations" and isinstance(v, dict):
-            out[k] = _secret_map({a: x for a, x in v.items() if a != LAST_APPLIED}, here, ctx)
-        elif k in ("data", "binaryData") and ctx.kind == "ConfigMap" and isinstance(v, dict):
-            out[k] = _secret_map(v, here, ctx)
-        elif k in CONTAINER_LISTS and isinstance(v, list):
-            out[k] = [_scrub_container(c, f"{here}[{i}]", ctx) for i, c in enumerate(v)]
-        else:
-            out[k] = _scrub(v, here, ctx)
-    return out
-
-
-def _label(obj: Any, fallback: str) -> str:
-    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
-        return fallback
-    ns, name = schema.namespace(obj), schema.name(obj)
-    return f"{obj.get('kind') or fallback} {ns + '/' if ns else ''}{name}"
-
-
-def scrub(obj: Any, red: Redactions | None = None, *, file: str = "", label: str = "") -> Any:
-    """A copy without managedFields, the last-applied annotation and any env value, with
-    secret-looking annotations, ConfigMap keys and flags' values replaced by `<redacted>`."""
-    kind = str(obj.get("kind") or "") if isinstance(obj, dict) else ""
-    return _scrub(obj, "", _Ctx(red, file, _label(obj, label or file), kind))
 
 
 def is_secret(obj: Any) -> bool:
@@ -539,7 +374,7 @@ def pack(
         o.bytes = len(data)
         used += len(data)
     while True:
-        manifest = _dump(_manifest(outcomes, meta, now, max_size, used))
+        manifest = _dump(_clean(_manifest(outcomes, meta, now, max_size, used), red))
         if used + len(manifest) <= max_size or not b.members:
             break
         # the manifest must fit too: give up the last member
@@ -549,6 +384,19 @@ def pack(
         used -= len(data)
     b.members.insert(0, (MANIFEST, manifest))
     return b
+
+
+def _clean(doc: Any, red: Redactions | None) -> Any:
+    """The manifest's own strings (the server, the context, why a read failed) scrubbed by
+    value as every member is, and swept of every redacted value."""
+    if isinstance(doc, str):
+        text = scrub_text(doc, None)
+        return red.sweep(text, MANIFEST) if red is not None else text
+    if isinstance(doc, list):
+        return [_clean(v, red) for v in doc]
+    if isinstance(doc, dict):
+        return {k: _clean(v, red) for k, v in doc.items()}
+    return doc
 
 
 def _manifest(outcomes: list[Outcome], meta: Obj, now: datetime, max_size: int, used: int) -> Obj:
@@ -582,7 +430,7 @@ def write_tar(bundle: Bundle, fileobj: IO[bytes], mtime: datetime) -> None:
             info = tarfile.TarInfo(f"{bundle.top}/{path}")
             info.size = len(data)
             info.mtime = int(mtime.timestamp())
-            info.mode = 0o644
+            info.mode = 0o600  # cluster data: private once unpacked too
             tar.addfile(info, io.BytesIO(data))
 
 
@@ -630,8 +478,11 @@ def human_size(n: int) -> str:
 
 __all__ = [
     "DEFAULT_MAX_SIZE",
+    "LAST_APPLIED",
+    "REDACTED",
     "Bundle",
     "Outcome",
+    "Redactions",
     "Source",
     "collect",
     "default_name",

@@ -2,22 +2,23 @@
 
 Context patterns (`--contexts a,b`, `prod-*`, `--all-contexts`) are resolved against the
 kubeconfig's context names; then one function runs per context, concurrently with a bound,
-each with its own connection (credentials, TLS, proxy) and its own per-request timeout, so a
-slow or dead context costs only its own slot. A context that fails is an answer too: its error
-is kept, and the others still answer.
+each with its own connection (credentials, TLS, proxy), its own per-request timeout and one
+deadline for the whole context (its exec plugin and every request), so a slow, dead or hung
+context costs only its own slot, and only that long. A context that fails is an answer too: its
+error is kept, and the others still answer.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..api.redact import redact
-from ..errors import ConfigError, ExitCode, VipError
+from ..errors import ConfigError, ExitCode, TimedOut, VipError
 from ..model.words import plural
 
 if TYPE_CHECKING:
@@ -28,8 +29,19 @@ T = TypeVar("T")
 
 DEFAULT_MAX_PARALLEL = 8
 # A fleet run never waits forever on one context: without --request-timeout, each request of
-# a fleet run gives up after this long (kubectl's own default, 0, means no limit).
+# a fleet run gives up after this long (kubectl's own default, 0, means no limit); and each
+# context as a whole, whatever it does, after this long or --request-timeout, the longer.
 FLEET_REQUEST_TIMEOUT = 30.0
+# how long past its deadline a context's work may take to notice it (a request in flight
+# returns at its deadline; this covers what no deadline can cut, a DNS lookup for one)
+DEADLINE_GRACE = 2.0
+
+
+def context_timeout(request_timeout: float | None) -> float:
+    """The deadline of one context of a fleet run, in seconds from its start."""
+    return max(FLEET_REQUEST_TIMEOUT, request_timeout or 0.0)
+
+
 _GLOB = set("*?[")
 
 
@@ -95,19 +107,25 @@ def run(
     contexts: Sequence[str],
     work: Callable[[Cluster], T],
     *,
-    connect: Callable[[str], Cluster],
+    connect: Callable[[str, float | None], Cluster],
     identity: Callable[[Cluster], dict[str, Any]],
     max_parallel: int = DEFAULT_MAX_PARALLEL,
     progress: Callable[[int], Any] | None = None,
+    timeout: float | None = None,
 ) -> list[Answer[T]]:
     """`work` on each context's Cluster, at most `max_parallel` at once; answers in the order of
-    `contexts`. `progress(n)` is told how many have answered so far."""
+    `contexts`. `progress(n)` is told how many have answered so far.
 
-    def one(name: str) -> Answer[T]:
+    Each context gets `timeout` seconds from its start (None: no limit), given to `connect`
+    as a deadline that its connection applies to the exec plugin and every request. A context
+    still running `DEADLINE_GRACE` after its deadline is answered "timed out" and left behind
+    (its thread is a daemon: it never holds the others, nor the end of the process)."""
+
+    def one(name: str, deadline: float | None) -> Answer[T]:
         start = time.monotonic()
         answer: Answer[T] = Answer(name)
         try:
-            c = connect(name)
+            c = connect(name, deadline)
             answer.cluster = {"server": c.server, "kubeSystemUID": None}
             answer.value = work(c)
             answer.cluster = identity(c)
@@ -118,23 +136,55 @@ def run(
         answer.seconds = time.monotonic() - start
         return answer
 
-    answers: dict[str, Answer[T]] = {}
     if not contexts:
         return []
-    pool = ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(contexts))))
-    try:
-        futures = [pool.submit(one, n) for n in contexts]
-        for n, fut in enumerate(as_completed(futures), 1):
-            a = fut.result()
-            answers[a.context] = a
+    workers = max(1, min(max_parallel, len(contexts)))
+    pending = list(contexts)
+    running: dict[str, tuple[float, float | None]] = {}  # name: (start, when to give up)
+    answers: dict[str, Answer[T]] = {}
+    done = threading.Condition()
+
+    def worker(name: str, deadline: float | None) -> None:
+        a = one(name, deadline)
+        with done:
+            if running.pop(name, None) is not None:  # else: given up on, answered already
+                answers[name] = a
+                done.notify_all()
+
+    reported = 0
+    with done:
+        while True:
+            while pending and len(running) < workers:
+                name = pending.pop(0)
+                start = time.monotonic()
+                deadline = start + timeout if timeout is not None else None
+                give_up = deadline + DEADLINE_GRACE if deadline is not None else None
+                running[name] = (start, give_up)
+                threading.Thread(
+                    target=worker, args=(name, deadline), name=f"context {name}", daemon=True
+                ).start()
+            now = time.monotonic()
+            for name, (start, give_up) in list(running.items()):
+                if give_up is not None and now >= give_up:
+                    del running[name]
+                    answers[name] = Answer(name, error=_gave_up(timeout), seconds=now - start)
             if progress is not None:
-                progress(n)
-    except BaseException:
-        # Ctrl-C: contexts not started yet never start; running ones end at their timeout
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+                for n in range(reported + 1, len(answers) + 1):
+                    progress(n)
+                reported = len(answers)
+            if not pending and not running:
+                break
+            waits = [g - now for _s, g in running.values() if g is not None]
+            # Ctrl-C interrupts the wait: contexts not started yet never start
+            done.wait(max(0.0, min(waits)) if waits else None)
     return [answers[n] for n in contexts]
+
+
+def _gave_up(timeout: float | None) -> TimedOut:
+    return TimedOut(
+        f"no answer within the fleet's per-context deadline ({timeout or 0:g}s)",
+        hint="a larger --request-timeout gives each context longer",
+    )
 
 
 def exit_code(answers: Sequence[Answer[Any]], worst: int = ExitCode.OK) -> int:

@@ -15,7 +15,9 @@ Per claim, right before its delete:
 3. append the full claim to the audit file (flushed and synced before the delete);
 4. delete with preconditions uid + resourceVersion: Conflict means it changed at the last
    moment (a Pod came back and bound it): left alone and reported, never retried blindly;
-   NotFound means it is already gone.
+   NotFound means it is already gone;
+5. append the delete's outcome to the audit file (reclaimed, notFound, skipped, failed, or
+   unknown when the answer never came: the delete may or may not have happened).
 VpcIP objects are never deleted: ipamd releases them.
 
 A dry run (`dry_run`) makes steps 1 and 2 on the objects just listed, with no request per claim:
@@ -61,7 +63,8 @@ def state_dir() -> Path:
 
 
 class Audit:
-    """JSON lines, one per claim about to be deleted, synced to disk before the delete."""
+    """JSON lines: one per claim about to be deleted, synced to disk before the delete (the
+    intent, with the whole claim), and one after it with what came of it (the outcome)."""
 
     def __init__(self, path: Path, cluster: dict[str, Any]) -> None:
         self.path = path
@@ -69,7 +72,7 @@ class Audit:
         self._lock = threading.Lock()
 
     def record(self, claim: Obj, target: Target, now: datetime) -> None:
-        line = json.dumps(
+        self._append(
             {
                 "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "action": "reclaim",
@@ -78,9 +81,35 @@ class Audit:
                 "reason": target.reason,
                 "ip": target.ip,
                 "claim": claim,
-            },
-            separators=(",", ":"),
+            }
         )
+
+    def outcome(self, target: Target, now: datetime, error: BaseException | None = None) -> None:
+        """What came of the delete `record` announced: the target's outcome, or, when the
+        delete raised `error`, failed (the API refused it) or unknown (no answer came: it may
+        have been deleted)."""
+        if error is None:
+            result = str(target.outcome) if target.outcome is not None else "unknown"
+            detail = target.detail
+        else:
+            result = "unknown" if isinstance(error, Unreachable) else str(Outcome.FAILED)
+            detail = str(getattr(error, "message", "") or type(error).__name__)
+        self._append(
+            {
+                "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "action": "reclaim-outcome",
+                "cluster": self.cluster,
+                "namespace": target.namespace,
+                "name": target.name,
+                "uid": target.uid,
+                "ip": target.ip,
+                "outcome": result,
+                "detail": detail,
+            }
+        )
+
+    def _append(self, record: Obj) -> None:
+        line = json.dumps(record, separators=(",", ":"))
         with self._lock:
             ensure_dir(self.path.parent)  # 0700, and the file 0600, from creation
             with open_private(self.path, "a", encoding="utf-8") as f:
@@ -245,16 +274,31 @@ class Executor:
         except NotFound:
             t.outcome = Outcome.NOT_FOUND
             t.detail = "not found: already gone just before the delete"
-            return
         except Conflict as e:
             t.outcome = Outcome.SKIPPED
             t.detail = (
                 "the claim changed just before the delete (a Pod may have come back and bound it); "
                 f"left alone: {e.message}"
             )
+        except ApiError as e:
+            self._audit_outcome(t, e)
+            raise
+        else:
+            t.outcome, t.detail = Outcome.RECLAIMED, t.reason
+        self._audit_outcome(t)
+        if t.outcome is Outcome.RECLAIMED:
+            self._record_event(claim, t, now)
+
+    def _audit_outcome(self, t: Target, error: ApiError | None = None) -> None:
+        if self.audit is None:
             return
-        t.outcome, t.detail = Outcome.RECLAIMED, t.reason
-        self._record_event(claim, t, now)
+        try:
+            self.audit.outcome(t, self.c.now(), error)
+        except OSError as e:  # the delete is done: say so, and that its record is missing
+            self.warn(
+                f"could not record the outcome of {t.namespace}/{t.name} in the audit file: "
+                f"{e.strerror or e}"
+            )
 
     def reclassify(self, claim: Obj, listed_ip: str | None = None) -> ClaimRow:
         """Classify one claim from fresh reads of its VpcIP, its Pod and its possible owners.

@@ -8,10 +8,13 @@ import re
 from collections.abc import Sequence
 
 # C0 controls, DEL, C1 controls, line/paragraph separators, bidi embeddings/overrides/isolates
-_UNSAFE_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+# and the direction marks (LRM U+200E, RLM U+200F, ALM U+061C): a mark alone can reorder the
+# neutral characters around it (an IP, a path), so it is shown, never obeyed
+_BIDI = r"\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_UNSAFE_CLASS = r"\x00-\x1f\x7f-\x9f" + _BIDI
 UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
 _UNSAFE_OR_BACKSLASH = re.compile(f"[{_UNSAFE_CLASS}\\\\]")
-_RAW_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_RAW_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + "]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
@@ -39,11 +42,11 @@ def escape_cells(cells: Sequence[str]) -> list[str]:
 
 
 # what `json` leaves raw with ensure_ascii off (it escapes C0 itself)
-_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_JSON_RAW = re.compile(r"[\x7f-\x9f" + _BIDI + "]")
 
 
 def escape_in_json(chunk: str) -> str:
-    """DEL, C1 and the separators/overrides as JSON escapes. They only ever occur inside
+    """DEL, C1 and the separators, marks and overrides as JSON escapes. They only ever occur inside
     strings of encoded JSON, where `\\u` escapes are the same data."""
     if chunk.isascii() and "\x7f" not in chunk:
         return chunk  # the common case, without a regex scan (isascii is a flag lookup)
