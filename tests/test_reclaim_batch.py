@@ -108,3 +108,42 @@ def test_owners_of_answers_as_one_get_each(sandbox: Sandbox, kubeconfig: Path) -
     for claim in claims:
         assert batch.owners_of(claim) == read_owners_of(c, claim), claim["metadata"]["name"]
     assert batch.lists == 1
+
+
+# ---------------------------------------------------------------------------- 429 on a write
+
+
+def test_a_delete_refused_with_429_is_sent_again_after_retry_after(
+    sandbox: Sandbox, kubeconfig: Path
+) -> None:
+    """429 Too Many Requests: the API server did not run the request; the delete is sent again
+    after the Retry-After it names (writes are otherwise never retried)."""
+    from kubectl_vip.sandbox.controls import Fault
+
+    sandbox.controls.inject(
+        Fault(verb="delete", resource="vpcipclaims", code=429, reason="TooManyRequests",
+              message="too many requests", times=1, retry_after=1)
+    )  # fmt: skip
+    sandbox.controls.clear_log()
+    r = run_vip("reclaim", "legacy-api-0", "-n", "web", "--yes", kubeconfig=kubeconfig)
+    assert r.code == 0, r.stderr
+    assert "reclaimed vipc/web/legacy-api-0" in r.stdout
+    deletes = [q for q in sandbox.controls.resource_requests() if q.verb == "delete"]
+    assert len(deletes) == 2  # refused once, then run
+
+
+def test_a_write_always_refused_with_429_stops_in_one_line(
+    sandbox: Sandbox, kubeconfig: Path
+) -> None:
+    from kubectl_vip.sandbox.controls import Fault
+
+    sandbox.controls.inject(
+        Fault(verb="delete", resource="vpcipclaims", code=429, reason="TooManyRequests",
+              message="too many requests", times=-1, retry_after=0)
+    )  # fmt: skip
+    r = run_vip("reclaim", "legacy-api-0", "-n", "web", "--yes", kubeconfig=kubeconfig)
+    assert r.code == 1
+    assert "too many requests" in r.stdout + r.stderr
+    deletes = [q for q in sandbox.controls.resource_requests() if q.verb == "delete"]
+    assert len(deletes) == 5  # the first and 4 more, then it gives up
+    assert "Traceback" not in r.stderr

@@ -12,6 +12,7 @@ import builtins
 import contextlib
 import email.utils
 import json
+import math
 import re
 import threading
 import time
@@ -49,6 +50,11 @@ Obj = dict[str, Any]
 TKE_GROUP = "networking.tke.cloud.tencent.com"
 USER_AGENT = "kubectl-vip"
 READ_RETRIES = 3
+# A 429 (Too Many Requests: API Priority and Fairness, max-in-flight, a rate-limiting proxy) means
+# the request was not executed, so even a write is safe to send again, after the answer's
+# Retry-After (at most WRITE_429_WAIT seconds each time, and within --request-timeout).
+WRITE_429_RETRIES = 4
+WRITE_429_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,7 @@ class Cluster:
         deadline = self._deadline()
         refreshed = False
         attempt = 0
+        throttled = 0
         while True:
             attempt += 1
             try:
@@ -229,6 +236,14 @@ class Cluster:
             err = _error(reply.status, reply.data, self._unexpected(reply))
             if isinstance(err, Unauthorized) and not refreshed:
                 refreshed = True  # an exec/OIDC token may have just expired: refresh once
+                continue
+            if (
+                reply.status == 429
+                and not retry
+                and throttled < WRITE_429_RETRIES
+                and self._wait_retry_after(reply, err, deadline)
+            ):
+                throttled += 1  # a write refused before it ran: send it again
                 continue
             transient = isinstance(err, ServerError) or (
                 isinstance(err, UnexpectedResponse) and (err.code >= 500 or err.code == 429)
@@ -326,6 +341,29 @@ class Cluster:
             f"cannot reach the API server at {self.conn.server}{self._via}: {_reason(e)}",
             hint="check --context/--kubeconfig, the network, and --request-timeout",
         )
+
+    @staticmethod
+    def _wait_retry_after(reply: Reply, err: ApiError, deadline: float | None) -> bool:
+        """Sleep as a 429 asks (its Retry-After header, else the Status's retryAfterSeconds,
+        else 1 s; at most WRITE_429_WAIT); False when that would pass the deadline."""
+        wait: float = 1.0
+        header = reply.headers.get("Retry-After") if reply.headers else None
+        details = err.status.get("details") if isinstance(err.status, dict) else None
+        seconds = details.get("retryAfterSeconds") if isinstance(details, dict) else None
+        for value in (header, seconds):
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                try:
+                    wait = float(value)
+                    break
+                except ValueError:
+                    continue
+        if not math.isfinite(wait):
+            wait = 1.0
+        wait = min(max(wait, 0.0), WRITE_429_WAIT)
+        if deadline is not None and time.monotonic() + wait >= deadline:
+            return False
+        time.sleep(wait)
+        return True
 
     @staticmethod
     def _backoff(attempt: int, deadline: float | None) -> bool:
