@@ -42,6 +42,7 @@ MEMBERS = [
     "tke/vpcips.json",
     "tke/vpcipclaims.json",
     "tke/vpcenis.json",
+    "tke/crds.json",
 ]
 
 
@@ -127,7 +128,7 @@ def test_demo_bundle(sandbox: Sandbox, tmp_path: Path) -> None:
     r = bundle(kc, out, "--since", "48h")
     assert r.code == 0, r.stderr
     assert r.stderr == ""
-    assert r.stdout.startswith(f"Wrote {out}: ") and "15 files" in r.stdout
+    assert r.stdout.startswith(f"Wrote {out}: ") and "16 files" in r.stdout
     members = read_bundle(out)
     assert list(members) == MEMBERS
     m = manifest(members)
@@ -306,7 +307,7 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     for flag in ("--since", "--max-size", "-o, --output"):
         assert flag in text
     examples = [ln for ln in text.splitlines() if ln.strip().startswith("kubectl vip bundle")]
-    assert len(examples) == 2
+    assert len(examples) == 3  # the last: --shapes
 
 
 # --- pure ---------------------------------------------------------------------------------------

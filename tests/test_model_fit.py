@@ -347,3 +347,47 @@ def test_a_shape_holds_no_value_of_the_objects(secret: str, key: str) -> None:
     assert doc["spec.claimRef.name"] == {"types": {"string": 1}, "present": 1}
     assert doc["status.list[].ip"]["present"] == 1
     assert "spec.byName.<key>" in doc and "metadata.labels.<other>" in doc
+
+
+def _values(sb: Sandbox) -> set[str]:
+    """Every name, IP, uid, label and annotation value of the scenario's objects."""
+    out: set[str] = set()
+    t = sb.world.t
+    for rtype in (t.claims, t.vips, t.necs, t.enis, t.pods, t.nodes, t.statefulsets):
+        if rtype is None:
+            continue
+        for o in sb.store.objects(rtype):
+            meta = o.get("metadata") or {}
+            out |= {str(meta.get(k)) for k in ("name", "uid", "namespace") if meta.get(k)}
+            for k in ("labels", "annotations"):
+                out |= {str(v) for v in (meta.get(k) or {}).values()}
+            st = o.get("status") or {}
+            out |= {str(st[k]) for k in ("ip", "podIP", "subnetCIDR") if st.get(k)}
+    return {v for v in out if len(v) >= 4}
+
+
+def test_bundle_shapes_holds_no_value_of_the_scenario(
+    sandbox: Sandbox, kubeconfig: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "shapes.json"
+    r = run_vip("bundle", "--shapes", "-o", str(path), kubeconfig=kubeconfig)
+    assert r.code == 0, r.stderr
+    assert "no values" in r.stdout
+    text = path.read_text()
+    values = _values(sandbox)
+    assert len(values) > 50  # names, IPs, uids, label and annotation values to look for
+    leaked = sorted(v for v in values if v in text)
+    assert leaked == []
+    doc = json.loads(text)
+    assert doc["kind"] == "TkeShapes"
+    kinds = {k["kind"]: k for k in doc["kinds"]}
+    claims = sandbox.store.objects(sandbox.world.t.claims)  # type: ignore[arg-type]
+    assert kinds["VpcIPClaim"]["objects"] == len(claims)
+    with_ip = sum(1 for o in claims if (o.get("status") or {}).get("ip"))
+    assert kinds["VpcIPClaim"]["paths"]["status.ip"]["present"] == with_ip
+    assert doc["fit"]["VpcIPClaim"]["fields"]["claim.ip"]["paths"]["status.ip"] == with_ip
+    # refused where a file is (created new), replaced with --force
+    assert run_vip("bundle", "--shapes", "-o", str(path), kubeconfig=kubeconfig).code == 2
+    assert (
+        run_vip("bundle", "--shapes", "-o", str(path), "--force", kubeconfig=kubeconfig).code == 0
+    )

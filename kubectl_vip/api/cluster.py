@@ -102,6 +102,10 @@ BUILTIN_OWNER_KINDS: dict[str, dict[str, Resource]] = {
     "apps": {r.kind: r for r in (STATEFULSETS, DEPLOYMENTS, DAEMONSETS, REPLICASETS)},
     "batch": {r.kind: r for r in (JOBS, CRONJOBS)},
 }
+# the TKE kinds' CustomResourceDefinitions (model fit: their schemas and versions)
+CRDS = Resource(
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", False, "CustomResourceDefinition"
+)
 ACCESS_REVIEWS = Resource(
     "authorization.k8s.io", "v1", "selfsubjectaccessreviews", False, "SelfSubjectAccessReview"
 )

@@ -22,7 +22,15 @@ Contents: vipc, vip, nec and veni objects; the kube-system tke-eni-* Deployments
 Pods (ipamd, ip-scheduler, agent: spec and status); the ipamd ConfigMap; the names of the
 eniipamd Helm release Secrets; node names, zones, taints and allocatable; Events of the last
 --since in kube-system and in namespaces with claims (and those about nodes and TKE objects);
-the `config -o json` and `doctor -o json` documents.
+the TKE CRDs; the `config -o json` and `doctor -o json` documents (with the model fit,
+VIP-CRD-002).
+
+--shapes writes instead a JSON file you can post publicly (an issue, a forum): for each TKE kind
+its CRD schema and the field paths of its objects with their JSON types and how many objects
+have each, and how they answer the tool's field table. No value at all: no name, IP, uid, label
+or annotation value, server or context (map keys that may be data become <key>). It is what we
+need when `doctor` says the tool's model does not fit (VIP-CRD-002): kubectl-vip-shapes.json in
+the current directory, or -o FILE, or -o - for stdout.
 
 Never: Secret objects or their data, env values (env keeps names, envFrom the referenced
 names), ServiceAccount tokens, managedFields, the last-applied-configuration annotation.
@@ -54,6 +62,7 @@ EPILOG = """Examples:
 \b
   kubectl vip bundle                             # ./kubectl-vip-bundle-<cluster>-<time>.tar.gz
   kubectl vip bundle --since 6h --max-size 10Mi -o - | ssh support 'cat > ticket.tgz'
+  kubectl vip bundle --shapes                    # ./kubectl-vip-shapes.json: no values
 """
 
 
@@ -76,9 +85,18 @@ def bundle_command(
     force: bool = typer.Option(
         False, "--force", help="Replace an existing file at the -o path (a regular file only)."
     ),
+    shapes: bool = typer.Option(
+        False,
+        "--shapes",
+        help="Write the field paths and types of the TKE objects and their CRDs, no values "
+        "(kubectl-vip-shapes.json): for when doctor says the model does not fit.",
+    ),
 ) -> int:
     g = common.globals_of(ctx)
     from ..ops import bundle as bd
+
+    if shapes:
+        return _write_shapes(g, output, force, chunk_size)
 
     try:
         window = parse_go_duration(since)
@@ -168,6 +186,35 @@ def bundle_command(
 
 
 _FORCE_HINT = "choose another -o path, or pass --force to replace a file there"
+SHAPES_FILE = "kubectl-vip-shapes.json"
+
+
+def _write_shapes(g: Globals, output: str | None, force: bool, chunk_size: int) -> int:
+    """`bundle --shapes`: one JSON document, no values (ops/bundle.shapes)."""
+    import json
+
+    from ..ops import bundle as bd
+
+    path = None if output == "-" else Path(output or SHAPES_FILE)
+    if path is not None:
+        _check_output(path, force)
+    doc = bd.shapes(g.cluster(), chunk_size=chunk_size)
+    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    if path is None:
+        g.out.raw(text)
+        return ExitCode.OK
+    try:
+        with create_new(path, replace=force) as f:
+            f.write(text.encode())
+    except FileExistsError as e:
+        raise RefusedError(f"cannot write {path}: {e.strerror or e}", hint=_FORCE_HINT) from None
+    except OSError as e:
+        raise RefusedError(f"cannot write {path}: {e.strerror or e}") from None
+    kinds = ", ".join(f"{k['kind']} {k['objects']:,}" for k in doc["kinds"])
+    g.out.line(f"Wrote {path}: field paths and types of {kinds}; no values")
+    for what, why in doc["notRead"].items():
+        g.out.warn(f"{what}: {why}")
+    return ExitCode.FAILED if doc["notRead"] else ExitCode.OK
 
 
 def _check_output(path: Path, force: bool) -> None:

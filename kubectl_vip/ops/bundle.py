@@ -4,7 +4,12 @@ Collected (each by one read, in parallel): the TKE objects (vipc, vip, nec, veni
 kube-system tke-eni-* Deployments, DaemonSets and Pods (spec and status), the ipamd ConfigMap,
 the names of the eniipamd Helm release Secrets, nodes (name, zone, taints, allocatable), Events
 of the last `--since` in kube-system and the namespaces with claims (and those about nodes and
-TKE objects), and the `config` and `doctor` documents.
+TKE objects), the TKE kinds' CRDs, and the `config` and `doctor` documents (the doctor's model
+fit, VIP-CRD-002, among them).
+
+`shapes` is the other bundle, `bundle --shapes`: a JSON file a user can post publicly, of the
+TKE objects' field paths, JSON types and presence counts and of the CRDs' schemas, with no
+value in it (model/field_shapes.py).
 
 Never included: Secret objects (only the Helm release Secrets' names), environment values
 (`env` keeps names, `envFrom` keeps the referenced names), `managedFields`, and the
@@ -219,7 +224,69 @@ def sources(c: Cluster, *, chunk_size: int = 500) -> list[Source]:
             _listing(c, tke_res("enis"), chunk_size=chunk_size),
             "list vpcenis",
         ),
+        Source("crds", "tke/crds.json", lambda: _crds(c), "get the TKE customresourcedefinitions"),
     ]
+
+
+def _crds(c: Cluster) -> Any:
+    from .doctor_reads import read_crds
+
+    try:
+        crds = read_crds(c)
+    except NotVpcCniError:
+        raise _NotServed() from None
+    return {"items": [crd for crd in crds.values() if crd is not None]}
+
+
+_NOTHING: Obj = {}
+
+
+def shapes(c: Cluster, *, chunk_size: int = 500) -> Obj:
+    """The shapes file of `bundle --shapes`: per TKE kind its CRD (versions, schemas, printer
+    columns, subresources) and the field paths of its objects with their JSON types and how
+    many objects have each, and how the objects answer the tool's field table. No value: no
+    name, IP, uid, label or annotation value, no server or context name."""
+    from ..model import fields
+    from ..model.field_shapes import KindShape, crd_shape
+    from .doctor_reads import read_crds
+
+    tke = c.tke()
+    out_kinds = []
+    fit: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for res in (tke.claims, tke.vips, tke.necs, tke.enis):
+        if res is None:
+            continue
+        shape = KindShape(res.kind)
+        count = fields.FitCount(res.kind) if res.kind in fields.KIND_FIELDS else None
+
+        def observe(o: Obj, shape: KindShape = shape, count: Any = count) -> Obj:
+            shape.observe(o)
+            if count is not None:
+                count.observe(o)
+            return _NOTHING  # the object is not kept: its shape is all we want
+
+        try:
+            c.list(res, None, chunk_size=chunk_size, trim=observe)
+        except Forbidden as e:
+            problems[res.plural] = f"forbidden: {e.message}"
+            continue
+        out_kinds.append({"plural": res.plural, **shape.doc()})
+        if count is not None:
+            fit[res.kind] = count.doc()
+    try:
+        crds = {p: crd_shape(crd) for p, crd in read_crds(c).items()}
+    except Forbidden as e:
+        crds, problems["customresourcedefinitions"] = {}, f"forbidden: {e.message}"
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "TkeShapes",
+        "metadata": {"group": tke.claims.group, "version": tke.version},
+        "crds": crds,
+        "kinds": out_kinds,
+        "fit": fit,
+        "notRead": problems,
+    }
 
 
 def collect(

@@ -28,9 +28,7 @@ from .gather import owner_kinds, paused_gc, read_owner_kinds, read_scalers
 
 Obj = dict[str, Any]
 TKE_SYSTEM_PREFIX = "tke-eni-"  # ipamd, ip-scheduler, agent: kept whole, others trimmed
-CRDS = Resource(
-    "apiextensions.k8s.io", "v1", "customresourcedefinitions", False, "CustomResourceDefinition"
-)
+CRDS = api.CRDS
 
 
 @dataclass(frozen=True)
@@ -126,7 +124,7 @@ def _allowed(c: Cluster, spec: ReadSpec) -> bool | None:
 def _read(c: Cluster, spec: ReadSpec, chunk_size: int) -> Any:
     assert spec.resource is not None
     if spec.key == keys.CRDS:
-        return _read_crds(c)
+        return read_crds(c)
     if spec.verb == "get":
         assert spec.name is not None
         return c.get(spec.resource, spec.name, spec.namespace)
@@ -141,7 +139,7 @@ def _read(c: Cluster, spec: ReadSpec, chunk_size: int) -> Any:
     return items
 
 
-def _read_crds(c: Cluster) -> dict[str, Obj | None]:
+def read_crds(c: Cluster) -> dict[str, Obj | None]:
     """The served TKE kinds' CRDs by plural (None: no such CRD, e.g. an aggregated API)."""
     tke = c.tke()
     served = [r for r in (tke.claims, tke.vips, tke.necs, tke.enis) if r is not None]
