@@ -239,8 +239,9 @@ def _check_output(path: Path, force: bool) -> None:
         raise UsageError(f"{path} is not a regular file: refusing to replace it")
 
 
-# collectors that answer even when every object read is denied: they do not make a bundle
-DERIVED = frozenset({"version", "config", "doctor"})
+# collectors that answer even when every object read is denied, and the CRDs (schemas, not the
+# cluster's state): they do not make a bundle on their own
+DERIVED = frozenset({"version", "config", "doctor", "crds"})
 
 
 def _require_something(outcomes: list[Any]) -> None:

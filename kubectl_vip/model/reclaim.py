@@ -5,10 +5,12 @@ decisions to what it reads again right before each delete.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -402,7 +404,8 @@ def parse_plan_text(data: bytes, source: str) -> Any:
         return int(digits)
 
     try:
-        return json.loads(text, parse_int=bounded_int)
+        with _gc_paused():
+            return json.loads(text, parse_int=bounded_int)
     except RecursionError:
         raise UsageError(f"the plan file {source} is nested too deeply") from None
     except ValueError:
@@ -427,7 +430,8 @@ def parse_plan_text(data: bytes, source: str) -> Any:
 
     _Bounded.add_constructor("tag:yaml.org,2002:int", _Bounded.construct_yaml_int)
     try:
-        return yaml.load(text, Loader=_Bounded)  # a SafeLoader subclass: safe
+        with _gc_paused():
+            return yaml.load(text, Loader=_Bounded)  # a SafeLoader subclass: safe
     except RecursionError:
         raise UsageError(f"the plan file {source} is nested too deeply") from None
     except yaml.YAMLError as e:
@@ -435,6 +439,19 @@ def parse_plan_text(data: bytes, source: str) -> Any:
         raise UsageError(f"the plan file {source} is neither JSON nor YAML: {first}") from None
     except ValueError as e:  # a value the YAML parser cannot convert (a date, a number)
         raise UsageError(f"the plan file {source} holds a value that cannot be read: {e}") from None
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No garbage collection while a parser may stand at the recursion limit: a finaliser run
+    there (a socket's, a thread's) would fail with RecursionError of its own, unreported."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def read_plan(doc: Any) -> Plan:
