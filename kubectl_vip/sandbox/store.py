@@ -212,6 +212,10 @@ class Store:
         self._owners: dict[str, set[tuple[str, Key]]] = {}
         self.history: deque[Event] = deque(maxlen=_HISTORY)
         self.listeners: list[Listener] = []
+        self.settle_hooks: list[Callable[[], None]] = []
+        # told of every write as it is made (old, new; None: absent), listeners or not: for the
+        # indexes controllers keep, as client-go's caches are kept from the watch
+        self.commit_hooks: list[Callable[[ResourceType, Obj | None, Obj | None], None]] = []
         # the kind's strategy (CheckGracefulDelete): the grace period a delete gives an object
         # (0: none) from the period asked for; set by the sandbox core for Pods
         self.grace_period: GracePeriod | None = None
@@ -237,6 +241,10 @@ class Store:
             if obj is None:
                 raise apierrors.not_found(rtype.plural, rtype.group, name)
             return copy.deepcopy(obj)
+
+    def count(self, rtype: ResourceType) -> int:
+        """How many objects of the kind are stored (all namespaces)."""
+        return len(self._data[rtype.key])
 
     def objects(self, rtype: ResourceType, namespace: str | None = None) -> list[Obj]:
         """Stored objects (not copies), in key order; namespace None = all."""
@@ -390,6 +398,8 @@ class Store:
             obj["metadata"] = dict(old["metadata"], resourceVersion=str(rv))
             raw = dumps(obj)
         self._index_owners(rtype, key, old, new)
+        for hook in self.commit_hooks:
+            hook(rtype, old, new)
         ev = Event(etype, rtype, obj, old, rv, raw)
         self.history.append(ev)
         self._pending.append(ev)
@@ -402,13 +412,20 @@ class Store:
         self._dispatching = True
         try:
             budget = 1_000_000
-            while self._pending:
-                ev = self._pending.popleft()
-                for listener in self.listeners:
-                    listener(ev)
-                budget -= 1
-                if budget <= 0:
-                    raise apierrors.internal("sandbox controllers did not settle")
+            while True:
+                while self._pending:
+                    ev = self._pending.popleft()
+                    for listener in self.listeners:
+                        listener(ev)
+                    budget -= 1
+                    if budget <= 0:
+                        raise apierrors.internal("sandbox controllers did not settle")
+                # what the listeners put off (a controller's work queue) runs once the
+                # events are all seen; what it writes is dispatched in turn
+                for settle in self.settle_hooks if self.listeners else ():
+                    settle()
+                if not self._pending:
+                    break
         finally:
             self._dispatching = False
 
