@@ -287,6 +287,13 @@ def test_the_fleet_scenario_reproduces_the_readme_example(
     r = run(merged, str(BIN / "kubectl"), "vip", "usage", "--contexts", "prod-*")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == _readme_block(usage)
+    # doctor's table, after each context's report
+    doctor = "kubectl vip doctor --all-contexts      # after each context's report:"
+    r = run(merged, str(BIN / "kubectl"), "vip", "doctor", "--all-contexts")
+    assert r.returncode == 1
+    table = r.stdout.splitlines()
+    start = max(i for i, ln in enumerate(table) if ln.startswith("CONTEXT      ERRORS"))
+    assert table[start:] == _readme_block(doctor)
 
 
 # ------------------------------------------------------------------------------ one writer
