@@ -183,6 +183,7 @@ class DaemonSets:
             self.w.t.pods,
             {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": pod_spec(ds, node)},
             manager=MANAGER,
+            fresh=True,  # pod_spec deep-copies the template
         )
         if created is not None:
             self.w.event(

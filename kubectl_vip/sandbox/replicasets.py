@@ -217,6 +217,13 @@ class Workloads:
             },
             manager=MANAGER,
         )
+        if created is not None and replicas:
+            self.w.event(
+                dep,
+                "ScalingReplicaSet",
+                f"Scaled up replica set {name} from 0 to {replicas}",
+                component="deployment-controller",
+            )
         return created
 
     def _scale(self, dep: Obj, rs: Obj, replicas: int, revision: int | None) -> None:
@@ -389,6 +396,7 @@ class Workloads:
                 "spec": template.get("spec") or {"containers": []},
             },
             manager=MANAGER,
+            fresh=True,  # built from a deep copy of the template
         )
         if created is not None:
             self.w.event(

@@ -389,10 +389,11 @@ def _seed_vip(
                 "name": ip,
                 "labels": {POD_NS_LABEL: ref["namespace"], POD_NAME_LABEL: ref["name"]},
             },
-            "spec": {"type": "Pod", "subnetID": subnet.id, "claimRef": ref},
+            "spec": {"type": "Pod", "subnetID": subnet.id, "claimRef": dict(ref)},
             "status": {"phase": "Assigned", "subnetCIDR": subnet.cidr},
         },
         manager="tke-eni-ipamd",
+        fresh=True,  # built here, whole
     )
 
 
@@ -453,4 +454,5 @@ def _seed_running_pod(b: B, ns: str, sts: Obj, name: str, node: str, ip: str, no
             "spec": {**tmpl["spec"], "nodeName": node},
             "status": {"phase": "Running", "podIP": ip, "startTime": now},
         },
+        fresh=True,  # built here, whole (b.template makes a new template each time)
     )

@@ -265,6 +265,7 @@ def _scale(sb: SandboxCore, size: int, seed: int) -> None:
                         "status": status,
                     },
                     manager="tke-eni-ipamd",
+                    fresh=True,  # built here, whole
                 )
                 assert claim is not None
                 cm = claim["metadata"]
@@ -286,6 +287,7 @@ def _scale(sb: SandboxCore, size: int, seed: int) -> None:
                         },
                     },
                     manager="tke-eni-ipamd",
+                    fresh=True,  # built here, whole
                 )
                 if in_use:
                     _seed_running_pod(b, ns, sts, pod_name, node, ip, now)

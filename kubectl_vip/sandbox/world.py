@@ -134,10 +134,15 @@ class World:
             if self.store.peek(rtype, namespace, name) is None:
                 return name
 
-    def create(self, rtype: ResourceType, obj: Obj, manager: str = "sandbox") -> Obj | None:
+    def create(
+        self, rtype: ResourceType, obj: Obj, manager: str = "sandbox", *, fresh: bool = False
+    ) -> Obj | None:
+        """Create as a controller does; None when the namespace is gone or the name taken.
+        `fresh`: `obj` (every part of it) was built for this call; the answer is then the
+        stored object, read only (Store.create)."""
         ns = obj.get("metadata", {}).get("namespace", "")
         try:
-            return self.store.create(rtype, ns, obj, manager=manager)
+            return self.store.create(rtype, ns, obj, manager=manager, _fresh=fresh)
         except StatusError as e:
             # 404: namespace gone, 409: exists, 403: namespace terminating
             if e.code in (403, 404, 409):
@@ -209,6 +214,7 @@ class World:
                 "count": 1,
                 "type": type_,
             },
+            fresh=True,
         )
 
     # ---- facts about objects -------------------------------------------------------------
