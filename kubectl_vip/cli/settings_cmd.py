@@ -469,7 +469,6 @@ class Change:
         """The newest deployed eniipamd release's ipamd flags, or why they cannot be known.
         Only the ipamd args are kept of the release Secret."""
         from ..api.cluster import SECRETS
-        from ..errors import Forbidden
 
         names = self.mgmt.helm_secrets
         if names is None:
@@ -483,7 +482,7 @@ class Change:
         for name in newest[:3]:  # Helm keeps superseded (and failed) releases too
             try:
                 secret = self.g.cluster().get(SECRETS, name, ipamd.DEPLOYMENT_NAMESPACE)
-            except Forbidden as e:
+            except ApiError as e:  # forbidden, or the server failed: the change stays applied
                 return None, f"its release Secret {name} cannot be read ({e.message})"
             release = settings.addon_release(secret) if secret is not None else None
             del secret
