@@ -28,6 +28,8 @@ class Sandbox(SandboxCore):
     `ipamd_flag_library` ("flag" or "pflag") and `expiry_zero_annotation` ("never" or "flag")
     choose how the simulated ipamd reads what real ipamd's documentation leaves open (see
     ipamdflags); `pause_controller`/`resume_controller` stop and start a simulated controller.
+    `name` names its cluster, contexts and users in the kubeconfig it writes
+    (kubeconfig_file.names).
     """
 
     def __init__(
