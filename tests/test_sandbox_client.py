@@ -122,8 +122,9 @@ def test_core_list_pods_with_label_selector(core: client.CoreV1Api) -> None:
     assert pods.items[0].status.pod_ip == "10.0.1.5"
     assert pods.metadata._continue is None and pods.metadata.remaining_item_count is None
     everywhere = core.list_pod_for_all_namespaces(field_selector="spec.nodeName=node-c")
-    assert [(p.metadata.namespace, p.metadata.name) for p in everywhere.items] == [
-        ("db", "analytics-0")
+    assert [(p.metadata.namespace, p.metadata.name[:14]) for p in everywhere.items] == [
+        ("db", "analytics-0"),
+        ("kube-system", "tke-eni-agent-"),  # the eni agent's DaemonSet Pod of the node
     ]
     assert everywhere.items[0].status.phase == "Pending"
 

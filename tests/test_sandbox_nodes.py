@@ -76,14 +76,32 @@ def test_the_scenario_as_kubectl_shows_it(kubectl: Runner) -> None:
         {"key": UNREACHABLE, "effect": "NoExecute", "timeAdded": TEN_MIN_AGO},
     ]
     pods = rows(kubectl("get", "pods", "-A", "-o", "wide"))
-    by_name = {r[1]: (r[3], r[7]) for r in pods[1:]}
+    by_name = {r[1]: (r[3], r[7]) for r in pods[1:] if r[0] != "kube-system"}
     assert by_name == {
         "mysql-0": ("Running", "node-a"),
         "mysql-1": ("Running", "node-a"),
-        "tke-eni-ipamd-7c9d8f6b5-x2lp9": ("Running", "node-a"),
         "api-0": ("Running", "node-b"),
         "api-1": ("Running", "node-b"),
         "cache-0": ("Terminating", "node-c"),  # marked by taint-based eviction, unconfirmed
+    }
+    # the system Pods belong to their controllers: ipamd's and the static-IP scheduler's
+    # ReplicaSets, and the eni agent's DaemonSet (one per node, node-c's kept there)
+    system = {
+        (p["metadata"]["labels"]["k8s-app"], p["metadata"]["ownerReferences"][0]["kind"]): []
+        for p in get(kubectl, "pods", "-n", "kube-system")["items"]
+    }
+    for p in get(kubectl, "pods", "-n", "kube-system")["items"]:
+        key = (p["metadata"]["labels"]["k8s-app"], p["metadata"]["ownerReferences"][0]["kind"])
+        ready = next(c["status"] for c in p["status"]["conditions"] if c["type"] == "Ready")
+        system[key].append((p["spec"]["nodeName"], p["status"]["phase"], ready))
+    assert system == {
+        ("tke-eni-agent", "DaemonSet"): [
+            ("node-a", "Running", "True"),
+            ("node-c", "Running", "False"),  # MarkPodsNotReady: its node does not answer
+            ("node-b", "Running", "True"),
+        ],
+        ("tke-eni-ip-scheduler", "ReplicaSet"): [("node-a", "Running", "True")],
+        ("tke-eni-ipamd", "ReplicaSet"): [("node-a", "Running", "True")],
     }
     claims = {
         f"{c['metadata']['namespace']}/{c['metadata']['name']}": c["status"]
@@ -443,7 +461,7 @@ def test_an_immediate_claim_goes_but_its_address_waits_for_the_node() -> None:
             "annotations": {"tke.cloud.tencent.com/vpc-ip-claim-delete-policy": "Immediate"},
         },
         "spec": {
-            "nodeSelector": {"topology.kubernetes.io/zone": "ap-guangzhou-3"},
+            "nodeSelector": {"topology.kubernetes.io/zone": "ap-guangzhou-4"},
             "containers": [
                 {"name": "c", "resources": {"requests": {"tke.cloud.tencent.com/eni-ip": "1"}}}
             ],
@@ -453,12 +471,12 @@ def test_an_immediate_claim_goes_but_its_address_waits_for_the_node() -> None:
     claim = sb.store.peek(t.claims, "default", "web")
     assert claim is not None
     ip = claim["status"]["ip"]
-    assert vip_view(sb, ip) == ("Attached", "node-a")
-    _set_ready(sb, "node-a", "Unknown")
+    assert vip_view(sb, ip) == ("Attached", "node-b")
+    _set_ready(sb, "node-b", "Unknown")  # ipamd runs on node-a
     sb.store.delete(t.pods, "default", "web", grace_seconds=0)
     assert sb.store.peek(t.claims, "default", "web") is None
-    assert vip_view(sb, ip) == ("Attached", "node-a")
-    _set_ready(sb, "node-a", "True")
+    assert vip_view(sb, ip) == ("Attached", "node-b")
+    _set_ready(sb, "node-b", "True")
     assert vip_view(sb, ip) is None
 
 

@@ -327,8 +327,15 @@ def test_drain_evicts_through_the_eviction_api(kubectl: Runner, vip: Runner) -> 
     assert r.code == 0, r.stderr
     assert "evicting pod web/api-0" in r.stderr + r.stdout
     assert r.stdout.strip().endswith("node/node-b drained")
-    left = kubectl("get", "pods", "-A", "--field-selector", "spec.nodeName=node-b", "-o", "name")
-    assert left.stdout == ""
+    left = kubectl("get", "pods", "-A", "--field-selector", "spec.nodeName=node-b", "-o", "json")
+    # only the eni agent's DaemonSet Pod stays (--ignore-daemonsets)
+    assert [
+        (
+            p["metadata"]["name"][: len("tke-eni-agent-")],
+            p["metadata"]["ownerReferences"][0]["kind"],
+        )
+        for p in json.loads(left.stdout)["items"]
+    ] == [("tke-eni-agent-", "DaemonSet")]
     # the StatefulSet recreated api-0, which cannot leave its zone: it waits, keeping its claim
     assert rows(kubectl("get", "pod", "api-0", "-n", "web"))[1][2] == "Pending"
     assert claim_states(vip, "web")["api-0"] == "InUse"

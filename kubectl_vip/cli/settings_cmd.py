@@ -204,6 +204,9 @@ class Change:
         self.applied = False
         self.rollout: str | None = None
         self.uncovered: list[settings.Uncovered] | None = None
+        # the eniipamd add-on's values as its release renders them, or why they are unknown
+        self.addon: settings.AddonRelease | None = None
+        self.addon_unknown: str | None = None
 
     def say(self, text: str = "", style: str | None = None) -> None:
         """Human lines: stdout for text output, stderr when stdout carries a document."""
@@ -315,6 +318,8 @@ class Change:
             if not self.impact.follow_sweep(deadline):
                 self._emit()
                 raise RefusedError(self.impact.sweep_failure(timeout))
+            if self.addon_unknown is not None:
+                self._watch_for_revert(deadline)
         else:
             self.say(
                 "ipamd restarts with the new flags; follow it with --wait or: "
@@ -420,7 +425,116 @@ class Change:
                 f"{settings.ADDON} add-on); set it in the TKE console as shown above"
             )
         self.rollout = "complete"
-        self.say(f"Checked after the rollout: {self.target.describe()} is still set.")
+        self._check_addon()
+
+    # ---------------------------------------------------------------------------- the add-on
+
+    def _check_addon(self) -> None:
+        """The change is set after the rollout; whether it lasts is the eniipamd add-on's
+        call where it manages ipamd: it puts its release's args back over a hand edit."""
+        wanted = self.target.describe()
+        if self.mgmt.addon is settings.Addon.ABSENT:
+            self.say(f"Checked after the rollout: {wanted} is still set.")
+            return
+        self.addon, self.addon_unknown = self._read_addon()
+        release = self.addon
+        if release is None or release.flags is None:
+            self.say(f"Checked after the rollout: {wanted} is set.")
+            return
+        if settings.is_set(release.flags, self.target):
+            self.say(
+                f"Checked after the rollout: {wanted} is still set, and {release.describe()} "
+                "renders it too: the add-on keeps it."
+            )
+            return
+        self.rollout = "will-revert"
+        self._emit()
+        self._console_path()
+        again = Inspected(read_deployment(self.g))
+        differences = (
+            settings.addon_differences(again.flags, release.flags)
+            if again.flags is not None
+            else []
+        )
+        raise RefusedError(
+            f"{wanted} is set after the rollout, but {release.describe()} does not set it ("
+            + "; ".join(differences or ["its args differ"])
+            + f"): the {settings.ADDON} add-on puts its release's args back at its next "
+            "reconcile or update, so this hand edit will not last; set it in the TKE console "
+            f"as shown above. Until the add-on reverts it the patch stays; undo it with: "
+            f"{self.restore}"
+        )
+
+    def _read_addon(self) -> tuple[settings.AddonRelease | None, str | None]:
+        """The newest deployed eniipamd release's ipamd flags, or why they cannot be known.
+        Only the ipamd args are kept of the release Secret."""
+        from ..api.cluster import SECRETS
+
+        names = self.mgmt.helm_secrets
+        if names is None:
+            return None, "its Helm release Secrets cannot be listed"
+        if not names:
+            return None, (
+                "no Helm release Secret of it is in kube-system, only Helm's marks on the "
+                "Deployment"
+            )
+        newest = sorted(names, key=lambda n: settings.release_revision(n) or 0, reverse=True)
+        for name in newest[:3]:  # Helm keeps superseded (and failed) releases too
+            try:
+                secret = self.g.cluster().get(SECRETS, name, ipamd.DEPLOYMENT_NAMESPACE)
+            except ApiError as e:  # forbidden, or the server failed: the change stays applied
+                return None, f"its release Secret {name} cannot be read ({e.message})"
+            release = settings.addon_release(secret) if secret is not None else None
+            del secret
+            if release is None:
+                continue
+            if release.flags is None:
+                return release, f"{release.describe()}: {release.problem}"
+            return release, None
+        return None, "no deployed release of it was found"
+
+    def _watch_for_revert(self, deadline: float) -> None:
+        """The add-on's values are unknown: watch the Deployment for a revert for what is
+        left of --timeout, and say that a later one cannot be ruled out."""
+        from ..ops.rollout import watch_until
+
+        wanted = self.target.describe()
+        why = self.addon_unknown
+        left = max(0.0, deadline - time.monotonic())
+        window = format_compact(timedelta(seconds=round(left)))
+        later = (
+            f"the {settings.ADDON} add-on may still put its own args back: when it reconciles "
+            "is not public, so check with kubectl vip config again after its next update"
+        )
+        if left < 1:
+            self.rollout = "unconfirmed"
+            self.g.out.warn(
+                f"whether the {settings.ADDON} add-on reverts {wanted} cannot be known ({why}); "
+                f"{later} (or wait longer with --timeout)"
+            )
+            return
+        self.say(
+            f"Whether the {settings.ADDON} add-on reverts it cannot be known ({why}): "
+            f"watching deploy/{ipamd.DEPLOYMENT_NAME} for {window} (the rest of --timeout)."
+        )
+
+        def reverted(dep: Obj) -> bool:
+            flags = Inspected(dep).flags
+            return flags is None or not settings.is_set(flags, self.target)
+
+        if watch_until(self.g.cluster(), reverted, left) is not None:
+            self.rollout = "reverted"
+            self._emit()
+            self._console_path()
+            raise RefusedError(
+                f"the change was reverted: within {window} of the rollout "
+                f"deploy/{ipamd.DEPLOYMENT_NAME} no longer had {wanted} (something rewrote its "
+                f"args, likely the {settings.ADDON} add-on); set it in the TKE console as shown "
+                "above"
+            )
+        self.rollout = "unconfirmed"
+        self.say(f"No revert within {window}: {wanted} is still set.")
+        self.g.out.warn(f"{later}")
 
     @contextmanager
     def _progress(self) -> Iterator[Callable[[RolloutStatus], None]]:

@@ -128,7 +128,9 @@ def ipamd_pods(s: Snapshot) -> list[Issue]:
 )
 def ipamd_version(s: Snapshot) -> list[Issue]:
     """ipamd's version (the image tag) and who owns its flags: the eniipamd add-on (v3.5.0+ or
-    Helm release Secrets: change them in the console) or the Deployment's args (by hand)."""
+    Helm release Secrets: change them in the console) or the Deployment's args (by hand); and,
+    with the add-on, whether the Deployment's flags are those its release renders (a hand edit
+    it will revert) or that this cannot be known."""
     info = s.ipamd
     if info is None:
         return []  # VIP-IPAMD-001 reports a missing Deployment
@@ -168,6 +170,11 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
             obj,
         )
     ]
+    drift = _addon_drift(s, info.flags)
+    if drift is not None:
+        issues.append(drift)
+    elif m.addon is not settings.Addon.ABSENT:
+        evidence.append(_addon_values_line(s, info.flags))
     problems = []
     note = settings.version_note(info.image, info.version)
     if note:
@@ -188,6 +195,51 @@ def ipamd_version(s: Snapshot) -> list[Issue]:
             )
         )
     return issues
+
+
+def _addon_values_line(s: Snapshot, flags: ipamd.IpamdFlags | None) -> str:
+    """What is known of the add-on's own values: the same as the Deployment's, or why that
+    cannot be told (never guessed)."""
+    release = s.addon_release
+    if release is not None and release.flags is not None and flags is not None:
+        return f"its flags are those {release.describe()} renders: the add-on keeps them"
+    if release is not None:
+        why = f"{release.describe()}: {release.problem or 'the Deployment has no readable flags'}"
+    elif s.helm_secrets is None:
+        why = "its Helm release Secrets cannot be listed"
+    elif not s.helm_secrets:
+        why = "no Helm release Secret of it is in kube-system, only Helm's marks"
+    else:
+        why = "no deployed release of it was found"
+    return (
+        f"whether these flags are the {settings.ADDON} add-on's own cannot be known ({why}): a "
+        "hand edit is put back at its next reconcile or update, whose time is not public; "
+        "check again after one"
+    )
+
+
+def _addon_drift(s: Snapshot, flags: ipamd.IpamdFlags | None) -> Issue | None:
+    """The Deployment's flags differ from what the add-on's newest deployed release renders:
+    a hand edit that the add-on will put back."""
+    release = s.addon_release
+    if release is None or release.flags is None or flags is None:
+        return None
+    differences = settings.addon_differences(flags, release.flags)
+    if not differences:
+        return None
+    return Issue(
+        Severity.WARNING,
+        f"ipamd's flags differ from the {settings.ADDON} add-on's: the add-on will revert "
+        "this hand edit",
+        [
+            *differences,
+            f"{release.describe()} is what the add-on puts back over a hand edit of "
+            f"deploy/{ipamd.DEPLOYMENT_NAME}, at its next reconcile or update (when: not public)",
+        ],
+        f"To keep the change, make it in the console: {console_path(s)}; otherwise the "
+        f"add-on brings back {', '.join(settings.flag_words(release.flags))}",
+        [f"Deployment/{DEPLOY}", f"Secret/{SYSTEM_NS}/{release.secret}"],
+    )
 
 
 def _no_scheduler(s: Snapshot) -> Issue:

@@ -89,6 +89,8 @@ class Snapshot:
     daemonsets: list[Obj] | None = None
     ipamd_configmap: Obj | None = None  # None: absent or not read (see reads)
     helm_secrets: list[str] | None = None  # names only; None: not listed
+    # what the newest deployed eniipamd release renders for ipamd (only its flags are kept)
+    addon_release: settings.AddonRelease | None = None
     reads: dict[str, ReadState] = field(default_factory=dict)
     # the other owner kinds claims name (and the same-name controllers of served groups: an
     # OpenKruise StatefulSet, a TApp), each listed through its own API as `list` reads them;
@@ -113,7 +115,7 @@ class Snapshot:
         """Let go of the objects read and all derived from them, keeping what the report says
         of the run (its time, the TKE API, the reads). For after the checks: the report is
         written without them, and a fleet run keeps each cluster's report, not its objects."""
-        for name in (*_FIELD.values(), "ipamd_configmap", "helm_secrets"):
+        for name in (*_FIELD.values(), "ipamd_configmap", "helm_secrets", "addon_release"):
             setattr(self, name, None)
         self.owners, self.owners_unknown = {}, {}
         self.scalers = None

@@ -232,6 +232,122 @@ def management(
     return Management(addon, route, rule, evidence, version_reason, notes, helm_secrets, version)
 
 
+# ---------------------------------------------------------------------------------- add-on values
+
+
+@dataclass(frozen=True)
+class AddonRelease:
+    """What the eniipamd add-on's newest deployed Helm release renders for ipamd: the values
+    the add-on puts back over a hand edit of the Deployment (at its next reconcile or update;
+    when that is, is not public)."""
+
+    secret: str  # sh.helm.release.v1.eniipamd.vN
+    revision: int
+    flags: IpamdFlags | None  # None: the release renders no ipamd container we can read
+    problem: str | None = None  # why `flags` is None
+
+    def describe(self) -> str:
+        return f"the {ADDON} add-on's release {self.secret} (revision {self.revision})"
+
+
+def release_revision(name: str) -> int | None:
+    """N of `sh.helm.release.v1.eniipamd.vN`."""
+    m = re.fullmatch(re.escape(HELM_SECRET_PREFIX) + r"v([0-9]+)", name)
+    return int(m.group(1)) if m else None
+
+
+def decode_helm_release(data: Any) -> dict[str, Any] | None:
+    """A Helm 3 release from its Secret's `data.release`: the Secret's base64 of Helm's own
+    base64 of the (gzipped) JSON release. None when it is not one."""
+    import base64
+    import gzip
+
+    if not isinstance(data, str) or not data:
+        return None
+    try:
+        inner = base64.b64decode(base64.b64decode(data, validate=True), validate=True)
+        raw = gzip.decompress(inner) if inner[:2] == b"\x1f\x8b" else inner
+        release = json.loads(raw)
+    except (ValueError, OSError, EOFError):
+        return None
+    return release if isinstance(release, dict) else None
+
+
+def _release_ipamd_container(release: dict[str, Any]) -> dict[str, Any] | None:
+    """The ipamd container of the Deployment the release's manifest renders."""
+    import yaml
+
+    manifest = release.get("manifest")
+    if not isinstance(manifest, str):
+        return None
+    try:
+        docs = list(yaml.safe_load_all(manifest))
+    except yaml.YAMLError:
+        return None
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "Deployment":
+            continue
+        if ((doc.get("metadata") or {}).get("name")) != ipamd.DEPLOYMENT_NAME:
+            continue
+        containers = (((doc.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+            "containers"
+        )
+        if not isinstance(containers, list):
+            return None
+        try:
+            found: dict[str, Any] = containers[ipamd.find_ipamd_container(containers)]
+        except ipamd.IpamdError:
+            return None
+        return found
+    return None
+
+
+def addon_release(secret: dict[str, Any]) -> AddonRelease | None:
+    """The ipamd flags a deployed eniipamd release Secret renders; None for a Secret that is not
+    a deployed eniipamd release (Helm keeps superseded ones too). Nothing else of the release
+    (values, chart, other manifests) is kept."""
+    meta = secret.get("metadata") or {}
+    name = str(meta.get("name") or "")
+    revision = release_revision(name)
+    labels = meta.get("labels") or {}
+    if revision is None or labels.get("status") not in (None, "deployed"):
+        return None
+    release = decode_helm_release((secret.get("data") or {}).get("release"))
+    if release is None:
+        return AddonRelease(name, revision, None, "its release data cannot be decoded")
+    container = _release_ipamd_container(release)
+    if container is None:
+        return AddonRelease(
+            name, revision, None, f"its manifest renders no {ipamd.DEPLOYMENT_NAME} container"
+        )
+    try:
+        return AddonRelease(name, revision, ipamd.read_flags(container))
+    except ipamd.IpamdError as e:
+        return AddonRelease(name, revision, None, f"its ipamd args cannot be read: {e}")
+
+
+def newest_release(releases: Iterable[AddonRelease | None]) -> AddonRelease | None:
+    found = [r for r in releases if r is not None]
+    return max(found, key=lambda r: r.revision) if found else None
+
+
+def flag_words(f: IpamdFlags) -> tuple[str, str]:
+    return (
+        "expiry " + _one_expiry(f.expiry, f.expiry_invalid, f.expiry_raw),
+        "cascade " + ("on" if f.cascade else "off"),
+    )
+
+
+def addon_differences(current: IpamdFlags, addon: IpamdFlags) -> list[str]:
+    """What the Deployment's ipamd runs with that the add-on's release does not (empty: the
+    same), each as `expiry 2h here, never in the add-on's release`."""
+    out = []
+    for mine, theirs in zip(flag_words(current), flag_words(addon), strict=True):
+        if mine != theirs:
+            out.append(f"{mine} on the Deployment, {theirs.partition(' ')[2]} in the release")
+    return out
+
+
 class Gate(enum.Enum):
     PATCH = "patch"
     FORCED = "forced"  # the console's to change, patched anyway because of --force

@@ -70,9 +70,10 @@ def _eni_record(obj: Obj) -> Obj:
     }
 
 
-def _name_only(obj: Obj) -> Obj:
-    # a Helm release Secret holds the whole release: keep nothing but its name
-    return {"metadata": {"name": schema.name(obj)}}
+def _release_record(obj: Obj) -> Obj:
+    # a Helm release Secret holds the whole release: keep its name and the ipamd flags an
+    # eniipamd release renders (what the add-on puts back over a hand edit), nothing else
+    return {"metadata": {"name": schema.name(obj)}, "release": settings.addon_release(obj)}
 
 
 def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
@@ -106,7 +107,7 @@ def read_specs(tke: TkeApi) -> dict[str, ReadSpec]:
                 api.SECRETS,
                 namespace=SYSTEM_NS,
                 label_selector=settings.HELM_SECRET_SELECTOR,
-                trim=_name_only,
+                trim=_release_record,
             ),
         )
     }
@@ -253,6 +254,7 @@ def gather(
             if secrets is not None
             else None
         ),
+        addon_release=settings.newest_release(o.get("release") for o in secrets or []),
         reads=reads,
         owners=owners,
         owners_unknown=owners_unknown,

@@ -1,7 +1,8 @@
 """Following the ipamd Deployment's rollout through a watch (no sleep loop).
 
 `rollout_status` is pure (the checks of `kubectl rollout status`); `wait_for_rollout` watches
-`kube-system/tke-eni-ipamd` by name until the new generation is rolled out or time is up.
+`kube-system/tke-eni-ipamd` by name until the new generation is rolled out or time is up;
+`watch_until` watches it until a condition holds (an add-on reverting a hand edit).
 """
 
 from __future__ import annotations
@@ -114,4 +115,41 @@ def wait_for_rollout(
             continue
 
 
-__all__ = ["RolloutStatus", "rollout_status", "wait_for_rollout"]
+def watch_until(
+    c: Cluster,
+    until: Callable[[Obj], bool],
+    timeout: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> Obj | None:
+    """Watch the ipamd Deployment until `until` holds for it (that object is returned) or
+    `timeout` seconds pass (None): e.g. until an add-on puts its own args back. Each watch
+    starts from the current state, so a change made before it began is seen too."""
+    deadline = clock() + timeout
+    selector = f"metadata.name={ipamd.DEPLOYMENT_NAME}"
+    while True:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return None
+        if c.request_timeout:
+            remaining = min(remaining, max(1.0, c.request_timeout - 1))
+        try:
+            for etype, obj in c.watch(
+                DEPLOYMENTS,
+                ipamd.DEPLOYMENT_NAMESPACE,
+                field_selector=selector,
+                timeout_seconds=max(1, math.ceil(remaining)),
+            ):
+                if etype == "DELETED":
+                    raise RefusedError(
+                        f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME} was deleted"
+                    )
+                if etype in ("ADDED", "MODIFIED") and until(obj):
+                    return obj
+                if clock() >= deadline:
+                    return None
+        except Gone:
+            continue
+
+
+__all__ = ["RolloutStatus", "rollout_status", "wait_for_rollout", "watch_until"]

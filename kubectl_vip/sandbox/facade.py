@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import secrets
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ class Sandbox(SandboxCore):
     `ipamd_flag_library` ("flag" or "pflag") and `expiry_zero_annotation` ("never" or "flag")
     choose how the simulated ipamd reads what real ipamd's documentation leaves open (see
     ipamdflags); `pause_controller`/`resume_controller` stop and start a simulated controller.
+    `name` names its cluster, contexts and users in the kubeconfig it writes
+    (kubeconfig_file.names).
     """
 
     def __init__(
@@ -41,7 +45,9 @@ class Sandbox(SandboxCore):
         seed: int = 1,
         ipamd_flag_library: ipamdflags.FlagLibrary = "flag",
         expiry_zero_annotation: ipamdflags.ZeroAnnotation = "never",
+        name: str = CLUSTER_NAME,
     ) -> None:
+        self.name = name  # of its cluster and contexts in the kubeconfig it writes
         present = (
             (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
         )
@@ -127,45 +133,68 @@ class Sandbox(SandboxCore):
         host, port = self._server.server_address[:2]
         return f"https://{host!s}:{port}"
 
-    def kubeconfig(self, namespace: str = "default") -> dict[str, Any]:
+    def kubeconfig(self, namespace: str = "default", *, readonly: bool = True) -> dict[str, Any]:
+        """Its cluster, an admin context and (unless not `readonly`) a read-only one, named
+        after the sandbox (kubeconfig_file.names)."""
+        n = kubeconfig_file.names(self.name)
         ca = base64.b64encode(ca_data()).decode()
         cluster = {
-            "name": CLUSTER_NAME,
+            "name": n.cluster,
             "cluster": {"server": self.url, "certificate-authority-data": ca},
         }
+        users = [{"name": n.admin_user, "user": {"token": self.admin_token}}]
+        contexts = [
+            {
+                "name": n.admin,
+                "context": {"cluster": n.cluster, "user": n.admin_user, "namespace": namespace},
+            }
+        ]
+        if readonly:
+            users.append({"name": n.viewer_user, "user": {"token": self.viewer_token}})
+            contexts.append(
+                {
+                    "name": n.readonly,
+                    "context": {
+                        "cluster": n.cluster,
+                        "user": n.viewer_user,
+                        "namespace": namespace,
+                    },
+                }
+            )
         return {
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [cluster],
-            "users": [
-                {"name": "sandbox-admin", "user": {"token": self.admin_token}},
-                {"name": "sandbox-viewer", "user": {"token": self.viewer_token}},
-            ],
-            "contexts": [
-                {
-                    "name": CLUSTER_NAME,
-                    "context": {
-                        "cluster": CLUSTER_NAME,
-                        "user": "sandbox-admin",
-                        "namespace": namespace,
-                    },
-                },
-                {
-                    "name": f"{CLUSTER_NAME}-readonly",
-                    "context": {
-                        "cluster": CLUSTER_NAME,
-                        "user": "sandbox-viewer",
-                        "namespace": namespace,
-                    },
-                },
-            ],
-            "current-context": CLUSTER_NAME,
+            "users": users,
+            "contexts": contexts,
+            "current-context": n.admin,
             "preferences": {},
         }
 
-    def write_kubeconfig(self, path: Path, namespace: str = "default") -> Path:
-        """Marked as the sandbox's, 0600 from creation (see kubeconfig_file)."""
-        return kubeconfig_file.write(path, self.kubeconfig(namespace), server=self.url)
+    def write_kubeconfig(
+        self,
+        path: Path,
+        namespace: str = "default",
+        *,
+        decide: Callable[[kubeconfig_file.Owner | None], None] | None = None,
+    ) -> Path:
+        """Marked as the sandbox's, 0600 from creation; `decide` may refuse what is at `path`
+        (see kubeconfig_file.write)."""
+        return kubeconfig_file.write(
+            path, self.kubeconfig(namespace), server=self.url, decide=decide
+        )
+
+
+def unreachable_kubeconfig(name: str, server: str) -> dict[str, Any]:
+    """A context whose API server does not answer (a cluster that is down)."""
+    ca = base64.b64encode(ca_data()).decode()
+    return {
+        "clusters": [
+            {"name": name, "cluster": {"server": server, "certificate-authority-data": ca}}
+        ],
+        "users": [{"name": name, "user": {"token": secrets.token_hex(16)}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+    }
 
 
 def _continue_running(clock: Clock) -> Clock:

@@ -1,33 +1,23 @@
-"""Simulated Kubernetes controllers: scheduler + kubelet, StatefulSets, Deployment rollouts,
-the garbage collector and namespace deletion. Each reacts to store events synchronously.
+"""Simulated Kubernetes controllers: the scheduler (scheduler.py) and the kubelet, StatefulSets,
+Deployments and ReplicaSets (replicasets.py), DaemonSets (daemonsets.py), the garbage collector
+and namespace deletion. Each reacts to store events synchronously.
 
-The scheduler keeps Pods off nodes with NoSchedule or NoExecute taints they do not tolerate and
-tries its unschedulable Pods again when a node loses the node lifecycle's taints; a kubelet
-whose node is down (World.node_down) starts nothing until the node is Ready again."""
+A kubelet starts the Pods bound to its node (a host-network Pod gets the node's address, any
+other an overlay address unless ipamd gives it a VPC-CNI one); a kubelet whose node is down
+(World.node_down) starts nothing until the node is Ready again."""
 
 from __future__ import annotations
 
 import copy
 import ipaddress
-from datetime import timedelta
 from typing import Any
 
-from . import replicasets
-from .clock import parse_rfc3339
-from .nodelifecycle import NOT_READY, UNREACHABLE, tolerates
+from .daemonsets import DaemonSets
+from .replicasets import Workloads
 from .resources import ResourceType
+from .scheduler import Scheduler
 from .store import Event, Obj
-from .world import (
-    ENI_IP,
-    ENI_UNAVAILABLE_TAINT,
-    ORDINAL,
-    ZONE_LABEL,
-    World,
-    controller_ref,
-    is_vpc_cni,
-    node_ready,
-    owner_ref,
-)
+from .world import ORDINAL, World, controller_ref, is_vpc_cni, node_ready, owner_ref
 
 
 class KubeControllers:
@@ -35,6 +25,10 @@ class KubeControllers:
         self.w = world
         self._pod_ip_seq = 10
         self._service_seq = 0
+        self.scheduler = Scheduler(world)
+        self.workloads = Workloads(world)
+        self.daemonsets = DaemonSets(world)
+        world.store.settle_hooks.append(self.daemonsets.settle)
 
     # -------------------------------------------------------------- dispatch
 
@@ -42,6 +36,8 @@ class KubeControllers:
         t = self.w.t
         if ev.rtype is t.pods:
             self._on_pod(ev)
+            self.workloads.on_pod(ev.obj)
+            self.daemonsets.on_event(ev.type, ev.rtype.key, ev.obj)
         elif ev.rtype is t.statefulsets:
             if ev.type != "DELETED":
                 self.reconcile_statefulset(
@@ -49,19 +45,19 @@ class KubeControllers:
                 )
         elif ev.rtype.key == "services" and ev.type == "ADDED":
             self._allocate_cluster_ip(ev.rtype, ev.obj)
-        elif ev.rtype is t.deployments and ev.type != "DELETED":
-            replicasets.sync(self.w, ev.obj)
-            self._rollout(ev.obj)
-        elif ev.rtype is t.daemonsets and ev.type != "DELETED":
-            self._daemonset_status(ev.obj)
-        elif ev.rtype is t.nodes and ev.type in ("ADDED", "DELETED"):
-            for ds in list(self.w.store.objects(t.daemonsets)):
-                self._daemonset_status(ds)
-        elif ev.rtype is t.nodes and ev.old is not None:
-            if node_ready(ev.obj) == "True" and node_ready(ev.old) not in (None, "True"):
+        elif ev.rtype is t.deployments:
+            self.workloads.on_deployment(ev.type, ev.obj)
+        elif ev.rtype.key == "replicasets.apps":
+            self.workloads.on_replicaset(ev.type, ev.obj)
+        elif ev.rtype is t.daemonsets:
+            self.daemonsets.on_event(ev.type, ev.rtype.key, ev.obj)
+        elif ev.rtype is t.nodes:
+            self.daemonsets.on_event(ev.type, ev.rtype.key, ev.obj)
+            back = ev.old is not None and node_ready(ev.old) not in (None, "True")
+            if ev.type == "MODIFIED" and back and node_ready(ev.obj) == "True":
                 self._node_back(ev.obj["metadata"]["name"])
-            if _lifecycle_taints(ev.old) - _lifecycle_taints(ev.obj):
-                self._reschedule()
+            if ev.type != "DELETED":
+                self.scheduler.node_event(ev.type, ev.old, ev.obj)
         elif ev.rtype is t.namespaces and ev.type != "DELETED":
             spec = ev.obj.get("spec") or {}
             if ev.obj["metadata"].get("deletionTimestamp") and "kubernetes" in (
@@ -97,32 +93,7 @@ class KubeControllers:
         self.w.store.mutate(rtype, m["namespace"], m["name"], allocate, manager="kube-apiserver")
 
     def tick(self) -> None:
-        for dep in list(self.w.store.objects(self.w.t.deployments)):
-            self._rollout(dep)
-
-    def _daemonset_status(self, ds: Obj) -> None:
-        """One ready Pod per node (the sandbox runs no DaemonSet Pods, only their counts)."""
-        nodes = len(self.w.store.objects(self.w.t.nodes))
-        meta = ds["metadata"]
-
-        def status(d: Obj) -> None:
-            d["status"] = {
-                "observedGeneration": d["metadata"].get("generation", 1),
-                "desiredNumberScheduled": nodes,
-                "currentNumberScheduled": nodes,
-                "updatedNumberScheduled": nodes,
-                "numberReady": nodes,
-                "numberAvailable": nodes,
-                "numberMisscheduled": 0,
-            }
-
-        self.w.store.mutate(
-            self.w.t.daemonsets,
-            meta["namespace"],
-            meta["name"],
-            status,
-            manager="kube-controller-manager",
-        )
+        self.workloads.tick()
 
     # -------------------------------------------------------------- pods
 
@@ -130,6 +101,7 @@ class KubeControllers:
         pod = ev.obj
         meta = pod["metadata"]
         if ev.type == "DELETED":
+            self.scheduler.pod_gone(pod)
             ref = controller_ref(pod)
             if ref and ref.get("kind") == "StatefulSet":
                 self.reconcile_statefulset(meta["namespace"], ref["name"])
@@ -138,18 +110,24 @@ class KubeControllers:
             return
         phase = pod.get("status", {}).get("phase", "Pending")
         if not pod.get("spec", {}).get("nodeName"):
-            self._schedule(pod)
+            self.scheduler.schedule(pod)
         elif phase == "Pending" and (not is_vpc_cni(pod) or self.w.t.claims is None):
             # without the TKE CRDs (--no-tke) no ipamd assigns VPC IPs: the node's CNI does
             self._start_on_node(pod)
         was = ((ev.old or {}).get("status") or {}).get("phase", "Pending")
+        if phase in ("Succeeded", "Failed") and was not in ("Succeeded", "Failed"):
+            self.scheduler.pod_gone(pod)  # an ended Pod holds no capacity
         ref = controller_ref(pod)
         if ev.type == "MODIFIED" and was != phase and ref and ref.get("kind") == "StatefulSet":
             self.reconcile_statefulset(meta["namespace"], ref["name"])  # its ready count moved
 
     def _start_on_node(self, pod: Obj) -> None:
         node = pod["spec"]["nodeName"]
-        if not self.w.node_down(node):  # a kubelet that does not answer starts nothing
+        if self.w.node_down(node):  # a kubelet that does not answer starts nothing
+            return
+        if pod["spec"].get("hostNetwork"):
+            self._start(pod, self._host_ip(pod))  # the node's own address
+        else:
             self._start(pod, self._next_pod_ip(node))
 
     def _node_back(self, node: str) -> None:
@@ -164,95 +142,6 @@ class KubeControllers:
                 and (not is_vpc_cni(pod) or self.w.t.claims is None)
             ):
                 self._start_on_node(pod)
-
-    def _reschedule(self) -> None:
-        """The scheduler tries its unschedulable Pods again when a node sheds a taint."""
-        for pod in list(self.w.store.objects(self.w.t.pods)):
-            if not pod.get("spec", {}).get("nodeName") and not pod["metadata"].get(
-                "deletionTimestamp"
-            ):
-                self._schedule(pod)
-
-    def _candidate_nodes(self, pod: Obj) -> tuple[list[Obj], int]:
-        nodes = self.w.store.objects(self.w.t.nodes)
-        vpc = is_vpc_cni(pod)
-        zone = self.w.pinned_zone(pod) if vpc else None
-        selector = pod.get("spec", {}).get("nodeSelector") or {}
-        fit = []
-        for n in nodes:
-            spec = n.get("spec", {})
-            labels = n["metadata"].get("labels") or {}
-            if any(labels.get(k) != v for k, v in selector.items()):
-                continue
-            if spec.get("unschedulable"):
-                continue
-            # NoSchedule and NoExecute taints keep Pods that do not tolerate them off the node
-            taints = {
-                t.get("key")
-                for t in spec.get("taints") or []
-                if t.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(pod, t)[0]
-            }
-            if vpc:
-                alloc = (n.get("status", {}).get("allocatable") or {}).get(ENI_IP, "0")
-                if ENI_UNAVAILABLE_TAINT in taints or str(alloc) in ("0", ""):
-                    continue
-                if zone and n["metadata"].get("labels", {}).get(ZONE_LABEL) != zone:
-                    continue
-            if taints - {ENI_UNAVAILABLE_TAINT}:
-                continue
-            fit.append(n)
-        return fit, len(nodes)
-
-    def _schedule(self, pod: Obj) -> None:
-        meta = pod["metadata"]
-        fit, total = self._candidate_nodes(pod)
-        if not fit:
-            reason = f"Insufficient {ENI_IP}" if is_vpc_cni(pod) else "node(s) didn't match"
-            msg = f"0/{total} nodes are available: {total} {reason}."
-
-            def pending(p: Obj) -> None:
-                st = p.setdefault("status", {})
-                st["phase"] = "Pending"
-                st["conditions"] = [
-                    {
-                        "type": "PodScheduled",
-                        "status": "False",
-                        "reason": "Unschedulable",
-                        "message": msg,
-                    }
-                ]
-
-            self.w.store.mutate(
-                self.w.t.pods, meta["namespace"], meta["name"], pending, manager="kube-scheduler"
-            )
-            self.w.event(
-                pod, "FailedScheduling", msg, type_="Warning", component="default-scheduler"
-            )
-            return
-        load: dict[str, int] = {}
-        for p in self.w.store.objects(self.w.t.pods):
-            n = p.get("spec", {}).get("nodeName")
-            if n:
-                load[n] = load.get(n, 0) + 1
-        node = min(fit, key=lambda n: (load.get(n["metadata"]["name"], 0), n["metadata"]["name"]))
-        node_name = node["metadata"]["name"]
-
-        def bind(p: Obj) -> None:
-            p.setdefault("spec", {})["nodeName"] = node_name
-            st = p.setdefault("status", {})
-            st["phase"] = "Pending"
-            st["conditions"] = [{"type": "PodScheduled", "status": "True"}]
-
-        bound = self.w.store.mutate(
-            self.w.t.pods, meta["namespace"], meta["name"], bind, manager="kube-scheduler"
-        )
-        if bound is not None:
-            self.w.event(
-                bound,
-                "Scheduled",
-                f"Successfully assigned {meta['namespace']}/{meta['name']} to {node_name}",
-                component="default-scheduler",
-            )
 
     def _next_pod_ip(self, node_name: str) -> str:
         self._pod_ip_seq += 1
@@ -446,78 +335,6 @@ class KubeControllers:
                 component="statefulset-controller",
             )
 
-    # -------------------------------------------------------------- deployments
-
-    def _rollout(self, dep: Obj) -> None:
-        meta = dep["metadata"]
-        gen = int(meta.get("generation", 1))
-        replicas = int(dep.get("spec", {}).get("replicas", 1))
-        st = dep.get("status") or {}
-        started = (meta.get("annotations") or {}).get("sandbox.kubectl-vip/rollout-started")
-        done = (
-            st.get("observedGeneration") == gen
-            and st.get("updatedReplicas") == replicas
-            and (st.get("availableReplicas") == replicas)
-        )
-        if done:
-            return
-        now = self.w.clock.now()
-        finished = self.w.rollout_seconds <= 0 or (
-            started is not None
-            and now - parse_rfc3339(started) >= timedelta(seconds=self.w.rollout_seconds)
-        )
-
-        def update(d: Obj) -> None:
-            ann = d["metadata"].setdefault("annotations", {})
-            if finished:
-                stalled = self.w.stalled_at_generation
-                ipamd = meta["name"] == "tke-eni-ipamd" and meta["namespace"] == "kube-system"
-                if ipamd and stalled is not None and gen > stalled:
-                    self.w.sweep_stalled = False  # restarted ipamd resumes its expiry sweep
-                ann.pop("sandbox.kubectl-vip/rollout-started", None)
-                if not ann:
-                    d["metadata"].pop("annotations")
-                d["status"] = {
-                    "observedGeneration": gen,
-                    "replicas": replicas,
-                    "updatedReplicas": replicas,
-                    "readyReplicas": replicas,
-                    "availableReplicas": replicas,
-                    "conditions": [
-                        {
-                            "type": "Available",
-                            "status": "True",
-                            "reason": "MinimumReplicasAvailable",
-                        },
-                        {
-                            "type": "Progressing",
-                            "status": "True",
-                            "reason": "NewReplicaSetAvailable",
-                        },
-                    ],
-                }
-            else:
-                ann.setdefault("sandbox.kubectl-vip/rollout-started", self.w.now())
-                d["status"] = {
-                    "observedGeneration": gen,
-                    "replicas": replicas,
-                    "updatedReplicas": 0,
-                    "readyReplicas": max(replicas - 1, 0),
-                    "availableReplicas": max(replicas - 1, 0),
-                    "unavailableReplicas": 1 if replicas else 0,
-                    "conditions": [
-                        {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"},
-                    ],
-                }
-
-        self.w.store.mutate(
-            self.w.t.deployments,
-            meta["namespace"],
-            meta["name"],
-            update,
-            manager="kube-controller-manager",
-        )
-
     # -------------------------------------------------------------- garbage collection
 
     def _collect_garbage(self, ev: Event) -> None:
@@ -641,13 +458,3 @@ class KubeControllers:
         if any(self.w.store.objects(rt, name) for rt in namespaced):
             return  # content with finalizers of its own: the namespace stays Terminating
         self.w.store.mutate(self.w.t.namespaces, "", name, finalize, manager="namespace-controller")
-
-
-def _lifecycle_taints(node: Obj) -> set[str]:
-    """The node lifecycle controller's taints on a node (unreachable, not-ready)."""
-    keys = (UNREACHABLE, NOT_READY)
-    return {
-        str(t.get("key"))
-        for t in (node.get("spec") or {}).get("taints") or []
-        if t.get("key") in keys
-    }

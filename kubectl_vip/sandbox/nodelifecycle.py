@@ -11,8 +11,11 @@ the one thing a node's kubelet does when it answers again.
   DefaultTolerationSeconds admission plugin gives every Pod that toleration, which the sandbox
   does not write into the Pods. The delete is graceful (the Pod's grace period), and with no
   kubelet to confirm it the Pod stays Terminating (`TaintManagerEviction` Event).
+- MarkPodsNotReady: when the controller sees a node's Ready condition leave True, it sets the
+  `Ready` condition of every Pod on the node to False (through `pods/status`) and records a
+  Warning `NodeNotReady` Event ("Node is not ready") on each; a resumed controller catches up.
 - When a node is Ready again, its kubelet finishes the Pods marked for deletion (deletes them
-  with grace period 0).
+  with grace period 0) and reports the others Ready again.
 
 `World.paused` with `nodelifecycle` stops the controller (not the kubelet part).
 """
@@ -78,6 +81,7 @@ class NodeLifecycle:
                     f"Node {name} status is now: NodeNotReady",
                     component="node-controller",
                 )
+                self._mark_pods_not_ready(name)
             self._evict(name)
         if ready == "True" and was in ("Unknown", "False"):
             self._kubelet_back(name)
@@ -91,7 +95,44 @@ class NodeLifecycle:
 
     def resume(self) -> None:
         """The controller starts again: it catches up with every node."""
+        for node in list(self.w.store.objects(self.w.t.nodes)):
+            if node_ready(node) in ("Unknown", "False"):
+                self._mark_pods_not_ready(node["metadata"]["name"])
         self.tick()
+
+    def _pods_on(self, node_name: str) -> list[Obj]:
+        return [
+            p
+            for p in self.w.store.objects(self.w.t.pods)
+            if (p.get("spec") or {}).get("nodeName") == node_name
+        ]
+
+    def _mark_pods_not_ready(self, node_name: str) -> None:
+        """controller_utils MarkPodsNotReady: the Pods' Ready condition goes False."""
+        now = self.w.now()
+        for pod in self._pods_on(node_name):
+            conds = (pod.get("status") or {}).get("conditions") or []
+            if not any(c.get("type") == "Ready" and c.get("status") != "False" for c in conds):
+                continue
+
+            def not_ready(p: Obj) -> None:
+                for c in p["status"]["conditions"]:
+                    if c.get("type") == "Ready" and c.get("status") != "False":
+                        c["status"] = "False"
+                        c["lastTransitionTime"] = now
+
+            meta = pod["metadata"]
+            marked = self.w.store.mutate(
+                self.w.t.pods, meta["namespace"], meta["name"], not_ready, manager=MANAGER
+            )
+            if marked is not None:
+                self.w.event(
+                    marked,
+                    "NodeNotReady",
+                    "Node is not ready",
+                    type_="Warning",
+                    component="node-controller",
+                )
 
     def _taint(self, node: Obj) -> None:
         ready = node_ready(node)
@@ -153,9 +194,22 @@ class NodeLifecycle:
             self.w.delete(self.w.t.pods, meta["namespace"], meta["name"])
 
     def _kubelet_back(self, node_name: str) -> None:
-        for pod in list(self.w.store.objects(self.w.t.pods)):
+        now = self.w.now()
+
+        def ready_again(p: Obj) -> None:
+            for c in p["status"]["conditions"]:
+                if c.get("type") == "Ready" and c.get("status") != "True":
+                    c["status"] = "True"
+                    c["lastTransitionTime"] = now
+
+        for pod in self._pods_on(node_name):
             meta = pod["metadata"]
-            if (pod.get("spec") or {}).get("nodeName") == node_name and meta.get(
-                "deletionTimestamp"
-            ):
+            st = pod.get("status") or {}
+            if meta.get("deletionTimestamp"):
                 self.w.delete(self.w.t.pods, meta["namespace"], meta["name"], grace=0)
+            elif st.get("phase") == "Running" and all(
+                cs.get("ready") for cs in st.get("containerStatuses") or []
+            ):
+                self.w.store.mutate(
+                    self.w.t.pods, meta["namespace"], meta["name"], ready_again, manager="kubelet"
+                )

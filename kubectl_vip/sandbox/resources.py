@@ -12,16 +12,39 @@ READ_WRITE = ("create", "delete", "deletecollection", "get", "list", "patch", "u
 
 @dataclass(frozen=True)
 class Subresource:
-    """A subresource served under its parent (`statefulsets/scale`), of its own kind."""
+    """A subresource served under its parent (`statefulsets/scale`), of its own kind.
+
+    A custom resource's `scale` reads and writes where its CRD says (`subresources.scale`:
+    specReplicasPath, statusReplicasPath, labelSelectorPath, dotted JSON paths); a built-in
+    kind's reads `spec.replicas`, `status.replicas` and its `spec.selector` object."""
 
     name: str
     group: str
     version: str
     kind: str
     verbs: tuple[str, ...]
+    spec_replicas_path: str = ""
+    status_replicas_path: str = ""
+    label_selector_path: str = ""
 
 
 SCALE = Subresource("scale", "autoscaling", "v1", "Scale", ("get", "patch", "update"))
+
+
+def custom_scale(label_selector_path: str) -> Subresource:
+    """A CRD's scale subresource with the usual replicas paths."""
+    return Subresource(
+        "scale",
+        "autoscaling",
+        "v1",
+        "Scale",
+        ("get", "patch", "update"),
+        ".spec.replicas",
+        ".status.replicas",
+        label_selector_path,
+    )
+
+
 EVICTION = Subresource("eviction", "policy", "v1", "Eviction", ("create",))
 
 
@@ -212,7 +235,9 @@ TAPP_GROUP = "apps.tkestack.io"
 
 def workload_crd_types() -> list[ResourceType]:
     """OpenKruise's Advanced StatefulSet and TKE's TApp, as their CRDs serve them: controllers
-    that bring Pods back under the same name. Only scenarios that install them serve them."""
+    that bring Pods back under the same name, each with the `/scale` subresource its CRD
+    declares (the selector at `.status.labelSelector` for Kruise,
+    `.status.scaleLabelSelector` for TApp). Only scenarios that install them serve them."""
     return [
         ResourceType(
             KRUISE_GROUP,
@@ -223,8 +248,19 @@ def workload_crd_types() -> list[ResourceType]:
             True,
             ("asts", "sts"),
             custom=True,
+            subresources=(custom_scale(".status.labelSelector"),),
         ),
-        ResourceType(TAPP_GROUP, "v1", "tapps", "tapp", "TApp", True, (), custom=True),
+        ResourceType(
+            TAPP_GROUP,
+            "v1",
+            "tapps",
+            "tapp",
+            "TApp",
+            True,
+            (),
+            custom=True,
+            subresources=(custom_scale(".status.scaleLabelSelector"),),
+        ),
     ]
 
 

@@ -142,8 +142,9 @@ class B:
         replicas: int = 1,
         command: list[str] | None = None,
     ) -> None:
-        """ipamd's ConfigMap, Deployment (its container runs `command`, by default the binary
-        itself, with `args`) and Pods, the eni agent and the static-IP scheduler."""
+        """ipamd's ConfigMap and Deployment (its container runs `command`, by default the binary
+        itself, with `args`), the eni agent (a DaemonSet on every node) and the static-IP
+        scheduler (a Deployment): their controllers run their Pods."""
         self.w.subnets = subnets
         self.w.create(
             self.t.configmaps,
@@ -181,13 +182,6 @@ class B:
                 },
             },
         )
-        for suffix in ("x2lp9", "q7k4m", "b8n3t")[:replicas]:
-            self.system_pod(
-                f"tke-eni-ipamd-7c9d8f6b5-{suffix}",
-                labels,
-                "tke-eni-ipamd",
-                IPAMD_IMAGE.format(version=version),
-            )
         agent = {"k8s-app": "tke-eni-agent"}
         self.w.create(
             self.t.daemonsets,
@@ -198,12 +192,14 @@ class B:
                     "template": {
                         "metadata": {"labels": agent},
                         "spec": {
+                            "hostNetwork": True,
+                            "tolerations": [{"operator": "Exists"}],
                             "containers": [
                                 {
                                     "name": "tke-eni-agent",
                                     "image": f"{REGISTRY}/tke-eni-agent:{version}",
                                 }
-                            ]
+                            ],
                         },
                     },
                 },
@@ -232,54 +228,6 @@ class B:
                             ]
                         },
                     },
-                },
-            },
-        )
-
-    def system_pod(
-        self,
-        name: str,
-        labels: dict[str, str],
-        container: str,
-        image: str,
-        *,
-        restarts: int = 0,
-        crash: bool = False,
-    ) -> None:
-        now = self.w.now()
-        state: dict[str, Any] = {"running": {"startedAt": now}}
-        if crash:
-            state = {
-                "waiting": {
-                    "reason": "CrashLoopBackOff",
-                    "message": "back-off 5m0s restarting failed container",
-                }
-            }
-        self.w.create(
-            self.t.pods,
-            {
-                "metadata": {"name": name, "namespace": "kube-system", "labels": labels},
-                "spec": {
-                    "nodeName": "node-a",
-                    "hostNetwork": True,
-                    "containers": [{"name": container, "image": image}],
-                },
-                "status": {
-                    "phase": "Running",
-                    "hostIP": "10.0.0.11",
-                    "podIP": "10.0.0.11",
-                    "podIPs": [{"ip": "10.0.0.11"}],
-                    "conditions": [{"type": "Ready", "status": "False" if crash else "True"}],
-                    "containerStatuses": [
-                        {
-                            "name": container,
-                            "ready": not crash,
-                            "restartCount": restarts,
-                            "state": state,
-                            "image": image,
-                            "imageID": "",
-                        }
-                    ],
                 },
             },
         )
@@ -441,10 +389,11 @@ def _seed_vip(
                 "name": ip,
                 "labels": {POD_NS_LABEL: ref["namespace"], POD_NAME_LABEL: ref["name"]},
             },
-            "spec": {"type": "Pod", "subnetID": subnet.id, "claimRef": ref},
+            "spec": {"type": "Pod", "subnetID": subnet.id, "claimRef": dict(ref)},
             "status": {"phase": "Assigned", "subnetCIDR": subnet.cidr},
         },
         manager="tke-eni-ipamd",
+        fresh=True,  # built here, whole
     )
 
 
@@ -505,4 +454,5 @@ def _seed_running_pod(b: B, ns: str, sts: Obj, name: str, node: str, ip: str, no
             "spec": {**tmpl["spec"], "nodeName": node},
             "status": {"phase": "Running", "podIP": ip, "startTime": now},
         },
+        fresh=True,  # built here, whole (b.template makes a new template each time)
     )

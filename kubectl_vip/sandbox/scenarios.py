@@ -220,7 +220,11 @@ def _scale(sb: SandboxCore, size: int, seed: int) -> None:
             b.node(name, zone, f"10.0.{i // 250}.{i % 250 + 1}", eni_ips=60)
             b.nec(name, subnets[i % len(zones)], f"eni-{i:08x}")
             nodes.append((name, subnets[i % len(zones)]))
+        # the system workloads go through their controllers (a few hundred agent Pods);
+        # the claims and Pods below are seeded in their final state
+        store.listeners = listeners
         b.ipamd("v3.4.2", ["--logtostderr", "--v=3", "--claim-expired-duration=24h"], subnets)
+        store.listeners = []
         w.sweep_stalled = True
         ip_iter = {s.id: iter(s.hosts()) for s in subnets}
         now = w.now()
@@ -261,6 +265,7 @@ def _scale(sb: SandboxCore, size: int, seed: int) -> None:
                         "status": status,
                     },
                     manager="tke-eni-ipamd",
+                    fresh=True,  # built here, whole
                 )
                 assert claim is not None
                 cm = claim["metadata"]
@@ -282,6 +287,7 @@ def _scale(sb: SandboxCore, size: int, seed: int) -> None:
                         },
                     },
                     manager="tke-eni-ipamd",
+                    fresh=True,  # built here, whole
                 )
                 if in_use:
                     _seed_running_pod(b, ns, sts, pod_name, node, ip, now)

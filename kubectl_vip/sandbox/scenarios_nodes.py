@@ -10,8 +10,9 @@ A small cluster (ipamd v3.4.2, `--enable-ownerref`, no expiry) with three nodes,
   whose owner is gone, on a node that answers — what a bulk reclaim may take.
 - node-c (ap-guangzhou-6): its kubelet stopped posting status ten minutes before the present:
   Ready=Unknown (NodeStatusUnknown), tainted `node.kubernetes.io/unreachable` (NoSchedule and
-  NoExecute). Five minutes later taint-based eviction marked its Pods for deletion; no kubelet
-  confirms, so they stay Terminating:
+  NoExecute), its Pods marked not Ready (`NodeNotReady` Events). Five minutes later taint-based
+  eviction marked its Pods for deletion (all but the eni agent's DaemonSet Pod, which tolerates
+  the taint); no kubelet confirms, so they stay Terminating:
   - web/cache-0 (StatefulSet cache, static) is still Terminating: claim Bound, VpcIP Attached.
   - db/pg-0: StatefulSet pg was scaled to 0 and pg-0 force-deleted (`--grace-period=0
     --force`) three minutes before the present, then pg was deleted: the claim (ownerReference

@@ -98,6 +98,8 @@ def _owners(sb: SandboxCore, *, served: bool) -> None:
         "shop",
         {"replicas": 3, "reserveOrdinals": [1]},
         served,
+        # what its controller reports: two Pods (shop-0, shop-2), and the selector /scale reads
+        {"replicas": 2, "readyReplicas": 2, "labelSelector": "app=shop"},
     )
     game = _workload(
         sb,
@@ -108,6 +110,7 @@ def _owners(sb: SandboxCore, *, served: bool) -> None:
         "game",
         {"replicas": 3, "statuses": {"1": "Killed"}},
         served,
+        {"replicas": 2, "readyReplicas": 2, "scaleLabelSelector": "app=game"},
     )
     foo_ref = _ref("apps.example.com/v1", "Foo", "worker", "6f1c2d3e-0000-4000-8000-00000000f00f")
     for ns, owner, names in (
@@ -139,6 +142,7 @@ def _workload(
     name: str,
     spec: dict[str, Any],
     served: bool,
+    status: dict[str, Any],
 ) -> dict[str, Any]:
     """Create the workload when its CRD is served; its ownerReference either way."""
     uid = f"7a1b2c3d-0000-4000-8000-{zlib.crc32(f'{group}/{name}'.encode()):012d}"
@@ -155,6 +159,7 @@ def _workload(
                     "template": {"metadata": {"labels": {"app": name}}},
                     **spec,
                 },
+                "status": status,
             },
         )
         assert obj is not None

@@ -388,7 +388,9 @@ class Handler(BaseHTTPRequestHandler):
                 req.verb, f"{rtype.plural}/{req.subresource}", rtype.group
             )
         if req.verb == "get":
-            scale = subresources.scale_of(store.get(rtype, req.namespace, req.name))
+            scale = subresources.scale_of(
+                store.get(rtype, req.namespace, req.name), rtype.subresource("scale")
+            )
             version = self._table_version(req.query)
             if version:
                 self._send(200, tables.scale_table(scale, version=version))
@@ -399,7 +401,9 @@ class Handler(BaseHTTPRequestHandler):
             if req.verb == "update":
                 scale = _decode(body, content_type)
             else:
-                current = subresources.scale_of(store.get(rtype, req.namespace, req.name))
+                current = subresources.scale_of(
+                    store.get(rtype, req.namespace, req.name), rtype.subresource("scale")
+                )
                 scale = patching.apply_patch(current, body, content_type, builtin=True)
             written = subresources.write_scale(
                 store, rtype, req.namespace, req.name, scale, dry_run=dry_run, manager=manager

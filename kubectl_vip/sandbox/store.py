@@ -212,6 +212,10 @@ class Store:
         self._owners: dict[str, set[tuple[str, Key]]] = {}
         self.history: deque[Event] = deque(maxlen=_HISTORY)
         self.listeners: list[Listener] = []
+        self.settle_hooks: list[Callable[[], None]] = []
+        # told of every write as it is made (old, new; None: absent), listeners or not: for the
+        # indexes controllers keep, as client-go's caches are kept from the watch
+        self.commit_hooks: list[Callable[[ResourceType, Obj | None, Obj | None], None]] = []
         # the kind's strategy (CheckGracefulDelete): the grace period a delete gives an object
         # (0: none) from the period asked for; set by the sandbox core for Pods
         self.grace_period: GracePeriod | None = None
@@ -237,6 +241,10 @@ class Store:
             if obj is None:
                 raise apierrors.not_found(rtype.plural, rtype.group, name)
             return copy.deepcopy(obj)
+
+    def count(self, rtype: ResourceType) -> int:
+        """How many objects of the kind are stored (all namespaces)."""
+        return len(self._data[rtype.key])
 
     def objects(self, rtype: ResourceType, namespace: str | None = None) -> list[Obj]:
         """Stored objects (not copies), in key order; namespace None = all."""
@@ -390,6 +398,8 @@ class Store:
             obj["metadata"] = dict(old["metadata"], resourceVersion=str(rv))
             raw = dumps(obj)
         self._index_owners(rtype, key, old, new)
+        for hook in self.commit_hooks:
+            hook(rtype, old, new)
         ev = Event(etype, rtype, obj, old, rv, raw)
         self.history.append(ev)
         self._pending.append(ev)
@@ -402,13 +412,20 @@ class Store:
         self._dispatching = True
         try:
             budget = 1_000_000
-            while self._pending:
-                ev = self._pending.popleft()
-                for listener in self.listeners:
-                    listener(ev)
-                budget -= 1
-                if budget <= 0:
-                    raise apierrors.internal("sandbox controllers did not settle")
+            while True:
+                while self._pending:
+                    ev = self._pending.popleft()
+                    for listener in self.listeners:
+                        listener(ev)
+                    budget -= 1
+                    if budget <= 0:
+                        raise apierrors.internal("sandbox controllers did not settle")
+                # what the listeners put off (a controller's work queue) runs once the
+                # events are all seen; what it writes is dispatched in turn
+                for settle in self.settle_hooks if self.listeners else ():
+                    settle()
+                if not self._pending:
+                    break
         finally:
             self._dispatching = False
 
@@ -452,9 +469,14 @@ class Store:
         *,
         dry_run: bool = False,
         manager: str = "sandbox",
+        _fresh: bool = False,
     ) -> Obj:
+        """POST semantics. `_fresh` (for the sandbox's own writers): `obj` was built for this
+        call and nobody else holds any part of it, and the answer is the stored object itself
+        (read only): no deep copy in or out."""
         with self.lock:
-            obj = copy.deepcopy(obj)
+            if not _fresh:
+                obj = copy.deepcopy(obj)
             meta = _meta(obj)
             if meta.get("resourceVersion"):
                 raise apierrors.bad_request(
@@ -505,7 +527,7 @@ class Store:
                 return obj
             self._commit(rtype, key, obj, "ADDED")
             self._dispatch()
-            return copy.deepcopy(obj)
+            return obj if _fresh else copy.deepcopy(obj)
 
     def update(
         self,
@@ -518,9 +540,12 @@ class Store:
         manager: str = "sandbox",
         require_rv: bool | None = None,
         subresource: str = "",
+        _fresh: bool = False,
     ) -> Obj:
         """PUT semantics. `require_rv` defaults to the apiserver rule (CRs need one);
         `subresource` is the one written through (`status`, `scale`), as managedFields record it.
+        `_fresh` (mutate's): `obj` is a copy nobody else holds, and the answer is the stored
+        object itself (read only), which spares two deep copies of every controller write.
         """
         with self.lock:
             namespace = namespace if rtype.namespaced else ""
@@ -528,7 +553,8 @@ class Store:
             current = self._data[rtype.key].get(key)
             if current is None:
                 raise apierrors.not_found(rtype.plural, rtype.group, name)
-            obj = copy.deepcopy(obj)
+            if not _fresh:
+                obj = copy.deepcopy(obj)
             meta = _meta(obj)
             if meta.get("name", name) != name:
                 raise apierrors.bad_request(
@@ -586,7 +612,7 @@ class Store:
                 meta["generation"] = gen + 1 if _body(obj) != _body(cur) else gen
             meta["managedFields"] = cur_meta.get("managedFields", [])
             if self._same(cur, obj):
-                return copy.deepcopy(cur)  # a no-op update writes nothing
+                return cur if _fresh else copy.deepcopy(cur)  # a no-op update writes nothing
             self._managed(cur, obj, manager, subresource)
             if dry_run:
                 return obj
@@ -602,7 +628,7 @@ class Store:
                 return copy.deepcopy(ev.obj)
             self._commit(rtype, key, obj, "MODIFIED")
             self._dispatch()
-            return copy.deepcopy(obj)
+            return obj if _fresh else copy.deepcopy(obj)
 
     @staticmethod
     def _same(a: Obj, b: Obj) -> bool:
@@ -621,7 +647,8 @@ class Store:
         *,
         manager: str = "sandbox",
     ) -> Obj | None:
-        """Controller-side read-modify-write; returns None when the object is gone.
+        """Controller-side read-modify-write; returns the object as written (the stored one:
+        read only), None when it is gone.
 
         A write that changes nothing but `status` is recorded as made through the `status`
         subresource, as controllers and kubelets write status (UpdateStatus)."""
@@ -633,7 +660,14 @@ class Store:
             fn(new)
             sub = "status" if _body(new) == _body(cur) and _meta_same(new, cur) else ""
             return self.update(
-                rtype, namespace, name, new, manager=manager, require_rv=False, subresource=sub
+                rtype,
+                namespace,
+                name,
+                new,
+                manager=manager,
+                require_rv=False,
+                subresource=sub,
+                _fresh=True,
             )
 
     def delete(

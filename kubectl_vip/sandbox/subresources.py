@@ -1,4 +1,5 @@
-"""Subresources: `/scale` (autoscaling/v1 Scale) of Deployments, StatefulSets and ReplicaSets,
+"""Subresources: `/scale` (autoscaling/v1 Scale) of Deployments, StatefulSets and ReplicaSets
+and of the custom resources whose CRD declares one (OpenKruise's Advanced StatefulSet, TApp),
 and `/eviction` (policy/v1 Eviction) of Pods, which `kubectl scale`, `autoscale` and `drain` use.
 
 Scale follows apiserver (pkg/registry/apps/*/storage, scaleFromX and scaleUpdatedObjectInfo):
@@ -15,7 +16,7 @@ from typing import Any
 
 from . import apierrors
 from .apierrors import StatusError
-from .resources import ResourceType
+from .resources import ResourceType, Subresource
 from .store import Obj, Preconditions, Store
 
 
@@ -58,7 +59,26 @@ def selects(sel: dict[str, Any] | None, labels: dict[str, str]) -> bool:
 # ------------------------------------------------------------------------------ scale
 
 
-def scale_of(obj: Obj) -> Obj:
+def _at(obj: Obj, path: str) -> Any:
+    """The value at a dotted JSON path (`.status.labelSelector`), None when absent."""
+    value: Any = obj
+    for part in path.strip(".").split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _set(obj: Obj, path: str, value: Any) -> None:
+    parts = path.strip(".").split(".")
+    for part in parts[:-1]:
+        obj = obj.setdefault(part, {})
+    obj[parts[-1]] = value
+
+
+def scale_of(obj: Obj, sub: Subresource | None = None) -> Obj:
+    """The autoscaling/v1 Scale of a workload; `sub` with paths: a custom resource's, as
+    apiextensions-apiserver builds it (status.replicas 0 and the selector "" when absent)."""
     meta = obj["metadata"]
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     scale_meta = {
@@ -66,15 +86,24 @@ def scale_of(obj: Obj) -> Obj:
         for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
         if k in meta
     }
-    replicas = int(spec.get("replicas", 1))
+    if sub is not None and sub.spec_replicas_path:
+        want = _at(obj, sub.spec_replicas_path)
+        have = _at(obj, sub.status_replicas_path)
+        replicas = want if isinstance(want, int) and not isinstance(want, bool) else 0
+        current = have if isinstance(have, int) and not isinstance(have, bool) else 0
+        found = _at(obj, sub.label_selector_path) if sub.label_selector_path else None
+        selector = found if isinstance(found, str) else ""
+    else:
+        replicas = int(spec.get("replicas", 1))
+        current = int(status.get("replicas") or 0)
+        selector = label_selector_string(spec.get("selector") or {})
     scale: Obj = {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": scale_meta,
         "spec": {"replicas": replicas} if replicas else {},
-        "status": {"replicas": int(status.get("replicas") or 0)},
+        "status": {"replicas": current},
     }
-    selector = label_selector_string(spec.get("selector") or {})
     if selector:
         scale["status"]["selector"] = selector
     return scale
@@ -112,7 +141,8 @@ def write_scale(
             parent["metadata"]["resourceVersion"] = rv
         else:
             parent["metadata"].pop("resourceVersion", None)
-        parent.setdefault("spec", {})["replicas"] = replicas
+        sub = rtype.subresource("scale")
+        _set(parent, (sub.spec_replicas_path if sub else "") or ".spec.replicas", replicas)
         updated = store.update(
             rtype,
             namespace,
@@ -123,7 +153,7 @@ def write_scale(
             require_rv=False,
             subresource="scale",
         )
-    return scale_of(updated)
+    return scale_of(updated, rtype.subresource("scale"))
 
 
 # ------------------------------------------------------------------------------ eviction

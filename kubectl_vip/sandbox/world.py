@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import itertools
 import re
@@ -26,6 +27,7 @@ POD_NAME_LABEL = "tke.cloud.tencent.com/pod-name"
 ENI_UNAVAILABLE_TAINT = "tke.cloud.tencent.com/eni-ip-unavailable"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 ORDINAL = re.compile(r"^(.*)-(\d+)$")
+SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery rand.SafeEncodeString's
 CONTROLLERS = ("statefulset", "nodelifecycle")  # what tests may stop (Sandbox.pause_controller)
 
 
@@ -81,6 +83,9 @@ class World:
     # controllers a test has stopped (kube-controller-manager down): they leave objects alone
     paused: set[str] = field(default_factory=set)
     _event_seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _name_seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # (namespace, involved uid, reason, message) -> the Event recorded for them
+    _events: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, store: Store, clock: Clock) -> World:
@@ -119,10 +124,25 @@ class World:
     def now(self) -> str:
         return rfc3339(self.clock.now())
 
-    def create(self, rtype: ResourceType, obj: Obj, manager: str = "sandbox") -> Obj | None:
+    def generate_name(self, prefix: str, rtype: ResourceType, namespace: str) -> str:
+        """`generateName`: the prefix and five characters of apimachinery's safe alphabet, as
+        kube-apiserver makes them (random there; drawn from a sequence here, so a scenario
+        plays the same names each time), not yet taken in the namespace."""
+        while True:
+            digest = hashlib.sha256(f"{prefix}{next(self._name_seq)}".encode()).digest()
+            name = prefix + "".join(SAFE_ALPHABET[b % len(SAFE_ALPHABET)] for b in digest[:5])
+            if self.store.peek(rtype, namespace, name) is None:
+                return name
+
+    def create(
+        self, rtype: ResourceType, obj: Obj, manager: str = "sandbox", *, fresh: bool = False
+    ) -> Obj | None:
+        """Create as a controller does; None when the namespace is gone or the name taken.
+        `fresh`: `obj` (every part of it) was built for this call; the answer is then the
+        stored object, read only (Store.create)."""
         ns = obj.get("metadata", {}).get("namespace", "")
         try:
-            return self.store.create(rtype, ns, obj, manager=manager)
+            return self.store.create(rtype, ns, obj, manager=manager, _fresh=fresh)
         except StatusError as e:
             # 404: namespace gone, 409: exists, 403: namespace terminating
             if e.code in (403, 404, 409):
@@ -157,26 +177,25 @@ class World:
         meta = involved.get("metadata", {})
         ns = meta.get("namespace") or "default"
         name = meta.get("name", "")
-        for ev in self.store.objects(self.t.events, ns):
-            io = ev.get("involvedObject", {})
-            if (
-                io.get("uid") == meta.get("uid")
-                and ev.get("reason") == reason
-                and ev.get("message") == message
-            ):
-                now = self.now()
+        key = (ns, str(meta.get("uid", "")), reason, message)
+        seen = self._events.get(key)
+        ev = self.store.peek(self.t.events, ns, seen) if seen else None
+        if ev is not None:
+            now = self.now()
 
-                def bump(o: Obj, now: str = now) -> None:
-                    o["count"] = int(o.get("count", 1)) + 1
-                    o["lastTimestamp"] = now
+            def bump(o: Obj, now: str = now) -> None:
+                o["count"] = int(o.get("count", 1)) + 1
+                o["lastTimestamp"] = now
 
-                self.store.mutate(self.t.events, ns, ev["metadata"]["name"], bump)
-                return
+            self.store.mutate(self.t.events, ns, ev["metadata"]["name"], bump)
+            return
         now = self.now()
+        event_name = f"{name}.{next(self._event_seq):016x}"
+        self._events[key] = event_name
         self.create(
             self.t.events,
             {
-                "metadata": {"name": f"{name}.{next(self._event_seq):016x}", "namespace": ns},
+                "metadata": {"name": event_name, "namespace": ns},
                 "involvedObject": {
                     "kind": involved.get("kind", ""),
                     "namespace": meta.get("namespace", ""),
@@ -195,6 +214,7 @@ class World:
                 "count": 1,
                 "type": type_,
             },
+            fresh=True,
         )
 
     # ---- facts about objects -------------------------------------------------------------
@@ -243,8 +263,24 @@ class World:
         return ipamdflags.flag_items(c) if c is not None else []
 
     def ipamd_running(self) -> bool:
+        """A Pod of the ipamd Deployment runs and is ready (through its ReplicaSets)."""
         dep = self.store.peek(self.t.deployments, "kube-system", "tke-eni-ipamd")
-        return dep is not None and int(dep.get("spec", {}).get("replicas", 1)) > 0
+        if dep is None or int(dep.get("spec", {}).get("replicas", 1)) <= 0:
+            return False
+        for _, rs in self.store.dependents(dep["metadata"]["uid"]):
+            for rtype, pod in self.store.dependents(rs["metadata"]["uid"]):
+                st = pod.get("status") or {}
+                if (
+                    rtype is self.t.pods
+                    and st.get("phase") == "Running"
+                    and not pod["metadata"].get("deletionTimestamp")
+                    and any(
+                        c.get("type") == "Ready" and c.get("status") == "True"
+                        for c in st.get("conditions") or []
+                    )
+                ):
+                    return True
+        return False
 
     def ipamd_flag(self, name: str) -> str | None:
         """The value of `--name` as ipamd's flag library reads its args (`ipamd_flag_library`)."""
