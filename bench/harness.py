@@ -1,9 +1,12 @@
 """What every benchmark here measures with: the tools, one whole process timed with os.wait4
-(wall time, peak RSS), cases run interleaved after a warm-up, and the sandbox servers."""
+(wall time, peak RSS) by bench/spawn.py, a small process of its own (so that the bench's own
+memory never counts in a command's peak RSS), cases run interleaved after a warm-up, and the
+sandbox servers."""
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import shutil
@@ -11,6 +14,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -61,20 +65,24 @@ def run_one(argv: list[str], env: dict[str, str], tty: bool = False) -> Measure:
         stdout: Any = slave
     else:
         stdout = subprocess.DEVNULL
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    fd, figures = tempfile.mkstemp(prefix="vip-bench-", suffix=".json")
+    os.close(fd)
+    launch = [sys.executable, "-I", "-S", str(HERE / "spawn.py"), figures, *argv]
+    p = subprocess.Popen(launch, env=env, stdout=stdout, stderr=subprocess.PIPE)
     if tty:
         os.close(slave)
     err = p.stderr.read().decode(errors="replace") if p.stderr else ""
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
+    p.wait()
     if reader is not None:
         reader.join(5)
         os.close(master)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode not in (0, 1):
+    try:
+        got = json.loads(Path(figures).read_text() or "{}")
+    finally:
+        os.unlink(figures)
+    if p.returncode not in (0, 1) or not got:
         raise RuntimeError(f"{argv} exited {p.returncode}: {err.strip()[-400:]}")
-    return Measure(wall, usage.ru_maxrss / 1024, err)
+    return Measure(got["seconds"], got["max_rss_kib"] / 1024, err)
 
 
 @dataclass
