@@ -5,18 +5,17 @@ decisions to what it reads again right before each delete.
 
 from __future__ import annotations
 
-import gc
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from ..errors import RefusedError, UsageError
+from ..shared.gcpause import paused_gc
 from . import schema
 from .claims import KRUISE_STATEFULSET, SAME_NAME_KINDS, STATEFULSET, TAPP, ClaimRow, State
 from .duration import DurationError, format_human, parse_go_duration
@@ -404,7 +403,7 @@ def parse_plan_text(data: bytes, source: str) -> Any:
         return int(digits)
 
     try:
-        with _gc_paused():
+        with paused_gc():
             return json.loads(text, parse_int=bounded_int)
     except RecursionError:
         raise UsageError(f"the plan file {source} is nested too deeply") from None
@@ -430,7 +429,7 @@ def parse_plan_text(data: bytes, source: str) -> Any:
 
     _Bounded.add_constructor("tag:yaml.org,2002:int", _Bounded.construct_yaml_int)
     try:
-        with _gc_paused():
+        with paused_gc():
             return yaml.load(text, Loader=_Bounded)  # a SafeLoader subclass: safe
     except RecursionError:
         raise UsageError(f"the plan file {source} is nested too deeply") from None
@@ -439,19 +438,6 @@ def parse_plan_text(data: bytes, source: str) -> Any:
         raise UsageError(f"the plan file {source} is neither JSON nor YAML: {first}") from None
     except ValueError as e:  # a value the YAML parser cannot convert (a date, a number)
         raise UsageError(f"the plan file {source} holds a value that cannot be read: {e}") from None
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No garbage collection while a parser may stand at the recursion limit: a finaliser run
-    there (a socket's, a thread's) would fail with RecursionError of its own, unreported."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def read_plan(doc: Any) -> Plan:

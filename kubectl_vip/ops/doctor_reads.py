@@ -24,7 +24,8 @@ from ..errors import ApiError, Forbidden, Unauthorized, UnexpectedResponse, Unre
 from ..model import fields, ipamd, schema, settings
 from ..model.claims import STATEFULSET
 from ..model.records import ScalerRec, claim_record, vip_record
-from .gather import owner_kinds, paused_gc, read_owner_kinds, read_scalers
+from ..shared.gcpause import paused_gc
+from .gather import owner_kinds, read_owner_kinds, read_scalers
 
 Obj = dict[str, Any]
 TKE_SYSTEM_PREFIX = "tke-eni-"  # ipamd, ip-scheduler, agent: kept whole, others trimmed

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +24,7 @@ from ..model.claims import (
 )
 from ..model.ipamd_info import IpamdInfo, ipamd_info
 from ..model.run_needs import owner_reads
+from ..shared.gcpause import paused_gc
 
 Obj = dict[str, Any]
 
@@ -149,19 +148,6 @@ def snapshot(
     tke = c.tke()
     with paused_gc():
         return _snapshot(c, tke, namespace, label_selector, chunk_size, with_pods, assumed)
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Parsing tens of thousands of objects makes no reference cycles; without this the cyclic
-    collector would scan every new dict again and again (about a fifth of the run time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _snapshot(

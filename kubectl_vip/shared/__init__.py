@@ -1,2 +1,3 @@
 """Leaves the tool and the sandbox both use, holding no reading of TKE objects: Kubernetes'
-label-selector grammar and private files. They import nothing of either."""
+label-selector grammar, private files, a pause of the garbage collector. They import nothing
+of either."""
