@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,27 +65,19 @@ def rollout_status(dep: Obj, generation: int) -> RolloutStatus:
     return RolloutStatus(True, f'deployment "{name}" successfully rolled out')
 
 
-def wait_for_rollout(
-    c: Cluster,
-    generation: int,
-    timeout: float,
-    on_status: Callable[[RolloutStatus], None],
-    *,
-    clock: Callable[[], float] = time.monotonic,
-) -> RolloutStatus:
-    """Watch the ipamd Deployment until `generation` is rolled out, it fails, or `timeout`
-    seconds pass (then the last status is returned, not done). Each new status is reported.
+def _ipamd_states(
+    c: Cluster, deadline: float, clock: Callable[[], float], during: str
+) -> Iterator[Obj]:
+    """The ipamd Deployment as it is now and then as it changes, until `deadline`.
 
     Every watch starts without a resourceVersion, so its first event is the current state; a
-    stream the server ends (its timeout, or 410 Gone) is simply opened again.
-    """
-    deadline = clock() + timeout
-    last: RolloutStatus | None = None
+    stream the server ends (its timeout, or 410 Gone) is simply opened again. A deleted
+    Deployment stops it (RefusedError, "deleted `during`")."""
     selector = f"metadata.name={ipamd.DEPLOYMENT_NAME}"
     while True:
         remaining = deadline - clock()
         if remaining <= 0:
-            return last or RolloutStatus(False, "no status seen")
+            return
         if c.request_timeout:
             # a quiet stream must end on the server's side before our read timeout fires
             remaining = min(remaining, max(1.0, c.request_timeout - 1))
@@ -98,21 +90,36 @@ def wait_for_rollout(
             ):
                 if etype == "DELETED":
                     raise RefusedError(
-                        f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME} was deleted "
-                        "during the rollout"
+                        f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME} was deleted"
+                        + during
                     )
-                if etype not in ("ADDED", "MODIFIED"):
-                    continue  # BOOKMARK
-                status = rollout_status(obj, generation)
-                if status != last:
-                    last = status
-                    on_status(status)
-                if status.done or status.failed:
-                    return status
+                if etype in ("ADDED", "MODIFIED"):  # not BOOKMARK
+                    yield obj
                 if clock() >= deadline:
-                    break
+                    return
         except Gone:
             continue
+
+
+def wait_for_rollout(
+    c: Cluster,
+    generation: int,
+    timeout: float,
+    on_status: Callable[[RolloutStatus], None],
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> RolloutStatus:
+    """Watch the ipamd Deployment until `generation` is rolled out, it fails, or `timeout`
+    seconds pass (then the last status is returned, not done). Each new status is reported."""
+    last: RolloutStatus | None = None
+    for obj in _ipamd_states(c, clock() + timeout, clock, " during the rollout"):
+        status = rollout_status(obj, generation)
+        if status != last:
+            last = status
+            on_status(status)
+        if status.done or status.failed:
+            return status
+    return last or RolloutStatus(False, "no status seen")
 
 
 def watch_until(
@@ -125,31 +132,10 @@ def watch_until(
     """Watch the ipamd Deployment until `until` holds for it (that object is returned) or
     `timeout` seconds pass (None): e.g. until an add-on puts its own args back. Each watch
     starts from the current state, so a change made before it began is seen too."""
-    deadline = clock() + timeout
-    selector = f"metadata.name={ipamd.DEPLOYMENT_NAME}"
-    while True:
-        remaining = deadline - clock()
-        if remaining <= 0:
-            return None
-        if c.request_timeout:
-            remaining = min(remaining, max(1.0, c.request_timeout - 1))
-        try:
-            for etype, obj in c.watch(
-                DEPLOYMENTS,
-                ipamd.DEPLOYMENT_NAMESPACE,
-                field_selector=selector,
-                timeout_seconds=max(1, math.ceil(remaining)),
-            ):
-                if etype == "DELETED":
-                    raise RefusedError(
-                        f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME} was deleted"
-                    )
-                if etype in ("ADDED", "MODIFIED") and until(obj):
-                    return obj
-                if clock() >= deadline:
-                    return None
-        except Gone:
-            continue
+    for obj in _ipamd_states(c, clock() + timeout, clock, ""):
+        if until(obj):
+            return obj
+    return None
 
 
 __all__ = ["RolloutStatus", "rollout_status", "wait_for_rollout", "watch_until"]
