@@ -327,7 +327,8 @@ def report_rss(g: list[dict[str, Any]]) -> list[str]:
     note = "" if top["size"] == target else f" (largest size run; the targets are at {target:,})"
     return [
         f"Peak RSS at N={top['size']:,}{note}: list -A {a:.0f} {MIB} "
-        f"({verdict(a, 100, ' ' + MIB)}), doctor {d:.0f} {MIB} ({verdict(d, 150, ' ' + MIB)})"
+        f"({verdict(a, RSS_AT_30K['list_table'], ' ' + MIB)}), doctor {d:.0f} {MIB} "
+        f"({verdict(d, RSS_AT_30K['doctor'], ' ' + MIB)})"
     ]
 
 
