@@ -1,6 +1,6 @@
 """`apiextensions.k8s.io/v1` CustomResourceDefinitions: one per custom kind the sandbox serves,
 with the versions it serves and an `openAPIV3Schema` that declares exactly the fields the
-sandbox's own objects carry (in the scenario's shape, shapes.py).
+sandbox's own objects carry (in the scenario's shape, fieldshapes.py).
 
 Served read-only (get, list, watch): a write is answered 405 MethodNotAllowed, and no CRD write
 adds or removes a served kind.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from .fieldshapes import Shape
 from .resources import CRDS, TKE_GROUP, ResourceType
-from .shapes import Shape
 
 if TYPE_CHECKING:
     from .core import SandboxCore

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import crds, ipamdflags, kubeconfig_file, scenarios, shapes
+from . import crds, fieldshapes, ipamdflags, kubeconfig_file, scenarios
 from .clock import Clock
 from .core import SandboxCore
 from .frozen import FrozenAnswers
@@ -51,10 +51,10 @@ class Sandbox(SandboxCore):
         present = (
             (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
         )
-        shape = shapes.of(scenario)
+        shape = fieldshapes.of(scenario)
         types = (
             builtin_types()
-            + shapes.served(tke_types(tke_version) if tke else [], shape)
+            + fieldshapes.served(tke_types(tke_version) if tke else [], shape)
             + scenarios.extra_types(scenario)
         )
         super().__init__(

@@ -1,5 +1,5 @@
 """The `shape-*` scenarios: a small cluster whose TKE objects and CRD schemas follow another
-shape of DESIGN §2 (shapes.py), for the tool's model fit (doctor VIP-CRD-002):
+shape of DESIGN §2 (fieldshapes.py), for the tool's model fit (doctor VIP-CRD-002):
 
 - `shape-alt-paths`: the claim's IP at `status.vpcIP`, its release time at
   `status.lastDetachTime`; a VpcIP names its claim by the pod-namespace/pod-name labels only
@@ -20,10 +20,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import shapes
+from . import fieldshapes
 from .clock import rfc3339
+from .fieldshapes import Shape
 from .scenario_kit import HISTORY, B, _seed_running_pod
-from .shapes import Shape
 from .store import Obj
 from .world import DELETE_POLICY, NODE_LABEL, POD_NAME_LABEL, POD_NS_LABEL, Subnet
 
@@ -152,5 +152,5 @@ def _builder(shape: Shape) -> Callable[[SandboxCore], None]:
 
 
 BUILDERS: dict[str, Callable[[SandboxCore], None]] = {
-    name: _builder(shape) for name, shape in shapes.SHAPES.items()
+    name: _builder(shape) for name, shape in fieldshapes.SHAPES.items()
 }
