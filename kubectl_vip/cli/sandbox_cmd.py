@@ -102,7 +102,8 @@ def serve(
         "--scenario",
         help="demo|healthy|empty|scale|owners|owners-unserved|ipamd-addon|ipamd-no-addon"
         "|ipamd-old-addon|ipamd-latest|ipamd-split-bool|ipamd-wrapper|ipamd-suffix|eni-faq"
-        "|unreachable-node|scaled-in|fleet (fleet: two demo sandboxes, prod-gz and prod-sh, "
+        "|unreachable-node|scaled-in|shape-alt-paths|shape-no-release-time|shape-v2"
+        "|fleet (fleet: two demo sandboxes, prod-gz and prod-sh, "
         "and a context staging-bj that answers nothing, in one kubeconfig)",
     ),
     size: int = typer.Option(1000, "--size", min=1, help="Claims in the scale scenario."),

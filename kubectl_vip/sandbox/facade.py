@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import ipamdflags, kubeconfig_file, scenarios
+from . import crds, fieldshapes, ipamdflags, kubeconfig_file, scenarios
 from .clock import Clock
 from .core import SandboxCore
 from .frozen import FrozenAnswers
@@ -51,9 +51,10 @@ class Sandbox(SandboxCore):
         present = (
             (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
         )
+        shape = fieldshapes.of(scenario)
         types = (
             builtin_types()
-            + (tke_types(tke_version) if tke else [])
+            + fieldshapes.served(tke_types(tke_version) if tke else [], shape)
             + scenarios.extra_types(scenario)
         )
         super().__init__(
@@ -65,6 +66,7 @@ class Sandbox(SandboxCore):
         )
         self.present = present
         self.scenario = scenario
+        crds.install(self, shape)
         scenarios.build(self, scenario, size=size, seed=seed)
         if self.clock.now() < present:
             self.clock.advance(present - self.clock.now())

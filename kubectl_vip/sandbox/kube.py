@@ -438,7 +438,7 @@ class KubeControllers:
         name = ns["metadata"]["name"]
         if "kubernetes" not in ((ns.get("spec") or {}).get("finalizers") or []):
             return
-        namespaced = [rt for rt in self.w.store.registry.types if rt.namespaced]
+        namespaced = [rt for rt in self.w.store.registry.by_key.values() if rt.namespaced]
         for _ in range(5):  # controllers may react to a deletion by creating more
             deleted = False
             for rtype in namespaced:

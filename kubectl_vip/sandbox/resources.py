@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,6 +68,8 @@ class ResourceType:
     custom: bool = False
     categories: tuple[str, ...] = ()
     subresources: tuple[Subresource, ...] = ()
+    # served at `version`, stored at this one (a CRD's other served version): "" when the same
+    storage_version: str = ""
 
     @property
     def group_version(self) -> str:
@@ -148,6 +151,20 @@ EVENT_FIELDS = frozenset(
 )
 
 
+# served read-only (crds.py): a write is answered 405 MethodNotAllowed
+CRDS = ResourceType(
+    "apiextensions.k8s.io",
+    "v1",
+    "customresourcedefinitions",
+    "customresourcedefinition",
+    "CustomResourceDefinition",
+    False,
+    ("crd", "crds"),
+    ("get", "list", "watch"),
+    categories=("api-extensions",),
+)
+
+
 def builtin_types() -> list[ResourceType]:
     return [
         ResourceType(
@@ -217,6 +234,7 @@ def builtin_types() -> list[ResourceType]:
             "apps", "v1", "daemonsets", "daemonset", "DaemonSet", True, ("ds",), categories=("all",)
         ),
         *playground_types(),
+        CRDS,
         ResourceType(
             "authorization.k8s.io",
             "v1",
@@ -336,12 +354,26 @@ def tke_types(version: str = "v1") -> list[ResourceType]:
     ]
 
 
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def kube_aware(version: str) -> tuple[int, int, int, str]:
+    """Sort key of apimachinery's CompareKubeAwareVersionStrings: v2, v1, v1beta1, v1alpha1,
+    then the names that are not versions, alphabetically."""
+    m = _KUBE_VERSION.match(version)
+    if m is None:
+        return (3, 0, 0, version)
+    rank = {None: 0, "beta": 1, "alpha": 2}[m.group(2)]
+    return (rank, -int(m.group(1)), -int(m.group(3) or 0), "")
+
+
 class Registry:
     """Every served type, found by store key, by group/version/plural, or by kind."""
 
     def __init__(self, types: list[ResourceType]) -> None:
         self.types = types
-        self.by_key = {t.key: t for t in types}
+        # a kind served in several versions: the stored one (the store's and controllers')
+        self.by_key = {t.key: t for t in types if not t.storage_version}
         self.by_path = {(t.group, t.version, t.plural): t for t in types}
         self.by_kind = {(t.group, t.kind): t for t in types}
 
@@ -352,13 +384,18 @@ class Registry:
         group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
         return self.by_kind.get((group, kind))
 
+    def stored(self, t: ResourceType) -> ResourceType:
+        """The type `t`'s objects are stored as (itself unless served at another version)."""
+        return self.by_key[t.key] if t.storage_version else t
+
     def groups(self) -> dict[str, list[str]]:
-        """Non-core group → its versions, in registration order."""
+        """Non-core group → its versions, the preferred first: in kube-aware order (GA before
+        beta before alpha, higher first), as apiextensions-apiserver orders a CRD group's."""
         out: dict[str, list[str]] = {}
         for t in self.types:
             if t.group and t.version not in out.setdefault(t.group, []):
                 out[t.group].append(t.version)
-        return out
+        return {g: sorted(vs, key=kube_aware) for g, vs in out.items()}
 
     # ---- discovery documents ----
 

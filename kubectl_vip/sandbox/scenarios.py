@@ -1,7 +1,7 @@
 """Named scenarios: `demo` (a realistic mix of every state), `healthy`, `scale` (N claims), and
 one module per family: owners (scenarios_owners), ipamd's settings and the ENI FAQs
 (scenarios_ipamd), a node that stopped answering (scenarios_nodes), scaled-in StatefulSets
-(scenarios_scaled).
+(scenarios_scaled), TKE objects in the other shapes of DESIGN §2 (scenarios_shapes).
 
 `demo` and `healthy` are played as a history through the simulated controllers, starting
 HISTORY before the present, so every timestamp and object is what those controllers produce.
@@ -15,7 +15,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import scenarios_ipamd, scenarios_nodes, scenarios_owners, scenarios_scaled
+from . import (
+    scenarios_ipamd,
+    scenarios_nodes,
+    scenarios_owners,
+    scenarios_scaled,
+    scenarios_shapes,
+)
 from .clock import rfc3339
 from .resources import ResourceType, workload_crd_types
 from .scenario_kit import (
@@ -51,6 +57,7 @@ def build(sb: SandboxCore, name: str, *, size: int, seed: int) -> None:
     builders.update(scenarios_ipamd.BUILDERS)
     builders.update(scenarios_nodes.BUILDERS)
     builders.update(scenarios_scaled.BUILDERS)
+    builders.update(scenarios_shapes.BUILDERS)
     if name == "scale":
         _scale(sb, size, seed)
     elif name in builders:
@@ -76,6 +83,9 @@ SCENARIOS = (
     "eni-faq",
     "unreachable-node",
     "scaled-in",
+    "shape-alt-paths",
+    "shape-no-release-time",
+    "shape-v2",
 )
 
 

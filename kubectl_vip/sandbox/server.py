@@ -66,6 +66,8 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     _retry_after: int | None = None
     _frozen_key: Key | None = None
+    # (stored, served) apiVersion: a kind asked for at a version it is not stored at
+    _served_as: tuple[str, str] | None = None
     server: _Server
     server_version = "kube-apiserver-sandbox"
     sys_version = ""
@@ -87,6 +89,8 @@ class Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] | None = None,
     ) -> None:
         key, self._frozen_key = self._frozen_key, None
+        if self._served_as is not None and content_type == "application/json":
+            body = as_version(body, *self._served_as)
         if key is not None and code == 200 and self.server.frozen is not None:
             self.server.frozen.put(key, Answer(body, content_type, dict(headers or {})))
         if self.server.sandbox.controls.rewrites:  # a test's odd server (controls.Rewrite)
@@ -141,6 +145,7 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         sb = self.server.sandbox
         self._retry_after = None
+        self._served_as = None
         body = self._read_body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
@@ -157,6 +162,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_json(200, route())
                 return
             rtype, namespace, name, sub = route
+            stored = sb.registry.stored(rtype)
+            if stored is not rtype:
+                self._served_as = (stored.group_version, rtype.group_version)
+                rtype = stored
             verb = verb_for(self.command, rtype, name, query)
             req = RequestInfo(
                 self.command,
@@ -290,6 +299,8 @@ class Handler(BaseHTTPRequestHandler):
         q = req.query
         dry_run = _dry_run(q, req.verb) if req.verb != "delete" else False
         manager = q.get("fieldManager") or (self.headers.get("User-Agent", "unknown").split("/")[0])
+        if not req.subresource and req.verb not in rtype.verbs:
+            raise apierrors.method_not_allowed(req.verb, rtype.plural, rtype.group)
         if req.subresource:
             self._subresource(rtype, req, body, dry_run=dry_run, manager=manager)
         elif req.verb == "get":
@@ -562,6 +573,8 @@ class Handler(BaseHTTPRequestHandler):
                     chunk(b'{"type":"ERROR","object":%s}\n' % raw)
                     break
                 if etype:
+                    if self._served_as is not None:
+                        raw = as_version(raw, *self._served_as)
                     if version:  # one row a Table; only the first carries the columns
                         obj = Entry(json.loads(raw))
                         meta = {"resourceVersion": obj.obj["metadata"].get("resourceVersion")}
@@ -575,7 +588,10 @@ class Handler(BaseHTTPRequestHandler):
                         "apiVersion": rtype.group_version,
                         "metadata": {"resourceVersion": str(sb.store.rv)},
                     }
-                    chunk(b'{"type":"BOOKMARK","object":%s}\n' % dumps(mark))
+                    body = dumps(mark)
+                    if self._served_as is not None:
+                        body = as_version(body, *self._served_as)
+                    chunk(b'{"type":"BOOKMARK","object":%s}\n' % body)
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except OSError:  # the client went away
@@ -622,6 +638,25 @@ class Handler(BaseHTTPRequestHandler):
 
 # kinds whose registry sets ReturnDeletedObject (the rest answer an immediate delete with Status)
 RETURNS_DELETED_OBJECT = frozenset({"pods", "namespaces"})
+
+
+def as_version(body: bytes, stored: str, served: str) -> bytes:
+    """An object, a list or a Table of a kind stored at apiVersion `stored`, as served at
+    `served`: a CRD's conversion strategy `None` changes nothing else."""
+    if b'"apiVersion":"%s"' % stored.encode() not in body:
+        return body
+    doc = json.loads(body)
+
+    def one(o: Any) -> None:
+        if isinstance(o, dict) and o.get("apiVersion") == stored:
+            o["apiVersion"] = served
+
+    one(doc)
+    for item in doc.get("items") or []:
+        one(item)
+    for row in doc.get("rows") or []:
+        one(row.get("object"))
+    return dumps(doc)
 
 
 def _details_of(rtype: ResourceType, name: str) -> dict[str, Any]:

@@ -414,7 +414,16 @@ CUSTOM: tuple[list[Column], Callable[[_Cells, Obj], Row]] = (
 )
 
 
+# apiserver's default table convertor (CustomResourceDefinitions): the creation time, absolute
+CREATED: tuple[list[Column], Callable[[_Cells, Obj], Row]] = (
+    [NAME, ("Created At", "date", "", 0)],
+    lambda c, o: [o["metadata"]["name"], o["metadata"].get("creationTimestamp") or ""],
+)
+
+
 def _printer(rtype: ResourceType) -> tuple[list[Column], Callable[[_Cells, Obj], Row]]:
+    if rtype.plural == "customresourcedefinitions":
+        return CREATED
     if rtype.custom or rtype.group not in ("", "apps"):
         return CUSTOM
     return PRINTERS.get(rtype.plural, CUSTOM)

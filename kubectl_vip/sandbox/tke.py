@@ -60,6 +60,9 @@ ADDON = "eniipamd"
 ADDON_MANAGER = "tke-addon-controller"
 ADDON_REVERT_AFTER = timedelta(minutes=2)
 IPAMD = "tke-eni-ipamd"
+# in World.paused: the simulated ipamd leaves claims and VpcIPs alone (it writes the first paths
+# of DESIGN §2 only, and the shape-* scenarios keep theirs elsewhere)
+IPAMD_PAUSED = "ipamd"
 
 
 def encode_release(release: dict[str, Any]) -> str:
@@ -177,7 +180,7 @@ class IpamdController:
             IPAMD,
         ):
             self.addon.deployment_changed()
-        if t.claims is None or t.vips is None:
+        if t.claims is None or t.vips is None or IPAMD_PAUSED in self.w.paused:
             return
         if ev.rtype is t.pods:
             if ev.type == "DELETED":
@@ -195,7 +198,7 @@ class IpamdController:
 
     def tick(self) -> None:
         self.addon.tick()
-        if self.w.t.claims is None:
+        if self.w.t.claims is None or IPAMD_PAUSED in self.w.paused:
             return
         self._retry_waiting_pods()
         if not self.w.ipamd_running() or self.w.sweep_stalled:

@@ -90,7 +90,7 @@ class World:
     @classmethod
     def build(cls, store: Store, clock: Clock) -> World:
         by = store.registry.by_key
-        tke = {t.plural: t for t in store.registry.types if t.group == TKE_GROUP}
+        tke = {t.plural: t for t in by.values() if t.group == TKE_GROUP}
         t = Types(
             by["namespaces"],
             by["nodes"],
