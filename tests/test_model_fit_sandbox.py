@@ -165,6 +165,8 @@ def test_severity_and_words_fit_the_shape(sandbox: Sandbox, kubectl: Runner) -> 
         assert f["severity"] == "info"
         assert report["metadata"]["tke"]["version"] == "v2"  # the preferred version
         assert "VpcIPClaim: also v1 beside v2 (the version read)" in f["evidence"]
+        # every kind by its name, VpcENI too (the tool reads none of its fields)
+        assert "VpcENI: also v1 beside v2 (the version read)" in f["evidence"], f["evidence"]
 
 
 def test_the_list_note_appears_only_where_a_needed_path_is_unknown(

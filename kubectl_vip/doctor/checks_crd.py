@@ -133,7 +133,7 @@ def model_fit(s: Snapshot) -> list[Issue]:
         notes.append(f"CRD schemas not read ({s.missing(keys.CRDS)})")
     else:
         for res, crd in sorted(crds.items()):
-            kind = next((k for k, p in fields.PLURALS.items() if p == res), res)
+            kind = fields.KINDS.get(res, res)
             if crd is None:
                 notes.append(f"{kind}: no CustomResourceDefinition {res}.{s.tke_group}")
                 continue

@@ -29,6 +29,8 @@ Alt = tuple[Path, ...]
 CLAIM, VIP, NEC = "VpcIPClaim", "VpcIP", "NodeENIConfig"
 PLURALS = {CLAIM: "vpcipclaims", VIP: "vpcips", NEC: "nodeeniconfigs"}
 _OF_KIND = {CLAIM: "claims", VIP: "VpcIPs", NEC: "NodeENIConfigs"}
+# every TKE kind by plural, VpcENI too (the tool reads none of its fields)
+KINDS = {**{p: k for k, p in PLURALS.items()}, "vpcenis": "VpcENI"}
 
 
 @dataclass(frozen=True)
