@@ -90,8 +90,7 @@ def _ipamd_states(
             ):
                 if etype == "DELETED":
                     raise RefusedError(
-                        f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME} was deleted"
-                        + during
+                        f"{ipamd.DEPLOYMENT_NAMESPACE}/{ipamd.DEPLOYMENT_NAME} was deleted" + during
                     )
                 if etype in ("ADDED", "MODIFIED"):  # not BOOKMARK
                     yield obj
