@@ -86,11 +86,14 @@ def vip(kubeconfig: Path) -> Runner:
 
 
 def with_default_sigint(argv: list[str]) -> list[str]:
-    """`argv` run with SIGINT at its default, as from a terminal. A test run started in the
-    background of a shell ignores SIGINT, and a child inherits an ignored signal (Python keeps
-    it ignored), so a Ctrl-C test would pass or fail with how pytest was started."""
+    """`argv` run with SIGINT, SIGHUP and SIGTERM at their defaults, as from a terminal. A test
+    run started in the background of a shell ignores SIGINT (under nohup SIGHUP too), and a
+    child inherits an ignored signal (Python keeps it ignored), so a signal test would pass or
+    fail with how pytest was started."""
     reset = (
-        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "import os, signal, sys\n"
+        "for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):\n"
+        "    signal.signal(s, signal.SIG_DFL)\n"
         "os.execv(sys.argv[1], sys.argv[1:])"
     )
     return [sys.executable, "-c", reset, *argv]

@@ -21,7 +21,7 @@ from kubectl_vip.api import kubeconfig as kcfg
 from kubectl_vip.api import kubeconfig_doc
 from kubectl_vip.sandbox import Sandbox
 
-from .conftest import run_vip
+from .conftest import run_vip, with_default_sigint
 from .hardening_support import silent_server
 
 TLS = Path(__file__).resolve().parents[1] / "kubectl_vip" / "sandbox" / "tls"
@@ -84,7 +84,10 @@ def test_a_client_key_does_not_outlive_the_process(
         ]  # fmt: skip
         argv = [*start, "--kubeconfig", str(kc), "--request-timeout", "30s", "list", "-A"]
         env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)}
-        p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # a signal ignored where pytest was started (nohup: SIGHUP) would stay ignored
+        p = subprocess.Popen(
+            with_default_sigint(argv), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         try:
             # the key is loaded before the connection: once it is made, the key is wherever
             # it is going to be
@@ -100,7 +103,7 @@ def test_a_client_key_does_not_outlive_the_process(
         finally:
             if p.poll() is None:
                 p.kill()
-                p.wait()
+                p.communicate()  # closes its pipes
     assert p.returncode == -signum  # ended as the signal ends it
     assert list(tmp.rglob("*")) == []
 
