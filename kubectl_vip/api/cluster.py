@@ -143,6 +143,7 @@ class Cluster:
         self._api_groups: builtins.list[Obj] | None = None
         self._kinds: dict[tuple[str, str], Resource | None] = {}
         self.requests = 0
+        self.list_pages = 0  # of `requests`, the pages of lists
         self._pages = threading.Lock()
         cert_reqs = "CERT_REQUIRED" if conn.verify else "CERT_NONE"
         tls: dict[str, Any] = {"cert_reqs": cert_reqs}
@@ -460,6 +461,7 @@ class Cluster:
                         "fieldSelector": field_selector,
                     }
                     resp = self.request("GET", path, query=query)
+                    self.list_pages += 1
                     # Lists read in parallel threads parse and reduce one page at a time (the
                     # GIL runs one anyway), and a page is dropped before the next is read: at
                     # most one page's objects are alive, whatever the number of lists.

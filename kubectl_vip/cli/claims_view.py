@@ -58,7 +58,13 @@ def run_list(
     if misfit:
         g.out.warn(misfit)
     if ips:
+        # the claim records are done with once the rows are made, the claim rows and the
+        # VpcIP records once the VpcIP rows are: let each go before the next takes room
+        vips_in_all = len(snap.inventory.vips)
+        cl.release(snap.inventory, keep_vips=True)
         every_ip = cl.classify_ips(snap.inventory, rows, scoped_namespace=scope)
+        del rows
+        cl.release(snap.inventory)
         chosen = every_ip
         if selector:
             labelled = claims_labelled(c, scope, selector, chunk_size)
@@ -71,7 +77,7 @@ def run_list(
         if ip_rows or fmt in ("json", "yaml"):
             _emit_ips(g, ip_rows, fmt, now, scope, no_headers)
         if scope is not None and fmt in ("table", "wide"):
-            _left_out(g, snap.inventory, len(every_ip), scope)
+            _left_out(g, vips_in_all, len(every_ip), scope)
         return 0
     cl.release(snap.inventory)
     shown = [r for r in rows if not states or r.state.value in states]
@@ -125,10 +131,10 @@ def _say_none(g: Globals, total: int, noun: str, states: set[str], scope: str | 
         g.out.info(f"No {noun}s found in {where}.")
 
 
-def _left_out(g: Globals, inv: cl.Inventory, shown: int, scope: str) -> None:
+def _left_out(g: Globals, vips_in_all: int, shown: int, scope: str) -> None:
     """VpcIPs are cluster-wide: say how many the namespace scope leaves out (those of claims in
     other namespaces, and Leaked ones whose claim ref names another namespace or none)."""
-    hidden = len(inv.vips) - shown
+    hidden = vips_in_all - shown
     if hidden > 0:
         g.out.info(
             f"{plural(hidden, 'VpcIP')} of other namespaces or of no claim not shown "

@@ -20,7 +20,9 @@ def main() -> None:
             sys.stdout.flush()
             return
     from ..interrupt import record_interrupts
+    from ..shared.malloc import one_arena
 
+    one_arena()  # before any thread starts
     record_interrupts()
     if "list" in sys.argv[1:]:
         import gc

@@ -147,6 +147,12 @@ class Fate(str, Enum):
     UNKNOWN = "unknown"  # cannot tell
 
 
+# what a live same-name controller does with a claim's ordinal, and the words for it
+OwnerFate = tuple[Fate, str]
+# one Owner object per (kind key, name, uid, namespace, source) within one classification
+OwnerCache = dict[tuple[str, str, str | None, str, str], "Owner"]
+
+
 @dataclass(slots=True)
 class Owner:
     kind: str
@@ -159,8 +165,6 @@ class Owner:
     deleting: bool = False
     group: str = "apps"
     unknown: str | None = None  # why `exists` (or the ordinal's fate) cannot be told
-    fate: Fate | None = None  # same-name controllers: what it does with this claim's ordinal
-    fate_text: str = ""
     scaled_at: datetime | None = None  # when its replica count was last set (None: unknown)
 
     @property
@@ -260,6 +264,7 @@ class ClaimRow:
     # no Pod object, but its VpcIP is still attached to a node that is not (long enough) Ready:
     # the Pod may still run there with this IP (why; None: no such sign)
     ip_in_use: str | None = None
+    owner_fate: Fate | None = None  # a live same-name controller: what it does with the ordinal
 
     @property
     def key(self) -> Key:
@@ -372,11 +377,14 @@ class Inventory:
         return inv
 
 
-def release(inv: Inventory) -> None:
+def release(inv: Inventory, *, keep_vips: bool = False) -> None:
     """Let go of the records once the rows are made (the rows keep the strings they show):
-    a large `list` then writes its table in the space they took."""
-    inv.claims, inv.vips = [], []
+    a large `list` then writes its table in the space they took. `keep_vips`: all but the
+    VpcIPs, which `classify_ips` still reads."""
+    inv.claims = []
     inv.pods, inv.workloads = {}, {}
+    if not keep_vips:
+        inv.vips = []
 
 
 def _share_strings(vips: list[records.VipRec], claim_by_key: dict[Key, records.ClaimRec]) -> None:
@@ -402,7 +410,27 @@ def _ordinal(claim_name: str, owner_name: str) -> int | None:
     return int(m.group(2))
 
 
-def _owner_of(key: str, name: str, uid: str | None, ns: str, source: str, inv: Inventory) -> Owner:
+def _owner_of(
+    key: str,
+    name: str,
+    uid: str | None,
+    ns: str,
+    source: str,
+    inv: Inventory,
+    cache: OwnerCache | None = None,
+) -> Owner:
+    """The owner as `inv` has it; with `cache`, the same object for every claim it owns (nothing
+    writes to an Owner)."""
+    if cache is None:
+        return _new_owner(key, name, uid, ns, source, inv)
+    ck = (key, name, uid, ns, source)
+    owner = cache.get(ck)
+    if owner is None:
+        owner = cache[ck] = _new_owner(key, name, uid, ns, source, inv)
+    return owner
+
+
+def _new_owner(key: str, name: str, uid: str | None, ns: str, source: str, inv: Inventory) -> Owner:
     group, kind = parse_kind_key(key)
     wl = inv.workloads.get((key, ns, name))
     if key in inv.unknown_kinds:
@@ -417,9 +445,13 @@ def _owner_of(key: str, name: str, uid: str | None, ns: str, source: str, inv: I
 
 
 def resolve_owner(
-    claim: records.ClaimRec, pod: records.PodRec | None, inv: Inventory
-) -> tuple[Owner | None, int | None]:
-    """The claim's owner workload and the Pod's ordinal under it (for same-name controllers).
+    claim: records.ClaimRec,
+    pod: records.PodRec | None,
+    inv: Inventory,
+    cache: OwnerCache | None = None,
+) -> tuple[Owner | None, int | None, OwnerFate | None]:
+    """The claim's owner workload, the Pod's ordinal under it (for same-name controllers), and
+    what that controller does with the ordinal (a live same-name controller only).
 
     Its own ownerReference first (the controller one), then its Pod's controller, then a
     same-name controller named like the claim without its ordinal (`source: name`), then an
@@ -434,29 +466,32 @@ def resolve_owner(
         candidates.append(("pod", pod.controller))
     for source, ref in candidates:
         key = kind_key(ref.group, ref.kind)
-        owner = _owner_of(key, ref.name, ref.uid, ns, source, inv)
+        owner = _owner_of(key, ref.name, ref.uid, ns, source, inv, cache)
         ordinal = _ordinal(nm, ref.name) if key in SAME_NAME_KINDS else None
         if owner.exists is False:
             # gone; but another live controller that names Pods like this one brings it back
-            keeper = _keeper(nm, ns, inv)
+            keeper = _keeper(nm, ns, inv, cache)
             if keeper is not None:
                 return keeper
-        return _with_fate(owner, ordinal, inv, ns), ordinal
+        return owner, ordinal, _fate_of(owner, ordinal, inv, ns)
     m = ORDINAL.match(nm)
     if m is None:
-        return None, None
+        return None, None, None
     base, ordinal = m.group(1), int(m.group(2))
     for key in SAME_NAME_KINDS:
         if key in inv.listed_kinds and (key, ns, base) in inv.workloads:
             uid = inv.workloads[(key, ns, base)].uid
-            return _with_fate(_owner_of(key, base, uid, ns, "name", inv), ordinal, inv, ns), ordinal
+            owner = _owner_of(key, base, uid, ns, "name", inv, cache)
+            return owner, ordinal, _fate_of(owner, ordinal, inv, ns)
     if inv.assumed is not None and inv.assumed[1:] == (ns, base):
-        owner = _owner_of(inv.assumed[0], base, None, ns, "flag", inv)
-        return _with_fate(owner, ordinal, inv, ns), ordinal
-    return None, None
+        owner = _owner_of(inv.assumed[0], base, None, ns, "flag", inv, cache)
+        return owner, ordinal, _fate_of(owner, ordinal, inv, ns)
+    return None, None, None
 
 
-def _keeper(name: str, ns: str, inv: Inventory) -> tuple[Owner, int] | None:
+def _keeper(
+    name: str, ns: str, inv: Inventory, cache: OwnerCache | None
+) -> tuple[Owner, int, OwnerFate | None] | None:
     """A live same-name controller (of any kind, a recreated one included) that brings a Pod of
     this name back, now or when scaled up, with the ordinal; None when there is none."""
     m = ORDINAL.match(name)
@@ -470,36 +505,23 @@ def _keeper(name: str, ns: str, inv: Inventory) -> tuple[Owner, int] | None:
             and not wl.deleting
             and ordinal_fate(key, wl, ordinal)[0] is not Fate.UNKNOWN
         ):
-            return _with_fate(
-                _owner_of(key, base, wl.uid, ns, "name", inv), ordinal, inv, ns
-            ), ordinal
+            owner = _owner_of(key, base, wl.uid, ns, "name", inv, cache)
+            return owner, ordinal, _fate_of(owner, ordinal, inv, ns)
     return None
 
 
-def _with_fate(owner: Owner, ordinal: int | None, inv: Inventory, ns: str) -> Owner:
-    """A live same-name controller, with what it does with this ordinal."""
+def _fate_of(owner: Owner, ordinal: int | None, inv: Inventory, ns: str) -> OwnerFate | None:
+    """What a live same-name controller does with this ordinal; None for any other owner.
+
+    Kept beside the owner, not in it: the owner is then one object for all its claims (a new
+    one per claim was 4 MiB at 30,000 claims)."""
     if owner.exists is not True or ordinal is None or owner.key not in SAME_NAME_KINDS:
-        return owner
+        return None
     wl = inv.workloads.get((owner.key, ns, owner.name))
     if wl is None:
-        return owner
+        return None
     fate, text = ordinal_fate(owner.key, wl, ordinal)
-    text = sys.intern(text)  # "keeps ordinal 3": a few hundred texts for 30,000 claims
-    # (dataclasses.replace would cost a tenth of `classify` at 10k claims)
-    return Owner(
-        owner.kind,
-        owner.name,
-        owner.uid,
-        owner.source,
-        owner.exists,
-        owner.replicas,
-        owner.deleting,
-        owner.group,
-        owner.unknown,
-        fate,
-        text,
-        owner.scaled_at,
-    )
+    return fate, sys.intern(text)  # "keeps ordinal 3": a few hundred texts for 30,000 claims
 
 
 def odd_annotations(inv: Inventory) -> bool:
@@ -587,28 +609,41 @@ def classify(
     (the expiry impact tries each); without, a claim whose expiry the readings disagree on has
     an unknown expiry (`expiry_options`)."""
     vip_by_name = {v.name: v for v in inv.vips}
-    vip_by_claim: dict[Key, records.VipRec] = {}
+    # by namespace, then name: no (namespace, name) tuple per VpcIP (2 MiB at 30,000)
+    vip_by_claim: dict[str, dict[str, records.VipRec]] = {}
     for v in inv.vips:
         if v.claim is not None:
-            vip_by_claim.setdefault((v.claim.namespace, v.claim.name), v)
-    rows = [
-        _classify_one(c, inv, vip_by_name, vip_by_claim, policy, now, reading) for c in inv.claims
+            vip_by_claim.setdefault(v.claim.namespace, {}).setdefault(v.claim.name, v)
+    # the claims sorted before the rows are made, not the rows after: the sort's keys come and
+    # go while only the records are alive, not at the peak, when the rows are too
+    claims = sorted(inv.claims, key=_claim_key)
+    owners: OwnerCache = {}
+    return [
+        _classify_one(c, inv, vip_by_name, vip_by_claim, policy, now, reading, owners)
+        for c in claims
     ]
-    rows.sort(key=lambda r: r.key)
-    return rows
+
+
+_NO_VIPS: dict[str, records.VipRec] = {}
+
+
+def _claim_key(c: records.ClaimRec) -> Key:
+    return (c.namespace, c.name)
 
 
 def _claim_vip(
     claim: records.ClaimRec,
     vip_by_name: dict[str, records.VipRec],
-    vip_by_claim: dict[Key, records.VipRec],
+    vip_by_claim: dict[str, dict[str, records.VipRec]],
 ) -> records.VipRec | None:
-    key = (claim.namespace, claim.name)
+    ns, name = claim.namespace, claim.name
     if claim.ip is not None:
         vip = vip_by_name.get(claim.ip)
-        if vip is not None and (vip.claim is None or (vip.claim.namespace, vip.claim.name) == key):
+        if vip is not None and (
+            vip.claim is None or (vip.claim.name == name and vip.claim.namespace == ns)
+        ):
             return vip
-    vip = vip_by_claim.get(key)
+    vip = vip_by_claim.get(ns, _NO_VIPS).get(name)
     if vip is not None and vip.claim is not None:
         ref_uid = vip.claim.uid
         if ref_uid is None or claim.uid is None or ref_uid == claim.uid:
@@ -620,16 +655,17 @@ def _classify_one(
     claim: records.ClaimRec,
     inv: Inventory,
     vip_by_name: dict[str, records.VipRec],
-    vip_by_claim: dict[Key, records.VipRec],
+    vip_by_claim: dict[str, dict[str, records.VipRec]],
     policy: IpamdPolicy,
     now: datetime,
     reading: Reading | None = None,
+    owners: OwnerCache | None = None,
 ) -> ClaimRow:
     ns, nm = claim.namespace, claim.name
     pod = inv.pods.get((ns, nm))
     vip = _claim_vip(claim, vip_by_name, vip_by_claim)
     ip = claim.ip or (vip.name if vip else None)
-    owner, ordinal = resolve_owner(claim, pod, inv)
+    owner, ordinal, fate = resolve_owner(claim, pod, inv, owners)
     pol = claim.policy or (pod.policy if pod else None)
     released_at, estimated = claim.released, claim.released_estimated
     expiry, expiry_source, options = expiry_of(claim, vip, policy, reading)
@@ -639,7 +675,7 @@ def _classify_one(
     reclaim_at: datetime | None = None
     retained_for: timedelta | None = None
 
-    verdict = owner_verdict(owner, ordinal)
+    verdict = owner_verdict(owner, ordinal, fate)
     in_use: str | None = None
     scaled_in = False
     scale_age: timedelta | None = None
@@ -742,6 +778,7 @@ def _classify_one(
         pod_uid=pod.uid if pod else None,
         owner=owner,
         ordinal=ordinal,
+        owner_fate=fate[0] if fate else None,
         returning=returning,
         may_return=may_return,
         node=node,
@@ -788,7 +825,9 @@ class Verdict:
     why: str = ""
 
 
-def owner_verdict(owner: Owner | None, ordinal: int | None) -> Verdict:
+def owner_verdict(
+    owner: Owner | None, ordinal: int | None, fate: OwnerFate | None = None
+) -> Verdict:
     """Only an owner confirmed gone through its own API makes a claim orphaned; a live
     controller that does not keep this ordinal now has scaled it in (it returns if scaled up),
     and an owner we cannot read may bring the Pod back."""
@@ -823,18 +862,18 @@ def owner_verdict(owner: Owner | None, ordinal: int | None) -> Verdict:
                 "whether a Pod of this name returns"
             ),
         )
-    fate, text = owner.fate, owner.fate_text
     if fate is None:
         return Verdict(may_return=True, why=f"owner {owner}: cannot tell which ordinals it keeps")
-    if fate is Fate.RETURNING:
+    fate_is, text = fate
+    if fate_is is Fate.RETURNING:
         return Verdict(
             returning=True,
             may_return=True,
             why=f"{owner} will recreate its Pod, which gets this IP back",
         )
-    if fate is Fate.STOPPED:
+    if fate_is is Fate.STOPPED:
         return Verdict(may_return=True, why=f"{owner} {text}, and then gets this IP back")
-    if fate is Fate.SCALED_IN:
+    if fate_is is Fate.SCALED_IN:
         return Verdict(may_return=True, scaled_in=True, why=f"{owner} {text}")
     return Verdict(
         may_return=True,
@@ -902,11 +941,18 @@ def classify_ips(
     inv: Inventory, rows: list[ClaimRow], *, scoped_namespace: str | None
 ) -> list[IpRow]:
     """The VpcIP view. With a namespace scope, only VpcIPs whose claim ref is in it."""
-    by_key = {r.key: r for r in rows}
-    claims_by_key = {(c.namespace, c.name): c for c in inv.claims}
-    holder = {r.ip: r for r in rows if r.ip is not None}  # who holds an address, by its claim
+    # the rows by namespace, then name (a row per claim: classify made them from these claims),
+    # and who holds an address; no (namespace, name) tuple per claim (4 MiB at 30,000)
+    by_ns: dict[str, dict[str, ClaimRow]] = {}
+    holder: dict[str, ClaimRow] = {}
+    for r in rows:
+        by_ns.setdefault(r.namespace, {})[r.name] = r
+        if r.ip is not None:
+            holder[r.ip] = r
+    # sorted before the rows are made: the sort's keys are gone before the rows take their room
+    vips = sorted(inv.vips, key=lambda v: _ip_sort_key(v.name))
     out = []
-    for vip in inv.vips:
+    for vip in vips:
         ref = vip.claim
         if ref is None and vip.name in holder:
             # the reference cannot be read, but a claim holds this address: it is that claim's
@@ -915,10 +961,9 @@ def classify_ips(
         if scoped_namespace is not None and (ref is None or ref.namespace != scoped_namespace):
             continue
         key = (ref.namespace, ref.name) if ref else None
-        claim = claims_by_key.get(key) if key else None
-        if claim is not None and ref is not None and ref.uid and claim.uid not in (None, ref.uid):
-            claim = None  # the ref names an older claim of the same name
-        row = by_key.get(key) if key and claim is not None else None
+        row = by_ns.get(ref.namespace, _NO_ROWS).get(ref.name) if ref else None
+        if row is not None and ref is not None and ref.uid and row.uid not in (None, ref.uid):
+            row = None  # the ref names an older claim of the same name
         if row is not None and row.ip not in (None, vip.name):
             row = None  # that claim holds another IP now
         if vip.phase == "Attaching":
@@ -946,8 +991,10 @@ def classify_ips(
                 created=schema.parse_time(vip.created),
             )
         )
-    out.sort(key=lambda r: _ip_sort_key(r.ip))
     return out
+
+
+_NO_ROWS: dict[str, ClaimRow] = {}
 
 
 def _ip_sort_key(ip: str) -> tuple[int, ...] | tuple[int, str]:

@@ -217,7 +217,7 @@ def describe(
         # no claim: the owner as classification would see it, from the Pod alone
         stub = {"metadata": {"name": nm or "", "namespace": ns or ""}}
         alone = Inventory.build([stub], [], pods, workloads, facts.unknown_kinds)
-        owner, _ = resolve_owner(alone.claims[0], alone.pods.get((ns or "", nm or "")), alone)
+        owner, _, _ = resolve_owner(alone.claims[0], alone.pods.get((ns or "", nm or "")), alone)
     node_name = (
         (row.node if row else None) or (vip.node if vip else None) or (pod.node if pod else None)
     )
@@ -379,7 +379,7 @@ def _recreates(owner: Owner | None, row: ClaimRow) -> str | None:
     if owner is None or owner.exists is False or owner.deleting:
         return None
     if owner.key in SAME_NAME_KINDS:
-        return "same" if owner.fate is Fate.RETURNING else None
+        return "same" if row.owner_fate is Fate.RETURNING else None
     if owner.key in NEW_NAME_KINDS:
         return "other"
     return None
