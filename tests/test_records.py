@@ -84,6 +84,28 @@ def test_pod_records_are_the_same_either_way(obj: Any) -> None:
     assert records.pod_record(obj) == records.pod_record_by_paths(obj)
 
 
+CLAIM_OBJ = st.fixed_dictionaries(
+    {},
+    optional={
+        "metadata": st.one_of(META, ANY),
+        "status": fields([records._IP, records._RELEASE_TIME, records._DETACH_TIME])
+        | st.fixed_dictionaries(
+            {records._IP: st.sampled_from(["10.0.0.7", "", None, 7])},
+            optional={
+                records._RELEASE_TIME: st.sampled_from(["2026-11-29T21:16:13Z", "", "no", None]),
+                records._DETACH_TIME: st.sampled_from(["2026-11-29T22:00:00Z", "", None, 1]),
+            },
+        ),
+    },
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(CLAIM_OBJ)
+def test_claim_records_are_the_same_either_way(obj: Any) -> None:
+    assert records.claim_record(obj) == records.claim_record_by_paths(obj)
+
+
 def test_a_common_vpcip_and_pod_read_in_full() -> None:
     vip = {
         "metadata": {

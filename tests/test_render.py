@@ -121,3 +121,41 @@ def test_plain_items_are_the_same_bytes_with_or_without_orjson(
     assert render._orjson_dumps() is None
     assert fast == slow
     assert json.loads(fast)["items"] == items
+
+
+@pytest.mark.parametrize(
+    "t",
+    [
+        "2026-12-08T00:27:37+00:00",
+        "2026-12-08T00:27:37.250000+00:00",
+        "2026-12-08T08:27:37+08:00",
+        "0999-01-02T03:04:05+00:00",
+    ],
+)
+def test_iso_writes_what_strftime_writes(t: str) -> None:
+    from datetime import datetime
+
+    from kubectl_vip.cli.common import iso
+
+    when = datetime.fromisoformat(t)
+    assert iso(when) == when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert iso(None) is None
+
+
+def test_yaml_writes_a_shared_owner_out_for_every_claim(kubeconfig: Path) -> None:
+    """Claims of one StatefulSet share its owner item; YAML writes it in full each time, never
+    as an anchor and aliases (kubectl never writes those)."""
+    import yaml
+
+    from .conftest import run_vip
+
+    r = run_vip("list", "-A", "-o", "yaml", kubeconfig=kubeconfig)
+    assert r.code == 0, r.stderr
+    assert "&id" not in r.stdout and "*id" not in r.stdout
+    items = yaml.safe_load(r.stdout)["items"]
+    owners = [
+        i["owner"]["name"] for i in items if i["owner"] and i["owner"]["kind"] == "StatefulSet"
+    ]
+    assert len(owners) > len(set(owners))  # some owner is shared by several claims
+    j = json.loads(run_vip("list", "-A", "-o", "json", kubeconfig=kubeconfig).stdout)["items"]
+    assert [i["owner"] for i in j] == [i["owner"] for i in items]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 import sys
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from ..model import claims as cl
@@ -127,17 +128,37 @@ def reclaim_hint(
     )
 
 
-def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:
+@lru_cache(maxsize=256)
+def _go_duration(td: timedelta) -> str:
+    return format_go_duration(td)  # a few expiries for thousands of claims
+
+
+def _owner_doc(owner: cl.Owner) -> dict[str, Any]:
+    return {
+        "kind": owner.kind,
+        "name": owner.name,
+        "uid": owner.uid,
+        "source": owner.source,
+        "exists": owner.exists,
+        "replicas": owner.replicas,
+    }
+
+
+def row_doc(
+    r: ClaimRow, now: datetime, owners: dict[int, tuple[cl.Owner, dict[str, Any]]] | None = None
+) -> dict[str, Any]:
+    """The JSON item of a claim. `owners`: the owner items made so far, by the Owner object
+    (classification shares one among a workload's claims), to share theirs."""
     owner = None
     if r.owner is not None:
-        owner = {
-            "kind": r.owner.kind,
-            "name": r.owner.name,
-            "uid": r.owner.uid,
-            "source": r.owner.source,
-            "exists": r.owner.exists,
-            "replicas": r.owner.replicas,
-        }
+        if owners is None:
+            owner = _owner_doc(r.owner)
+        else:
+            made = owners.get(id(r.owner))
+            if made is None or made[0] is not r.owner:
+                made = owners[id(r.owner)] = (r.owner, _owner_doc(r.owner))
+            owner = made[1]
+    ref = f"{r.namespace}/{r.name}"
     return {
         "namespace": r.namespace,
         "name": r.name,
@@ -177,14 +198,14 @@ def row_doc(r: ClaimRow, now: datetime) -> dict[str, Any]:
         "retainedForSeconds": int(r.retained_for.total_seconds())
         if r.retained_for is not None
         else None,
-        "expiry": format_go_duration(r.expiry) if r.expiry is not None else None,
+        "expiry": _go_duration(r.expiry) if r.expiry is not None else None,
         "expirySource": r.expiry_source,
-        "expiryOptions": options_doc(r.expiry_options),
+        "expiryOptions": options_doc(r.expiry_options) if r.expiry_options else [],
         "reclaimAt": iso(r.reclaim_at),
         "objects": {
-            "vpcipclaim": f"{r.namespace}/{r.name}",
+            "vpcipclaim": ref,
             "vpcip": None if r.unbound else r.ip,
-            "pod": f"{r.namespace}/{r.name}" if r.pod_phase else None,
+            "pod": ref if r.pod_phase else None,
         },
     }
 

@@ -181,9 +181,10 @@ def claim_list_doc(
     from ..ops import gather
 
     info: IpamdInfo = snap.ipamd
+    owners: dict[int, Any] = {}
     return common.document(
         "ClaimList",
-        PlainItems(row_doc(r, now) for r in shown),
+        PlainItems(row_doc(r, now, owners) for r in shown),
         metadata={
             "generatedAt": iso(now),
             "namespace": scope,

@@ -60,7 +60,8 @@ def _yaml_dumper(base: Any) -> Any:
     escapes it (plain or single-quoted style would print a newline raw)."""
 
     class Dumper(base):  # type: ignore[misc] # a class made from a runtime value
-        pass
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # an object met twice (a shared owner item) is written out twice
 
     def represent_str(dumper: Any, data: str) -> Any:
         style = '"' if UNSAFE.search(data) else None
