@@ -166,10 +166,11 @@ class Owner:
     group: str = "apps"
     unknown: str | None = None  # why `exists` (or the ordinal's fate) cannot be told
     scaled_at: datetime | None = None  # when its replica count was last set (None: unknown)
+    # "Kind.group", made once (classification asks for it several times per claim)
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return kind_key(self.group, self.kind)
+    def __post_init__(self) -> None:
+        self.key = kind_key(self.group, self.kind)
 
     def __str__(self) -> str:
         if self.group in ("apps", ""):
@@ -460,8 +461,10 @@ def resolve_owner(
     the Pod back, since its Pods take the same names.
     """
     ns, nm = claim.namespace, claim.name
-    refs = sorted(claim.owners, key=lambda r: not r.controller)
-    candidates: list[tuple[str, schema.OwnerRef]] = [("claim", r) for r in refs[:1]]
+    candidates: list[tuple[str, schema.OwnerRef]] = []
+    if claim.owners:
+        refs = sorted(claim.owners, key=lambda r: not r.controller)
+        candidates.append(("claim", refs[0]))
     if pod is not None and pod.controller is not None:
         candidates.append(("pod", pod.controller))
     for source, ref in candidates:
