@@ -172,3 +172,35 @@ def test_what_the_quick_shape_check_passes_the_full_one_passes(obj: Any) -> None
         assert raised.value.message == e.message
     else:
         assert shapes.check_object(obj, "item") is full
+
+
+def test_parse_time_shares_one_datetime_per_text_and_stays_bounded() -> None:
+    """A burst of objects made in one second parse their time once; the cache never grows past
+    its bound, and what it answers is what a fresh parse answers."""
+    a = schema.parse_time("2026-11-29T21:16:13Z")
+    assert a is schema.parse_time("2026-11-29T21:16:13Z")
+    assert a is not None and a.isoformat() == "2026-11-29T21:16:13+00:00"
+    assert schema.parse_time("nope") is None and schema.parse_time("nope") is None
+    assert schema.parse_time("") is None and schema.parse_time(3) is None
+    for s in range(schema._TIMES_MAX + 10):
+        t = f"2026-11-29T21:{s // 60 % 60:02d}:{s % 60:02d}.{s:06d}Z"
+        assert schema.parse_time(t) == schema._parse_time(t)
+    assert len(schema._TIMES) <= schema._TIMES_MAX
+
+
+def test_pods_are_found_by_namespace_and_name() -> None:
+    from kubectl_vip.model.claims import PodIndex
+
+    pods = PodIndex()
+    a = records.PodRec("db", "pg-0", "u1", "Running", False, "n1", None, None)
+    b = records.PodRec("web", "pg-0", "u2", "Pending", False, None, None, None)
+    pods.add(a)
+    pods.add(b)
+    pods.add(records.PodRec("db", "pg-0", "u1", "Running", False, "n1", None, None))  # again
+    assert len(pods) == 2
+    assert pods.get(("db", "pg-0")) == a and pods[("web", "pg-0")] is b
+    assert ("db", "pg-0") in pods and ("db", "pg-1") not in pods and "db" not in pods
+    assert pods.get(("nope", "x")) is None and pods.get(("db", "x"), 5) == 5
+    assert sorted(pods) == [("db", "pg-0"), ("web", "pg-0")]
+    with pytest.raises(KeyError):
+        pods[("db", "pg-9")]

@@ -96,7 +96,7 @@ class ClaimRec:
 @dataclass(slots=True)
 class VipRec:
     name: str
-    created: str | None
+    created: datetime | None
     claim: ClaimRef | None
     phase: str | None
     message: str | None
@@ -267,7 +267,7 @@ def vip_record(obj: Obj) -> VipRec:
     vtype = spec.get(_TYPE)
     return VipRec(
         (nm if nm.__class__ is str else text(nm)) or "",
-        (created or None) if created.__class__ is str else text(created),
+        parse_time(created),
         claim,
         _intern(phase) if phase.__class__ is str and phase else _istr(phase),
         (message or None) if message.__class__ is str else text(message),
@@ -284,7 +284,7 @@ def vip_record_by_paths(obj: Obj) -> VipRec:
     sid, cidr = vip_subnet(obj)
     return VipRec(
         name=name(obj),
-        created=text(dig(obj, "metadata", "creationTimestamp")),
+        created=parse_time(dig(obj, "metadata", "creationTimestamp")),
         claim=vip_claim_ref(obj),
         phase=_istr(vip_phase(obj)),
         message=vip_message(obj),

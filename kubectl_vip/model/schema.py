@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from .fields import (
     BY_KEY,
@@ -92,8 +92,29 @@ def is_dns_subdomain(value: str) -> bool:
     return len(value) <= 253 and bool(_DNS_SUBDOMAIN.match(value))
 
 
+# Times parsed lately, by their text: a list's objects made in one burst (a rollout, a claim and
+# its first status write, a VpcIP and its claim) share their second, so one datetime serves
+# them all, made once (a datetime is immutable). Bounded: emptied when full.
+_TIMES: dict[str, datetime | None] = {}
+_TIMES_MAX = 4096
+_MISS = object()
+
+
 def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
+    if value.__class__ is not str:
+        return _parse_time(value) if isinstance(value, str) else None
+    known = _TIMES.get(value, _MISS)
+    if known is not _MISS:
+        return cast("datetime | None", known)
+    t = _parse_time(value)
+    if len(_TIMES) >= _TIMES_MAX:
+        _TIMES.clear()
+    _TIMES[value] = t
+    return t
+
+
+def _parse_time(value: str) -> datetime | None:
+    if not value:
         return None
     try:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))

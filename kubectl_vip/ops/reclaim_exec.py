@@ -41,7 +41,14 @@ from ..api.cluster import Cluster, TkeApi
 from ..errors import ApiError, Conflict, Forbidden, NotFound, Unreachable
 from ..interrupt import InterruptFlag
 from ..model import schema
-from ..model.claims import ATTACHED_PHASES, ClaimRow, Inventory, IpamdPolicy, classify
+from ..model.claims import (
+    ATTACHED_PHASES,
+    ClaimRow,
+    Inventory,
+    IpamdPolicy,
+    PodIndex,
+    classify,
+)
 from ..model.reclaim import Outcome, Rules, Target, against_listed, event_for, recheck
 from ..model.records import ClaimRec, ScalerRec, VipRec
 from ..shared.private import ensure_dir, open_private
@@ -401,11 +408,14 @@ def _as_read_alone(
     if ip is None and listed_ip and schema.is_dns_subdomain(listed_ip):
         ip = listed_ip
     vip = vips.get(ip) if ip else None
+    pods = PodIndex()
     pod = inv.pods.get(key)
+    if pod is not None:
+        pods.add(pod)
     return Inventory(
         [claim],
         [vip] if vip is not None else [],
-        {key: pod} if pod is not None else {},
+        pods,
         inv.workloads,
         inv.listed_kinds,
         inv.unknown_kinds,
