@@ -93,14 +93,18 @@ def test_a_bulk_run_costs_the_pod_the_delete_and_the_event_per_claim(
     assert int(m.group(1)) == len(targets)
     assert float(m.group(2)) <= 3.0
     assert int(m.group(3)) >= 2  # the claims read again, and the VpcIPs at least
+    assert "(its Pod read, the delete, the Event)" in r.stderr
 
 
 def test_few_claims_are_read_one_get_each(sandbox: Sandbox, kubeconfig: Path) -> None:
     sandbox.controls.clear_log()
-    r = run_vip("reclaim", "--orphaned", "-n", "web", "--yes", kubeconfig=kubeconfig)
+    r = run_vip("reclaim", "--orphaned", "-n", "web", "--yes", "-v", kubeconfig=kubeconfig)
     assert r.code == 0, r.stderr
     gets = {(q.resource, q.name) for q in sandbox.controls.resource_requests() if q.verb == "get"}
     assert ("statefulsets", "legacy-api") in gets and ("vpcips", "10.0.1.14") in gets
+    # -v says what each claim's requests were: here its own GETs, no shared owner list
+    assert "per claim (its VpcIP, owners and Pod read, the delete, the Event)" in r.stderr
+    assert "list page they share (the claims read again)" in r.stderr
 
 
 def test_owners_of_answers_as_one_get_each(sandbox: Sandbox, kubeconfig: Path) -> None:

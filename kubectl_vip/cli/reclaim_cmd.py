@@ -387,11 +387,13 @@ def reclaim(g: Globals, o: ReclaimOptions, plan_doc: Any = None) -> None:
     if g.verbose:  # what the run cost the API server (bench/run.py reads it)
         pages = c.list_pages - pages_before
         each = (c.requests - before - pages) / max(1, len(todo))
+        # a bulk run reads owners and VpcIPs from shared lists; a few claims, one GET each
+        own = "its Pod read" if ex.batch is not None else "its VpcIP, owners and Pod read"
+        shared = "the claims read again" + (", owners and VpcIPs" if ex.batch is not None else "")
         out.info(
             f"API requests: {c.requests} in all, {c.requests - before} for the "
-            f"{plural(len(todo), 'claim')} reclaimed or re-checked: {each:.2f} per claim (its "
-            f"Pod read, the delete, the Event), and {plural(pages, 'list page')} they share "
-            "(the claims read again, owners and VpcIPs)"
+            f"{plural(len(todo), 'claim')} reclaimed or re-checked: {each:.2f} per claim ({own}, "
+            f"the delete, the Event), and {plural(pages, 'list page')} they share ({shared})"
         )
     finished = False  # the lines, the wait and the result all written
     try:
